@@ -1,0 +1,3 @@
+//! `kl`: compile-time checked divergences between probability distributions.
+pub use kl_ir as ir;
+pub use kl_runtime as runtime;
