@@ -1,0 +1,306 @@
+//! Checking: an integrity pass (sound graph), then shape inference that enforces the
+//! torch.distributions shape rules on every node, collecting every violation.
+
+use crate::diag::{Diagnostic, Diagnostics};
+use crate::ir::{CoreOut, Ir, NodeId, Op, Ty};
+use crate::shape::Shape;
+
+/// Run the integrity pass, then infer and check every node's type. Fills `Node::ty`.
+pub fn check(ir: &mut Ir) -> Result<(), Diagnostics> {
+    integrity(ir).map_err(Diagnostics::from)?;
+    let mut errors = Diagnostics::default();
+    for id in ir.topo_order() {
+        match infer(ir, id) {
+            Ok(ty) => ir.graph[id].ty = ty,
+            Err(e) => {
+                ir.graph[id].ty = Ty::Unknown;
+                errors.push(e);
+            }
+        }
+    }
+    errors.into_result(())
+}
+
+/// Structural soundness, so later passes may assume it: a root, operand counts that match
+/// each op, no cycles. A failure here is a compiler bug, reported as such.
+pub fn integrity(ir: &Ir) -> Result<(), Diagnostic> {
+    let bug = |msg: String| Diagnostic::new("internal::integrity", Default::default(), format!("internal compiler error: {msg}"));
+    let root = ir.root.ok_or_else(|| bug("the IR has no root".into()))?;
+    if petgraph::algo::is_cyclic_directed(&ir.graph) {
+        return Err(bug("the IR has a cycle".into()));
+    }
+    for id in ir.topo_order() {
+        let node = ir.node(id);
+        let want = node.op.operand_names().len();
+        let got = ir.operands(id).len();
+        if want != got {
+            return Err(bug(format!("`{}` has {got} operands, expected {want}", node.op.name())));
+        }
+    }
+    if !ir.op(root).is_query() && ir.op(root).is_distribution() {
+        return Err(bug("the root is a distribution, not a query".into()));
+    }
+    Ok(())
+}
+
+/// The type of `id` from its operands' types. Operands of unknown type make the result
+/// unknown without a new error (the operand's error was already reported).
+pub fn infer(ir: &Ir, id: NodeId) -> Result<Ty, Diagnostic> {
+    let node = ir.node(id);
+    let ops = ir.operands(id);
+    let tys: Vec<&Ty> = ops.iter().map(|&o| ir.ty(o)).collect();
+    if tys.iter().any(|t| **t == Ty::Unknown) {
+        return Ok(Ty::Unknown);
+    }
+    let span = node.span;
+    let tensor = |i: usize| tys[i].tensor().cloned().ok_or_else(|| internal(ir, id, "expected a tensor operand"));
+    let dist = |i: usize| {
+        tys[i].dist().map(|(b, e)| (b.clone(), e.clone())).ok_or_else(|| internal(ir, id, "expected a distribution operand"))
+    };
+    let op_span = |i: usize| ir.node(ops[i]).span;
+    Ok(match &node.op {
+        Op::Param(name) => Ty::Tensor(ir.shapes.get(name).cloned().ok_or_else(|| internal(ir, id, "parameter without a shape"))?),
+        Op::Literal(_) => Ty::Tensor(Shape::scalar()),
+        Op::Zeros(s) => Ty::Tensor(s.clone()),
+        Op::Diag => {
+            let v = tensor(0)?;
+            // Rule: diag(v) needs a vector (rank >= 1).
+            let Some(d) = v.dims().last().cloned() else {
+                return Err(Diagnostic::new("shape::diag_scalar", span, "`diag(v)` needs a vector, but `v` is a scalar (shape [])")
+                    .label("scalar argument")
+                    .help("declare `v` with at least one dim, e.g. `[8]`"));
+            };
+            Ty::Tensor(Shape(v.0.iter().cloned().chain([d]).collect()))
+        }
+        Op::BroadcastTo(target) | Op::SumLast { full: target, .. } => {
+            let x = tensor(0)?;
+            if x.broadcast(target).as_ref() != Some(target) {
+                return Err(internal(ir, id, &format!("{x} does not broadcast to {target}")));
+            }
+            match &node.op {
+                Op::SumLast { k, .. } => Ty::Tensor(target.drop_last(*k)),
+                _ => Ty::Tensor(target.clone()),
+            }
+        }
+        Op::Normal(p) => {
+            let (loc, scale) = (tensor(0)?, tensor(1)?);
+            // Rule: loc and scale broadcast against each other.
+            let batch = loc.broadcast(&scale).ok_or_else(|| {
+                Diagnostic::new(
+                    "shape::param_broadcast",
+                    span,
+                    format!("`loc` has shape {loc} and `{}` has shape {scale}; they do not broadcast", p.keyword()),
+                )
+                .label("parameters do not broadcast")
+                .note(op_span(0), format!("loc: {loc}"))
+                .note(op_span(1), format!("{}: {scale}", p.keyword()))
+                .help("trailing dims must be equal, or 1; a symbol broadcasts only with itself or 1")
+            })?;
+            Ty::Dist { batch, event: Shape::scalar() }
+        }
+        Op::Mvn(p) => {
+            let (loc, m) = (tensor(0)?, tensor(1)?);
+            let name = p.keyword();
+            let d = loc_event_dim(&loc, span, op_span(0))?;
+            // Rule: the matrix is square, [.., d, d], with d = loc's last dim.
+            if m.rank() < 2 || m.0[m.rank() - 1] != m.0[m.rank() - 2] {
+                return Err(Diagnostic::new(
+                    "shape::matrix_not_square",
+                    op_span(1),
+                    format!("`{name}` must be a square matrix [.., d, d], but its shape is {m}"),
+                )
+                .label("not square"));
+            }
+            if m.0[m.rank() - 1] != d {
+                return Err(Diagnostic::new(
+                    "shape::matrix_loc_mismatch",
+                    op_span(1),
+                    format!("`{name}` is {}x{} but `loc` has event size {d} (loc shape {loc}, {name} shape {m})", m.0[m.rank() - 2], m.0[m.rank() - 1]),
+                )
+                .label(format!("expected [.., {d}, {d}]"))
+                .note(op_span(0), format!("loc: {loc}")));
+            }
+            let batch = loc.drop_last(1).broadcast(&m.drop_last(2)).ok_or_else(|| {
+                Diagnostic::new(
+                    "shape::param_broadcast",
+                    span,
+                    format!("the batch dims of `loc` {} and `{name}` {} do not broadcast", loc.drop_last(1), m.drop_last(2)),
+                )
+                .label("parameters do not broadcast")
+            })?;
+            Ty::Dist { batch, event: loc.last(1) }
+        }
+        Op::LowRankMvn => {
+            let (loc, w, dg) = (tensor(0)?, tensor(1)?, tensor(2)?);
+            let d = loc_event_dim(&loc, span, op_span(0))?;
+            // Rule: cov_factor is [.., d, r] and cov_diag is [.., d].
+            if w.rank() < 2 || w.0[w.rank() - 2] != d {
+                return Err(Diagnostic::new(
+                    "shape::low_rank_factor",
+                    op_span(1),
+                    format!("`cov_factor` must have shape [.., {d}, r] to match `loc` {loc}, but its shape is {w}"),
+                )
+                .label(format!("expected [.., {d}, r]")));
+            }
+            if dg.rank() < 1 || dg.0[dg.rank() - 1] != d {
+                return Err(Diagnostic::new(
+                    "shape::low_rank_diag",
+                    op_span(2),
+                    format!("`cov_diag` must have shape [.., {d}] to match `loc` {loc}, but its shape is {dg}"),
+                )
+                .label(format!("expected [.., {d}]")));
+            }
+            let batch = Shape::broadcast_all([&loc.drop_last(1), &w.drop_last(2), &dg.drop_last(1)]).ok_or_else(|| {
+                Diagnostic::new(
+                    "shape::param_broadcast",
+                    span,
+                    format!(
+                        "the batch dims of `loc` {}, `cov_factor` {} and `cov_diag` {} do not broadcast",
+                        loc.drop_last(1),
+                        w.drop_last(2),
+                        dg.drop_last(1)
+                    ),
+                )
+                .label("parameters do not broadcast")
+            })?;
+            Ty::Dist { batch, event: loc.last(1) }
+        }
+        Op::Independent(n) => {
+            let (batch, event) = dist(0)?;
+            // Rule: to_event(n) needs n <= batch rank.
+            if *n > batch.rank() {
+                return Err(Diagnostic::new(
+                    "shape::to_event_too_deep",
+                    span,
+                    format!("`to_event({n})` needs at least {n} batch dim(s), but the distribution has batch shape {batch} (rank {}) and event shape {event}", batch.rank()),
+                )
+                .label(format!("reinterprets {n} dim(s)"))
+                .note(op_span(0), format!("batch {batch}, event {event}"))
+                .help(format!("use `to_event({})` or give the parameters more dims", batch.rank())));
+            }
+            Ty::Dist { batch: batch.drop_last(*n), event: batch.last(*n).concat(&event) }
+        }
+        Op::Expand(target) => {
+            let (batch, event) = dist(0)?;
+            // Rule: expand broadcasts the batch shape to exactly the target.
+            if !batch.expands_to(target) {
+                return Err(Diagnostic::new(
+                    "shape::expand",
+                    span,
+                    format!("batch shape {batch} cannot be expanded to {target}"),
+                )
+                .label("incompatible expand")
+                .note(op_span(0), format!("batch {batch}, event {event}"))
+                .help("each batch dim must equal the target dim or be 1, aligned from the right"));
+            }
+            Ty::Dist { batch: target.clone(), event }
+        }
+        Op::Kl => {
+            let ((bp, ep), (bq, eq)) = (dist(0)?, dist(1)?);
+            // Rule: KL operands have equal event shapes...
+            if ep != eq {
+                return Err(Diagnostic::new(
+                    "shape::event_mismatch",
+                    span,
+                    format!("KL needs equal event shapes, but the left side has event shape {ep} and the right side {eq}"),
+                )
+                .label("event shapes differ")
+                .note(op_span(0), format!("left: batch {bp}, event {ep}"))
+                .note(op_span(1), format!("right: batch {bq}, event {eq}"))
+                .help("use `.to_event(n)` so both sides have the same event shape"));
+            }
+            // ...and broadcastable batch shapes.
+            let batch = bp.broadcast(&bq).ok_or_else(|| {
+                Diagnostic::new(
+                    "shape::batch_mismatch",
+                    span,
+                    format!("the batch shapes of the two sides do not broadcast: left {bp}, right {bq}"),
+                )
+                .label("batch shapes do not broadcast")
+                .note(op_span(0), format!("left: batch {bp}, event {ep}"))
+                .note(op_span(1), format!("right: batch {bq}, event {eq}"))
+            })?;
+            Ty::Tensor(batch)
+        }
+        Op::LogProb => {
+            let ((batch, event), x) = (dist(0)?, tensor(1)?);
+            // Rule: the value's trailing dims equal the event shape; the rest broadcasts with the batch.
+            if x.rank() < event.rank() || x.last(event.rank()) != event {
+                return Err(Diagnostic::new(
+                    "shape::value_event",
+                    op_span(1),
+                    format!("`log_prob` needs a value whose trailing dims are the event shape {event}, but the value has shape {x}"),
+                )
+                .label(format!("expected [.., {}]", event.0.iter().map(|d| d.to_string()).collect::<Vec<_>>().join(", ")))
+                .note(op_span(0), format!("batch {batch}, event {event}")));
+            }
+            let sample_batch = x.drop_last(event.rank());
+            let out = sample_batch.broadcast(&batch).ok_or_else(|| {
+                Diagnostic::new(
+                    "shape::value_batch",
+                    op_span(1),
+                    format!("the value's batch dims {sample_batch} do not broadcast with the distribution's batch shape {batch}"),
+                )
+                .label("does not broadcast")
+            })?;
+            Ty::Tensor(out)
+        }
+        Op::Entropy => Ty::Tensor(dist(0)?.0),
+        op => {
+            let sig = op.signature().ok_or_else(|| internal(ir, id, "no signature"))?;
+            let mut batches = Vec::new();
+            for (i, &c) in sig.inputs.iter().enumerate() {
+                let s = tensor(i)?;
+                if s.rank() < c {
+                    return Err(internal(ir, id, &format!("operand {i} has shape {s}, needs rank {c}")));
+                }
+                batches.push(s.drop_last(c));
+            }
+            let batch = Shape::broadcast_all(&batches).ok_or_else(|| internal(ir, id, "operand batches do not broadcast"))?;
+            match sig.output {
+                CoreOut::Scalar => Ty::Tensor(batch),
+                CoreOut::Square { from } => {
+                    let s = tensor(from)?;
+                    let d = s.0[s.rank() - sig.inputs[from]].clone();
+                    Ty::Tensor(batch.concat(&Shape(vec![d.clone(), d])))
+                }
+            }
+        }
+    })
+}
+
+/// Rule: an MVN's `loc` has at least one dim, the event size `d`.
+fn loc_event_dim(loc: &Shape, span: crate::span::Span, loc_span: crate::span::Span) -> Result<crate::shape::Dim, Diagnostic> {
+    loc.dims().last().cloned().ok_or_else(|| {
+        Diagnostic::new(
+            "shape::mvn_loc_scalar",
+            loc_span,
+            "the `loc` of a multivariate normal needs at least one dim (the event size d), but it is a scalar (shape [])",
+        )
+        .label("scalar loc")
+        .note(span, "in this distribution")
+    })
+}
+
+fn internal(ir: &Ir, id: NodeId, msg: &str) -> Diagnostic {
+    let node = ir.node(id);
+    Diagnostic::new(
+        "internal::type",
+        node.span,
+        format!("internal compiler error at `{}`: {msg}", node.op.name()),
+    )
+}
+
+/// Type the nodes a pass just built under `id` (those still `Unknown`), operands first,
+/// and return the shape of `id`. Passes use it when they need a new node's shape at once.
+pub fn type_new(ir: &mut Ir, id: NodeId) -> Shape {
+    if ir.ty(id) == &Ty::Unknown {
+        for o in ir.operands(id) {
+            type_new(ir, o);
+        }
+        if let Ok(ty) = infer(ir, id) {
+            ir.graph[id].ty = ty;
+        }
+    }
+    ir.ty(id).tensor().cloned().unwrap_or_default()
+}

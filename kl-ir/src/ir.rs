@@ -1,0 +1,444 @@
+//! The IR: a petgraph DAG of distribution and tensor nodes addressed by typed handles.
+//!
+//! Operands are edges whose weight is the operand's slot, so a node's operand list is ordered.
+//! Every node keeps the span of the source that produced it, and (after checking) its type.
+//!
+//! Before simplification the graph holds distributions (`Normal`, `Mvn`, ...) and queries
+//! (`Kl`, `LogProb`, `Entropy`); simplification rewrites queries into closed-form tensor
+//! kernels (`NormalKl`, `TrilKl`, `SumLast`, ...), which the interpreter and emitter execute.
+
+use crate::shape::Shape;
+use crate::span::Span;
+use petgraph::stable_graph::{NodeIndex, StableDiGraph};
+use petgraph::visit::EdgeRef;
+use petgraph::Direction;
+use std::collections::BTreeMap;
+use std::fmt;
+
+/// Handle of a node.
+pub type NodeId = NodeIndex<u32>;
+
+/// How a `Normal`'s second parameter is given.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum NormalParam {
+    /// standard deviation
+    Scale,
+    /// variance: scale = sqrt(var)
+    Var,
+    /// scale = exp(log_scale)
+    LogScale,
+    /// scale = 1 / sqrt(precision)
+    Precision,
+}
+
+impl NormalParam {
+    pub const ALL: [NormalParam; 4] = [Self::Scale, Self::Var, Self::LogScale, Self::Precision];
+
+    pub fn keyword(self) -> &'static str {
+        match self {
+            Self::Scale => "scale",
+            Self::Var => "var",
+            Self::LogScale => "log_scale",
+            Self::Precision => "precision",
+        }
+    }
+}
+
+/// How a `MultivariateNormal`'s matrix is given.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum MvnParam {
+    /// Σ = C
+    Covariance,
+    /// Σ = L Lᵀ
+    ScaleTril,
+    /// Σ = P⁻¹
+    Precision,
+}
+
+impl MvnParam {
+    pub const ALL: [MvnParam; 3] = [Self::Covariance, Self::ScaleTril, Self::Precision];
+
+    pub fn keyword(self) -> &'static str {
+        match self {
+            Self::Covariance => "covariance_matrix",
+            Self::ScaleTril => "scale_tril",
+            Self::Precision => "precision_matrix",
+        }
+    }
+}
+
+/// What a node computes. Operand order is given per variant.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Op {
+    // ---- values ----
+    /// A named input tensor.
+    Param(String),
+    /// A scalar constant.
+    Literal(f64),
+    /// `[v]`: the matrix with `v` on its diagonal, `[.., d] -> [.., d, d]`.
+    Diag,
+    /// `[x]`: `x` broadcast to the given shape.
+    BroadcastTo(Shape),
+
+    // ---- distributions ----
+    /// `[loc, p]`
+    Normal(NormalParam),
+    /// `[loc, matrix]`
+    Mvn(MvnParam),
+    /// `[loc, cov_factor, cov_diag]`
+    LowRankMvn,
+    /// `[base]`: reinterpret the last `n` batch dims as event dims.
+    Independent(usize),
+    /// `[base]`: broadcast the batch shape to this shape.
+    Expand(Shape),
+
+    // ---- queries ----
+    /// `[p, q]`: KL(p ‖ q)
+    Kl,
+    /// `[dist, x]`
+    LogProb,
+    /// `[dist]`
+    Entropy,
+
+    // ---- closed-form kernels (after simplification) ----
+    /// `[p]`: the standard deviation from another parameterization, elementwise.
+    ScaleFrom(NormalParam),
+    /// `[matrix]`: the lower Cholesky-type factor L with Σ = L Lᵀ.
+    TrilFrom(MvnParam),
+    /// `[cov_factor, cov_diag]`: chol(W Wᵀ + diag(D)).
+    LowRankTril,
+    /// `[m1, s1, m2, s2]`: elementwise univariate KL.
+    NormalKl,
+    /// `[m, s]`: elementwise KL against N(0, 1).
+    StdNormalKl,
+    /// `[m1, s1, m2, L2]`: KL(N(m1, diag(s1²)) ‖ N(m2, L2 L2ᵀ)) per batch element.
+    DiagTrilKl,
+    /// `[m1, L1, m2, s2]`
+    TrilDiagKl,
+    /// `[m1, L1, m2, L2]`
+    TrilKl,
+    /// `[x, m, s]`
+    NormalLogProb,
+    /// `[x, m, L]`
+    TrilLogProb,
+    /// `[s]`
+    NormalEntropy,
+    /// `[L]`
+    TrilEntropy,
+    /// `[x]`: broadcast `x` to `full`, then sum its last `k` dims.
+    SumLast { k: usize, full: Shape },
+    /// No operands: zeros of the node's shape.
+    Zeros(Shape),
+}
+
+/// The core (per batch element) signature of a tensor kernel: how many trailing dims each
+/// operand consumes, and the trailing dims of the result.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Signature {
+    pub inputs: &'static [usize],
+    pub output: CoreOut,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CoreOut {
+    /// One scalar per batch element.
+    Scalar,
+    /// A `d x d` matrix, `d` the last core dim of operand `from`.
+    Square { from: usize },
+}
+
+impl Op {
+    /// The operand names, in slot order (also the arity).
+    pub fn operand_names(&self) -> &'static [&'static str] {
+        use Op::*;
+        match self {
+            Param(_) | Literal(_) | Zeros(_) => &[],
+            Diag => &["v"],
+            BroadcastTo(_) | SumLast { .. } => &["x"],
+            Normal(_) => &["loc", "scale"],
+            Mvn(_) => &["loc", "matrix"],
+            LowRankMvn => &["loc", "cov_factor", "cov_diag"],
+            Independent(_) | Expand(_) => &["base"],
+            Kl => &["p", "q"],
+            LogProb => &["dist", "value"],
+            Entropy => &["dist"],
+            ScaleFrom(_) => &["p"],
+            TrilFrom(_) => &["matrix"],
+            LowRankTril => &["cov_factor", "cov_diag"],
+            NormalKl => &["m1", "s1", "m2", "s2"],
+            StdNormalKl => &["m", "s"],
+            DiagTrilKl => &["m1", "s1", "m2", "L2"],
+            TrilDiagKl => &["m1", "L1", "m2", "s2"],
+            TrilKl => &["m1", "L1", "m2", "L2"],
+            NormalLogProb => &["x", "m", "s"],
+            TrilLogProb => &["x", "m", "L"],
+            NormalEntropy => &["s"],
+            TrilEntropy => &["L"],
+        }
+    }
+
+    pub fn is_distribution(&self) -> bool {
+        matches!(self, Op::Normal(_) | Op::Mvn(_) | Op::LowRankMvn | Op::Independent(_) | Op::Expand(_))
+    }
+
+    pub fn is_query(&self) -> bool {
+        matches!(self, Op::Kl | Op::LogProb | Op::Entropy)
+    }
+
+    /// Core signature of the batched tensor kernels (`None` for the other ops).
+    pub fn signature(&self) -> Option<Signature> {
+        use Op::*;
+        let scalar = |inputs| Some(Signature { inputs, output: CoreOut::Scalar });
+        match self {
+            ScaleFrom(_) => scalar(&[0]),
+            NormalKl => scalar(&[0, 0, 0, 0]),
+            StdNormalKl => scalar(&[0, 0]),
+            NormalLogProb => scalar(&[0, 0, 0]),
+            NormalEntropy => scalar(&[0]),
+            DiagTrilKl => scalar(&[1, 1, 1, 2]),
+            TrilDiagKl => scalar(&[1, 2, 1, 1]),
+            TrilKl => scalar(&[1, 2, 1, 2]),
+            TrilLogProb => scalar(&[1, 1, 2]),
+            TrilEntropy => scalar(&[2]),
+            TrilFrom(_) => Some(Signature { inputs: &[2], output: CoreOut::Square { from: 0 } }),
+            // W is [d, r]: the factor is d x d, d the first of W's two core dims.
+            LowRankTril => Some(Signature { inputs: &[2, 1], output: CoreOut::Square { from: 1 } }),
+            _ => None,
+        }
+    }
+
+    /// A short name for printing.
+    pub fn name(&self) -> String {
+        use Op::*;
+        match self {
+            Param(n) => format!("param {n}"),
+            Literal(v) => format!("literal {}", fmt_f64(*v)),
+            Diag => "diag".into(),
+            BroadcastTo(s) => format!("broadcast_to {s}"),
+            Normal(p) => format!("Normal[{}]", p.keyword()),
+            Mvn(p) => format!("MultivariateNormal[{}]", p.keyword()),
+            LowRankMvn => "LowRankMultivariateNormal".into(),
+            Independent(n) => format!("Independent[{n}]"),
+            Expand(s) => format!("Expand{s}"),
+            Kl => "kl".into(),
+            LogProb => "log_prob".into(),
+            Entropy => "entropy".into(),
+            ScaleFrom(p) => format!("scale_from_{}", p.keyword()),
+            TrilFrom(p) => format!("tril_from_{}", p.keyword()),
+            LowRankTril => "tril_from_low_rank".into(),
+            NormalKl => "normal_kl".into(),
+            StdNormalKl => "std_normal_kl".into(),
+            DiagTrilKl => "diag_tril_kl".into(),
+            TrilDiagKl => "tril_diag_kl".into(),
+            TrilKl => "tril_kl".into(),
+            NormalLogProb => "normal_log_prob".into(),
+            TrilLogProb => "tril_log_prob".into(),
+            NormalEntropy => "normal_entropy".into(),
+            TrilEntropy => "tril_entropy".into(),
+            SumLast { k, full } => format!("sum_last[{k}] of {full}"),
+            Zeros(s) => format!("zeros {s}"),
+        }
+    }
+}
+
+/// A literal printed so that it reads back to the same value.
+pub fn fmt_f64(v: f64) -> String {
+    if v == v.trunc() && v.abs() < 1e15 {
+        format!("{v:.0}")
+    } else {
+        format!("{v:?}")
+    }
+}
+
+/// The type a node has after checking.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+pub enum Ty {
+    /// Not inferred yet, or inference failed for this node.
+    #[default]
+    Unknown,
+    /// A tensor of this shape.
+    Tensor(Shape),
+    /// A distribution.
+    Dist { batch: Shape, event: Shape },
+}
+
+impl fmt::Display for Ty {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Ty::Unknown => f.write_str("?"),
+            Ty::Tensor(s) => write!(f, "{s}"),
+            Ty::Dist { batch, event } => write!(f, "batch {batch}, event {event}"),
+        }
+    }
+}
+
+impl Ty {
+    pub fn tensor(&self) -> Option<&Shape> {
+        match self {
+            Ty::Tensor(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    pub fn dist(&self) -> Option<(&Shape, &Shape)> {
+        match self {
+            Ty::Dist { batch, event } => Some((batch, event)),
+            _ => None,
+        }
+    }
+}
+
+/// A node of the graph.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Node {
+    pub op: Op,
+    pub span: Span,
+    pub ty: Ty,
+}
+
+/// What a parameter is used as; decides how its values are validated.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Role {
+    /// Any finite number (locations, values, log-scales).
+    Real,
+    /// Strictly positive (scale, variance, precision, cov_diag).
+    Positive,
+    /// A symmetric positive-definite matrix (covariance, precision).
+    SpdMatrix,
+    /// Lower triangular with a positive diagonal.
+    ScaleTril,
+    /// `diag(v)` used as a positive-definite matrix: `v` positive.
+    PositiveDiag,
+}
+
+/// The IR of one program.
+#[derive(Clone, Debug, Default)]
+pub struct Ir {
+    pub graph: StableDiGraph<Node, u8>,
+    /// The query node.
+    pub root: Option<NodeId>,
+    /// Parameter nodes by name (one node per name).
+    pub params: BTreeMap<String, NodeId>,
+    /// Declared (or data-given) parameter shapes.
+    pub shapes: BTreeMap<String, Shape>,
+    /// The roles each parameter is used in.
+    pub roles: BTreeMap<String, Vec<Role>>,
+}
+
+impl Ir {
+    pub fn add(&mut self, op: Op, span: Span, operands: &[NodeId]) -> NodeId {
+        let id = self.graph.add_node(Node { op, span, ty: Ty::Unknown });
+        for (slot, &o) in operands.iter().enumerate() {
+            self.graph.add_edge(id, o, slot as u8);
+        }
+        id
+    }
+
+    pub fn node(&self, id: NodeId) -> &Node {
+        &self.graph[id]
+    }
+
+    pub fn op(&self, id: NodeId) -> &Op {
+        &self.graph[id].op
+    }
+
+    pub fn ty(&self, id: NodeId) -> &Ty {
+        &self.graph[id].ty
+    }
+
+    pub fn root(&self) -> NodeId {
+        self.root.expect("IR without a root")
+    }
+
+    /// Operands in slot order.
+    pub fn operands(&self, id: NodeId) -> Vec<NodeId> {
+        let mut edges: Vec<(u8, NodeId)> = self
+            .graph
+            .edges_directed(id, Direction::Outgoing)
+            .map(|e| (*e.weight(), e.target()))
+            .collect();
+        edges.sort_unstable_by_key(|(slot, _)| *slot);
+        edges.into_iter().map(|(_, t)| t).collect()
+    }
+
+    /// Operand `slot` of `id`.
+    pub fn operand(&self, id: NodeId, slot: usize) -> NodeId {
+        self.operands(id)[slot]
+    }
+
+    /// Nodes that use `id`.
+    pub fn users(&self, id: NodeId) -> Vec<NodeId> {
+        self.graph.neighbors_directed(id, Direction::Incoming).collect()
+    }
+
+    /// Make every user of `old` (and the root) point at `new` instead.
+    pub fn replace_uses(&mut self, old: NodeId, new: NodeId) {
+        if old == new {
+            return;
+        }
+        let incoming: Vec<_> = self
+            .graph
+            .edges_directed(old, Direction::Incoming)
+            .map(|e| (e.id(), e.source(), *e.weight()))
+            .collect();
+        for (edge, source, slot) in incoming {
+            self.graph.remove_edge(edge);
+            self.graph.add_edge(source, new, slot);
+        }
+        if self.root == Some(old) {
+            self.root = Some(new);
+        }
+        for p in self.params.values_mut() {
+            if *p == old {
+                *p = new;
+            }
+        }
+    }
+
+    /// Nodes reachable from the root, operands before users.
+    pub fn topo_order(&self) -> Vec<NodeId> {
+        let mut order = Vec::new();
+        let mut seen = std::collections::HashSet::new();
+        if let Some(root) = self.root {
+            self.post_order(root, &mut seen, &mut order);
+        }
+        order
+    }
+
+    fn post_order(&self, id: NodeId, seen: &mut std::collections::HashSet<NodeId>, out: &mut Vec<NodeId>) {
+        if !seen.insert(id) {
+            return;
+        }
+        for o in self.operands(id) {
+            self.post_order(o, seen, out);
+        }
+        out.push(id);
+    }
+
+    /// Drop nodes the root no longer reaches (parameters stay listed only if still used).
+    pub fn collect_garbage(&mut self) {
+        let live: std::collections::HashSet<NodeId> = self.topo_order().into_iter().collect();
+        let dead: Vec<NodeId> = self.graph.node_indices().filter(|n| !live.contains(n)).collect();
+        for n in dead {
+            self.graph.remove_node(n);
+        }
+        self.params.retain(|_, id| live.contains(id));
+    }
+
+    /// Structural equality of two subgraphs (same ops, same operands recursively).
+    pub fn same_structure(&self, a: NodeId, b: NodeId) -> bool {
+        if a == b {
+            return true;
+        }
+        let (na, nb) = (self.node(a), self.node(b));
+        na.op == nb.op && {
+            let (oa, ob) = (self.operands(a), self.operands(b));
+            oa.len() == ob.len() && oa.iter().zip(&ob).all(|(x, y)| self.same_structure(*x, *y))
+        }
+    }
+
+    /// The root's result shape, once checked.
+    pub fn result_shape(&self) -> Option<&Shape> {
+        self.root.and_then(|r| self.ty(r).tensor())
+    }
+}

@@ -1,0 +1,120 @@
+//! `closed_form`: queries on base families become their closed-form kernels.
+//! Identities: KL(N(m1,s1²) ‖ N(m2,s2²)) = ln(s2/s1) + (s1² + (m1−m2)²)/(2 s2²) − ½ (elementwise);
+//! KL between multivariate normals through their lower factors L (Σ = L Lᵀ: Cholesky of the
+//! covariance, the flip trick for a precision, chol(W Wᵀ + D) for low rank); log_prob and
+//! entropy likewise. Precondition: the query's operands are base families, not wrappers.
+
+use super::{broadcast_to, nodes_where, scale_of, tensor_ty, tril_of, Pass};
+use crate::ir::{Ir, NodeId, Op};
+
+pub const PASS: Pass = Pass {
+    name: "closed_form",
+    identity: "queries on Normal / MultivariateNormal / LowRank bases -> normal_kl, tril_kl, *_log_prob, *_entropy",
+    precondition: "the query's distribution operands are unwrapped base families",
+    run,
+};
+
+fn run(ir: &mut Ir) -> bool {
+    let mut changed = false;
+    for id in nodes_where(ir, |op| op.is_query()) {
+        if let Some(kernel) = lower_query(ir, id) {
+            let want = tensor_ty(ir, id);
+            // The kernel's natural shape may be smaller (entropy ignores loc): restore the query's.
+            let got = crate::check::type_new(ir, kernel);
+            let node = broadcast_to(ir, kernel, &want, &got);
+            ir.replace_uses(id, node);
+            changed = true;
+        }
+    }
+    changed
+}
+
+fn lower_query(ir: &mut Ir, id: NodeId) -> Option<NodeId> {
+    let span = ir.node(id).span;
+    let d = ir.operand(id, 0);
+    let family = ir.op(d).clone();
+    let multivariate = matches!(family, Op::Mvn(_) | Op::LowRankMvn);
+    let univariate = matches!(family, Op::Normal(_));
+    match ir.op(id) {
+        Op::Kl => {
+            let q = ir.operand(id, 1);
+            match (univariate, multivariate, ir.op(q)) {
+                (true, _, Op::Normal(_)) => {
+                    let (m1, s1) = (ir.operand(d, 0), scale_of(ir, d));
+                    let (m2, s2) = (ir.operand(q, 0), scale_of(ir, q));
+                    Some(ir.add(Op::NormalKl, span, &[m1, s1, m2, s2]))
+                }
+                (_, true, Op::Mvn(_) | Op::LowRankMvn) => {
+                    let (m1, l1) = (ir.operand(d, 0), tril_of(ir, d));
+                    let (m2, l2) = (ir.operand(q, 0), tril_of(ir, q));
+                    Some(ir.add(Op::TrilKl, span, &[m1, l1, m2, l2]))
+                }
+                _ => None,
+            }
+        }
+        Op::LogProb => {
+            let x = ir.operand(id, 1);
+            if univariate {
+                let (m, s) = (ir.operand(d, 0), scale_of(ir, d));
+                Some(ir.add(Op::NormalLogProb, span, &[x, m, s]))
+            } else if multivariate {
+                let (m, l) = (ir.operand(d, 0), tril_of(ir, d));
+                Some(ir.add(Op::TrilLogProb, span, &[x, m, l]))
+            } else {
+                None
+            }
+        }
+        Op::Entropy => {
+            if univariate {
+                let s = scale_of(ir, d);
+                Some(ir.add(Op::NormalEntropy, span, &[s]))
+            } else if multivariate {
+                let l = tril_of(ir, d);
+                Some(ir.add(Op::TrilEntropy, span, &[l]))
+            } else {
+                None
+            }
+        }
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::run;
+    use super::PASS;
+
+    #[test]
+    fn normal_pair_becomes_the_elementwise_kernel() {
+        let (changed, out) = run(&PASS, "Normal(a, var=v) || Normal(0, 2) where a, v: [3]");
+        assert!(changed);
+        assert_eq!(
+            out,
+            "%0 = param a : [3]\n%1 = param v : [3]\n%2 = scale_from_var(p=%1) : [3]\n%3 = literal 0 : []\n\
+             %4 = literal 2 : []\n%5 = normal_kl(m1=%0, s1=%2, m2=%3, s2=%4) : [3]\n"
+        );
+    }
+
+    #[test]
+    fn literal_parameterizations_are_folded() {
+        let (_, out) = run(&PASS, "Normal(a, b) || Normal(0, precision=4) where a, b: [3]");
+        assert!(out.contains("literal 0.5 : []"), "{out}");
+    }
+
+    #[test]
+    fn every_matrix_parameterization_reaches_a_lower_factor() {
+        let (_, out) = run(
+            &PASS,
+            "MultivariateNormal(a, precision_matrix=p) || LowRankMultivariateNormal(b, cov_factor=w, cov_diag=d) where a, b, d: [3], p: [3, 3], w: [3, 1]",
+        );
+        assert!(out.contains("tril_from_precision_matrix(matrix=%1) : [3, 3]"), "{out}");
+        assert!(out.contains("tril_from_low_rank(cov_factor=%4, cov_diag=%5) : [3, 3]"), "{out}");
+        assert!(out.ends_with("tril_kl(m1=%0, L1=%2, m2=%3, L2=%6) : []\n"), "{out}");
+    }
+
+    #[test]
+    fn entropy_keeps_the_batch_shape_of_the_location() {
+        let (_, out) = run(&PASS, "entropy(Normal(m, 2)) where m: [5]");
+        assert!(out.ends_with("broadcast_to [5](x=%1) : [5]\n"), "{out}");
+    }
+}

@@ -1,0 +1,67 @@
+//! `cse`: common subexpressions are computed once.
+//! Identity: two nodes with the same op and the same operands are the same value.
+//! Precondition: none (parameters are already unique by name); this is how one Cholesky
+//! serves every use of a matrix.
+
+use super::Pass;
+use crate::ir::Ir;
+use std::collections::HashMap;
+
+pub const PASS: Pass = Pass {
+    name: "cse",
+    identity: "f(x..) and f(x..) are one node",
+    precondition: "always",
+    run,
+};
+
+fn run(ir: &mut Ir) -> bool {
+    let mut seen: HashMap<String, crate::ir::NodeId> = HashMap::new();
+    let mut changed = false;
+    for id in ir.topo_order() {
+        // Operands were already merged (operand-before-user order), so the key is canonical.
+        let key = format!("{:?}{:?}", ir.op(id), ir.operands(id));
+        match seen.get(&key) {
+            Some(&first) => {
+                ir.replace_uses(id, first);
+                changed = true;
+            }
+            None => {
+                seen.insert(key, id);
+            }
+        }
+    }
+    changed
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::lowered;
+    use super::super::closed_form;
+    use super::PASS;
+
+    #[test]
+    fn one_cholesky_per_distinct_matrix() {
+        let mut ir = lowered(
+            "MultivariateNormal(a, covariance_matrix=c) || MultivariateNormal(b, covariance_matrix=c) where a, b: [B, 3], c: [3, 3]",
+        );
+        (closed_form::PASS.run)(&mut ir);
+        ir.collect_garbage();
+        crate::check::check(&mut ir).unwrap();
+        let before = crate::pretty::pretty(&ir);
+        assert_eq!(before.matches("tril_from_covariance_matrix").count(), 2, "{before}");
+        assert!((PASS.run)(&mut ir));
+        ir.collect_garbage();
+        crate::check::check(&mut ir).unwrap();
+        let after = crate::pretty::pretty(&ir);
+        assert_eq!(after.matches("tril_from_covariance_matrix").count(), 1, "{after}");
+    }
+
+    #[test]
+    fn equal_literals_merge_but_different_ones_do_not() {
+        let mut ir = lowered("Normal(a, 2) || Normal(b, 2.5) where a, b: [3]");
+        (closed_form::PASS.run)(&mut ir);
+        ir.collect_garbage();
+        crate::check::check(&mut ir).unwrap();
+        assert!(!(PASS.run)(&mut ir));
+    }
+}

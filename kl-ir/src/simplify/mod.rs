@@ -1,0 +1,184 @@
+//! Simplification: named rewrites, one per file, applied in order to a checked IR.
+//! Each rewrite states its identity and precondition; after each one the IR is re-checked,
+//! so a rewrite that breaks a shape rule is caught as an internal error at once.
+
+mod closed_form;
+mod cse;
+mod diag_vs_mvn;
+mod diagonal_mvn;
+mod independent_sum;
+mod self_kl;
+mod std_normal_prior;
+
+use crate::check;
+use crate::diag::{Diagnostic, Diagnostics};
+use crate::ir::{Ir, NodeId, NormalParam, Op, MvnParam, Ty};
+use crate::shape::Shape;
+
+/// A named rewrite.
+pub struct Pass {
+    pub name: &'static str,
+    /// The identity it applies, in one line.
+    pub identity: &'static str,
+    /// When it applies.
+    pub precondition: &'static str,
+    /// Rewrites `ir` in place; returns whether anything changed.
+    pub run: fn(&mut Ir) -> bool,
+}
+
+/// The passes, in the order they run.
+pub const PASSES: &[&Pass] = &[
+    &self_kl::PASS,
+    &diagonal_mvn::PASS,
+    &independent_sum::PASS,
+    &diag_vs_mvn::PASS,
+    &closed_form::PASS,
+    &std_normal_prior::PASS,
+    &cse::PASS,
+];
+
+/// Run every pass on a checked IR; returns the names of the passes that changed it.
+pub fn simplify(ir: &mut Ir) -> Result<Vec<&'static str>, Diagnostics> {
+    let mut applied = Vec::new();
+    for pass in PASSES {
+        if (pass.run)(ir) {
+            ir.collect_garbage();
+            check::check(ir)?;
+            applied.push(pass.name);
+        }
+    }
+    no_queries_left(ir)?;
+    Ok(applied)
+}
+
+/// Every query must have become a closed form: kl never falls back to sampling.
+fn no_queries_left(ir: &Ir) -> Result<(), Diagnostics> {
+    let mut errors = Diagnostics::default();
+    for id in ir.topo_order() {
+        let node = ir.node(id);
+        if node.op.is_query() {
+            let names: Vec<String> = ir.operands(id).iter().filter(|o| ir.op(**o).is_distribution()).map(|o| family(ir, *o)).collect();
+            errors.push(
+                Diagnostic::new(
+                    "kl::no_closed_form",
+                    node.span,
+                    format!("kl has no closed form for {}({})", node.op.name(), names.join(" || ")),
+                )
+                .label("no closed form")
+                .help("kl never falls back to Monte Carlo estimates; rewrite the expression with supported pairs"),
+            );
+        }
+    }
+    errors.into_result(())
+}
+
+fn family(ir: &Ir, id: NodeId) -> String {
+    let (base, _) = strip(ir, id);
+    match ir.op(base) {
+        Op::Normal(_) => "Normal",
+        Op::Mvn(_) => "MultivariateNormal",
+        Op::LowRankMvn => "LowRankMultivariateNormal",
+        _ => "?",
+    }
+    .to_string()
+}
+
+/// Walk through `Independent` and `Expand` wrappers to the base family node; also returns
+/// whether any wrapper was passed.
+pub(crate) fn strip(ir: &Ir, mut id: NodeId) -> (NodeId, bool) {
+    let mut wrapped = false;
+    while matches!(ir.op(id), Op::Independent(_) | Op::Expand(_)) {
+        id = ir.operand(id, 0);
+        wrapped = true;
+    }
+    (id, wrapped)
+}
+
+/// Event rank of a base family: 0 for `Normal`, 1 for the multivariate ones.
+pub(crate) fn base_event_rank(op: &Op) -> Option<usize> {
+    match op {
+        Op::Normal(_) => Some(0),
+        Op::Mvn(_) | Op::LowRankMvn => Some(1),
+        _ => None,
+    }
+}
+
+pub(crate) fn dist_ty(ir: &Ir, id: NodeId) -> (Shape, Shape) {
+    match ir.ty(id) {
+        Ty::Dist { batch, event } => (batch.clone(), event.clone()),
+        _ => (Shape::scalar(), Shape::scalar()),
+    }
+}
+
+pub(crate) fn tensor_ty(ir: &Ir, id: NodeId) -> Shape {
+    ir.ty(id).tensor().cloned().unwrap_or_default()
+}
+
+/// The standard deviation of a `Normal` node, as a tensor node (literals are folded).
+pub(crate) fn scale_of(ir: &mut Ir, normal: NodeId) -> NodeId {
+    let Op::Normal(param) = *ir.op(normal) else { unreachable!("scale_of on a non-Normal") };
+    let p = ir.operand(normal, 1);
+    if param == NormalParam::Scale {
+        return p;
+    }
+    let span = ir.node(p).span;
+    if let Op::Literal(x) = *ir.op(p) {
+        let s = match param {
+            NormalParam::Scale => x,
+            NormalParam::Var => x.sqrt(),
+            NormalParam::LogScale => x.exp(),
+            NormalParam::Precision => 1.0 / x.sqrt(),
+        };
+        return ir.add(Op::Literal(s), span, &[]);
+    }
+    ir.add(Op::ScaleFrom(param), span, &[p])
+}
+
+/// The lower factor L (Σ = L Lᵀ) of a multivariate base node.
+pub(crate) fn tril_of(ir: &mut Ir, mvn: NodeId) -> NodeId {
+    let ops = ir.operands(mvn);
+    let span = ir.node(mvn).span;
+    match *ir.op(mvn) {
+        Op::Mvn(MvnParam::ScaleTril) => ops[1],
+        Op::Mvn(p) => ir.add(Op::TrilFrom(p), ir.node(ops[1]).span, &[ops[1]]),
+        Op::LowRankMvn => ir.add(Op::LowRankTril, span, &[ops[1], ops[2]]),
+        _ => unreachable!("tril_of on a non-multivariate node"),
+    }
+}
+
+/// `x` broadcast to `shape`, or `x` itself when it already has that shape.
+pub(crate) fn broadcast_to(ir: &mut Ir, x: NodeId, shape: &Shape, current: &Shape) -> NodeId {
+    if current == shape {
+        return x;
+    }
+    let span = ir.node(x).span;
+    ir.add(Op::BroadcastTo(shape.clone()), span, &[x])
+}
+
+/// Nodes with the given op predicate, in operand-before-user order.
+pub(crate) fn nodes_where(ir: &Ir, f: impl Fn(&Op) -> bool) -> Vec<NodeId> {
+    ir.topo_order().into_iter().filter(|id| f(ir.op(*id))).collect()
+}
+
+#[cfg(test)]
+pub(crate) mod testing {
+    //! Text in, text out: compile a program up to the checked IR, run one pass, pretty-print.
+    use crate::ir::Ir;
+    use std::collections::BTreeMap;
+
+    pub fn lowered(src: &str) -> Ir {
+        let prog = crate::parse::parse(src).unwrap_or_else(|e| panic!("{}", e.render_plain(src)));
+        let mut ir = crate::lower::lower(&prog, &BTreeMap::new()).unwrap_or_else(|e| panic!("{}", e.render_plain(src)));
+        crate::check::check(&mut ir).unwrap_or_else(|e| panic!("{}", e.render_plain(src)));
+        ir
+    }
+
+    /// Run `pass` alone on `src`; returns (changed, pretty IR after).
+    pub fn run(pass: &super::Pass, src: &str) -> (bool, String) {
+        let mut ir = lowered(src);
+        let changed = (pass.run)(&mut ir);
+        ir.collect_garbage();
+        crate::check::check(&mut ir).unwrap_or_else(|e| panic!("pass broke the IR: {e}"));
+        (changed, crate::pretty::pretty(&ir))
+    }
+}
