@@ -1,1 +1,51 @@
-//! Placeholder
+//! Numeric kernels shared by the code `kl` emits and by its interpreter.
+//!
+//! Every kernel works on **one batch element**: the caller loops over the batch and hands in
+//! slices. Kernels are generic over [`Real`] (`f32`, `f64`), never allocate (callers pass scratch
+//! slices sized by the `scratch_len_*` functions), and never panic on bad numbers: those that can
+//! fail return a `Result`, the others propagate NaN. Matrices are row-major `d * d` slices; a
+//! "tril" is a lower-triangular scale factor `L` with `Σ = L Lᵀ`, of which only the lower triangle
+//! is read.
+//!
+//! | module | contents |
+//! |---|---|
+//! | [`real`] | the [`Real`] trait over `f32` / `f64` |
+//! | [`scalar`] | univariate normals: [`normal_kl`], [`std_normal_kl`], [`normal_log_prob`], [`normal_entropy`], and [`log1pmx`] behind their stable forms |
+//! | [`dense`] | [`cholesky`], triangular solves, [`precision_to_scale_tril`], [`lowrank_covariance`] |
+//! | [`gaussian`] | multivariate normals: [`mvn_kl_tril`], [`diag_tril_kl`], [`tril_diag_kl`], [`mvn_log_prob_tril`], [`mvn_entropy_tril`] |
+//! | [`fixed`] | the same for sizes known at compile time: [`cholesky_n`], [`mvn_kl_tril_n`], .. |
+//! | [`error`] | [`Error`] and [`Rule`]: the data error checked entry points report |
+//! | [`validate`] | the parameter checks that build those errors |
+//!
+//! ```
+//! use kl_runtime::{cholesky, mvn_kl_tril, scratch_len_mvn_kl_tril, normal_kl};
+//!
+//! // KL between two 2-d normals given by covariance matrices: factor, then compare factors.
+//! let (c1, c2) = ([1.0_f64, 0.0, 0.0, 4.0], [2.0, 0.0, 0.0, 4.0]);
+//! let (mut l1, mut l2) = ([0.0; 4], [0.0; 4]);
+//! cholesky(&c1, 2, &mut l1)?;
+//! cholesky(&c2, 2, &mut l2)?;
+//! let mut scratch = [0.0; scratch_len_mvn_kl_tril(2)];
+//! let kl = mvn_kl_tril(&[0.0, 1.0], &l1, &[0.0, 1.0], &l2, 2, &mut scratch);
+//!
+//! // Diagonal covariances: the KL is a sum of univariate ones.
+//! let expected = normal_kl(0.0, 1.0, 0.0, 2.0_f64.sqrt()) + normal_kl(1.0, 2.0, 1.0, 2.0);
+//! assert!((kl - expected).abs() < 1e-15);
+//! # Ok::<(), kl_runtime::NotPositiveDefinite>(())
+//! ```
+
+pub mod dense;
+pub mod error;
+pub mod fixed;
+pub mod gaussian;
+pub mod real;
+pub mod scalar;
+pub mod validate;
+
+pub use dense::*;
+pub use error::*;
+pub use fixed::*;
+pub use gaussian::*;
+pub use real::*;
+pub use scalar::*;
+pub use validate::*;

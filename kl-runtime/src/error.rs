@@ -1,0 +1,124 @@
+//! The data error every checked entry point reports: which parameter, at which batch index, broke
+//! which rule. Kernels themselves never build it; callers (generated code, the interpreter) do,
+//! usually through [`crate::validate`].
+
+use core::fmt;
+
+use crate::dense::NotPositiveDefinite;
+
+/// A parameter value that a distribution cannot accept.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Error {
+    /// The parameter's name as the user wrote it, e.g. `s1`.
+    pub param: String,
+    /// Multi-dimensional batch index of the offending element; empty for an unbatched parameter.
+    pub index: Vec<usize>,
+    /// The rule the value broke.
+    pub rule: Rule,
+}
+
+/// The rules parameter values must obey.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum Rule {
+    /// A scale, variance or diagonal entry must be `> 0`.
+    NonPositive { value: f64 },
+    /// Every value must be finite (no NaN, no infinity).
+    NonFinite { value: f64 },
+    /// A covariance or precision matrix must equal its transpose (within tolerance).
+    NotSymmetric { row: usize, col: usize },
+    /// A covariance or precision matrix must be positive definite.
+    NotPositiveDefinite { pivot: usize },
+    /// A slice must have the length its shape implies.
+    LengthMismatch { expected: usize, found: usize },
+}
+
+impl Error {
+    /// Bundles the three parts.
+    pub fn new(param: impl Into<String>, index: &[usize], rule: Rule) -> Self {
+        Error {
+            param: param.into(),
+            index: index.to_vec(),
+            rule,
+        }
+    }
+}
+
+impl From<NotPositiveDefinite> for Rule {
+    fn from(e: NotPositiveDefinite) -> Self {
+        Rule::NotPositiveDefinite { pivot: e.pivot }
+    }
+}
+
+impl fmt::Display for Error {
+    /// One line: "parameter `s1` at batch index [3, 1] must be > 0, found -0.5".
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "parameter `{}`", self.param)?;
+        if !self.index.is_empty() {
+            write!(f, " at batch index {:?}", self.index)?;
+        }
+        match &self.rule {
+            Rule::NonPositive { value } => write!(f, " must be > 0, found {value}"),
+            Rule::NonFinite { value } => write!(f, " must be finite, found {value}"),
+            Rule::NotSymmetric { row, col } => write!(
+                f,
+                " must be symmetric, but entries ({row}, {col}) and ({col}, {row}) differ"
+            ),
+            Rule::NotPositiveDefinite { pivot } => write!(
+                f,
+                " must be positive definite, but its Cholesky factorization fails at pivot {pivot}"
+            ),
+            Rule::LengthMismatch { expected, found } => {
+                write!(f, " must have {expected} elements, found {found}")
+            }
+        }
+    }
+}
+
+impl std::error::Error for Error {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn display_is_one_line_with_index_and_value() {
+        let e = Error::new("s1", &[3, 1], Rule::NonPositive { value: -0.5 });
+        assert_eq!(
+            e.to_string(),
+            "parameter `s1` at batch index [3, 1] must be > 0, found -0.5"
+        );
+    }
+
+    #[test]
+    fn display_omits_an_empty_index() {
+        let e = Error::new("C", &[], Rule::NotSymmetric { row: 2, col: 0 });
+        assert_eq!(
+            e.to_string(),
+            "parameter `C` must be symmetric, but entries (2, 0) and (0, 2) differ"
+        );
+    }
+
+    #[test]
+    fn display_of_non_finite_and_pd_and_length() {
+        let nan = Error::new("mu", &[0], Rule::NonFinite { value: f64::NAN });
+        assert_eq!(
+            nan.to_string(),
+            "parameter `mu` at batch index [0] must be finite, found NaN"
+        );
+        let pd = Error::new("P", &[1], NotPositiveDefinite { pivot: 2 }.into());
+        assert!(pd.to_string().ends_with("fails at pivot 2"));
+        let len = Error::new(
+            "x",
+            &[],
+            Rule::LengthMismatch {
+                expected: 4,
+                found: 3,
+            },
+        );
+        assert_eq!(
+            len.to_string(),
+            "parameter `x` must have 4 elements, found 3"
+        );
+    }
+}

@@ -1,0 +1,1195 @@
+#!/usr/bin/env python3
+"""High-precision reference data for `kl` (KL divergence / log_prob / entropy of Gaussians).
+
+How to run (from the repository root):
+
+    python3 -m venv tests/reference/.venv
+    tests/reference/.venv/bin/pip install mpmath
+    tests/reference/.venv/bin/python tests/reference/generate.py
+
+This rewrites tests/reference/cases.json. The output is deterministic: every case draws its
+inputs from its own `random.Random(seed)` with a fixed integer seed, so rerunning the script
+reproduces the committed file byte for byte.
+
+Independence from the Rust code
+-------------------------------
+The expected values are NOT produced by (or modelled on) the Rust kernels, which use Cholesky
+solves and numerically stable reformulations. Here every quantity is computed straight from the
+textbook formulas, in mpmath at DPS (60) significant digits:
+
+  * Normal:  KL = ln(s2/s1) + (s1^2 + (m1-m2)^2) / (2 s2^2) - 1/2
+             log_prob = -(x-m)^2/(2 s^2) - ln s - ln(2 pi)/2,   entropy = 1/2 + ln(2 pi)/2 + ln s
+  * MVN:     KL = 1/2 (tr(S2^-1 S1) + (m2-m1)^T S2^-1 (m2-m1) - d + ln det S2 - ln det S1)
+             log_prob = -1/2 (d ln(2 pi) + ln det S + (x-m)^T S^-1 (x-m)),
+             entropy = d/2 (1 + ln(2 pi)) + 1/2 ln det S
+    with explicit mp.inverse / mp.det of the covariance S, where S = C, or L L^T, or P^-1
+    (mp.inverse), or W W^T + diag(D).
+  * Independent / to_event(n): sum over the reinterpreted dims; a diagonal Normal that meets a
+    full-covariance MVN is turned into the MVN with S = diag(s^2).
+
+Inputs are generated as Python floats (IEEE f64) and converted with mpf(float), so the reference
+is the exact answer for exactly those f64 inputs (written to JSON with repr(), which round-trips).
+Each expected value is the mpmath result rounded to the nearest f64.
+
+Self-check: every case is evaluated twice, at DPS and at 2*DPS digits; the two results must round
+to the same f64. A result whose 2*DPS value has magnitude below ZERO_SNAP (1e-40) is a true zero
+(e.g. `P || P`: the textbook formula leaves ~1e-60 of rounding residue) and is written as 0.0; no
+case is constructed to have a nonzero value that small.
+
+Semantics follow torch.distributions (Normal, MultivariateNormal, LowRankMultivariateNormal,
+Independent, expand), including NumPy broadcasting of parameters. See README.md for the format.
+"""
+
+import itertools
+import json
+import math
+import os
+import random
+import zlib
+
+import mpmath
+from mpmath import mp, mpf
+from mpmath.libmp import round_nearest, to_float
+
+DPS = 60
+ZERO_SNAP = mpf("1e-40")
+OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "cases.json")
+
+
+# ----------------------------------------------------------------------------------------------
+# Small dense tensors of mpf (shape + row-major flat data) with NumPy broadcasting.
+# ----------------------------------------------------------------------------------------------
+
+def ndindex(shape):
+    return itertools.product(*[range(s) for s in shape])
+
+
+def broadcast_shapes(*shapes):
+    n = max((len(s) for s in shapes), default=0)
+    out = []
+    for k in range(n):
+        dim = 1
+        for s in shapes:
+            j = k - (n - len(s))
+            if j < 0:
+                continue
+            if s[j] != 1:
+                if dim != 1 and dim != s[j]:
+                    raise ValueError(f"cannot broadcast {shapes}")
+                dim = s[j]
+        out.append(dim)
+    return tuple(out)
+
+
+def map_index(idx, shape):
+    """Index into an array of `shape` that is broadcast to a shape of which `idx` is an index."""
+    off = len(idx) - len(shape)
+    assert off >= 0
+    return tuple(0 if s == 1 else idx[off + k] for k, s in enumerate(shape))
+
+
+def nested_shape(x):
+    shape = []
+    while isinstance(x, list):
+        shape.append(len(x))
+        x = x[0]
+    return tuple(shape)
+
+
+def flatten(x):
+    if isinstance(x, list):
+        for y in x:
+            yield from flatten(y)
+    else:
+        yield x
+
+
+class T:
+    def __init__(self, shape, data):
+        self.shape = tuple(shape)
+        self.data = list(data)
+        assert len(self.data) == math.prod(self.shape)
+
+    @staticmethod
+    def from_nested(x):
+        vals = list(flatten(x))
+        for v in vals:
+            assert isinstance(v, float) and math.isfinite(v), v
+        return T(nested_shape(x), [mpf(v) for v in vals])
+
+    def at(self, idx):
+        assert len(idx) == len(self.shape)
+        flat = 0
+        for i, s in zip(idx, self.shape):
+            flat = flat * s + i
+        return self.data[flat]
+
+    def bat(self, idx):
+        """Broadcast read: idx indexes a shape that this tensor broadcasts to."""
+        return self.at(map_index(idx, self.shape))
+
+
+# ----------------------------------------------------------------------------------------------
+# Canonical Gaussian: batch_shape, event_shape, and either
+#   kind "diag": independent univariate normals; mu(i), sigma(i) for i = batch_idx + event_idx
+#   kind "full": one MVN per batch index; get(b) -> (mu column mp.matrix, Sigma mp.matrix)
+# ----------------------------------------------------------------------------------------------
+
+SIGMAS = []  # every full covariance used while evaluating the current case (for "cond")
+
+
+class Gauss:
+    def __init__(self, batch, event, kind, **fns):
+        self.batch = tuple(batch)
+        self.event = tuple(event)
+        self.kind = kind
+        self.fns = fns
+
+    def full_at(self, b):
+        if self.kind == "full":
+            mu, S = self.fns["get"](b)
+        else:
+            assert len(self.event) == 1, "diag -> full needs a vector event"
+            d = self.event[0]
+            mu = mp.matrix(d, 1)
+            S = mp.matrix(d, d)
+            for k in range(d):
+                mu[k] = self.fns["mu"](b + (k,))
+                S[k, k] = self.fns["sigma"](b + (k,)) ** 2
+        SIGMAS.append(S)
+        return mu, S
+
+
+def kl_normal(m1, s1, m2, s2):
+    return mp.log(s2 / s1) + (s1 ** 2 + (m1 - m2) ** 2) / (2 * s2 ** 2) - mpf(1) / 2
+
+
+def kl_mvn(m1, S1, m2, S2):
+    d = S1.rows
+    S2inv = mp.inverse(S2)
+    M = S2inv * S1
+    tr = mp.fsum(M[i, i] for i in range(d))
+    dm = m2 - m1
+    quad = (dm.T * S2inv * dm)[0, 0]
+    return (tr + quad - d + mp.log(mp.det(S2)) - mp.log(mp.det(S1))) / 2
+
+
+def logprob_normal(x, m, s):
+    return -((x - m) ** 2) / (2 * s ** 2) - mp.log(s) - mp.log(2 * mp.pi) / 2
+
+
+def logprob_mvn(x, m, S):
+    d = S.rows
+    dx = x - m
+    quad = (dx.T * mp.inverse(S) * dx)[0, 0]
+    return -(d * mp.log(2 * mp.pi) + mp.log(mp.det(S)) + quad) / 2
+
+
+def entropy_normal(s):
+    return mpf(1) / 2 + mp.log(2 * mp.pi) / 2 + mp.log(s)
+
+
+def entropy_mvn(S):
+    d = S.rows
+    return d * (1 + mp.log(2 * mp.pi)) / 2 + mp.log(mp.det(S)) / 2
+
+
+# ----------------------------------------------------------------------------------------------
+# Expression AST: renders to the kl language and evaluates to a Gauss / result tensor.
+# ----------------------------------------------------------------------------------------------
+
+class Param:
+    def __init__(self, name, value):
+        self.name = name
+        self.value = value
+
+    def render(self):
+        return self.name
+
+    def tensor(self):
+        return T.from_nested(self.value)
+
+    def params(self):
+        return [self]
+
+
+class Lit:
+    def __init__(self, x):
+        self.x = x
+
+    def render(self):
+        return repr(self.x)
+
+    def tensor(self):
+        return T((), [mpf(float(self.x))])
+
+    def params(self):
+        return []
+
+
+class Diag:
+    def __init__(self, v):
+        self.v = v
+
+    def render(self):
+        return f"diag({self.v.render()})"
+
+    def tensor(self):
+        v = self.v.tensor()
+        d = v.shape[-1]
+        data = []
+        for i in ndindex(v.shape[:-1]):
+            for r in range(d):
+                for c in range(d):
+                    data.append(v.at(i + (r,)) if r == c else mpf(0))
+        return T(v.shape + (d,), data)
+
+    def params(self):
+        return self.v.params()
+
+
+class Normal:
+    KINDS = ("pos", "scale", "var", "log_scale", "precision")
+
+    def __init__(self, loc, scale, kind="pos"):
+        assert kind in self.KINDS
+        self.loc, self.scale, self.kind = loc, scale, kind
+
+    def render(self):
+        if self.kind == "pos":
+            return f"Normal({self.loc.render()}, {self.scale.render()})"
+        return f"Normal({self.loc.render()}, {self.kind}={self.scale.render()})"
+
+    def params(self):
+        return self.loc.params() + self.scale.params()
+
+    def gauss(self):
+        loc, sc = self.loc.tensor(), self.scale.tensor()
+        kind = self.kind
+        conv = {
+            "pos": lambda v: v,
+            "scale": lambda v: v,
+            "var": lambda v: mp.sqrt(v),
+            "log_scale": lambda v: mp.exp(v),
+            "precision": lambda v: 1 / mp.sqrt(v),
+        }[kind]
+        batch = broadcast_shapes(loc.shape, sc.shape)
+        return Gauss(batch, (), "diag", mu=lambda i: loc.bat(i), sigma=lambda i: conv(sc.bat(i)))
+
+
+class MVN:
+    KINDS = ("covariance_matrix", "scale_tril", "precision_matrix")
+
+    def __init__(self, loc, kind, mat):
+        assert kind in self.KINDS
+        self.loc, self.kind, self.mat = loc, kind, mat
+
+    def render(self):
+        return f"MultivariateNormal({self.loc.render()}, {self.kind}={self.mat.render()})"
+
+    def params(self):
+        return self.loc.params() + self.mat.params()
+
+    def gauss(self):
+        loc, M = self.loc.tensor(), self.mat.tensor()
+        d = M.shape[-1]
+        assert M.shape[-2] == d and loc.shape[-1] == d
+        batch = broadcast_shapes(loc.shape[:-1], M.shape[:-2])
+        kind = self.kind
+
+        def get(b):
+            mu = mp.matrix(d, 1)
+            A = mp.matrix(d, d)
+            for k in range(d):
+                mu[k] = loc.bat(b + (k,))
+            for r in range(d):
+                for c in range(d):
+                    A[r, c] = M.bat(b + (r, c))
+            if kind == "covariance_matrix":
+                S = A
+            elif kind == "scale_tril":
+                for r in range(d):
+                    assert A[r, r] > 0
+                    for c in range(r + 1, d):
+                        assert A[r, c] == 0, "scale_tril inputs are exactly lower triangular"
+                S = A * A.T
+            else:
+                S = mp.inverse(A)
+            return mu, S
+
+        return Gauss(batch, (d,), "full", get=get)
+
+
+class LowRank:
+    def __init__(self, loc, W, D):
+        self.loc, self.W, self.D = loc, W, D
+
+    def render(self):
+        return (f"LowRankMultivariateNormal({self.loc.render()}, "
+                f"cov_factor={self.W.render()}, cov_diag={self.D.render()})")
+
+    def params(self):
+        return self.loc.params() + self.W.params() + self.D.params()
+
+    def gauss(self):
+        loc, W, D = self.loc.tensor(), self.W.tensor(), self.D.tensor()
+        d, r = W.shape[-2], W.shape[-1]
+        assert loc.shape[-1] == d and D.shape[-1] == d
+        batch = broadcast_shapes(loc.shape[:-1], W.shape[:-2], D.shape[:-1])
+
+        def get(b):
+            mu = mp.matrix(d, 1)
+            Wm = mp.matrix(d, r)
+            S = mp.matrix(d, d)
+            for k in range(d):
+                mu[k] = loc.bat(b + (k,))
+                for j in range(r):
+                    Wm[k, j] = W.bat(b + (k, j))
+            S = Wm * Wm.T
+            for k in range(d):
+                S[k, k] += D.bat(b + (k,))
+            return mu, S
+
+        return Gauss(batch, (d,), "full", get=get)
+
+
+class Indep:
+    def __init__(self, base, n, style="method"):
+        self.base, self.n, self.style = base, n, style
+
+    def render(self):
+        if self.style == "method":
+            return f"{self.base.render()}.to_event({self.n})"
+        return f"Independent({self.base.render()}, {self.n})"
+
+    def params(self):
+        return self.base.params()
+
+    def gauss(self):
+        g = self.base.gauss()
+        n = self.n
+        assert 1 <= n <= len(g.batch)
+        assert g.kind == "diag", "only Independent over diagonal normals is modelled"
+        return Gauss(g.batch[:-n], g.batch[-n:] + g.event, "diag", **g.fns)
+
+
+class Expand:
+    def __init__(self, base, shape):
+        self.base, self.shape = base, tuple(shape)
+
+    def render(self):
+        return f"{self.base.render()}.expand([{', '.join(str(s) for s in self.shape)}])"
+
+    def params(self):
+        return self.base.params()
+
+    def gauss(self):
+        g = self.base.gauss()
+        new = self.shape
+        assert broadcast_shapes(g.batch, new) == new
+        nb, ob, ne = len(new), g.batch, len(g.event)
+        if g.kind == "diag":
+            def remap(i):
+                return map_index(i[:nb], ob) + tuple(i[nb:])
+            mu, sig = g.fns["mu"], g.fns["sigma"]
+            return Gauss(new, g.event, "diag", mu=lambda i: mu(remap(i)), sigma=lambda i: sig(remap(i)))
+        get = g.fns["get"]
+        return Gauss(new, g.event, "full", get=lambda b: get(map_index(b, ob)))
+
+
+class KL:
+    def __init__(self, p, q):
+        self.p, self.q = p, q
+
+    def render(self):
+        return f"{self.p.render()} || {self.q.render()}"
+
+    def params(self):
+        return self.p.params() + self.q.params()
+
+    def evaluate(self):
+        p, q = self.p.gauss(), self.q.gauss()
+        assert p.event == q.event, (p.event, q.event)
+        batch = broadcast_shapes(p.batch, q.batch)
+        out = []
+        for b in ndindex(batch):
+            pb, qb = map_index(b, p.batch), map_index(b, q.batch)
+            if p.kind == "diag" and q.kind == "diag":
+                terms = []
+                for e in ndindex(p.event):
+                    terms.append(kl_normal(p.fns["mu"](pb + e), p.fns["sigma"](pb + e),
+                                           q.fns["mu"](qb + e), q.fns["sigma"](qb + e)))
+                out.append(mp.fsum(terms))
+            else:
+                m1, S1 = p.full_at(pb)
+                m2, S2 = q.full_at(qb)
+                out.append(kl_mvn(m1, S1, m2, S2))
+        return T(batch, out)
+
+
+class LogProb:
+    def __init__(self, p, x):
+        self.p, self.x = p, x
+
+    def render(self):
+        return f"log_prob({self.p.render()}, {self.x.render()})"
+
+    def params(self):
+        return self.p.params() + self.x.params()
+
+    def evaluate(self):
+        p = self.p.gauss()
+        x = self.x.tensor()
+        er = len(p.event)
+        xb = x.shape[:len(x.shape) - er]
+        assert x.shape[len(x.shape) - er:] == p.event
+        shape = broadcast_shapes(xb, p.batch)
+        out = []
+        for o in ndindex(shape):
+            pb, xi = map_index(o, p.batch), map_index(o, xb)
+            if p.kind == "diag":
+                out.append(mp.fsum(logprob_normal(x.at(xi + e), p.fns["mu"](pb + e), p.fns["sigma"](pb + e))
+                                   for e in ndindex(p.event)))
+            else:
+                m, S = p.full_at(pb)
+                xv = mp.matrix(er and p.event[0], 1)
+                for k in range(p.event[0]):
+                    xv[k] = x.at(xi + (k,))
+                out.append(logprob_mvn(xv, m, S))
+        return T(shape, out)
+
+
+class Entropy:
+    def __init__(self, p):
+        self.p = p
+
+    def render(self):
+        return f"entropy({self.p.render()})"
+
+    def params(self):
+        return self.p.params()
+
+    def evaluate(self):
+        p = self.p.gauss()
+        out = []
+        for b in ndindex(p.batch):
+            if p.kind == "diag":
+                out.append(mp.fsum(entropy_normal(p.fns["sigma"](b + e)) for e in ndindex(p.event)))
+            else:
+                _, S = p.full_at(b)
+                out.append(entropy_mvn(S))
+        return T(p.batch, out)
+
+
+# ----------------------------------------------------------------------------------------------
+# Input generators (all values are Python floats, i.e. exact f64).
+# ----------------------------------------------------------------------------------------------
+
+def fill(shape, f):
+    if not shape:
+        return float(f())
+    return [fill(shape[1:], f) for _ in range(shape[0])]
+
+
+def mapn(x, f):
+    if isinstance(x, list):
+        return [mapn(y, f) for y in x]
+    return float(f(x))
+
+
+def locs(rng, shape, lo=-2.0, hi=2.0):
+    return fill(shape, lambda: round(rng.uniform(lo, hi), 4))
+
+
+def poss(rng, shape, lo=0.3, hi=2.5):
+    return fill(shape, lambda: round(rng.uniform(lo, hi), 4))
+
+
+def symmetrize(A):
+    d = len(A)
+    return [[float(A[max(r, c)][min(r, c)]) for c in range(d)] for r in range(d)]
+
+
+def spd(rng, d):
+    """Well-conditioned SPD matrix with short decimal entries, exactly symmetric."""
+    G = [[round(rng.gauss(0, 1), 3) for _ in range(d)] for _ in range(d)]
+    A = [[round(sum(G[r][k] * G[c][k] for k in range(d)) / d + (0.5 if r == c else 0.0), 6)
+          for c in range(d)] for r in range(d)]
+    return symmetrize(A)
+
+
+def tril(rng, d):
+    return [[round(rng.uniform(0.5, 2.0), 4) if r == c else (round(rng.uniform(-1, 1), 4) if c < r else 0.0)
+             for c in range(d)] for r in range(d)]
+
+
+def lowrank(rng, d, r=None):
+    r = r if r is not None else rng.randint(1, min(d, 3))
+    W = [[round(rng.gauss(0, 1), 4) for _ in range(r)] for _ in range(d)]
+    D = poss(rng, (d,), 0.2, 1.5)
+    return W, D
+
+
+def batched(rng, shape, f):
+    if not shape:
+        return f(rng)
+    return [batched(rng, shape[1:], f) for _ in range(shape[0])]
+
+
+def mat_for(rng, kind, d):
+    return {"covariance_matrix": spd, "precision_matrix": spd, "scale_tril": tril}[kind](rng, d)
+
+
+def random_orthogonal(rng, d):
+    """Random orthogonal matrix from the QR factorisation of a Gaussian matrix, in mpmath."""
+    G = mp.matrix(d, d)
+    for r in range(d):
+        for c in range(d):
+            G[r, c] = mpf(rng.gauss(0, 1))
+    Q, R = mp.qr(G)
+    return Q
+
+
+def ill_cov(rng, d, cond, scale=1.0, Q=None, eig_perturb=None):
+    """Sigma = Q diag(eigs) Q^T rounded to f64 and symmetrised; eigs log-spaced over [1/cond, 1]."""
+    with mp.workdps(2 * DPS):
+        Q = Q if Q is not None else random_orthogonal(rng, d)
+        eigs = [mpf(cond) ** (-mpf(k) / (d - 1)) if d > 1 else mpf(1) for k in range(d)]
+        if eig_perturb:
+            eigs = [e * (1 + mpf(eig_perturb) * (k + 1)) for k, e in enumerate(eigs)]
+        S = Q * mp.diag(eigs) * Q.T
+        A = [[to_float((S[r, c] * mpf(scale))._mpf_, strict=True, rnd=round_nearest) for c in range(d)]
+             for r in range(d)]
+    return symmetrize(A), Q
+
+
+def chol_f64(A):
+    """Lower Cholesky factor of an f64 SPD matrix, computed in mpmath and rounded to f64."""
+    d = len(A)
+    with mp.workdps(2 * DPS):
+        M = mp.matrix([[mpf(v) for v in row] for row in A])
+        L = mp.cholesky(M)
+        return [[to_float(L[r, c]._mpf_, strict=True, rnd=round_nearest) if c <= r else 0.0
+                 for c in range(d)] for r in range(d)]
+
+
+def inv_f64(A):
+    d = len(A)
+    with mp.workdps(2 * DPS):
+        M = mp.inverse(mp.matrix([[mpf(v) for v in row] for row in A]))
+        B = [[to_float(M[r, c]._mpf_, strict=True, rnd=round_nearest) for c in range(d)] for r in range(d)]
+    return symmetrize(B)
+
+
+# ----------------------------------------------------------------------------------------------
+# Case registry
+# ----------------------------------------------------------------------------------------------
+
+CASES = []
+
+
+def seed_of(name):
+    return zlib.crc32(name.encode())
+
+
+def case(name, cls):
+    """Decorator: f(rng) -> expression AST. Registered with a fixed seed derived from the name."""
+    assert cls in ("well_conditioned", "ill_conditioned", "near_equal", "extreme_scale")
+
+    def deco(f):
+        CASES.append((name, cls, f))
+        return f
+    return deco
+
+
+def add(name, cls, f):
+    case(name, cls)(f)
+
+
+P = Param
+
+
+def ref_float(x):
+    return to_float(x._mpf_, strict=True, rnd=round_nearest)
+
+
+def to_nested(t, conv):
+    if not t.shape:
+        return conv(t.data[0])
+
+    def rec(shape, flat):
+        if len(shape) == 1:
+            return [conv(v) for v in flat]
+        step = len(flat) // shape[0]
+        return [rec(shape[1:], flat[i * step:(i + 1) * step]) for i in range(shape[0])]
+    return rec(t.shape, t.data)
+
+
+def build_case(name, cls, f):
+    rng = random.Random(seed_of(name))
+    expr = f(rng)
+    data = {}
+    for p in expr.params():
+        if p.name in data:
+            assert data[p.name] == p.value, f"{name}: parameter {p.name} used with two values"
+        data[p.name] = p.value
+    for k in data:
+        assert k.isidentifier() and k not in ("where", "diag", "log_prob", "entropy", "Normal",
+                                              "MultivariateNormal", "LowRankMultivariateNormal",
+                                              "Independent"), k
+
+    SIGMAS.clear()
+    with mp.workdps(DPS):
+        lo = expr.evaluate()
+        cond = None
+        if SIGMAS:
+            worst = mpf(0)
+            for S in SIGMAS:
+                ev = mp.eigsy(S, eigvals_only=True)
+                ev = [ev[i] for i in range(S.rows)]
+                assert min(ev) > 0, f"{name}: covariance not positive definite"
+                worst = max(worst, max(ev) / min(ev))
+            cond = float(f"{float(worst):.4g}")
+    SIGMAS.clear()
+    with mp.workdps(2 * DPS):
+        hi = expr.evaluate()
+    SIGMAS.clear()
+
+    assert lo.shape == hi.shape
+
+    def conv(pair):
+        a, b = pair
+        if abs(b) < ZERO_SNAP:
+            assert abs(a) < ZERO_SNAP, f"{name}: {a} vs {b}"
+            return 0.0
+        try:
+            fa, fb = ref_float(a), ref_float(b)
+        except OverflowError:
+            raise AssertionError(f"{name}: overflow {a}")
+        assert fa == fb, f"{name}: dps {DPS} and {2 * DPS} disagree: {fa!r} vs {fb!r}"
+        assert math.isfinite(fa)
+        return fa
+
+    paired = T(lo.shape, list(zip(lo.data, hi.data)))
+    value = to_nested(paired, conv)
+    if isinstance(expr, KL):
+        assert all(v >= 0 for v in flatten(value)), f"{name}: negative KL"
+    return {
+        "name": name,
+        "expr": expr.render(),
+        "data": data,
+        "expected": {"shape": list(lo.shape), "value": value},
+        "class": cls,
+        "cond": cond,
+    }
+
+
+# ==============================================================================================
+# Cases
+# ==============================================================================================
+
+WC, IC, NE, XS = "well_conditioned", "ill_conditioned", "near_equal", "extreme_scale"
+
+# ---- Normal || Normal: shapes, broadcasting, literals ---------------------------------------
+
+add("normal_scalar", WC, lambda r: KL(Normal(P("m1", locs(r, ())), P("s1", poss(r, ()))),
+                                      Normal(P("m2", locs(r, ())), P("s2", poss(r, ())))))
+add("normal_vector", WC, lambda r: KL(Normal(P("m1", locs(r, (4,))), P("s1", poss(r, (4,)))),
+                                      Normal(P("m2", locs(r, (4,))), P("s2", poss(r, (4,))))))
+add("normal_loc34_scale4", WC, lambda r: KL(Normal(P("m1", locs(r, (3, 4))), P("s1", poss(r, (4,)))),
+                                            Normal(P("m2", locs(r, (4,))), P("s2", poss(r, (3, 4))))))
+add("normal_batch21_vs_3", WC, lambda r: KL(Normal(P("m1", locs(r, (2, 1))), P("s1", poss(r, (2, 1)))),
+                                            Normal(P("m2", locs(r, (3,))), P("s2", poss(r, (3,))))))
+add("normal_scalar_vs_batch", WC, lambda r: KL(Normal(P("m1", locs(r, ())), P("s1", poss(r, ()))),
+                                               Normal(P("m2", locs(r, (2, 3))), P("s2", poss(r, (3,))))))
+add("normal_vs_literal_std", WC, lambda r: KL(Normal(P("m1", locs(r, (4,))), P("s1", poss(r, (4,)))),
+                                              Normal(Lit(0), Lit(1))))
+add("literal_std_vs_normal", WC, lambda r: KL(Normal(Lit(0), Lit(1)),
+                                              Normal(P("m2", locs(r, (2, 3))), P("s2", poss(r, (2, 3))))))
+add("normal_literals_only", WC, lambda r: KL(Normal(Lit(-1.5), Lit(2.5)), Normal(Lit(0.25), Lit(1e-3))))
+add("normal_literal_loc_param_scale", WC, lambda r: KL(Normal(Lit(0.5), P("s1", poss(r, (3,)))),
+                                                       Normal(P("m2", locs(r, (3,))), Lit(2))))
+add("normal_literal_var", WC, lambda r: KL(Normal(P("m1", locs(r, (3,))), Lit(4), "var"),
+                                           Normal(Lit(0), Lit(0.25), "precision")))
+
+# ---- every scale parameterisation on either side --------------------------------------------
+
+
+def scale_value(r, kind, shape):
+    if kind == "log_scale":
+        return fill(shape, lambda: round(r.uniform(-1.5, 1.0), 4))
+    return poss(r, shape)
+
+
+NORMAL_PAIRS = [("pos", k) for k in Normal.KINDS] + [(k, "pos") for k in Normal.KINDS[1:]] + [
+    ("var", "precision"), ("log_scale", "scale"), ("precision", "log_scale")]
+for k1, k2 in NORMAL_PAIRS:
+    if True:
+        def mk(r, k1=k1, k2=k2):
+            return KL(Normal(P("m1", locs(r, (3,))), P("a1", scale_value(r, k1, (3,))), k1),
+                      Normal(P("m2", locs(r, (3,))), P("a2", scale_value(r, k2, (3,))), k2))
+        add(f"normal_param_{k1}_vs_{k2}", WC, mk)
+
+# ---- Independent / to_event -------------------------------------------------------------------
+
+add("to_event1", WC, lambda r: KL(Indep(Normal(P("m1", locs(r, (3, 4))), P("s1", poss(r, (3, 4)))), 1),
+                                  Indep(Normal(P("m2", locs(r, (3, 4))), P("s2", poss(r, (3, 4)))), 1)))
+add("to_event1_scalar_result", WC, lambda r: KL(Indep(Normal(P("m1", locs(r, (5,))), P("s1", poss(r, (5,)))), 1),
+                                                Indep(Normal(P("m2", locs(r, (5,))), P("s2", poss(r, (5,)))), 1)))
+add("to_event2", WC, lambda r: KL(Indep(Normal(P("m1", locs(r, (2, 3, 4))), P("s1", poss(r, (2, 3, 4)))), 2),
+                                  Indep(Normal(P("m2", locs(r, (2, 3, 4))), P("s2", poss(r, (2, 3, 4)))), 2)))
+add("to_event2_all_dims", WC, lambda r: KL(Indep(Normal(P("m1", locs(r, (3, 4))), P("s1", poss(r, (4,)))), 2),
+                                           Indep(Normal(P("m2", locs(r, (3, 4))), P("s2", poss(r, (3, 1)))), 2)))
+add("to_event_nested", WC, lambda r: KL(
+    Indep(Indep(Normal(P("m1", locs(r, (2, 3, 4))), P("s1", poss(r, (2, 3, 4)))), 1), 1),
+    Indep(Indep(Normal(P("m2", locs(r, (2, 3, 4))), P("s2", poss(r, (2, 3, 4)))), 1), 1)))
+add("to_event2_vs_nested", WC, lambda r: KL(
+    Indep(Normal(P("m1", locs(r, (2, 3, 4))), P("s1", poss(r, (2, 3, 4)))), 2),
+    Indep(Indep(Normal(P("m2", locs(r, (2, 3, 4))), P("s2", poss(r, (2, 3, 4)))), 1), 1)))
+add("independent_function_form", WC, lambda r: KL(
+    Indep(Normal(P("m1", locs(r, (3, 4))), P("s1", poss(r, (3, 4)))), 1, "func"),
+    Indep(Normal(P("m2", locs(r, (3, 4))), P("s2", poss(r, (3, 4)))), 1, "func")))
+add("independent_function_vs_method", WC, lambda r: KL(
+    Indep(Normal(P("m1", locs(r, (2, 3))), P("s1", poss(r, (2, 3)))), 1, "func"),
+    Indep(Normal(P("m2", locs(r, (2, 3))), P("s2", poss(r, (2, 3)))), 1)))
+add("to_event1_param_broadcast", WC, lambda r: KL(
+    Indep(Normal(P("m1", locs(r, (3, 4))), P("s1", poss(r, (4,)))), 1),
+    Indep(Normal(P("m2", locs(r, (4,))), P("s2", poss(r, (4,)))), 1)))
+add("to_event1_batch_broadcast", WC, lambda r: KL(
+    Indep(Normal(P("m1", locs(r, (2, 1, 3))), P("s1", poss(r, (2, 1, 3)))), 1),
+    Indep(Normal(P("m2", locs(r, (4, 3))), P("s2", poss(r, (4, 3)))), 1)))
+add("to_event1_var_vs_log_scale", WC, lambda r: KL(
+    Indep(Normal(P("m1", locs(r, (2, 4))), P("v1", poss(r, (2, 4))), "var"), 1),
+    Indep(Normal(P("m2", locs(r, (2, 4))), P("l2", scale_value(r, "log_scale", (2, 4))), "log_scale"), 1)))
+add("to_event1_precision_vs_scale_kw", WC, lambda r: KL(
+    Indep(Normal(P("m1", locs(r, (3,))), P("p1", poss(r, (3,))), "precision"), 1),
+    Indep(Normal(P("m2", locs(r, (3,))), P("s2", poss(r, (3,))), "scale"), 1)))
+
+# ---- standard-normal prior --------------------------------------------------------------------
+
+add("prior_std_normal_D5", WC, lambda r: KL(
+    Indep(Normal(P("m", locs(r, (3, 5))), P("s", poss(r, (3, 5)))), 1),
+    Indep(Expand(Normal(Lit(0), Lit(1)), (5,)), 1)))
+add("prior_std_normal_B1", WC, lambda r: KL(
+    Indep(Normal(P("m", locs(r, (1, 4))), P("s", poss(r, (1, 4)))), 1),
+    Indep(Expand(Normal(Lit(0), Lit(1)), (4,)), 1)))
+add("prior_std_normal_log_scale", WC, lambda r: KL(
+    Indep(Normal(P("m", locs(r, (2, 6))), P("ls", scale_value(r, "log_scale", (2, 6))), "log_scale"), 1),
+    Indep(Expand(Normal(Lit(0), Lit(1)), (6,)), 1)))
+add("prior_std_normal_expand2d", WC, lambda r: KL(
+    Indep(Normal(P("m", locs(r, (2, 4))), P("s", poss(r, (2, 4)))), 1),
+    Indep(Expand(Normal(Lit(0), Lit(1)), (2, 4)), 1)))
+add("prior_std_normal_reversed", WC, lambda r: KL(
+    Indep(Expand(Normal(Lit(0), Lit(1)), (5,)), 1),
+    Indep(Normal(P("m", locs(r, (3, 5))), P("s", poss(r, (3, 5)))), 1)))
+add("prior_std_normal_function_form", WC, lambda r: KL(
+    Indep(Normal(P("m", locs(r, (2, 3))), P("s", poss(r, (2, 3)))), 1, "func"),
+    Indep(Expand(Normal(Lit(0), Lit(1)), (3,)), 1, "func")))
+
+# ---- MVN || MVN, every pair of parameterisations ----------------------------------------------
+
+MV_KINDS = ("covariance_matrix", "scale_tril", "precision_matrix", "lowrank")
+SHORT = {"covariance_matrix": "cov", "scale_tril": "tril", "precision_matrix": "prec", "lowrank": "lowrank"}
+
+
+def mvn_node(r, kind, suffix, d, loc_batch=(), mat_batch=()):
+    m = P("m" + suffix, locs(r, loc_batch + (d,)))
+    if kind == "lowrank":
+        rank = r.randint(1, min(d, 3))
+        W = batched(r, mat_batch, lambda rr: lowrank(rr, d, rank)[0])
+        D = batched(r, mat_batch, lambda rr: poss(rr, (d,), 0.2, 1.5))
+        return LowRank(m, P("W" + suffix, W), P("D" + suffix, D))
+    name = {"covariance_matrix": "C", "scale_tril": "L", "precision_matrix": "Pm"}[kind] + suffix
+    return MVN(m, kind, P(name, batched(r, mat_batch, lambda rr: mat_for(rr, kind, d))))
+
+
+_i = 0
+for k1 in MV_KINDS:
+    for k2 in MV_KINDS:
+        d = 1 + _i % 6
+        d2 = 1 + (_i + 3) % 6
+        _i += 1
+
+        def mk0(r, k1=k1, k2=k2, d=d):
+            return KL(mvn_node(r, k1, "1", d), mvn_node(r, k2, "2", d))
+
+        def mk1(r, k1=k1, k2=k2, d=d2):
+            return KL(mvn_node(r, k1, "1", d, (2,), (2,)), mvn_node(r, k2, "2", d, (2,), (2,)))
+        add(f"mvn_{SHORT[k1]}_vs_{SHORT[k2]}_d{d}", WC, mk0)
+        if k1 == k2 or MV_KINDS.index(k2) == (MV_KINDS.index(k1) + 1) % 4:
+            add(f"mvn_{SHORT[k1]}_vs_{SHORT[k2]}_batch2_d{d2}", WC, mk1)
+
+for k, d in zip(MV_KINDS, (3, 4, 2, 5)):
+    # loc [2, d] against an unbatched matrix, on both sides
+    add(f"mvn_{SHORT[k]}_loc_batch_broadcast_d{d}", WC,
+        lambda r, k=k, d=d: KL(mvn_node(r, k, "1", d, (2,), ()), mvn_node(r, k, "2", d, (), (2,))))
+add("mvn_tril_batch_2x1_vs_3", WC, lambda r: KL(mvn_node(r, "scale_tril", "1", 3, (2, 1), (2, 1)),
+                                                mvn_node(r, "covariance_matrix", "2", 3, (3,), ())))
+add("mvn_d6_tril_vs_cov", WC, lambda r: KL(mvn_node(r, "scale_tril", "1", 6), mvn_node(r, "covariance_matrix", "2", 6)))
+
+# ---- mixed diagonal / full ---------------------------------------------------------------------
+
+for k, d in zip(MV_KINDS, (4, 3, 5, 6)):
+    add(f"diag_normal_vs_mvn_{SHORT[k]}_d{d}", WC, lambda r, k=k, d=d: KL(
+        Indep(Normal(P("m1", locs(r, (d,))), P("s1", poss(r, (d,)))), 1), mvn_node(r, k, "2", d)))
+    add(f"mvn_{SHORT[k]}_vs_diag_normal_d{d}", WC, lambda r, k=k, d=d: KL(
+        mvn_node(r, k, "1", d), Indep(Normal(P("m2", locs(r, (d,))), P("s2", poss(r, (d,)))), 1)))
+add("diag_normal_batch_vs_mvn_tril", WC, lambda r: KL(
+    Indep(Normal(P("m1", locs(r, (2, 3))), P("s1", poss(r, (2, 3)))), 1), mvn_node(r, "scale_tril", "2", 3)))
+add("mvn_cov_batch_vs_diag_normal_var", WC, lambda r: KL(
+    mvn_node(r, "covariance_matrix", "1", 3, (2,), (2,)),
+    Indep(Normal(P("m2", locs(r, (3,))), P("v2", poss(r, (3,))), "var"), 1)))
+add("std_prior_vs_mvn_tril", WC, lambda r: KL(
+    Indep(Expand(Normal(Lit(0), Lit(1)), (4,)), 1), mvn_node(r, "scale_tril", "2", 4)))
+
+# ---- MVN diagonal by construction --------------------------------------------------------------
+
+add("mvn_cov_diag_vs_tril", WC, lambda r: KL(
+    MVN(P("m1", locs(r, (4,))), "covariance_matrix", Diag(P("v1", poss(r, (4,))))), mvn_node(r, "scale_tril", "2", 4)))
+add("mvn_tril_diag_vs_diag_normal", WC, lambda r: KL(
+    MVN(P("m1", locs(r, (3,))), "scale_tril", Diag(P("s1", poss(r, (3,))))),
+    Indep(Normal(P("m2", locs(r, (3,))), P("s2", poss(r, (3,)))), 1)))
+add("mvn_prec_diag_vs_cov_diag", WC, lambda r: KL(
+    MVN(P("m1", locs(r, (5,))), "precision_matrix", Diag(P("p1", poss(r, (5,))))),
+    MVN(P("m2", locs(r, (5,))), "covariance_matrix", Diag(P("v2", poss(r, (5,)))))))
+add("mvn_tril_diag_batched", WC, lambda r: KL(
+    MVN(P("m1", locs(r, (2, 3))), "scale_tril", Diag(P("s1", poss(r, (2, 3))))),
+    MVN(P("m2", locs(r, (3,))), "scale_tril", Diag(P("s2", poss(r, (3,)))))))
+add("mvn_cov_full_vs_cov_diag", WC, lambda r: KL(
+    mvn_node(r, "covariance_matrix", "1", 3), MVN(P("m2", locs(r, (3,))), "covariance_matrix", Diag(P("v2", poss(r, (3,)))))))
+
+# ---- P || P ------------------------------------------------------------------------------------
+
+
+def self_kl(f):
+    def mk(r):
+        p = f(r)
+        return KL(p, p)
+    return mk
+
+
+add("self_normal_scalar", NE, self_kl(lambda r: Normal(P("m", locs(r, ())), P("s", poss(r, ())))))
+add("self_normal_to_event", NE, self_kl(lambda r: Indep(Normal(P("m", locs(r, (2, 4))), P("s", poss(r, (2, 4)))), 1)))
+add("self_normal_log_scale", NE, self_kl(lambda r: Normal(P("m", locs(r, (3,))), P("ls", scale_value(r, "log_scale", (3,))), "log_scale")))
+for k, d in zip(MV_KINDS, (3, 4, 5, 6)):
+    add(f"self_mvn_{SHORT[k]}_d{d}", NE, self_kl(lambda r, k=k, d=d: mvn_node(r, k, "", d)))
+add("self_mvn_tril_batch2", NE, self_kl(lambda r: mvn_node(r, "scale_tril", "", 3, (2,), (2,))))
+
+# ---- log_prob ----------------------------------------------------------------------------------
+
+add("log_prob_normal_scalar", WC, lambda r: LogProb(Normal(P("m", locs(r, ())), P("s", poss(r, ()))), P("x", locs(r, ()))))
+add("log_prob_normal_x_broadcast", WC, lambda r: LogProb(Normal(P("m", locs(r, (4,))), P("s", poss(r, (4,)))),
+                                                         P("x", locs(r, (3, 4)))))
+add("log_prob_normal_batch_over_x", WC, lambda r: LogProb(Normal(P("m", locs(r, (2, 3))), P("s", poss(r, (3,)))),
+                                                          P("x", locs(r, (3,)))))
+add("log_prob_std_normal_literal", WC, lambda r: LogProb(Normal(Lit(0), Lit(1)), P("x", locs(r, (5,), -4, 4))))
+add("log_prob_normal_var", WC, lambda r: LogProb(Normal(P("m", locs(r, (3,))), P("v", poss(r, (3,))), "var"), P("x", locs(r, (3,)))))
+add("log_prob_normal_precision", WC, lambda r: LogProb(Normal(P("m", locs(r, (3,))), P("p", poss(r, (3,))), "precision"), P("x", locs(r, (3,)))))
+add("log_prob_normal_log_scale", WC, lambda r: LogProb(Normal(P("m", locs(r, (3,))), P("ls", scale_value(r, "log_scale", (3,))), "log_scale"), P("x", locs(r, (3,)))))
+add("log_prob_to_event1", WC, lambda r: LogProb(Indep(Normal(P("m", locs(r, (3, 4))), P("s", poss(r, (3, 4)))), 1),
+                                                P("x", locs(r, (3, 4)))))
+add("log_prob_to_event1_sample_dims", WC, lambda r: LogProb(Indep(Normal(P("m", locs(r, (3, 4))), P("s", poss(r, (4,)))), 1),
+                                                            P("x", locs(r, (2, 3, 4)))))
+add("log_prob_to_event2", WC, lambda r: LogProb(Indep(Normal(P("m", locs(r, (2, 3))), P("s", poss(r, (2, 3)))), 2),
+                                                P("x", locs(r, (4, 2, 3)))))
+add("log_prob_std_prior", WC, lambda r: LogProb(Indep(Expand(Normal(Lit(0), Lit(1)), (4,)), 1), P("x", locs(r, (3, 4)))))
+for k, d in zip(MV_KINDS, (3, 4, 2, 5)):
+    add(f"log_prob_mvn_{SHORT[k]}_d{d}", WC, lambda r, k=k, d=d: LogProb(mvn_node(r, k, "", d), P("x", locs(r, (d,)))))
+    if k in ("scale_tril", "lowrank"):
+        add(f"log_prob_mvn_{SHORT[k]}_x_batch3_d{d}", WC, lambda r, k=k, d=d: LogProb(mvn_node(r, k, "", d), P("x", locs(r, (3, d)))))
+add("log_prob_mvn_tril_batch2_x_unbatched", WC, lambda r: LogProb(mvn_node(r, "scale_tril", "", 3, (2,), (2,)), P("x", locs(r, (3,)))))
+add("log_prob_mvn_cov_batch2_x_2x1", WC, lambda r: LogProb(mvn_node(r, "covariance_matrix", "", 2, (2,), (2,)), P("x", locs(r, (3, 1, 2)))))
+add("log_prob_mvn_tril_d1", WC, lambda r: LogProb(mvn_node(r, "scale_tril", "", 1), P("x", locs(r, (1,)))))
+add("log_prob_mvn_cov_diag", WC, lambda r: LogProb(MVN(P("m", locs(r, (4,))), "covariance_matrix", Diag(P("v", poss(r, (4,))))),
+                                                   P("x", locs(r, (4,)))))
+
+# ---- entropy -----------------------------------------------------------------------------------
+
+for k in Normal.KINDS:
+    add(f"entropy_normal_{k}", WC, lambda r, k=k: Entropy(Normal(P("m", locs(r, (3,))), P("a", scale_value(r, k, (3,))), k)))
+add("entropy_normal_scalar", WC, lambda r: Entropy(Normal(P("m", locs(r, ())), P("s", poss(r, ())))))
+add("entropy_normal_loc_broadcast", WC, lambda r: Entropy(Normal(P("m", locs(r, (2, 3))), P("s", poss(r, (3,))))))
+add("entropy_to_event1", WC, lambda r: Entropy(Indep(Normal(P("m", locs(r, (2, 4))), P("s", poss(r, (2, 4)))), 1)))
+add("entropy_to_event2", WC, lambda r: Entropy(Indep(Normal(P("m", locs(r, (2, 3, 2))), P("s", poss(r, (2, 3, 2)))), 2)))
+add("entropy_std_normal_expand", WC, lambda r: Entropy(Expand(Normal(Lit(0), Lit(1)), (2, 3))))
+add("entropy_std_prior", WC, lambda r: Entropy(Indep(Expand(Normal(Lit(0), Lit(1)), (5,)), 1)))
+for k, d in zip(MV_KINDS, (4, 3, 6, 5)):
+    add(f"entropy_mvn_{SHORT[k]}_d{d}", WC, lambda r, k=k, d=d: Entropy(mvn_node(r, k, "", d)))
+    if k in ("covariance_matrix", "precision_matrix"):
+        add(f"entropy_mvn_{SHORT[k]}_batch2_d{d}", WC, lambda r, k=k, d=d: Entropy(mvn_node(r, k, "", d, (2,), (2,))))
+add("entropy_mvn_tril_diag", WC, lambda r: Entropy(MVN(P("m", locs(r, (3,))), "scale_tril", Diag(P("s", poss(r, (3,)))))))
+
+# ==============================================================================================
+# Accuracy stress
+# ==============================================================================================
+
+# ---- near-equal Normal pairs: KL ~ eps^2 (scale) or delta^2/2 (location) -------------------
+
+for eps in (1e-3, 1e-5, 1e-8, 1e-10):
+    def mk(r, eps=eps):
+        m = locs(r, (3,))
+        s = poss(r, (3,))
+        return KL(Normal(P("m1", m), P("s1", s)), Normal(P("m2", m), P("s2", [x * (1 + eps) for x in s])))
+    add(f"near_equal_scale_rel{eps:.0e}", NE, mk)
+
+for delta in (1e-4, 1e-7, 1e-10):
+    def mk(r, delta=delta):
+        m = locs(r, (3,))
+        s = poss(r, (3,))
+        return KL(Normal(P("m1", m), P("s1", s)), Normal(P("m2", [x + delta for x in m]), P("s2", s)))
+    add(f"near_equal_loc_abs{delta:.0e}", NE, mk)
+
+
+def mk_ne_scalar(r):
+    return KL(Normal(P("m1", 0.75), P("s1", 1.25)), Normal(P("m2", 0.75), P("s2", 1.25 * (1 + 2 ** -40))))
+
+
+add("near_equal_scalar_one_ulp_ish", NE, mk_ne_scalar)
+
+
+def mk_ne_log_scale(r):
+    m = locs(r, (2, 4))
+    ls = scale_value(r, "log_scale", (2, 4))
+    return KL(Indep(Normal(P("m1", m), P("l1", ls), "log_scale"), 1),
+              Indep(Normal(P("m2", m), P("l2", [[x + 1e-9 for x in row] for row in ls]), "log_scale"), 1))
+
+
+add("near_equal_log_scale_to_event", NE, mk_ne_log_scale)
+
+
+def mk_ne_var(r):
+    m = locs(r, (4,))
+    v = poss(r, (4,))
+    return KL(Indep(Normal(P("m1", m), P("v1", v), "var"), 1),
+              Indep(Normal(P("m2", [x + 1e-8 for x in m]), P("v2", [x * (1 - 1e-9) for x in v]), "var"), 1))
+
+
+add("near_equal_var_to_event", NE, mk_ne_var)
+
+
+def mk_ne_mvn_tril(r, rel=1e-9):
+    L = tril(r, 4)
+    m = locs(r, (4,))
+    L2 = [[x * (1 + rel) if i == j else x for j, x in enumerate(row)] for i, row in enumerate(L)]
+    return KL(MVN(P("m1", m), "scale_tril", P("L1", L)), MVN(P("m2", m), "scale_tril", P("L2", L2)))
+
+
+add("near_equal_mvn_tril_rel1e-09", NE, mk_ne_mvn_tril)
+add("near_equal_mvn_tril_rel1e-06", NE, lambda r: mk_ne_mvn_tril(r, 1e-6))
+
+
+def mk_ne_mvn_cov(r):
+    C = spd(r, 3)
+    m = locs(r, (3,))
+    C2 = symmetrize([[x * (1 + 1e-10) if i == j else x for j, x in enumerate(row)] for i, row in enumerate(C)])
+    return KL(MVN(P("m1", m), "covariance_matrix", P("C1", C)),
+              MVN(P("m2", [x + 1e-9 for x in m]), "covariance_matrix", P("C2", C2)))
+
+
+add("near_equal_mvn_cov", NE, mk_ne_mvn_cov)
+
+
+def mk_ne_lowrank(r):
+    W, D = lowrank(r, 4, 2)
+    m = locs(r, (4,))
+    return KL(LowRank(P("m1", m), P("W1", W), P("D1", D)),
+              LowRank(P("m2", m), P("W2", W), P("D2", [x * (1 + 1e-9) for x in D])))
+
+
+add("near_equal_lowrank", NE, mk_ne_lowrank)
+
+# ---- extreme scales -----------------------------------------------------------------------------
+
+for e in (-150, -100, -30, 30, 100, 150):
+    def mk(r, e=e):
+        f = 10.0 ** e
+        return KL(Normal(P("m1", [x * f for x in locs(r, (3,))]), P("s1", [x * f for x in poss(r, (3,))])),
+                  Normal(P("m2", [x * f for x in locs(r, (3,))]), P("s2", [x * f for x in poss(r, (3,))])))
+    add(f"extreme_scale_normal_1e{e}", XS, mk)
+
+add("extreme_gap_small_scale", XS, lambda r: KL(Normal(P("m1", 0.0), P("s1", 1e-100)), Normal(P("m2", 3e-90), P("s2", 2e-100))))
+add("extreme_gap_unit_scale", XS, lambda r: KL(Normal(P("m1", locs(r, (3,))), P("s1", poss(r, (3,)))),
+                                               Normal(P("m2", [1e100, -1e120, 3e140]), P("s2", poss(r, (3,))))))
+add("extreme_scale_ratio", XS, lambda r: KL(Normal(P("m1", [0.0, 0.0]), P("s1", [1e-150, 1e50])),
+                                            Normal(P("m2", [0.0, 0.0]), P("s2", [1e100, 1e-50]))))
+add("extreme_log_scale", XS, lambda r: KL(Normal(P("m1", [0.0, 1.0]), P("l1", [-300.0, 300.0]), "log_scale"),
+                                          Normal(P("m2", [0.0, 1.0]), P("l2", [-299.5, 301.0]), "log_scale")))
+add("extreme_var_precision", XS, lambda r: KL(Normal(P("m1", [1e-100, 1e100]), P("v1", [1e-200, 1e200]), "var"),
+                                              Normal(P("m2", [2e-100, 3e100]), P("p2", [2e199, 0.5e-200]), "precision")))
+add("extreme_prior_small_posterior", XS, lambda r: KL(
+    Indep(Normal(P("m", [[1e-3, -2e-3, 5e-4]]), P("s", [[1e-120, 3e-80, 1e-30]])), 1),
+    Indep(Expand(Normal(Lit(0), Lit(1)), (3,)), 1)))
+add("extreme_entropy_normal", XS, lambda r: Entropy(Normal(P("m", [0.0, 0.0, 0.0, 0.0]), P("s", [1e-300, 1e-150, 1e150, 1e300]))))
+add("extreme_log_prob_normal", XS, lambda r: LogProb(Normal(P("m", [1e-150, 1e150, 0.0]), P("s", [1e-150, 1e150, 1e-150])),
+                                                     P("x", [3e-150, -2e150, 1e-10])))
+
+
+def mk_xs_mvn(kind, e):
+    def mk(r):
+        f = 10.0 ** e
+        d = 3
+        m1 = [x * f for x in locs(r, (d,))]
+        m2 = [x * f for x in locs(r, (d,))]
+        if kind == "scale_tril":
+            A = [[x * f for x in row] for row in tril(r, d)]
+            B = [[x * f for x in row] for row in tril(r, d)]
+        elif kind == "covariance_matrix":
+            A = symmetrize([[x * f * f for x in row] for row in spd(r, d)])
+            B = symmetrize([[x * f * f for x in row] for row in spd(r, d)])
+        else:  # precision: Sigma = P^-1 ~ f^2
+            A = symmetrize([[x / (f * f) for x in row] for row in spd(r, d)])
+            B = symmetrize([[x / (f * f) for x in row] for row in spd(r, d)])
+        return KL(MVN(P("m1", m1), kind, P("A1", A)), MVN(P("m2", m2), kind, P("A2", B)))
+    return mk
+
+
+add("extreme_scale_mvn_tril_1e-150", XS, mk_xs_mvn("scale_tril", -150))
+add("extreme_scale_mvn_tril_1e150", XS, mk_xs_mvn("scale_tril", 150))
+add("extreme_scale_mvn_cov_1e-100", XS, mk_xs_mvn("covariance_matrix", -100))
+add("extreme_scale_mvn_cov_1e100", XS, mk_xs_mvn("covariance_matrix", 100))
+add("extreme_scale_mvn_prec_1e-100", XS, mk_xs_mvn("precision_matrix", -100))
+
+
+def mk_xs_mvn_logprob(r):
+    f = 1e-120
+    L = [[x * f for x in row] for row in tril(r, 3)]
+    m = [x * f for x in locs(r, (3,))]
+    x = [[a * f for a in locs(r, (3,))], [a * f + 1e-110 for a in locs(r, (3,))]]
+    return LogProb(MVN(P("m", m), "scale_tril", P("L", L)), P("x", x))
+
+
+add("extreme_log_prob_mvn_tril_1e-120", XS, mk_xs_mvn_logprob)
+add("extreme_entropy_mvn_tril", XS, lambda r: Entropy(MVN(P("m", [0.0, 0.0, 0.0]), "scale_tril",
+                                                          P("L", [[[x * f for x in row] for row in tril(r, 3)] for f in (1e-150, 1e150)]))))
+add("extreme_scale_lowrank_1e-100", XS, lambda r: KL(
+    LowRank(P("m1", [x * 1e-100 for x in locs(r, (3,))]), P("W1", [[x * 1e-100 for x in row] for row in lowrank(r, 3, 1)[0]]),
+            P("D1", [1e-200, 2e-200, 3e-200])),
+    LowRank(P("m2", [x * 1e-100 for x in locs(r, (3,))]), P("W2", [[x * 1e-100 for x in row] for row in lowrank(r, 3, 2)[0]]),
+            P("D2", [5e-201, 1e-200, 2.5e-200]))))
+
+# ---- ill-conditioned covariances ----------------------------------------------------------------
+
+
+def mk_ic(kind1, kind2, cond, d, same_basis):
+    def mk(r):
+        C1, Q = ill_cov(r, d, cond)
+        if same_basis:  # same eigenvectors, eigenvalues perturbed by (k+1)*1e-3 -> small KL
+            C2, _ = ill_cov(r, d, cond, Q=Q, eig_perturb=1e-3)
+        else:  # an unrelated well-conditioned second side
+            C2 = spd(r, d)
+        m1 = locs(r, (d,))
+        # same basis: equal means, so the KL (~1e-5..1e-3) is all trace and log-det terms
+        m2 = list(m1) if same_basis else locs(r, (d,))
+
+        def node(kind, C, m, suffix):
+            if kind == "covariance_matrix":
+                return MVN(P("m" + suffix, m), kind, P("C" + suffix, C))
+            if kind == "scale_tril":
+                return MVN(P("m" + suffix, m), kind, P("L" + suffix, chol_f64(C)))
+            return MVN(P("m" + suffix, m), kind, P("Pm" + suffix, inv_f64(C)))
+        return KL(node(kind1, C1, m1, "1"), node(kind2, C2, m2, "2"))
+    return mk
+
+
+IC_PLAN = [
+    ("covariance_matrix", "covariance_matrix", 1e2, 3, True),
+    ("covariance_matrix", "covariance_matrix", 1e6, 4, True),
+    ("covariance_matrix", "covariance_matrix", 1e10, 5, True),
+    ("scale_tril", "scale_tril", 1e4, 4, True),
+    ("scale_tril", "scale_tril", 1e8, 5, True),
+    ("scale_tril", "scale_tril", 1e10, 6, True),
+    ("precision_matrix", "precision_matrix", 1e6, 3, True),
+    ("precision_matrix", "covariance_matrix", 1e10, 4, True),
+    ("covariance_matrix", "scale_tril", 1e8, 3, True),
+    ("covariance_matrix", "scale_tril", 1e10, 4, False),
+    ("scale_tril", "covariance_matrix", 1e10, 4, False),
+    ("precision_matrix", "scale_tril", 1e6, 5, False),
+    ("scale_tril", "precision_matrix", 1e8, 3, False),
+]
+for k1, k2, cond, d, same in IC_PLAN:
+    tag = "same_basis" if same else "vs_well"
+    add(f"ill_{SHORT[k1]}_vs_{SHORT[k2]}_cond{cond:.0e}_d{d}_{tag}", IC, mk_ic(k1, k2, cond, d, same))
+
+
+def mk_ic_lowrank(r):
+    W, _ = lowrank(r, 5, 2)
+    W = [[x * 100.0 for x in row] for row in W]
+    D = [1e-4, 2e-4, 1.5e-4, 3e-4, 1e-4]
+    W2, D2 = lowrank(r, 5, 2)
+    return KL(LowRank(P("m1", locs(r, (5,))), P("W1", W), P("D1", D)),
+              LowRank(P("m2", locs(r, (5,))), P("W2", W2), P("D2", D2)))
+
+
+add("ill_lowrank_big_factor_small_diag", IC, mk_ic_lowrank)
+
+
+def mk_ic_lowrank_rev(r):
+    W, _ = lowrank(r, 4, 1)
+    W = [[x * 1e3 for x in row] for row in W]
+    D = [1e-3, 1e-3, 2e-3, 1e-3]
+    W2, D2 = lowrank(r, 4, 2)
+    return KL(LowRank(P("m1", locs(r, (4,))), P("W1", W2), P("D1", D2)),
+              LowRank(P("m2", locs(r, (4,))), P("W2", W), P("D2", D)))
+
+
+add("ill_well_vs_lowrank_big_factor", IC, mk_ic_lowrank_rev)
+
+
+def mk_ic_diag_vs_mvn(r):
+    C, _ = ill_cov(r, 4, 1e8)
+    return KL(Indep(Normal(P("m1", locs(r, (4,))), P("s1", poss(r, (4,)))), 1),
+              MVN(P("m2", locs(r, (4,))), "scale_tril", P("L2", chol_f64(C))))
+
+
+add("ill_diag_normal_vs_mvn_tril_cond1e8", IC, mk_ic_diag_vs_mvn)
+
+
+def mk_ic_logprob(kind):
+    def mk(r):
+        C, _ = ill_cov(r, 4, 1e10)
+        A = {"covariance_matrix": C, "scale_tril": chol_f64(C), "precision_matrix": inv_f64(C)}[kind]
+        return LogProb(MVN(P("m", locs(r, (4,))), kind, P("A", A)), P("x", locs(r, (2, 4))))
+    return mk
+
+
+for k in ("covariance_matrix", "scale_tril", "precision_matrix"):
+    add(f"ill_log_prob_mvn_{SHORT[k]}_cond1e10", IC, mk_ic_logprob(k))
+
+
+def mk_ic_entropy(r):
+    C, _ = ill_cov(r, 5, 1e10)
+    return Entropy(MVN(P("m", locs(r, (5,))), "covariance_matrix", P("C", C)))
+
+
+add("ill_entropy_mvn_cov_cond1e10", IC, mk_ic_entropy)
+
+
+# ==============================================================================================
+
+def dump(cases):
+    lines = ["{", f'  "generator": "tests/reference/generate.py",', f'  "dps": {DPS},', '  "cases": [']
+    for n, c in enumerate(cases):
+        fields = []
+        for key in ("name", "expr", "data", "expected", "class", "cond"):
+            fields.append(f'      {json.dumps(key)}: {json.dumps(c[key], allow_nan=False)}')
+        lines.append("    {\n" + ",\n".join(fields) + "\n    }" + ("," if n + 1 < len(cases) else ""))
+    lines += ["  ]", "}"]
+    return "\n".join(lines) + "\n"
+
+
+def main():
+    names = [n for n, _, _ in CASES]
+    assert len(names) == len(set(names)), "duplicate case names"
+    out = [build_case(n, c, f) for n, c, f in CASES]
+    text = dump(out)
+    json.loads(text)  # must parse
+    with open(OUT, "w") as fh:
+        fh.write(text)
+    by_class = {}
+    for c in out:
+        by_class[c["class"]] = by_class.get(c["class"], 0) + 1
+    print(f"wrote {len(out)} cases to {os.path.relpath(OUT)}: {by_class}")
+
+
+if __name__ == "__main__":
+    main()
