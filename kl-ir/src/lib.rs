@@ -1,7 +1,23 @@
 //! The kl compiler as a plain library.
+//!
+//! ```text
+//! source --parse--> AST --lower--> IR --check--> typed IR --simplify--> closed forms
+//!                                                   |                      |-- emit --> Rust source
+//!                                                   |                      `-- interp --> values
+//! ```
+//!
+//! ```
+//! let c = kl_ir::compile(
+//!     "Normal(m1, s1).to_event(1) || Normal(m2, s2).to_event(1) where m1, s1, m2, s2: [B, 8]",
+//!     &Default::default(),
+//! )
+//! .unwrap();
+//! assert_eq!(c.simplified.result_shape().unwrap().to_string(), "[B]");
+//! ```
 pub mod ast;
 pub mod check;
 pub mod diag;
+pub mod interp;
 pub mod ir;
 pub mod lower;
 pub mod parse;
@@ -9,3 +25,40 @@ pub mod pretty;
 pub mod shape;
 pub mod simplify;
 pub mod span;
+
+pub use diag::{Diagnostic, Diagnostics};
+pub use ir::Ir;
+pub use shape::{Dim, Shape};
+pub use span::Span;
+
+use std::collections::BTreeMap;
+
+/// Shapes for parameters that the program does not declare (e.g. taken from data).
+pub type ShapeEnv = BTreeMap<String, Shape>;
+
+/// Every stage of one compilation.
+#[derive(Clone, Debug)]
+pub struct Compiled {
+    pub program: ast::Program,
+    /// The checked IR right after lowering.
+    pub lowered: Ir,
+    /// The IR after every simplification pass.
+    pub simplified: Ir,
+    /// Names of the passes that changed the IR, in order.
+    pub passes: Vec<&'static str>,
+}
+
+/// Parse, lower, check and simplify `src`.
+pub fn compile(src: &str, env: &ShapeEnv) -> Result<Compiled, Diagnostics> {
+    let program = parse::parse(src)?;
+    compile_program(program, env)
+}
+
+/// Lower, check and simplify an already parsed program (the `kl!` macro builds its own AST).
+pub fn compile_program(program: ast::Program, env: &ShapeEnv) -> Result<Compiled, Diagnostics> {
+    let mut lowered = lower::lower(&program, env)?;
+    check::check(&mut lowered)?;
+    let mut simplified = lowered.clone();
+    let passes = simplify::simplify(&mut simplified)?;
+    Ok(Compiled { program, lowered, simplified, passes })
+}

@@ -111,11 +111,14 @@ fn tril_kl_core<T: Real>(
     let mut off_diag = T::ZERO;
     let mut diag = T::ZERO;
     for j in 0..d {
-        // x[j..] <- L2⁻¹ (column j of L1), restricted to the rows where it can be non-zero.
-        x[j] = l1(j, j) / l2[j * d + j];
+        // x[j..] <- L2⁻¹ (column j of L1 - L2) = column j of M - I, restricted to the rows where
+        // it can be non-zero. Solving for the difference keeps near-equal factors accurate: the
+        // entries of L1 - L2 are exact (Sterbenz), where M's off-diagonal would be a difference
+        // of O(1) terms.
+        x[j] = (l1(j, j) - l2[j * d + j]) / l2[j * d + j];
         for i in j + 1..d {
             let row = &l2[i * d..i * d + i + 1];
-            x[i] = (l1(i, j) - dot(&row[j..i], &x[j..i])) / row[i];
+            x[i] = ((l1(i, j) - row[j]) - dot(&row[j..i], &x[j..i])) / row[i];
             off_diag += x[i] * x[i];
         }
         // The diagonal of M enters through the ratio only (see the module docs).

@@ -63,7 +63,14 @@ pub fn log1pmx<T: Real>(x: T) -> T {
 pub fn normal_kl<T: Real>(loc1: T, scale1: T, loc2: T, scale2: T) -> T {
     let d = (loc1 - loc2) / scale2;
     let u = (scale1 - scale2) / scale2;
-    T::HALF * (d * d + u * u) - log1pmx(u)
+    if u.abs() < T::HALF {
+        T::HALF * (d * d + u * u) - log1pmx(u)
+    } else {
+        // Far from equal there is no cancellation, but `1 + u` may underflow to 0 when
+        // scale1 << scale2: take the log of the ratio as a difference of logs.
+        let r = scale1 / scale2;
+        T::HALF * (d * d + (r * r - T::ONE)) - (scale1.ln() - scale2.ln())
+    }
 }
 
 /// `KL(N(loc, scale^2) || N(0, 1))`: [`normal_kl`] against the standard normal,
@@ -71,7 +78,11 @@ pub fn normal_kl<T: Real>(loc1: T, scale1: T, loc2: T, scale2: T) -> T {
 #[inline]
 pub fn std_normal_kl<T: Real>(loc: T, scale: T) -> T {
     let u = scale - T::ONE;
-    T::HALF * (loc * loc + u * u) - log1pmx(u)
+    if u.abs() < T::HALF {
+        T::HALF * (loc * loc + u * u) - log1pmx(u)
+    } else {
+        T::HALF * (loc * loc + (scale * scale - T::ONE)) - scale.ln()
+    }
 }
 
 /// Log density of `N(loc, scale^2)` at `x`: `-((x - loc) / scale)^2 / 2 - ln(scale) - ln(2π) / 2`.

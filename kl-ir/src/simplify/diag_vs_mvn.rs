@@ -26,13 +26,13 @@ fn run(ir: &mut Ir) -> bool {
         let (_, event) = dist_ty(ir, p);
         let kernel = match (rp, rq) {
             (Some(0), Some(1)) => {
-                let (m1, s1) = diagonal_parts(ir, bp);
+                let (m1, s1) = diagonal_parts(ir, p, bp);
                 let (m2, l2) = (ir.operand(bq, 0), tril_of(ir, bq));
                 ir.add(Op::DiagTrilKl, span, &[m1, s1, m2, l2])
             }
             (Some(1), Some(0)) => {
                 let (m1, l1) = (ir.operand(bp, 0), tril_of(ir, bp));
-                let (m2, s2) = diagonal_parts(ir, bq);
+                let (m2, s2) = diagonal_parts(ir, q, bq);
                 ir.add(Op::TrilDiagKl, span, &[m1, l1, m2, s2])
             }
             _ => continue,
@@ -47,10 +47,13 @@ fn run(ir: &mut Ir) -> bool {
     changed
 }
 
-/// Loc and scale of a `Normal`, each broadcast to the normal's batch shape so that the last
-/// dim is the event dim the kernel walks.
-fn diagonal_parts(ir: &mut Ir, normal: crate::ir::NodeId) -> (crate::ir::NodeId, crate::ir::NodeId) {
-    let (batch, _) = dist_ty(ir, normal);
+/// Loc and scale of a `Normal`, each broadcast to the full shape of its wrapped side so that
+/// the last dim is the event dim the kernel walks.
+fn diagonal_parts(ir: &mut Ir, outer: crate::ir::NodeId, normal: crate::ir::NodeId) -> (crate::ir::NodeId, crate::ir::NodeId) {
+    // The full shape of the wrapped side (batch ++ event): an `expand` may have widened it
+    // beyond the base normal's own batch shape.
+    let (b, e) = dist_ty(ir, outer);
+    let batch = b.concat(&e);
     let loc = ir.operand(normal, 0);
     let loc_shape = tensor_ty(ir, loc);
     let m = broadcast_to(ir, loc, &batch, &loc_shape);
