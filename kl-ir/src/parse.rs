@@ -85,7 +85,13 @@ impl PError {
             [one] => one.to_string(),
             many => format!("one of {}", many.join(", ")),
         };
-        let found = token_at(src, self.offset);
+        // At the end of input, point just after the last visible character, not at an
+        // empty line that trailing newlines would give.
+        let at_end = src.get(self.offset..).is_none_or(|rest| rest.trim().is_empty());
+        if at_end {
+            self.offset = src.trim_end().len();
+        }
+        let found = if at_end { "" } else { token_at(src, self.offset) };
         let span = Span::new(self.offset, self.offset + found.len().max(1)).clamp_to(src);
         let found = if found.is_empty() { "end of input".to_string() } else { format!("`{found}`") };
         Diagnostic::new("parse::syntax", span, format!("expected {expected}, found {found}"))

@@ -1,7 +1,7 @@
 //! A stable text form of the IR, for `klc explain` and snapshot tests. Nodes are numbered
 //! in operand-before-user order, independent of graph indices.
 
-use crate::ir::{Ir, NodeId, Ty};
+use crate::ir::{Ir, NodeId, Op, Ty};
 use std::collections::HashMap;
 use std::fmt::Write;
 
@@ -17,7 +17,7 @@ pub fn pretty(ir: &Ir) -> String {
             .operands(*id)
             .iter()
             .zip(names)
-            .map(|(o, name)| format!("{name}=%{}", num[o]))
+            .map(|(o, name)| format!("{}=%{}", slot_label(&node.op, name), num[o]))
             .collect();
         let _ = write!(out, "%{} = {}", num[id], node.op.name());
         if !args.is_empty() {
@@ -32,4 +32,13 @@ pub fn pretty(ir: &Ir) -> String {
         out.push('\n');
     }
     out
+}
+
+/// The parameter keyword as the user wrote it (`var`, `scale_tril`, ..) where the op knows it.
+fn slot_label<'a>(op: &Op, name: &'a str) -> &'a str {
+    match (op, name) {
+        (Op::Normal(p), "scale") => p.keyword(),
+        (Op::Mvn(p), "matrix") => p.keyword(),
+        _ => name,
+    }
 }

@@ -1,0 +1,5 @@
+//! Integration tests of the `kl` facade: golden files for every compiler stage and every
+//! diagnostic.
+
+#[path = "kl/snapshots.rs"]
+mod snapshots;

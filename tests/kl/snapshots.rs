@@ -1,0 +1,32 @@
+//! Every stage's output is a golden file (naga-style): for each `tests/inputs/*.kl`, the IR
+//! after lowering and after simplification; for each `tests/errors/*.kl`, every diagnostic.
+
+use kl::ir::{compile, pretty::pretty};
+
+#[test]
+fn compiler_stages() {
+    insta::glob!("..", "inputs/*.kl", |path| {
+        let src = std::fs::read_to_string(path).unwrap();
+        let c = compile(&src, &Default::default()).unwrap_or_else(|e| panic!("{}: {}", path.display(), e.render_plain(&src)));
+        let out = format!(
+            "{src}\n--- lowered ---\n{}\n--- simplified (passes: {}) ---\n{}",
+            pretty(&c.lowered),
+            c.passes.join(", "),
+            pretty(&c.simplified)
+        );
+        insta::assert_snapshot!("ir", out);
+    });
+}
+
+#[test]
+fn diagnostics() {
+    insta::glob!("..", "errors/*.kl", |path| {
+        let src = std::fs::read_to_string(path).unwrap();
+        let errors = match compile(&src, &Default::default()) {
+            Ok(_) => panic!("{} compiled, but it is an error example", path.display()),
+            Err(e) => e,
+        };
+        assert!(!errors.is_empty());
+        insta::assert_snapshot!("errors", format!("{src}\n{}", errors.render_plain(&src)));
+    });
+}
