@@ -31,6 +31,9 @@ pub enum Rule {
     NotPositiveDefinite { pivot: usize },
     /// A slice must have the length its shape implies.
     LengthMismatch { expected: usize, found: usize },
+    /// The parameter's shape breaks a shape rule that could only be checked at run time
+    /// (sizes of dims that the Rust types leave dynamic). The message names both shapes.
+    Shape { message: String },
 }
 
 impl Error {
@@ -71,6 +74,7 @@ impl fmt::Display for Error {
             Rule::LengthMismatch { expected, found } => {
                 write!(f, " must have {expected} elements, found {found}")
             }
+            Rule::Shape { message } => write!(f, ": {message}"),
         }
     }
 }

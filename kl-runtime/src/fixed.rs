@@ -108,13 +108,14 @@ fn tril_kl_core_n<T: Real, const D: usize>(
     let mut off_diag = T::ZERO;
     let mut diag = T::ZERO;
     for j in 0..D {
-        x[j] = l1(j, j) / l2[j][j];
+        // Column j of M - I = L2⁻¹ (L1 - L2), as in the dynamic kernel.
+        x[j] = (l1(j, j) - l2[j][j]) / l2[j][j];
         for i in j + 1..D {
             let mut dot = T::ZERO;
             for k in j..i {
                 dot += l2[i][k] * x[k];
             }
-            x[i] = (l1(i, j) - dot) / l2[i][i];
+            x[i] = ((l1(i, j) - l2[i][j]) - dot) / l2[i][i];
             off_diag += x[i] * x[i];
         }
         diag += diag_term(l1(j, j), l2[j][j]);

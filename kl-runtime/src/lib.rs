@@ -34,18 +34,22 @@
 //! # Ok::<(), kl_runtime::NotPositiveDefinite>(())
 //! ```
 
+pub mod cshape;
 pub mod dense;
 pub mod error;
 pub mod fixed;
 pub mod gaussian;
+pub mod input;
 pub mod real;
 pub mod scalar;
 pub mod validate;
 
+pub use cshape::{CDist, CShape};
 pub use dense::*;
 pub use error::*;
 pub use fixed::*;
 pub use gaussian::*;
+pub use input::*;
 pub use real::*;
 pub use scalar::*;
 pub use validate::*;

@@ -659,3 +659,5 @@ proptest! {
         prop_assert!(mvn_kl_tril(&m1, &l1, &m1, &l1b, d, &mut scratch) >= 0.0);
     }
 }
+
+mod shapes;
