@@ -3,3 +3,6 @@
 
 #[path = "kl/snapshots.rs"]
 mod snapshots;
+
+#[path = "kl/expansions.rs"]
+mod expansions;

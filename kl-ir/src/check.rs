@@ -24,7 +24,9 @@ pub fn check(ir: &mut Ir) -> Result<(), Diagnostics> {
 /// Structural soundness, so later passes may assume it: a root, operand counts that match
 /// each op, no cycles. A failure here is a compiler bug, reported as such.
 pub fn integrity(ir: &Ir) -> Result<(), Diagnostic> {
-    let bug = |msg: String| Diagnostic::new("internal::integrity", Default::default(), format!("internal compiler error: {msg}"));
+    let bug = |msg: String| {
+        Diagnostic::new("internal::integrity", Default::default(), format!("internal compiler error: {msg}"))
+    };
     let root = ir.root.ok_or_else(|| bug("the IR has no root".into()))?;
     if petgraph::algo::is_cyclic_directed(&ir.graph) {
         return Err(bug("the IR has a cycle".into()));
@@ -55,20 +57,29 @@ pub fn infer(ir: &Ir, id: NodeId) -> Result<Ty, Diagnostic> {
     let span = node.span;
     let tensor = |i: usize| tys[i].tensor().cloned().ok_or_else(|| internal(ir, id, "expected a tensor operand"));
     let dist = |i: usize| {
-        tys[i].dist().map(|(b, e)| (b.clone(), e.clone())).ok_or_else(|| internal(ir, id, "expected a distribution operand"))
+        tys[i]
+            .dist()
+            .map(|(b, e)| (b.clone(), e.clone()))
+            .ok_or_else(|| internal(ir, id, "expected a distribution operand"))
     };
     let op_span = |i: usize| ir.node(ops[i]).span;
     Ok(match &node.op {
-        Op::Param(name) => Ty::Tensor(ir.shapes.get(name).cloned().ok_or_else(|| internal(ir, id, "parameter without a shape"))?),
+        Op::Param(name) => {
+            Ty::Tensor(ir.shapes.get(name).cloned().ok_or_else(|| internal(ir, id, "parameter without a shape"))?)
+        }
         Op::Literal(_) => Ty::Tensor(Shape::scalar()),
         Op::Zeros(s) => Ty::Tensor(s.clone()),
         Op::Diag => {
             let v = tensor(0)?;
             // Rule: diag(v) needs a vector (rank >= 1).
             let Some(d) = v.dims().last().cloned() else {
-                return Err(Diagnostic::new("shape::diag_scalar", span, "`diag(v)` needs a vector, but `v` is a scalar (shape [])")
-                    .label("scalar argument")
-                    .help("declare `v` with at least one dim, e.g. `[8]`"));
+                return Err(Diagnostic::new(
+                    "shape::diag_scalar",
+                    span,
+                    "`diag(v)` needs a vector, but `v` is a scalar (shape [])",
+                )
+                .label("scalar argument")
+                .help("declare `v` with at least one dim, e.g. `[8]`"));
             };
             Ty::Tensor(Shape(v.0.iter().cloned().chain([d]).collect()))
         }
@@ -115,7 +126,11 @@ pub fn infer(ir: &Ir, id: NodeId) -> Result<Ty, Diagnostic> {
                 return Err(Diagnostic::new(
                     "shape::matrix_loc_mismatch",
                     op_span(1),
-                    format!("`{name}` is {}x{} but `loc` has event size {d} (loc shape {loc}, {name} shape {m})", m.0[m.rank() - 2], m.0[m.rank() - 1]),
+                    format!(
+                        "`{name}` is {}x{} but `loc` has event size {d} (loc shape {loc}, {name} shape {m})",
+                        m.0[m.rank() - 2],
+                        m.0[m.rank() - 1]
+                    ),
                 )
                 .label(format!("expected [.., {d}, {d}]"))
                 .note(op_span(0), format!("loc: {loc}")));
@@ -124,7 +139,11 @@ pub fn infer(ir: &Ir, id: NodeId) -> Result<Ty, Diagnostic> {
                 Diagnostic::new(
                     "shape::param_broadcast",
                     span,
-                    format!("the batch dims of `loc` {} and `{name}` {} do not broadcast", loc.drop_last(1), m.drop_last(2)),
+                    format!(
+                        "the batch dims of `loc` {} and `{name}` {} do not broadcast",
+                        loc.drop_last(1),
+                        m.drop_last(2)
+                    ),
                 )
                 .label("parameters do not broadcast")
             })?;
@@ -150,19 +169,20 @@ pub fn infer(ir: &Ir, id: NodeId) -> Result<Ty, Diagnostic> {
                 )
                 .label(format!("expected [.., {d}]")));
             }
-            let batch = Shape::broadcast_all([&loc.drop_last(1), &w.drop_last(2), &dg.drop_last(1)]).ok_or_else(|| {
-                Diagnostic::new(
-                    "shape::param_broadcast",
-                    span,
-                    format!(
-                        "the batch dims of `loc` {}, `cov_factor` {} and `cov_diag` {} do not broadcast",
-                        loc.drop_last(1),
-                        w.drop_last(2),
-                        dg.drop_last(1)
-                    ),
-                )
-                .label("parameters do not broadcast")
-            })?;
+            let batch =
+                Shape::broadcast_all([&loc.drop_last(1), &w.drop_last(2), &dg.drop_last(1)]).ok_or_else(|| {
+                    Diagnostic::new(
+                        "shape::param_broadcast",
+                        span,
+                        format!(
+                            "the batch dims of `loc` {}, `cov_factor` {} and `cov_diag` {} do not broadcast",
+                            loc.drop_last(1),
+                            w.drop_last(2),
+                            dg.drop_last(1)
+                        ),
+                    )
+                    .label("parameters do not broadcast")
+                })?;
             Ty::Dist { batch, event: loc.last(1) }
         }
         Op::Independent(n) => {
@@ -202,7 +222,9 @@ pub fn infer(ir: &Ir, id: NodeId) -> Result<Ty, Diagnostic> {
                 return Err(Diagnostic::new(
                     "shape::event_mismatch",
                     span,
-                    format!("KL needs equal event shapes, but the left side has event shape {ep} and the right side {eq}"),
+                    format!(
+                        "KL needs equal event shapes, but the left side has event shape {ep} and the right side {eq}"
+                    ),
                 )
                 .label("event shapes differ")
                 .note(op_span(0), format!("left: batch {bp}, event {ep}"))
@@ -256,7 +278,8 @@ pub fn infer(ir: &Ir, id: NodeId) -> Result<Ty, Diagnostic> {
                 }
                 batches.push(s.drop_last(c));
             }
-            let batch = Shape::broadcast_all(&batches).ok_or_else(|| internal(ir, id, "operand batches do not broadcast"))?;
+            let batch =
+                Shape::broadcast_all(&batches).ok_or_else(|| internal(ir, id, "operand batches do not broadcast"))?;
             match sig.output {
                 CoreOut::Scalar => Ty::Tensor(batch),
                 CoreOut::Square { from } => {
@@ -270,7 +293,11 @@ pub fn infer(ir: &Ir, id: NodeId) -> Result<Ty, Diagnostic> {
 }
 
 /// Rule: an MVN's `loc` has at least one dim, the event size `d`.
-fn loc_event_dim(loc: &Shape, span: crate::span::Span, loc_span: crate::span::Span) -> Result<crate::shape::Dim, Diagnostic> {
+fn loc_event_dim(
+    loc: &Shape,
+    span: crate::span::Span,
+    loc_span: crate::span::Span,
+) -> Result<crate::shape::Dim, Diagnostic> {
     loc.dims().last().cloned().ok_or_else(|| {
         Diagnostic::new(
             "shape::mvn_loc_scalar",
@@ -284,11 +311,7 @@ fn loc_event_dim(loc: &Shape, span: crate::span::Span, loc_span: crate::span::Sp
 
 fn internal(ir: &Ir, id: NodeId, msg: &str) -> Diagnostic {
     let node = ir.node(id);
-    Diagnostic::new(
-        "internal::type",
-        node.span,
-        format!("internal compiler error at `{}`: {msg}", node.op.name()),
-    )
+    Diagnostic::new("internal::type", node.span, format!("internal compiler error at `{}`: {msg}", node.op.name()))
 }
 
 /// Type the nodes a pass just built under `id` (those still `Unknown`), operands first,

@@ -21,14 +21,7 @@ pub struct Diagnostic {
 
 impl Diagnostic {
     pub fn new(code: &'static str, span: Span, message: impl Into<String>) -> Self {
-        Diagnostic {
-            code,
-            message: message.into(),
-            span,
-            label: String::new(),
-            notes: Vec::new(),
-            help: None,
-        }
+        Diagnostic { code, message: message.into(), span, label: String::new(), notes: Vec::new(), help: None }
     }
 
     pub fn label(mut self, label: impl Into<String>) -> Self {

@@ -8,21 +8,44 @@ use kl_runtime::Real;
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 
-/// A dense row-major tensor.
+/// A dense row-major tensor: the batch-shaped result of a query (a 0-d tensor for an empty
+/// batch shape, see [`Tensor::scalar`]). Dereferences to its values.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Tensor<T> {
     pub shape: Vec<usize>,
     pub data: Vec<T>,
 }
 
+impl<T> std::ops::Deref for Tensor<T> {
+    type Target = [T];
+    fn deref(&self) -> &[T] {
+        &self.data
+    }
+}
+
 impl<T: Real> Tensor<T> {
-    pub fn scalar(v: T) -> Self {
+    /// A 0-d tensor holding `v`.
+    pub fn from_scalar(v: T) -> Self {
         Tensor { shape: Vec::new(), data: vec![v] }
     }
 
     /// `None` when the data length does not match the shape.
     pub fn new(shape: Vec<usize>, data: Vec<T>) -> Option<Self> {
         (shape.iter().product::<usize>() == data.len()).then_some(Tensor { shape, data })
+    }
+
+    /// The value of a 0-d tensor (an empty batch shape); `None` for any other shape.
+    pub fn scalar(&self) -> Option<T> {
+        (self.shape.is_empty()).then(|| self.data[0])
+    }
+
+    /// The element at a multi-index, `None` when out of bounds.
+    pub fn get(&self, index: &[usize]) -> Option<T> {
+        if index.len() != self.shape.len() || index.iter().zip(&self.shape).any(|(i, n)| i >= n) {
+            return None;
+        }
+        let flat = index.iter().zip(&self.shape).fold(0, |acc, (i, n)| acc * n + i);
+        self.data.get(flat).copied()
     }
 
     pub fn cast<U: Real>(&self) -> Tensor<U> {
@@ -46,7 +69,10 @@ impl fmt::Display for EvalError {
         match self {
             EvalError::MissingParam(p) => write!(f, "no data given for parameter `{p}`"),
             EvalError::ShapeMismatch { param, declared, found, reason } => {
-                write!(f, "parameter `{param}` is declared with shape {declared} but the data has shape {found:?}: {reason}")
+                write!(
+                    f,
+                    "parameter `{param}` is declared with shape {declared} but the data has shape {found:?}: {reason}"
+                )
             }
             EvalError::Data(e) => write!(f, "{e}"),
         }
@@ -64,7 +90,10 @@ impl From<rt::Error> for EvalError {
 /// Bind the symbolic dims of the declared parameter shapes to the data's sizes.
 pub fn bind_symbols<T>(ir: &Ir, inputs: &BTreeMap<String, Tensor<T>>) -> Result<HashMap<String, usize>, EvalError> {
     let mut bound: HashMap<String, usize> = HashMap::new();
-    for name in ir.params.keys() {
+    // Every parameter of the expression, including those simplification made dead (an
+    // entropy does not read `loc`): they still bind symbols and must still be given.
+    let names: std::collections::BTreeSet<&String> = ir.params.keys().chain(ir.roles.keys()).collect();
+    for name in names {
         let declared = &ir.shapes[name];
         let t = inputs.get(name).ok_or_else(|| EvalError::MissingParam(name.clone()))?;
         let mismatch = |reason: String| EvalError::ShapeMismatch {
@@ -82,7 +111,9 @@ pub fn bind_symbols<T>(ir: &Ir, inputs: &BTreeMap<String, Tensor<T>>) -> Result<
                 Dim::Static(_) => {}
                 Dim::Symbol(sym) => match bound.insert(sym.clone(), n) {
                     Some(prev) if prev != n => {
-                        return Err(mismatch(format!("`{sym}` is already bound to {prev} by another parameter, here it is {n}")))
+                        return Err(mismatch(format!(
+                            "`{sym}` is already bound to {prev} by another parameter, here it is {n}"
+                        )))
                     }
                     _ => {}
                 },
@@ -120,12 +151,19 @@ pub fn validate<T: Real>(ir: &Ir, inputs: &BTreeMap<String, Tensor<T>>) -> Resul
     Ok(())
 }
 
-fn each_element<T: Real>(t: &Tensor<T>, mut f: impl FnMut(&[usize], T) -> Result<(), rt::Error>) -> Result<(), rt::Error> {
+fn each_element<T: Real>(
+    t: &Tensor<T>,
+    mut f: impl FnMut(&[usize], T) -> Result<(), rt::Error>,
+) -> Result<(), rt::Error> {
     for_each_block(&t.shape, 0, |idx, off| f(idx, t.data[off]))
 }
 
 /// Call `f(batch_index, offset)` for each block of the last `core` dims.
-fn for_each_block<E>(shape: &[usize], core: usize, mut f: impl FnMut(&[usize], usize) -> Result<(), E>) -> Result<(), E> {
+fn for_each_block<E>(
+    shape: &[usize],
+    core: usize,
+    mut f: impl FnMut(&[usize], usize) -> Result<(), E>,
+) -> Result<(), E> {
     let batch = &shape[..shape.len().saturating_sub(core)];
     let block: usize = shape[batch.len()..].iter().product();
     let mut idx = vec![0; batch.len()];
@@ -153,11 +191,7 @@ pub fn eval<T: Real>(ir: &Ir, inputs: &BTreeMap<String, Tensor<T>>) -> Result<Te
     validate(ir, inputs)?;
     let mut values: HashMap<NodeId, Tensor<T>> = HashMap::new();
     for id in ir.topo_order() {
-        let shape = ir
-            .ty(id)
-            .tensor()
-            .and_then(|s| s.resolve(&|name| syms.get(name).copied()))
-            .unwrap_or_default();
+        let shape = ir.ty(id).tensor().and_then(|s| s.resolve(&|name| syms.get(name).copied())).unwrap_or_default();
         let args: Vec<&Tensor<T>> = ir.operands(id).iter().map(|o| &values[o]).collect();
         let v = node(ir, id, &shape, &args, inputs, &syms)?;
         debug_assert_eq!(v.shape, shape, "interpreter shape for {}", ir.op(id).name());
@@ -177,7 +211,7 @@ fn node<T: Real>(
     let out = |data: Vec<T>| Tensor { shape: shape.to_vec(), data };
     Ok(match ir.op(id) {
         Op::Param(name) => inputs.get(name).cloned().ok_or_else(|| EvalError::MissingParam(name.clone()))?,
-        Op::Literal(v) => Tensor::scalar(T::from_f64(*v)),
+        Op::Literal(v) => Tensor::from_scalar(T::from_f64(*v)),
         Op::Zeros(_) => out(vec![T::ZERO; shape.iter().product()]),
         Op::BroadcastTo(_) => broadcast(args[0], shape),
         Op::Diag => {
@@ -195,7 +229,11 @@ fn node<T: Real>(
             let full: Vec<usize> = shape.iter().copied().chain(summed_dims(ir, id, *k, args[0], syms)).collect();
             let x = broadcast(args[0], &full);
             let block: usize = full[shape.len()..].iter().product();
-            out(x.data.chunks(block.max(1)).map(|c| if block == 0 { T::ZERO } else { c.iter().copied().sum() }).collect())
+            out(x
+                .data
+                .chunks(block.max(1))
+                .map(|c| if block == 0 { T::ZERO } else { c.iter().copied().sum() })
+                .collect())
         }
         op @ (Op::ScaleFrom(_)
         | Op::NormalKl
@@ -215,13 +253,7 @@ fn node<T: Real>(
 
 /// The sizes of the summed dims of a `SumLast`, from its `full` shape (symbols are resolved
 /// through the operand's concrete shape, which broadcasts to it).
-fn summed_dims<T: Real>(
-    ir: &Ir,
-    id: NodeId,
-    k: usize,
-    x: &Tensor<T>,
-    syms: &HashMap<String, usize>,
-) -> Vec<usize> {
+fn summed_dims<T: Real>(ir: &Ir, id: NodeId, k: usize, x: &Tensor<T>, syms: &HashMap<String, usize>) -> Vec<usize> {
     let Op::SumLast { full, .. } = ir.op(id) else { unreachable!() };
     let resolved = full.resolve(&|s| syms.get(s).copied());
     match resolved {
@@ -290,7 +322,13 @@ fn kernel<T: Real>(ir: &Ir, id: NodeId, op: &Op, shape: &[usize], args: &[&Tenso
     let d = match op {
         // W is [.., d, r]: d is its second-to-last dim.
         Op::LowRankTril => args[0].shape[args[0].shape.len() - 2],
-        _ => args.iter().zip(sig.inputs).filter(|(_, c)| **c > 0).map(|(a, _)| *a.shape.last().unwrap()).max().unwrap_or(1),
+        _ => args
+            .iter()
+            .zip(sig.inputs)
+            .filter(|(_, c)| **c > 0)
+            .map(|(a, _)| *a.shape.last().unwrap())
+            .max()
+            .unwrap_or(1),
     };
     let mut scratch = vec![T::ZERO; (d * d).max(4 * d).max(1)];
     let mut tmp = vec![T::ZERO; d * d];
@@ -323,9 +361,8 @@ fn kernel<T: Real>(ir: &Ir, id: NodeId, op: &Op, shape: &[usize], args: &[&Tenso
             Op::TrilKl => o[0] = rt::mvn_kl_tril(blk(0), blk(1), blk(2), blk(3), d, &mut scratch),
             Op::TrilLogProb => o[0] = rt::mvn_log_prob_tril(blk(0), blk(1), blk(2), d, &mut scratch),
             Op::TrilEntropy => o[0] = rt::mvn_entropy_tril(blk(0), d),
-            Op::TrilFrom(MvnParam::Covariance) => rt::cholesky(blk(0), d, o).map_err(|e| {
-                rt::Error::new(param_name(ir, id, 0, "covariance_matrix"), &idx, e.into())
-            })?,
+            Op::TrilFrom(MvnParam::Covariance) => rt::cholesky(blk(0), d, o)
+                .map_err(|e| rt::Error::new(param_name(ir, id, 0, "covariance_matrix"), &idx, e.into()))?,
             Op::TrilFrom(MvnParam::Precision) => rt::precision_to_scale_tril(blk(0), d, o, &mut scratch)
                 .map_err(|e| rt::Error::new(param_name(ir, id, 0, "precision_matrix"), &idx, e.into()))?,
             Op::TrilFrom(MvnParam::ScaleTril) => o.copy_from_slice(blk(0)),

@@ -352,11 +352,8 @@ impl Ir {
 
     /// Operands in slot order.
     pub fn operands(&self, id: NodeId) -> Vec<NodeId> {
-        let mut edges: Vec<(u8, NodeId)> = self
-            .graph
-            .edges_directed(id, Direction::Outgoing)
-            .map(|e| (*e.weight(), e.target()))
-            .collect();
+        let mut edges: Vec<(u8, NodeId)> =
+            self.graph.edges_directed(id, Direction::Outgoing).map(|e| (*e.weight(), e.target())).collect();
         edges.sort_unstable_by_key(|(slot, _)| *slot);
         edges.into_iter().map(|(_, t)| t).collect()
     }
@@ -376,11 +373,8 @@ impl Ir {
         if old == new {
             return;
         }
-        let incoming: Vec<_> = self
-            .graph
-            .edges_directed(old, Direction::Incoming)
-            .map(|e| (e.id(), e.source(), *e.weight()))
-            .collect();
+        let incoming: Vec<_> =
+            self.graph.edges_directed(old, Direction::Incoming).map(|e| (e.id(), e.source(), *e.weight())).collect();
         for (edge, source, slot) in incoming {
             self.graph.remove_edge(edge);
             self.graph.add_edge(source, new, slot);

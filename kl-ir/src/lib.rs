@@ -14,9 +14,16 @@
 //! .unwrap();
 //! assert_eq!(c.simplified.result_shape().unwrap().to_string(), "[B]");
 //! ```
+// Diagnostics travel on the cold path only, and by value so that every stage can build,
+// collect and sort them simply; their size does not matter there.
+#![allow(clippy::result_large_err)]
+
 pub mod ast;
 pub mod check;
 pub mod diag;
+pub mod emit;
+pub mod expand;
+pub mod explain;
 pub mod interp;
 pub mod ir;
 pub mod lower;

@@ -240,7 +240,10 @@ impl Lower<'_> {
                                 format!("`{family}` takes at most {} positional argument(s)", positional.len()),
                             )
                             .label("extra argument")
-                            .help(format!("name it: one of {}", keys.iter().map(|k| format!("`{k}=`")).collect::<Vec<_>>().join(", "))),
+                            .help(format!(
+                                "name it: one of {}",
+                                keys.iter().map(|k| format!("`{k}=`")).collect::<Vec<_>>().join(", ")
+                            )),
                         );
                         ok = false;
                         continue;
@@ -280,11 +283,18 @@ impl Lower<'_> {
         ok.then_some(out)
     }
 
-    fn required<'a>(&mut self, a: &BTreeMap<&'static str, &'a Arg>, key: &str, family: &str, span: Span) -> Option<&'a Arg> {
+    fn required<'a>(
+        &mut self,
+        a: &BTreeMap<&'static str, &'a Arg>,
+        key: &str,
+        family: &str,
+        span: Span,
+    ) -> Option<&'a Arg> {
         let found = a.get(key).copied();
         if found.is_none() {
             self.errors.push(
-                Diagnostic::new("param::missing", span, format!("`{family}` needs `{key}`")).label(format!("`{key}` missing")),
+                Diagnostic::new("param::missing", span, format!("`{family}` needs `{key}`"))
+                    .label(format!("`{key}` missing")),
             );
         }
         found

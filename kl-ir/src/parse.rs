@@ -164,10 +164,8 @@ fn span_of(start: In<'_>, end: In<'_>) -> Span {
 
 /// Whitespace and comments.
 fn skip(i: In<'_>) -> PResult<'_, ()> {
-    let comment = alt((
-        recognize((tag("#"), take_till(|c| c == '\n'))),
-        recognize((tag("//"), take_till(|c| c == '\n'))),
-    ));
+    let comment =
+        alt((recognize((tag("#"), take_till(|c| c == '\n'))), recognize((tag("//"), take_till(|c| c == '\n')))));
     let (i, _) = many0(alt((multispace1, comment))).parse(i)?;
     Ok((i, ()))
 }
@@ -401,16 +399,15 @@ fn decl(i: In<'_>) -> PResult<'_, Decl> {
 
 fn program(i: In<'_>) -> PResult<'_, Program> {
     let (i, e) = expr(i)?;
-    let (i, decls) = opt(preceded(
-        keyword("where"),
-        cut(separated_list1(alt((sym(",", "`,`"), sym(";", "`;`"))), decl)),
-    ))
-    .parse(i)?;
+    let (i, decls) =
+        opt(preceded(keyword("where"), cut(separated_list1(alt((sym(",", "`,`"), sym(";", "`;`"))), decl))))
+            .parse(i)?;
     let (i, _) = opt(sym(";", "`;`")).parse(i)?;
     // Anything else must be the end: say what could have continued.
     let (i, _) = skip(i)?;
     if !i.fragment().is_empty() {
-        let what = if decls.is_none() { "`where` or end of input" } else { "`,` and another declaration, or end of input" };
+        let what =
+            if decls.is_none() { "`where` or end of input" } else { "`,` and another declaration, or end of input" };
         return Err(nom::Err::Failure(PError::at(i.location_offset(), what)));
     }
     Ok((i, Program { expr: e, decls: decls.unwrap_or_default() }))
@@ -470,7 +467,9 @@ mod tests {
 
     #[test]
     fn unbalanced_and_empty_inputs_are_errors_not_panics() {
-        for src in ["", "(", ")", "Normal(a, b", "Normal(a,,b) || Normal(c,d)", "||", "Normal(a,b) ||", "\u{1F600}", "where"] {
+        for src in
+            ["", "(", ")", "Normal(a, b", "Normal(a,,b) || Normal(c,d)", "||", "Normal(a,b) ||", "\u{1F600}", "where"]
+        {
             assert!(parse(src).is_err(), "{src:?} parsed");
         }
     }

@@ -92,9 +92,7 @@ impl Shape {
 
     /// Broadcast of many shapes.
     pub fn broadcast_all<'a>(shapes: impl IntoIterator<Item = &'a Shape>) -> Option<Shape> {
-        shapes
-            .into_iter()
-            .try_fold(Shape::scalar(), |acc, s| acc.broadcast(s))
+        shapes.into_iter().try_fold(Shape::scalar(), |acc, s| acc.broadcast(s))
     }
 
     /// Can `self` be broadcast to exactly `target` (as `expand` requires)?

@@ -19,11 +19,7 @@ pub struct NotPositiveDefinite {
 
 impl core::fmt::Display for NotPositiveDefinite {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        write!(
-            f,
-            "matrix is not positive definite (Cholesky pivot {} is not > 0)",
-            self.pivot
-        )
+        write!(f, "matrix is not positive definite (Cholesky pivot {} is not > 0)", self.pivot)
     }
 }
 
@@ -183,9 +179,7 @@ pub fn precision_to_scale_tril<T: Real>(
             lf[i * d + j] = p[(d - 1 - j) * d + (d - 1 - i)];
         }
     }
-    cholesky_in_place(lf, d).map_err(|e| NotPositiveDefinite {
-        pivot: d - 1 - e.pivot,
-    })?;
+    cholesky_in_place(lf, d).map_err(|e| NotPositiveDefinite { pivot: d - 1 - e.pivot })?;
     let ut = |i: usize, j: usize| lf[(d - 1 - j) * d + (d - 1 - i)];
     out.fill(T::ZERO);
     // Column j of (Uᵀ)⁻¹: X_jj = 1 / Uᵀ_jj, X_ij = -(Σ_{j<=k<i} Uᵀ_ik X_kj) / Uᵀ_ii.
@@ -236,10 +230,7 @@ mod tests {
     fn cholesky_reports_the_failing_pivot() {
         let a = [1.0_f64, 0.0, 2.0, 1.0];
         let mut l = [0.0; 4];
-        assert_eq!(
-            cholesky(&a, 2, &mut l),
-            Err(NotPositiveDefinite { pivot: 1 })
-        );
+        assert_eq!(cholesky(&a, 2, &mut l), Err(NotPositiveDefinite { pivot: 1 }));
     }
 
     #[test]

@@ -39,11 +39,7 @@ pub enum Rule {
 impl Error {
     /// Bundles the three parts.
     pub fn new(param: impl Into<String>, index: &[usize], rule: Rule) -> Self {
-        Error {
-            param: param.into(),
-            index: index.to_vec(),
-            rule,
-        }
+        Error { param: param.into(), index: index.to_vec(), rule }
     }
 }
 
@@ -63,14 +59,12 @@ impl fmt::Display for Error {
         match &self.rule {
             Rule::NonPositive { value } => write!(f, " must be > 0, found {value}"),
             Rule::NonFinite { value } => write!(f, " must be finite, found {value}"),
-            Rule::NotSymmetric { row, col } => write!(
-                f,
-                " must be symmetric, but entries ({row}, {col}) and ({col}, {row}) differ"
-            ),
-            Rule::NotPositiveDefinite { pivot } => write!(
-                f,
-                " must be positive definite, but its Cholesky factorization fails at pivot {pivot}"
-            ),
+            Rule::NotSymmetric { row, col } => {
+                write!(f, " must be symmetric, but entries ({row}, {col}) and ({col}, {row}) differ")
+            }
+            Rule::NotPositiveDefinite { pivot } => {
+                write!(f, " must be positive definite, but its Cholesky factorization fails at pivot {pivot}")
+            }
             Rule::LengthMismatch { expected, found } => {
                 write!(f, " must have {expected} elements, found {found}")
             }
@@ -88,41 +82,22 @@ mod tests {
     #[test]
     fn display_is_one_line_with_index_and_value() {
         let e = Error::new("s1", &[3, 1], Rule::NonPositive { value: -0.5 });
-        assert_eq!(
-            e.to_string(),
-            "parameter `s1` at batch index [3, 1] must be > 0, found -0.5"
-        );
+        assert_eq!(e.to_string(), "parameter `s1` at batch index [3, 1] must be > 0, found -0.5");
     }
 
     #[test]
     fn display_omits_an_empty_index() {
         let e = Error::new("C", &[], Rule::NotSymmetric { row: 2, col: 0 });
-        assert_eq!(
-            e.to_string(),
-            "parameter `C` must be symmetric, but entries (2, 0) and (0, 2) differ"
-        );
+        assert_eq!(e.to_string(), "parameter `C` must be symmetric, but entries (2, 0) and (0, 2) differ");
     }
 
     #[test]
     fn display_of_non_finite_and_pd_and_length() {
         let nan = Error::new("mu", &[0], Rule::NonFinite { value: f64::NAN });
-        assert_eq!(
-            nan.to_string(),
-            "parameter `mu` at batch index [0] must be finite, found NaN"
-        );
+        assert_eq!(nan.to_string(), "parameter `mu` at batch index [0] must be finite, found NaN");
         let pd = Error::new("P", &[1], NotPositiveDefinite { pivot: 2 }.into());
         assert!(pd.to_string().ends_with("fails at pivot 2"));
-        let len = Error::new(
-            "x",
-            &[],
-            Rule::LengthMismatch {
-                expected: 4,
-                found: 3,
-            },
-        );
-        assert_eq!(
-            len.to_string(),
-            "parameter `x` must have 4 elements, found 3"
-        );
+        let len = Error::new("x", &[], Rule::LengthMismatch { expected: 4, found: 3 });
+        assert_eq!(len.to_string(), "parameter `x` must have 4 elements, found 3");
     }
 }

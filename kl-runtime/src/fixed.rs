@@ -15,9 +15,7 @@ use crate::real::Real;
 /// `A = L Lᵀ` from the lower triangle of `a`; upper triangle of the result is zero.
 /// Fails at the first pivot that is not `> 0` and finite, like [`crate::cholesky`].
 #[inline(always)]
-pub fn cholesky_n<T: Real, const D: usize>(
-    a: &[[T; D]; D],
-) -> Result<[[T; D]; D], NotPositiveDefinite> {
+pub fn cholesky_n<T: Real, const D: usize>(a: &[[T; D]; D]) -> Result<[[T; D]; D], NotPositiveDefinite> {
     let mut l = [[T::ZERO; D]; D];
     for i in 0..D {
         for j in 0..i {
@@ -77,23 +75,13 @@ pub fn half_log_det_tril_n<T: Real, const D: usize>(l: &[[T; D]; D]) -> T {
 
 /// `KL(N(mu1, L1 L1ᵀ) || N(mu2, L2 L2ᵀ))`, like [`crate::mvn_kl_tril`].
 #[inline(always)]
-pub fn mvn_kl_tril_n<T: Real, const D: usize>(
-    mu1: &[T; D],
-    l1: &[[T; D]; D],
-    mu2: &[T; D],
-    l2: &[[T; D]; D],
-) -> T {
+pub fn mvn_kl_tril_n<T: Real, const D: usize>(mu1: &[T; D], l1: &[[T; D]; D], mu2: &[T; D], l2: &[[T; D]; D]) -> T {
     tril_kl_core_n(mu1, |i, j| l1[i][j], mu2, l2)
 }
 
 /// `KL(N(mu1, diag(s1²)) || N(mu2, L2 L2ᵀ))`, like [`crate::diag_tril_kl`].
 #[inline(always)]
-pub fn diag_tril_kl_n<T: Real, const D: usize>(
-    mu1: &[T; D],
-    s1: &[T; D],
-    mu2: &[T; D],
-    l2: &[[T; D]; D],
-) -> T {
+pub fn diag_tril_kl_n<T: Real, const D: usize>(mu1: &[T; D], s1: &[T; D], mu2: &[T; D], l2: &[[T; D]; D]) -> T {
     tril_kl_core_n(mu1, |i, j| if i == j { s1[i] } else { T::ZERO }, mu2, l2)
 }
 
@@ -133,12 +121,7 @@ fn tril_kl_core_n<T: Real, const D: usize>(
 
 /// `KL(N(mu1, L1 L1ᵀ) || N(mu2, diag(s2²)))`, like [`crate::tril_diag_kl`].
 #[inline(always)]
-pub fn tril_diag_kl_n<T: Real, const D: usize>(
-    mu1: &[T; D],
-    l1: &[[T; D]; D],
-    mu2: &[T; D],
-    s2: &[T; D],
-) -> T {
+pub fn tril_diag_kl_n<T: Real, const D: usize>(mu1: &[T; D], l1: &[[T; D]; D], mu2: &[T; D], s2: &[T; D]) -> T {
     let mut squares = T::ZERO;
     let mut diag = T::ZERO;
     for i in 0..D {
@@ -179,18 +162,14 @@ pub fn mvn_entropy_tril_n<T: Real, const D: usize>(l: &[[T; D]; D]) -> T {
 /// `L` with `L Lᵀ = P⁻¹` from the lower triangle of `P`, like [`crate::precision_to_scale_tril`]
 /// (same flip trick, same pivot convention).
 #[inline(always)]
-pub fn precision_to_scale_tril_n<T: Real, const D: usize>(
-    p: &[[T; D]; D],
-) -> Result<[[T; D]; D], NotPositiveDefinite> {
+pub fn precision_to_scale_tril_n<T: Real, const D: usize>(p: &[[T; D]; D]) -> Result<[[T; D]; D], NotPositiveDefinite> {
     let mut flipped = [[T::ZERO; D]; D];
     for i in 0..D {
         for j in 0..=i {
             flipped[i][j] = p[D - 1 - j][D - 1 - i];
         }
     }
-    let lf = cholesky_n(&flipped).map_err(|e| NotPositiveDefinite {
-        pivot: D - 1 - e.pivot,
-    })?;
+    let lf = cholesky_n(&flipped).map_err(|e| NotPositiveDefinite { pivot: D - 1 - e.pivot })?;
     let ut = |i: usize, j: usize| lf[D - 1 - j][D - 1 - i];
     let mut out = [[T::ZERO; D]; D];
     for j in 0..D {

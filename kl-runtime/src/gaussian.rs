@@ -59,14 +59,7 @@ pub const fn scratch_len_mvn_log_prob_tril(d: usize) -> usize {
 /// Column `j` of `L2⁻¹ L1` is one forward substitution over rows `j..d` (the column of `L1` is
 /// zero above `j`), so the cost is `d³/6` multiply-adds and the scratch is one vector.
 /// Lengths: `mu*.len() == d`, `l*.len() == d * d`, `scratch.len() >= scratch_len_mvn_kl_tril(d)`.
-pub fn mvn_kl_tril<T: Real>(
-    mu1: &[T],
-    l1: &[T],
-    mu2: &[T],
-    l2: &[T],
-    d: usize,
-    scratch: &mut [T],
-) -> T {
+pub fn mvn_kl_tril<T: Real>(mu1: &[T], l1: &[T], mu2: &[T], l2: &[T], d: usize, scratch: &mut [T]) -> T {
     debug_assert_eq!(l1.len(), d * d);
     tril_kl_core(mu1, |i, j| l1[i * d + j], mu2, l2, d, scratch)
 }
@@ -74,23 +67,9 @@ pub fn mvn_kl_tril<T: Real>(
 /// `KL(N(mu1, diag(s1²)) || N(mu2, L2 L2ᵀ))`: [`mvn_kl_tril`] with `L1 = diag(s1)`, without
 /// building the dense diagonal matrix. Lengths: `mu1, s1, mu2: d`, `l2: d * d`,
 /// `scratch.len() >= scratch_len_diag_tril_kl(d)`.
-pub fn diag_tril_kl<T: Real>(
-    mu1: &[T],
-    s1: &[T],
-    mu2: &[T],
-    l2: &[T],
-    d: usize,
-    scratch: &mut [T],
-) -> T {
+pub fn diag_tril_kl<T: Real>(mu1: &[T], s1: &[T], mu2: &[T], l2: &[T], d: usize, scratch: &mut [T]) -> T {
     debug_assert_eq!(s1.len(), d);
-    tril_kl_core(
-        mu1,
-        |i, j| if i == j { s1[i] } else { T::ZERO },
-        mu2,
-        l2,
-        d,
-        scratch,
-    )
+    tril_kl_core(mu1, |i, j| if i == j { s1[i] } else { T::ZERO }, mu2, l2, d, scratch)
 }
 
 /// The stable KL form with `L1` given as an entry function `l1(i, j)` (called for `i >= j` only).
@@ -189,10 +168,7 @@ mod tests {
         let mut s = [0.0];
         let kl = mvn_kl_tril(&[0.3_f64], &[1.5], &[-0.2], &[0.7], 1, &mut s);
         let reference = normal_kl(0.3, 1.5, -0.2, 0.7);
-        assert!(
-            (kl - reference).abs() <= 1e-15 * reference,
-            "{kl} vs {reference}"
-        );
+        assert!((kl - reference).abs() <= 1e-15 * reference, "{kl} vs {reference}");
     }
 
     #[test]

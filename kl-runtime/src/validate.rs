@@ -13,11 +13,7 @@ pub fn check_finite<T: Real>(param: &str, index: &[usize], v: T) -> Result<(), E
     if v.is_finite() {
         Ok(())
     } else {
-        Err(Error::new(
-            param,
-            index,
-            Rule::NonFinite { value: v.to_f64() },
-        ))
+        Err(Error::new(param, index, Rule::NonFinite { value: v.to_f64() }))
     }
 }
 
@@ -28,11 +24,7 @@ pub fn check_positive<T: Real>(param: &str, index: &[usize], v: T) -> Result<(),
     if v > T::ZERO {
         Ok(())
     } else {
-        Err(Error::new(
-            param,
-            index,
-            Rule::NonPositive { value: v.to_f64() },
-        ))
+        Err(Error::new(param, index, Rule::NonPositive { value: v.to_f64() }))
     }
 }
 
@@ -51,22 +43,13 @@ pub fn check_len(param: &str, index: &[usize], expected: usize, found: usize) ->
     if expected == found {
         Ok(())
     } else {
-        Err(Error::new(
-            param,
-            index,
-            Rule::LengthMismatch { expected, found },
-        ))
+        Err(Error::new(param, index, Rule::LengthMismatch { expected, found }))
     }
 }
 
 /// Rule: a scale factor `L` (row-major `d x d`) must have finite entries in its lower triangle
 /// and a positive diagonal.
-pub fn check_scale_tril<T: Real>(
-    param: &str,
-    index: &[usize],
-    l: &[T],
-    d: usize,
-) -> Result<(), Error> {
+pub fn check_scale_tril<T: Real>(param: &str, index: &[usize], l: &[T], d: usize) -> Result<(), Error> {
     check_len(param, index, d * d, l.len())?;
     for i in 0..d {
         check_all_finite(param, index, &l[i * d..i * d + i])?;
@@ -114,12 +97,7 @@ mod tests {
         let nan = check_positive("s", &[], f64::NAN).unwrap_err();
         assert!(matches!(nan.rule, Rule::NonFinite { value } if value.is_nan()));
         let inf = check_positive("s", &[], f64::INFINITY).unwrap_err();
-        assert_eq!(
-            inf.rule,
-            Rule::NonFinite {
-                value: f64::INFINITY
-            }
-        );
+        assert_eq!(inf.rule, Rule::NonFinite { value: f64::INFINITY });
     }
 
     #[test]
@@ -134,12 +112,6 @@ mod tests {
         let e = check_spd("C", &[], &indefinite, 2, 1e-12, &mut scratch).unwrap_err();
         assert_eq!(e.rule, Rule::NotPositiveDefinite { pivot: 1 });
         let e = check_spd("C", &[], &[1.0_f64; 3], 2, 1e-12, &mut scratch).unwrap_err();
-        assert_eq!(
-            e.rule,
-            Rule::LengthMismatch {
-                expected: 4,
-                found: 3
-            }
-        );
+        assert_eq!(e.rule, Rule::LengthMismatch { expected: 4, found: 3 });
     }
 }

@@ -12,10 +12,7 @@ use proptest::prelude::*;
 
 /// `ln(1+x) - x = Σ_{k>=2} (-1)^(k+1) x^k / k`, summed smallest term first.
 fn log1pmx_taylor(x: f64, terms: usize) -> f64 {
-    (2..terms + 2)
-        .rev()
-        .map(|k| -(-x).powi(k as i32) / k as f64)
-        .sum()
+    (2..terms + 2).rev().map(|k| -(-x).powi(k as i32) / k as f64).sum()
 }
 
 #[test]
@@ -51,18 +48,10 @@ fn log1pmx_matches_long_taylor_series_below_one_half() {
 fn log1pmx_matches_naive_form_at_moderate_x() {
     let mut rng = SplitMix64(2);
     for _ in 0..2000 {
-        let x = if rng.next_u64() % 2 == 0 {
-            rng.uniform(-0.999, -0.5)
-        } else {
-            rng.uniform(0.5, 100.0)
-        };
+        let x = if rng.next_u64() % 2 == 0 { rng.uniform(-0.999, -0.5) } else { rng.uniform(0.5, 100.0) };
         assert_rel(log1pmx(x), x.ln_1p() - x, 4.0 * f64::EPSILON);
         let x32 = x as f32;
-        assert_rel(
-            log1pmx(x32) as f64,
-            (x32 as f64).ln_1p() - x32 as f64,
-            8.0 * f32::EPSILON as f64,
-        );
+        assert_rel(log1pmx(x32) as f64, (x32 as f64).ln_1p() - x32 as f64, 8.0 * f32::EPSILON as f64);
     }
     assert_eq!(log1pmx(-1.0_f64), f64::NEG_INFINITY);
 }
@@ -80,11 +69,7 @@ fn normal_kl_matches_textbook_form() {
         // The textbook form cancels when p ≈ q, so only compare where the KL is not tiny.
         if textbook > 1e-3 {
             assert_rel(normal_kl(m1, s1, m2, s2), textbook, 1e-12);
-            assert_rel(
-                normal_kl(m1 as f32, s1 as f32, m2 as f32, s2 as f32) as f64,
-                textbook,
-                1e-4,
-            );
+            assert_rel(normal_kl(m1 as f32, s1 as f32, m2 as f32, s2 as f32) as f64, textbook, 1e-4);
         }
         let std_textbook = -s1.ln() + (s1 * s1 + m1 * m1) / 2.0 - 0.5;
         if std_textbook > 1e-3 {
@@ -110,13 +95,8 @@ fn normal_kl_is_accurate_for_nearly_equal_scales() {
 fn normal_log_prob_and_entropy_match_closed_forms() {
     let mut rng = SplitMix64(4);
     for _ in 0..500 {
-        let (x, m, s) = (
-            rng.uniform(-5.0, 5.0),
-            rng.uniform(-2.0, 2.0),
-            rng.uniform(0.2, 3.0),
-        );
-        let density =
-            (-(x - m) * (x - m) / (2.0 * s * s)).exp() / (s * (2.0 * std::f64::consts::PI).sqrt());
+        let (x, m, s) = (rng.uniform(-5.0, 5.0), rng.uniform(-2.0, 2.0), rng.uniform(0.2, 3.0));
+        let density = (-(x - m) * (x - m) / (2.0 * s * s)).exp() / (s * (2.0 * std::f64::consts::PI).sqrt());
         assert_rel(normal_log_prob(x, m, s), density.ln(), 1e-12);
         let entropy = 0.5 * (2.0 * std::f64::consts::PI * std::f64::consts::E * s * s).ln();
         assert_abs(normal_entropy(s), entropy, 1e-14);
@@ -185,10 +165,7 @@ fn cholesky_fails_at_the_right_pivot() {
             // Pivot k becomes L_kk² - 2 L_kk² < 0; earlier pivots are untouched.
             let mut indefinite = a.clone();
             indefinite[k * d + k] -= 2.0 * l[k * d + k] * l[k * d + k];
-            assert_eq!(
-                cholesky(&indefinite, d, &mut out),
-                Err(NotPositiveDefinite { pivot: k })
-            );
+            assert_eq!(cholesky(&indefinite, d, &mut out), Err(NotPositiveDefinite { pivot: k }));
 
             // Pivot exactly zero (singular) is not positive either.
             let mut singular = a.clone();
@@ -196,24 +173,15 @@ fn cholesky_fails_at_the_right_pivot() {
             for j in 0..k {
                 singular[k * d + j] = 0.0;
             }
-            assert_eq!(
-                cholesky(&singular, d, &mut out),
-                Err(NotPositiveDefinite { pivot: k })
-            );
+            assert_eq!(cholesky(&singular, d, &mut out), Err(NotPositiveDefinite { pivot: k }));
 
             for bad in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY] {
                 let mut poisoned = a.clone();
                 poisoned[k * d + rng.next_u64() as usize % (k + 1)] = bad;
-                assert_eq!(
-                    cholesky(&poisoned, d, &mut out),
-                    Err(NotPositiveDefinite { pivot: k })
-                );
+                assert_eq!(cholesky(&poisoned, d, &mut out), Err(NotPositiveDefinite { pivot: k }));
                 let poisoned32 = to_f32(&poisoned);
                 let mut out32 = vec![0.0_f32; d * d];
-                assert_eq!(
-                    cholesky(&poisoned32, d, &mut out32),
-                    Err(NotPositiveDefinite { pivot: k })
-                );
+                assert_eq!(cholesky(&poisoned32, d, &mut out32), Err(NotPositiveDefinite { pivot: k }));
             }
         }
     }
@@ -239,17 +207,13 @@ fn triangular_solves_invert_multiplication() {
         let dense = lower(&l, d);
         let x = rng.vec(d, -2.0, 2.0);
         // b = L x, then solve back.
-        let mut b: Vec<f64> = (0..d)
-            .map(|i| (0..d).map(|k| dense[i * d + k] * x[k]).sum())
-            .collect();
+        let mut b: Vec<f64> = (0..d).map(|i| (0..d).map(|k| dense[i * d + k] * x[k]).sum()).collect();
         solve_lower(&l, d, &mut b);
         for (u, v) in b.iter().zip(&x) {
             assert_abs(*u, *v, 1e-12);
         }
         // b = Lᵀ x, then solve back.
-        let mut b: Vec<f64> = (0..d)
-            .map(|i| (0..d).map(|k| dense[k * d + i] * x[k]).sum())
-            .collect();
+        let mut b: Vec<f64> = (0..d).map(|i| (0..d).map(|k| dense[k * d + i] * x[k]).sum()).collect();
         solve_lower_transpose(&l, d, &mut b);
         for (u, v) in b.iter().zip(&x) {
             assert_abs(*u, *v, 1e-12);
@@ -310,16 +274,10 @@ fn precision_to_scale_tril_reports_a_row_of_p() {
     // P = diag(1, -1, 1): the flipped factorization fails at its pivot 1, which is row 1 of P.
     let p = [1.0_f64, 0.0, 0.0, 0.0, -1.0, 0.0, 0.0, 0.0, 1.0];
     let (mut out, mut scratch) = ([0.0; 9], [0.0; 9]);
-    assert_eq!(
-        precision_to_scale_tril(&p, 3, &mut out, &mut scratch),
-        Err(NotPositiveDefinite { pivot: 1 })
-    );
+    assert_eq!(precision_to_scale_tril(&p, 3, &mut out, &mut scratch), Err(NotPositiveDefinite { pivot: 1 }));
     // P = diag(1, 1, 0): the trailing entry is the flipped factorization's first pivot.
     let p = [1.0_f64, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 0.0];
-    assert_eq!(
-        precision_to_scale_tril(&p, 3, &mut out, &mut scratch),
-        Err(NotPositiveDefinite { pivot: 2 })
-    );
+    assert_eq!(precision_to_scale_tril(&p, 3, &mut out, &mut scratch), Err(NotPositiveDefinite { pivot: 2 }));
 }
 
 #[test]
@@ -332,8 +290,8 @@ fn lowrank_covariance_matches_naive_product() {
         lowrank_covariance(&w, &diag, d, r, &mut out);
         for i in 0..d {
             for j in 0..d {
-                let expected: f64 = (0..r).map(|k| w[i * r + k] * w[j * r + k]).sum::<f64>()
-                    + if i == j { diag[i] } else { 0.0 };
+                let expected: f64 =
+                    (0..r).map(|k| w[i * r + k] * w[j * r + k]).sum::<f64>() + if i == j { diag[i] } else { 0.0 };
                 assert_abs(out[i * d + j], expected, 1e-14);
             }
         }
@@ -352,11 +310,7 @@ fn mvn_kl_tril_matches_naive_formula() {
             let (l1, l2) = (rng.tril(d), rng.tril(d));
             let reference = naive_kl(&m1, &cov_of(&l1, d), &m2, &cov_of(&l2, d), d);
             let mut scratch = vec![f64::NAN; scratch_len_mvn_kl_tril(d)];
-            assert_rel(
-                mvn_kl_tril(&m1, &l1, &m2, &l2, d, &mut scratch),
-                reference,
-                1e-10,
-            );
+            assert_rel(mvn_kl_tril(&m1, &l1, &m2, &l2, d, &mut scratch), reference, 1e-10);
 
             let mut scratch32 = vec![f32::NAN; scratch_len_mvn_kl_tril(d)];
             let kl32 = mvn_kl_tril(
@@ -384,11 +338,7 @@ fn mvn_kl_tril_is_accurate_for_nearly_equal_factors() {
         let expected = d as f64 * (u * u - u.powi(3) / 3.0 + u.powi(4) / 4.0);
         let mu = rng.vec(d, -1.0, 1.0);
         let mut scratch = vec![0.0; d];
-        assert_rel(
-            mvn_kl_tril(&mu, &l1, &mu, &l2, d, &mut scratch),
-            expected,
-            1e-8,
-        );
+        assert_rel(mvn_kl_tril(&mu, &l1, &mu, &l2, d, &mut scratch), expected, 1e-8);
     }
 }
 
@@ -401,18 +351,9 @@ fn diag_tril_kl_matches_mvn_kl_with_diagonal_factor() {
         let l2 = rng.tril(d);
         let mut scratch = vec![0.0; scratch_len_diag_tril_kl(d).max(scratch_len_mvn_kl_tril(d))];
         let kl = diag_tril_kl(&m1, &s1, &m2, &l2, d, &mut scratch);
-        assert_rel(
-            kl,
-            mvn_kl_tril(&m1, &diag_matrix(&s1), &m2, &l2, d, &mut scratch),
-            1e-14,
-        );
-        let reference = naive_kl(
-            &m1,
-            &diag_matrix(&s1.iter().map(|s| s * s).collect::<Vec<_>>()),
-            &m2,
-            &cov_of(&l2, d),
-            d,
-        );
+        assert_rel(kl, mvn_kl_tril(&m1, &diag_matrix(&s1), &m2, &l2, d, &mut scratch), 1e-14);
+        let reference =
+            naive_kl(&m1, &diag_matrix(&s1.iter().map(|s| s * s).collect::<Vec<_>>()), &m2, &cov_of(&l2, d), d);
         assert_rel(kl, reference, 1e-10);
     }
 }
@@ -426,18 +367,9 @@ fn tril_diag_kl_matches_mvn_kl_with_diagonal_factor() {
         let s2 = rng.vec(d, 0.3, 2.0);
         let kl = tril_diag_kl(&m1, &l1, &m2, &s2, d);
         let mut scratch = vec![0.0; scratch_len_mvn_kl_tril(d)];
-        assert_rel(
-            kl,
-            mvn_kl_tril(&m1, &l1, &m2, &diag_matrix(&s2), d, &mut scratch),
-            1e-13,
-        );
-        let reference = naive_kl(
-            &m1,
-            &cov_of(&l1, d),
-            &m2,
-            &diag_matrix(&s2.iter().map(|s| s * s).collect::<Vec<_>>()),
-            d,
-        );
+        assert_rel(kl, mvn_kl_tril(&m1, &l1, &m2, &diag_matrix(&s2), d, &mut scratch), 1e-13);
+        let reference =
+            naive_kl(&m1, &cov_of(&l1, d), &m2, &diag_matrix(&s2.iter().map(|s| s * s).collect::<Vec<_>>()), d);
         assert_rel(kl, reference, 1e-10);
     }
 }
@@ -451,17 +383,11 @@ fn kl_of_identical_inputs_is_exactly_zero() {
         let s = rng.vec(d, 1e-3, 1e3);
         let mut scratch = vec![0.0; d];
         assert_eq!(mvn_kl_tril(&mu, &l, &mu, &l, d, &mut scratch), 0.0);
-        assert_eq!(
-            diag_tril_kl(&mu, &s, &mu, &diag_matrix(&s), d, &mut scratch),
-            0.0
-        );
+        assert_eq!(diag_tril_kl(&mu, &s, &mu, &diag_matrix(&s), d, &mut scratch), 0.0);
         assert_eq!(tril_diag_kl(&mu, &diag_matrix(&s), &mu, &s, d), 0.0);
         let (mu32, l32) = (to_f32(&mu), to_f32(&lower(&l, d)));
         let mut scratch32 = vec![0.0_f32; d];
-        assert_eq!(
-            mvn_kl_tril(&mu32, &l32, &mu32, &l32, d, &mut scratch32),
-            0.0
-        );
+        assert_eq!(mvn_kl_tril(&mu32, &l32, &mu32, &l32, d, &mut scratch32), 0.0);
         for i in 0..d {
             assert_eq!(normal_kl(mu[i], s[i], mu[i], s[i]), 0.0);
             assert_eq!(normal_kl(mu32[i], s[i] as f32, mu32[i], s[i] as f32), 0.0);
@@ -482,21 +408,13 @@ fn mvn_log_prob_and_entropy_match_closed_forms() {
         let delta: Vec<f64> = (0..d).map(|i| x[i] - mu[i]).collect();
         let expected = -0.5 * quad_form(&inv, &delta, d) - 0.5 * log_det - 0.5 * d as f64 * ln_2pi;
         let mut scratch = vec![0.0; scratch_len_mvn_log_prob_tril(d)];
-        assert_rel(
-            mvn_log_prob_tril(&x, &mu, &l, d, &mut scratch),
-            expected,
-            1e-11,
-        );
+        assert_rel(mvn_log_prob_tril(&x, &mu, &l, d, &mut scratch), expected, 1e-11);
         let entropy = 0.5 * (d as f64 * (1.0 + ln_2pi) + log_det);
         assert_abs(mvn_entropy_tril(&l, d), entropy, 1e-12);
     }
     // One dimension reduces to the univariate kernels.
     let mut scratch = [0.0];
-    assert_rel(
-        mvn_log_prob_tril(&[0.7], &[0.2], &[1.3], 1, &mut scratch),
-        normal_log_prob(0.7, 0.2, 1.3),
-        1e-15,
-    );
+    assert_rel(mvn_log_prob_tril(&[0.7], &[0.2], &[1.3], 1, &mut scratch), normal_log_prob(0.7, 0.2, 1.3), 1e-15);
     assert_rel(mvn_entropy_tril(&[1.3], 1), normal_entropy(1.3), 1e-15);
 }
 
@@ -513,11 +431,7 @@ fn mat<const D: usize>(v: &[f64]) -> [[f64; D]; D] {
 
 fn fixed_matches_dynamic<const D: usize>(rng: &mut SplitMix64) {
     let d = D;
-    let (m1, m2, x) = (
-        rng.vec(d, -1.0, 1.0),
-        rng.vec(d, -1.0, 1.0),
-        rng.vec(d, -2.0, 2.0),
-    );
+    let (m1, m2, x) = (rng.vec(d, -1.0, 1.0), rng.vec(d, -1.0, 1.0), rng.vec(d, -2.0, 2.0));
     let (l1, l2) = (rng.tril(d), rng.tril(d));
     let (s1, s2) = (rng.vec(d, 0.3, 2.0), rng.vec(d, 0.3, 2.0));
     let a = rng.spd(d);
@@ -528,10 +442,7 @@ fn fixed_matches_dynamic<const D: usize>(rng: &mut SplitMix64) {
     assert_eq!(cholesky_n(&mat::<D>(&a)).unwrap().as_flattened(), &chol[..]);
     let mut bad = a.clone();
     bad[(d - 1) * d + d - 1] = -1.0;
-    assert_eq!(
-        cholesky_n(&mat::<D>(&bad)),
-        Err(NotPositiveDefinite { pivot: d - 1 })
-    );
+    assert_eq!(cholesky_n(&mat::<D>(&bad)), Err(NotPositiveDefinite { pivot: d - 1 }));
 
     let (mut b, mut b_n) = (x.clone(), arr::<D>(&x));
     solve_lower(&l1, d, &mut b);
@@ -543,22 +454,10 @@ fn fixed_matches_dynamic<const D: usize>(rng: &mut SplitMix64) {
     assert_eq!(&b_n[..], &b[..]);
 
     let (m1n, m2n, l1n, l2n) = (arr::<D>(&m1), arr::<D>(&m2), mat::<D>(&l1), mat::<D>(&l2));
-    assert_eq!(
-        mvn_kl_tril_n(&m1n, &l1n, &m2n, &l2n),
-        mvn_kl_tril(&m1, &l1, &m2, &l2, d, &mut scratch)
-    );
-    assert_eq!(
-        diag_tril_kl_n(&m1n, &arr::<D>(&s1), &m2n, &l2n),
-        diag_tril_kl(&m1, &s1, &m2, &l2, d, &mut scratch)
-    );
-    assert_eq!(
-        tril_diag_kl_n(&m1n, &l1n, &m2n, &arr::<D>(&s2)),
-        tril_diag_kl(&m1, &l1, &m2, &s2, d)
-    );
-    assert_eq!(
-        mvn_log_prob_tril_n(&arr::<D>(&x), &m1n, &l1n),
-        mvn_log_prob_tril(&x, &m1, &l1, d, &mut scratch)
-    );
+    assert_eq!(mvn_kl_tril_n(&m1n, &l1n, &m2n, &l2n), mvn_kl_tril(&m1, &l1, &m2, &l2, d, &mut scratch));
+    assert_eq!(diag_tril_kl_n(&m1n, &arr::<D>(&s1), &m2n, &l2n), diag_tril_kl(&m1, &s1, &m2, &l2, d, &mut scratch));
+    assert_eq!(tril_diag_kl_n(&m1n, &l1n, &m2n, &arr::<D>(&s2)), tril_diag_kl(&m1, &l1, &m2, &s2, d));
+    assert_eq!(mvn_log_prob_tril_n(&arr::<D>(&x), &m1n, &l1n), mvn_log_prob_tril(&x, &m1, &l1, d, &mut scratch));
     assert_eq!(mvn_entropy_tril_n(&l1n), mvn_entropy_tril(&l1, d));
     assert_eq!(half_log_det_tril_n(&l1n), half_log_det_tril(&l1, d));
     assert_eq!(mvn_kl_tril_n(&m1n, &l1n, &m1n, &l1n), 0.0);
@@ -566,12 +465,7 @@ fn fixed_matches_dynamic<const D: usize>(rng: &mut SplitMix64) {
     let mut p_l = vec![0.0; d * d];
     let mut p_scratch = vec![0.0; scratch_len_precision_to_scale_tril(d)];
     precision_to_scale_tril(&a, d, &mut p_l, &mut p_scratch).unwrap();
-    assert_eq!(
-        precision_to_scale_tril_n(&mat::<D>(&a))
-            .unwrap()
-            .as_flattened(),
-        &p_l[..]
-    );
+    assert_eq!(precision_to_scale_tril_n(&mat::<D>(&a)).unwrap().as_flattened(), &p_l[..]);
 }
 
 #[test]
@@ -595,35 +489,14 @@ fn fixed_kernels_match_dynamic_kernels_for_d_1_to_8() {
 #[test]
 fn validation_errors_name_parameter_index_and_rule() {
     let e = check_positive("s1", &[3, 1], -0.5_f32).unwrap_err();
-    assert_eq!(
-        e,
-        Error {
-            param: "s1".into(),
-            index: vec![3, 1],
-            rule: Rule::NonPositive { value: -0.5 }
-        }
-    );
-    assert_eq!(
-        e.to_string(),
-        "parameter `s1` at batch index [3, 1] must be > 0, found -0.5"
-    );
+    assert_eq!(e, Error { param: "s1".into(), index: vec![3, 1], rule: Rule::NonPositive { value: -0.5 } });
+    assert_eq!(e.to_string(), "parameter `s1` at batch index [3, 1] must be > 0, found -0.5");
     assert!(check_finite("mu", &[], 1.0_f64).is_ok());
-    assert_eq!(
-        check_all_positive("s", &[0], &[1.0, 2.0, 0.0])
-            .unwrap_err()
-            .rule,
-        Rule::NonPositive { value: 0.0 }
-    );
+    assert_eq!(check_all_positive("s", &[0], &[1.0, 2.0, 0.0]).unwrap_err().rule, Rule::NonPositive { value: 0.0 });
     let l = [1.0, 0.0, f64::NAN, 1.0];
-    assert!(matches!(
-        check_scale_tril("L", &[], &l, 2).unwrap_err().rule,
-        Rule::NonFinite { .. }
-    ));
+    assert!(matches!(check_scale_tril("L", &[], &l, 2).unwrap_err().rule, Rule::NonFinite { .. }));
     let l = [1.0, 0.0, 0.5, -1.0];
-    assert_eq!(
-        check_scale_tril("L", &[], &l, 2).unwrap_err().rule,
-        Rule::NonPositive { value: -1.0 }
-    );
+    assert_eq!(check_scale_tril("L", &[], &l, 2).unwrap_err().rule, Rule::NonPositive { value: -1.0 });
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -7,7 +7,8 @@ use kl::ir::{compile, pretty::pretty};
 fn compiler_stages() {
     insta::glob!("..", "inputs/*.kl", |path| {
         let src = std::fs::read_to_string(path).unwrap();
-        let c = compile(&src, &Default::default()).unwrap_or_else(|e| panic!("{}: {}", path.display(), e.render_plain(&src)));
+        let c = compile(&src, &Default::default())
+            .unwrap_or_else(|e| panic!("{}: {}", path.display(), e.render_plain(&src)));
         let out = format!(
             "{src}\n--- lowered ---\n{}\n--- simplified (passes: {}) ---\n{}",
             pretty(&c.lowered),

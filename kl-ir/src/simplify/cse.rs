@@ -7,12 +7,7 @@ use super::Pass;
 use crate::ir::Ir;
 use std::collections::HashMap;
 
-pub const PASS: Pass = Pass {
-    name: "cse",
-    identity: "f(x..) and f(x..) are one node",
-    precondition: "always",
-    run,
-};
+pub const PASS: Pass = Pass { name: "cse", identity: "f(x..) and f(x..) are one node", precondition: "always", run };
 
 fn run(ir: &mut Ir) -> bool {
     let mut seen: HashMap<String, crate::ir::NodeId> = HashMap::new();
@@ -35,8 +30,8 @@ fn run(ir: &mut Ir) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::super::testing::lowered;
     use super::super::closed_form;
+    use super::super::testing::lowered;
     use super::PASS;
 
     #[test]

@@ -11,7 +11,8 @@ use crate::ir::{Ir, Op};
 pub const PASS: Pass = Pass {
     name: "diag_vs_mvn",
     identity: "KL(Normal(m1, s1).to_event(1) || MVN(m2, L2)) = diag_tril_kl(m1, s1, m2, L2), and its mirror",
-    precondition: "one base is Normal, the other MultivariateNormal or LowRankMultivariateNormal, with equal event shapes",
+    precondition:
+        "one base is Normal, the other MultivariateNormal or LowRankMultivariateNormal, with equal event shapes",
     run,
 };
 
@@ -49,7 +50,11 @@ fn run(ir: &mut Ir) -> bool {
 
 /// Loc and scale of a `Normal`, each broadcast to the full shape of its wrapped side so that
 /// the last dim is the event dim the kernel walks.
-fn diagonal_parts(ir: &mut Ir, outer: crate::ir::NodeId, normal: crate::ir::NodeId) -> (crate::ir::NodeId, crate::ir::NodeId) {
+fn diagonal_parts(
+    ir: &mut Ir,
+    outer: crate::ir::NodeId,
+    normal: crate::ir::NodeId,
+) -> (crate::ir::NodeId, crate::ir::NodeId) {
     // The full shape of the wrapped side (batch ++ event): an `expand` may have widened it
     // beyond the base normal's own batch shape.
     let (b, e) = dist_ty(ir, outer);

@@ -55,7 +55,8 @@ mod tests {
 
     #[test]
     fn to_event_kl_is_a_sum_of_elementwise_kls() {
-        let (changed, out) = run(&PASS, "Normal(a, b).to_event(1) || Normal(c, d).to_event(1) where a, b, c, d: [B, 8]");
+        let (changed, out) =
+            run(&PASS, "Normal(a, b).to_event(1) || Normal(c, d).to_event(1) where a, b, c, d: [B, 8]");
         assert!(changed);
         assert!(out.contains("= kl(p=%2, q=%5) : [B, 8]\n"), "{out}");
         assert!(out.ends_with("= sum_last[1] of [B, 8](x=%6) : [B]\n"), "{out}");
@@ -64,17 +65,16 @@ mod tests {
     #[test]
     fn different_nesting_with_equal_events_is_accepted() {
         // PyTorch raises NotImplementedError here; the event shapes agree, so the sum is well defined.
-        let (changed, out) = run(
-            &PASS,
-            "Normal(a, b).to_event(2) || Normal(c, d).to_event(1).to_event(1) where a, b, c, d: [3, 4, 5]",
-        );
+        let (changed, out) =
+            run(&PASS, "Normal(a, b).to_event(2) || Normal(c, d).to_event(1).to_event(1) where a, b, c, d: [3, 4, 5]");
         assert!(changed);
         assert!(out.ends_with("sum_last[2] of [3, 4, 5](x=%6) : [3]\n"), "{out}");
     }
 
     #[test]
     fn expanded_prior_is_broadcast_before_summing() {
-        let (_, out) = run(&PASS, "Normal(m, s).to_event(1) || Normal(0, 1).expand([4]).to_event(1) where m, s: [B, 4]");
+        let (_, out) =
+            run(&PASS, "Normal(m, s).to_event(1) || Normal(0, 1).expand([4]).to_event(1) where m, s: [B, 4]");
         assert!(out.contains("kl(p=%2, q=%5) : [B, 4]"), "{out}");
         assert!(out.ends_with("sum_last[1] of [B, 4](x=%6) : [B]\n"), "{out}");
     }

@@ -12,7 +12,7 @@ mod std_normal_prior;
 
 use crate::check;
 use crate::diag::{Diagnostic, Diagnostics};
-use crate::ir::{Ir, NodeId, NormalParam, Op, MvnParam, Ty};
+use crate::ir::{Ir, MvnParam, NodeId, NormalParam, Op, Ty};
 use crate::shape::Shape;
 
 /// A named rewrite.
@@ -57,7 +57,8 @@ fn no_queries_left(ir: &Ir) -> Result<(), Diagnostics> {
     for id in ir.topo_order() {
         let node = ir.node(id);
         if node.op.is_query() {
-            let names: Vec<String> = ir.operands(id).iter().filter(|o| ir.op(**o).is_distribution()).map(|o| family(ir, *o)).collect();
+            let names: Vec<String> =
+                ir.operands(id).iter().filter(|o| ir.op(**o).is_distribution()).map(|o| family(ir, *o)).collect();
             errors.push(
                 Diagnostic::new(
                     "kl::no_closed_form",

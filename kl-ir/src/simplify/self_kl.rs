@@ -4,12 +4,8 @@
 use super::{nodes_where, tensor_ty, Pass};
 use crate::ir::{Ir, Op};
 
-pub const PASS: Pass = Pass {
-    name: "self_kl",
-    identity: "KL(P || P) = 0",
-    precondition: "both sides are syntactically identical",
-    run,
-};
+pub const PASS: Pass =
+    Pass { name: "self_kl", identity: "KL(P || P) = 0", precondition: "both sides are syntactically identical", run };
 
 fn run(ir: &mut Ir) -> bool {
     let mut changed = false;

@@ -102,9 +102,7 @@ pub fn inverse_and_log_det(a: &[f64], d: usize) -> (Vec<f64>, f64) {
     }
     let mut log_det = 0.0;
     for c in 0..d {
-        let p = (c..d)
-            .max_by(|&x, &y| m[x * d + c].abs().total_cmp(&m[y * d + c].abs()))
-            .unwrap();
+        let p = (c..d).max_by(|&x, &y| m[x * d + c].abs().total_cmp(&m[y * d + c].abs())).unwrap();
         for k in 0..d {
             m.swap(c * d + k, p * d + k);
             inv.swap(c * d + k, p * d + k);
@@ -132,18 +130,14 @@ pub fn inverse_and_log_det(a: &[f64], d: usize) -> (Vec<f64>, f64) {
 pub fn naive_kl(m1: &[f64], s1: &[f64], m2: &[f64], s2: &[f64], d: usize) -> f64 {
     let (inv2, ld2) = inverse_and_log_det(s2, d);
     let (_, ld1) = inverse_and_log_det(s1, d);
-    let trace: f64 = (0..d)
-        .map(|i| (0..d).map(|k| inv2[i * d + k] * s1[k * d + i]).sum::<f64>())
-        .sum();
+    let trace: f64 = (0..d).map(|i| (0..d).map(|k| inv2[i * d + k] * s1[k * d + i]).sum::<f64>()).sum();
     let delta: Vec<f64> = (0..d).map(|i| m2[i] - m1[i]).collect();
     let maha = quad_form(&inv2, &delta, d);
     0.5 * (trace + maha - d as f64 + ld2 - ld1)
 }
 
 pub fn quad_form(a: &[f64], x: &[f64], d: usize) -> f64 {
-    (0..d)
-        .map(|i| (0..d).map(|j| x[i] * a[i * d + j] * x[j]).sum::<f64>())
-        .sum()
+    (0..d).map(|i| (0..d).map(|j| x[i] * a[i * d + j] * x[j]).sum::<f64>()).sum()
 }
 
 pub fn diag_matrix(s: &[f64]) -> Vec<f64> {
@@ -171,8 +165,5 @@ pub fn assert_rel(actual: f64, expected: f64, rel: f64) {
 
 #[track_caller]
 pub fn assert_abs(actual: f64, expected: f64, tol: f64) {
-    assert!(
-        (actual - expected).abs() <= tol,
-        "actual {actual:e}, expected {expected:e}, tol {tol:e}"
-    );
+    assert!((actual - expected).abs() <= tol, "actual {actual:e}, expected {expected:e}, tol {tol:e}");
 }

@@ -1,0 +1,109 @@
+//! Elements of value nodes: parameters, literals, broadcasts, `diag`, the elementwise normal
+//! kernels (called through the runtime's `#[inline]` functions, so the formulas are the
+//! interpreter's) and `sum_last` reductions.
+
+use super::gen::{Gen, Res};
+use super::index::{broadcast_index, offset, Ix};
+use super::UNROLL_MAX;
+use crate::ir::{NodeId, NormalParam, Op};
+use proc_macro2::TokenStream;
+use quote::quote;
+
+impl Gen<'_> {
+    /// The element of `id` at `idx` (one index per dim of the node's shape), as an expression
+    /// valid in the scope of `idx` and every scope inside it.
+    pub fn elem(&mut self, id: NodeId, idx: &[Ix]) -> Res<TokenStream> {
+        if let Some(v) = self.values.get(&(id, idx.to_vec())) {
+            return Ok(v.clone());
+        }
+        let shape = self.shape(id)?;
+        if idx.len() != shape.rank() {
+            return Err(self.internal(id, &format!("indexed with {} indices, shape {shape}", idx.len())));
+        }
+        let op = self.ir.op(id).clone();
+        let operand = |g: &Self, slot: usize| -> Res<(NodeId, Vec<Ix>)> {
+            let x = g.ir.operand(id, slot);
+            Ok((x, broadcast_index(idx, &shape, &g.shape(x)?)))
+        };
+        let scope = self.scope_of(idx);
+        let value = match op {
+            // Reads and constants are cheap: not cached, inlined where used.
+            Op::Param(name) => return self.param_elem(id, &name, idx),
+            Op::Literal(v) => return Ok(self.num.lit(v)),
+            Op::Zeros(_) => return Ok(self.num.zero()),
+            Op::BroadcastTo(_) => {
+                let (x, xi) = operand(self, 0)?;
+                return self.elem(x, &xi);
+            }
+            Op::Diag => {
+                let v = self.ir.operand(id, 0);
+                let n = idx.len();
+                let (i, j) = (idx[n - 2], idx[n - 1]);
+                match (i, j) {
+                    (Ix::Const(a), Ix::Const(b)) if a != b => return Ok(self.num.zero()),
+                    (Ix::Const(_), Ix::Const(_)) => return self.elem(v, &idx[..n - 1]),
+                    _ => {
+                        let on = self.elem(v, &idx[..n - 1])?;
+                        let (a, b, zero) = (self.ix(i).tokens(), self.ix(j).tokens(), self.num.zero());
+                        self.bind(scope, "diag", quote!(if #a == #b { #on } else { #zero }))
+                    }
+                }
+            }
+            Op::ScaleFrom(p) => {
+                let (x, xi) = operand(self, 0)?;
+                let x = self.elem(x, &xi)?;
+                let expr = match p {
+                    NormalParam::Scale => return Ok(x),
+                    NormalParam::Var => quote!(#x.sqrt()),
+                    NormalParam::LogScale => quote!(#x.exp()),
+                    NormalParam::Precision => quote!(#x.sqrt().recip()),
+                };
+                self.bind(scope, "scale", expr)
+            }
+            Op::NormalKl | Op::StdNormalKl | Op::NormalLogProb | Op::NormalEntropy => {
+                let mut args = Vec::new();
+                for slot in 0..op.operand_names().len() {
+                    let (x, xi) = operand(self, slot)?;
+                    args.push(self.elem(x, &xi)?);
+                }
+                let rt = &self.num.rt;
+                let (f, hint) = match op {
+                    Op::NormalKl => (quote!(normal_kl), "kl"),
+                    Op::StdNormalKl => (quote!(std_normal_kl), "kl"),
+                    Op::NormalLogProb => (quote!(normal_log_prob), "log_p"),
+                    _ => (quote!(normal_entropy), "h"),
+                };
+                let expr = quote!(#rt::#f(#(#args),*));
+                self.bind(scope, hint, expr)
+            }
+            Op::SumLast { k, full } => {
+                let x = self.ir.operand(id, 0);
+                let xs = self.shape(x)?;
+                let summed = full.dims()[full.rank() - k..].to_vec();
+                let prefix = idx.to_vec();
+                self.reduce(scope, &summed, UNROLL_MAX, "sum", &mut |g, j| {
+                    let at: Vec<Ix> = prefix.iter().chain(j).copied().collect();
+                    let xi = broadcast_index(&at, &full, &xs);
+                    g.elem(x, &xi)
+                })?
+            }
+            Op::DiagTrilKl | Op::TrilDiagKl | Op::TrilKl | Op::TrilLogProb | Op::TrilEntropy => {
+                self.scalar_kernel(id, idx)?
+            }
+            Op::TrilFrom(_) | Op::LowRankTril => self.factor_elem(id, idx)?,
+            _ => return Err(self.internal(id, "not a node of a simplified IR")),
+        };
+        self.values.insert((id, idx.to_vec()), value.clone());
+        Ok(value)
+    }
+
+    fn param_elem(&mut self, id: NodeId, name: &str, idx: &[Ix]) -> Res<TokenStream> {
+        let p = self.sig.param(name).ok_or_else(|| self.internal(id, "parameter is not an argument"))?;
+        let (ident, shape) = (p.ident.clone(), p.shape.clone());
+        self.used.insert(ident.to_string());
+        let dims = self.dims(&shape)?;
+        let idx: Vec<_> = idx.iter().map(|i| self.ix(*i)).collect();
+        let off = offset(&dims, &idx).tokens();
+        Ok(quote!(#ident[#off]))
+    }
+}

@@ -1,0 +1,273 @@
+//! The block a `kl!` call expands to: a generic function over the parameters' Rust types,
+//! with the compile-time shape checks in an inline `const` block, then either the emitted
+//! specialized code (declared shapes) or the interpreter (shapes from types).
+
+use super::errors;
+use super::tokens::SpanMap;
+use crate::ast::{Dist, Expr, Program, Value};
+use crate::ir::{Ir, Op};
+use crate::shape::{Dim, Shape};
+use proc_macro2::{Span, TokenStream};
+use quote::{format_ident, quote, quote_spanned};
+use std::collections::BTreeMap;
+
+/// The element type of a generated function: generic, or fixed by `kl_fn!`'s `-> f32`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Elem {
+    Generic,
+    F32,
+    F64,
+}
+
+/// A parameter as the user wrote it: name and the span of its first use.
+#[derive(Clone, Debug)]
+pub(crate) struct Param {
+    pub name: String,
+    pub span: Span,
+}
+
+/// Everything the run function needs, from either path.
+pub(crate) struct Plan {
+    pub params: Vec<Param>,
+    /// The const-evaluated shape checks.
+    pub checks: TokenStream,
+    /// The statements computing the `Result<Tensor<__T>, Error>`.
+    pub body: TokenStream,
+}
+
+/// `kl!(..)`: parse, choose the path, build the run function and call it.
+pub(crate) fn expression(src: &str, map: &SpanMap, elem: Option<Elem>) -> Result<TokenStream, syn::Error> {
+    let plan = plan(src, map, elem.unwrap_or(Elem::Generic), None)?;
+    let params: Vec<TokenStream> = plan
+        .params
+        .iter()
+        .map(|p| {
+            let user = syn::Ident::new(&p.name, p.span);
+            quote_spanned!(p.span=> &#user)
+        })
+        .collect();
+    let run = run_fn(&plan, &format_ident!("__kl_run"), elem.unwrap_or(Elem::Generic), &quote!());
+    Ok(quote! {{
+        #run
+        __kl_run(#(#params),*)
+    }})
+}
+
+/// Parse and compile; errors come back under the user's tokens.
+/// `callee`: call this already emitted function (the `kl_fn!` item form) instead of nesting
+/// a fresh copy of the emitted code in the body.
+pub(crate) fn plan(src: &str, map: &SpanMap, elem: Elem, callee: Option<&syn::Ident>) -> Result<Plan, syn::Error> {
+    let program = crate::parse::parse(src).map_err(|d| errors(&d.into(), src, map))?;
+    let params = used_params(&program, map);
+    let declared: BTreeMap<String, Shape> = program
+        .decls
+        .iter()
+        .flat_map(|d| {
+            let shape = Shape(
+                d.shape
+                    .dims
+                    .iter()
+                    .map(|x| match x {
+                        crate::ast::DimLit::Static(n, _) => Dim::Static(*n),
+                        crate::ast::DimLit::Symbol(i) => Dim::Symbol(i.name.clone()),
+                    })
+                    .collect(),
+            );
+            d.names.iter().map(move |n| (n.name.clone(), shape.clone()))
+        })
+        .collect();
+    let all_declared = params.iter().all(|p| declared.contains_key(&p.name));
+    if all_declared {
+        let compiled = crate::compile_program(program, &Default::default()).map_err(|d| errors(&d, src, map))?;
+        let checks = declared_checks(&params, &declared);
+        let body = super::item::emitted_body(&compiled, &params, &declared, elem, src, map, callee)?;
+        Ok(Plan { params, checks, body })
+    } else {
+        // Structure only: names and parameterizations; shapes come from the types.
+        let env = params
+            .iter()
+            .filter(|p| !declared.contains_key(&p.name))
+            .map(|p| (p.name.clone(), Shape::scalar()))
+            .collect();
+        let lowered = crate::lower::lower(&program, &env).map_err(|d| errors(&d, src, map))?;
+        let checks = typed_checks(&lowered, &params, &declared, src);
+        let inputs = inputs_list(&params);
+        let body = quote! {
+            ::kl::__private::eval(#src, &[#inputs])
+        };
+        Ok(Plan { params, checks, body })
+    }
+}
+
+/// `("name", dims, flat values)` for each parameter, as the interpreter takes them.
+fn inputs_list(params: &[Param]) -> TokenStream {
+    let items = params.iter().enumerate().map(|(i, p)| {
+        let name = &p.name;
+        let arg = format_ident!("__a{}", i);
+        quote! { (#name, ::kl::runtime::dims_of(#arg), ::kl::runtime::Input::flat(#arg)) }
+    });
+    quote! { #(#items),* }
+}
+
+/// The generic run function: `fn NAME<__T, __P0, ..>(__a0: &__P0, ..) -> Result<Tensor<__T>, Error>`.
+pub(crate) fn run_fn(plan: &Plan, name: &syn::Ident, elem: Elem, vis: &TokenStream) -> TokenStream {
+    let t = elem_type(elem, plan.params.is_empty());
+    let generics: Vec<TokenStream> = plan
+        .params
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            let ty = format_ident!("__P{}", i);
+            quote_spanned!(p.span=> #ty: ::kl::runtime::Input<Elem = #t> + ?::core::marker::Sized)
+        })
+        .collect();
+    let t_param = (elem == Elem::Generic && !plan.params.is_empty()).then(|| quote!(__T: ::kl::runtime::Real,));
+    let args = plan.params.iter().enumerate().map(|(i, _)| {
+        let a = format_ident!("__a{}", i);
+        let ty = format_ident!("__P{}", i);
+        quote!(#a: &#ty)
+    });
+    let (checks, body) = (&plan.checks, &plan.body);
+    quote! {
+        #[allow(non_snake_case, unused_variables, clippy::all)]
+        #vis fn #name<#t_param #(#generics),*>(#(#args),*) -> ::core::result::Result<::kl::Tensor<#t>, ::kl::Error> {
+            const { #checks }
+            #body
+        }
+    }
+}
+
+pub(crate) fn elem_type(elem: Elem, no_params: bool) -> TokenStream {
+    match elem {
+        Elem::F32 => quote!(f32),
+        Elem::F64 => quote!(f64),
+        // Nothing to infer the type from: literals only.
+        Elem::Generic if no_params => quote!(f64),
+        Elem::Generic => quote!(__T),
+    }
+}
+
+/// Parameters in order of first use, each with the span of that use.
+fn used_params(program: &Program, map: &SpanMap) -> Vec<Param> {
+    let mut out: Vec<Param> = Vec::new();
+    let mut add = |v: &Value| {
+        fn walk(v: &Value, f: &mut dyn FnMut(&crate::ast::Ident)) {
+            match v {
+                Value::Param(i) => f(i),
+                Value::Diag(inner, _) => walk(inner, f),
+                Value::Number(..) => {}
+            }
+        }
+        walk(v, &mut |i| {
+            if !out.iter().any(|p| p.name == i.name) {
+                out.push(Param { name: i.name.clone(), span: map.span(i.span) });
+            }
+        });
+    };
+    fn dist(d: &Dist, add: &mut dyn FnMut(&Value)) {
+        match d {
+            Dist::Call { args, .. } => args.iter().for_each(|a| add(&a.value)),
+            Dist::Independent { base, .. } | Dist::Expand { base, .. } | Dist::UnknownMethod { base, .. } => {
+                dist(base, add)
+            }
+        }
+    }
+    match &program.expr {
+        Expr::Kl { p, q, .. } => {
+            dist(p, &mut add);
+            dist(q, &mut add);
+        }
+        Expr::LogProb { dist: d, value, .. } => {
+            dist(d, &mut add);
+            add(value);
+        }
+        Expr::Entropy { dist: d, .. } => dist(d, &mut add),
+    }
+    out
+}
+
+/// `CShape::new(&[..])` for a declared shape, symbols as DYN.
+fn cshape_lit(shape: &Shape) -> TokenStream {
+    let dims = shape.dims().iter().map(|d| match d {
+        Dim::Static(n) => quote!(#n),
+        Dim::Symbol(_) => quote!(::kl::runtime::DYN),
+    });
+    quote!(::kl::runtime::cshape::CShape::new(&[#(#dims),*]))
+}
+
+/// The shape a parameter has in the const checks: its declared shape when it has one
+/// (checked against its type), else its type's.
+fn param_shape(i: usize, p: &Param, declared: &BTreeMap<String, Shape>) -> TokenStream {
+    let ty = format_ident!("__P{}", i);
+    let actual = quote!(::kl::runtime::cshape::CShape::of::<#ty>());
+    match declared.get(&p.name) {
+        Some(shape) => {
+            let lit = cshape_lit(shape);
+            quote!(::kl::__private::declared_or_actual(#lit, #actual))
+        }
+        None => actual,
+    }
+}
+
+/// Declared shape against the Rust type, for every declared parameter.
+fn declared_checks(params: &[Param], declared: &BTreeMap<String, Shape>) -> TokenStream {
+    let checks = params.iter().enumerate().filter_map(|(i, p)| {
+        let shape = declared.get(&p.name)?;
+        let (name, text, lit) = (&p.name, shape.to_string(), cshape_lit(shape));
+        let ty = format_ident!("__P{}", i);
+        Some(quote! {
+            ::kl::runtime::cshape::check_declared(#name, #lit, #text, ::kl::runtime::cshape::CShape::of::<#ty>());
+        })
+    });
+    quote!(#(#checks)*)
+}
+
+/// The shape rules over the types' static dims, in the structure of the lowered IR.
+fn typed_checks(ir: &Ir, params: &[Param], declared: &BTreeMap<String, Shape>, src: &str) -> TokenStream {
+    let mut stmts = vec![declared_checks(params, declared)];
+    let order = ir.topo_order();
+    let var = |id: crate::ir::NodeId| format_ident!("__n{}", order.iter().position(|x| *x == id).unwrap_or(0));
+    let cs = quote!(::kl::runtime::cshape);
+    for &id in &order {
+        let node = ir.node(id);
+        // A KL node's span is its `||`; the message should quote the whole expression.
+        let span = match node.op {
+            Op::Kl => ir.operands(id).iter().fold(node.span, |s, o| s.join(ir.node(*o).span)),
+            _ => node.span,
+        };
+        let text = span.text(src).to_string();
+        let ops: Vec<syn::Ident> = ir.operands(id).into_iter().map(var).collect();
+        let v = var(id);
+        let expr = match &node.op {
+            Op::Param(name) => {
+                let i = params.iter().position(|p| &p.name == name).unwrap_or(0);
+                param_shape(i, &params[i], declared)
+            }
+            Op::Literal(_) => quote!(#cs::literal()),
+            Op::Diag => quote!(#cs::diag(#(#ops),*, #text)),
+            Op::Normal(p) => {
+                let kw = p.keyword();
+                quote!(#cs::normal(#(#ops),*, #kw, #text))
+            }
+            Op::Mvn(p) => {
+                let kw = p.keyword();
+                quote!(#cs::mvn(#(#ops),*, #kw, #text))
+            }
+            Op::LowRankMvn => quote!(#cs::low_rank(#(#ops),*, #text)),
+            Op::Independent(n) => quote!(#cs::independent(#(#ops),*, #n, #text)),
+            Op::Expand(shape) => {
+                let lit = cshape_lit(shape);
+                quote!(#cs::expand(#(#ops),*, #lit, #text))
+            }
+            Op::Kl => quote!(#cs::kl(#(#ops),*, #text)),
+            Op::LogProb => quote!(#cs::log_prob(#(#ops),*, #text)),
+            Op::Entropy => quote!(#cs::entropy(#(#ops),*)),
+            // Lowering produces only the ops above.
+            _ => continue,
+        };
+        stmts.push(quote!(let #v = #expr;));
+    }
+    let all: Vec<syn::Ident> = order.iter().map(|id| var(*id)).collect();
+    stmts.push(quote!(let _ = (#(#all),*);));
+    quote!(#(#stmts)*)
+}

@@ -1,0 +1,174 @@
+//! Run-time support for macro expansions. Not a public API: names and signatures may change.
+
+use crate::{Error, Rule, Tensor};
+use kl_ir::interp::{evaluate, EvalError, Failure};
+use kl_runtime::cshape::CShape;
+use kl_runtime::{Real, DYN};
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+
+/// A declared dim: static, or the index of a symbol.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum D {
+    S(usize),
+    Sym(usize),
+}
+
+/// In the compile-time checks, a declared parameter has its declared shape when its Rust
+/// type is a flat buffer (rank 1, dynamic), and its type's shape otherwise (the two were
+/// already checked to agree).
+pub const fn declared_or_actual(declared: CShape, actual: CShape) -> CShape {
+    if actual.rank == 1 && actual.dims[0] == DYN && declared.rank != 1 {
+        declared
+    } else {
+        actual
+    }
+}
+
+fn shape_error(param: &str, message: String) -> Error {
+    Error::new(param, &[], Rule::Shape { message })
+}
+
+/// A declared shape as written, e.g. `[B, 8]`.
+fn show(dims: &[D], names: &[&str]) -> String {
+    let parts: Vec<String> = dims
+        .iter()
+        .map(|d| match d {
+            D::S(n) => n.to_string(),
+            D::Sym(k) => names.get(*k).map_or("_".to_string(), |s| s.to_string()),
+        })
+        .collect();
+    format!("[{}]", parts.join(", "))
+}
+
+/// Bind the symbolic dims of the declared shapes to the values' sizes. A value whose type has
+/// the declared rank binds dim by dim; a flat buffer (rank 1) binds the one symbol its length
+/// leaves open. Every disagreement is an error naming the parameter and both shapes.
+pub fn bind(params: &[(&str, &[D], Vec<usize>)], names: &[&str]) -> Result<Vec<usize>, Error> {
+    let mut syms: Vec<Option<usize>> = vec![None; names.len()];
+    // Full-rank values first: they pin symbols that flat buffers then rely on.
+    for (name, decl, actual) in params.iter().filter(|(_, d, a)| d.len() == a.len()) {
+        for (d, &n) in decl.iter().zip(actual) {
+            match *d {
+                D::S(s) if s != n => {
+                    return Err(shape_error(
+                        name,
+                        format!("declared with shape {} but the value has shape {actual:?}", show(decl, names)),
+                    ))
+                }
+                D::S(_) => {}
+                D::Sym(k) => match syms[k] {
+                    Some(v) if v != n => {
+                        return Err(shape_error(
+                            name,
+                            format!(
+                                "declared with shape {} but the value has shape {actual:?} (`{}` is {v} from another parameter)",
+                                show(decl, names),
+                                names[k]
+                            ),
+                        ))
+                    }
+                    _ => syms[k] = Some(n),
+                },
+            }
+        }
+    }
+    for (name, decl, actual) in params.iter().filter(|(_, d, a)| d.len() != a.len()) {
+        let len: usize = actual.iter().product();
+        if actual.len() != 1 {
+            return Err(shape_error(
+                name,
+                format!(
+                    "declared with shape {} (rank {}) but the value has shape {actual:?}",
+                    show(decl, names),
+                    decl.len()
+                ),
+            ));
+        }
+        let mut known = 1usize;
+        let mut open = Vec::new();
+        for d in decl.iter() {
+            match *d {
+                D::S(s) => known *= s,
+                D::Sym(k) => match syms[k] {
+                    Some(v) => known *= v,
+                    None => open.push(k),
+                },
+            }
+        }
+        open.dedup();
+        match open.as_slice() {
+            [] if known == len => {}
+            [k] if known > 0 && len % known == 0 => syms[*k] = Some(len / known),
+            [] | [_] => {
+                return Err(Error::new(*name, &[], Rule::LengthMismatch { expected: known, found: len }));
+            }
+            _ => {
+                return Err(shape_error(
+                    name,
+                    format!(
+                        "a flat buffer cannot bind several unknown dims of {}: declare them elsewhere",
+                        show(decl, names)
+                    ),
+                ))
+            }
+        }
+    }
+    syms.iter()
+        .enumerate()
+        .map(|(k, s)| s.ok_or_else(|| shape_error("", format!("no parameter gives the size of `{}`", names[k]))))
+        .collect()
+}
+
+/// One argument of the shapes-from-types path: name, run-time dims, row-major values.
+pub type Arg<'a, T> = (&'a str, Vec<usize>, Cow<'a, [T]>);
+
+/// The shapes-from-types path: compile with the values' shapes and interpret.
+pub fn eval<T: Real>(src: &str, inputs: &[Arg<'_, T>]) -> Result<Tensor<T>, Error> {
+    let map: BTreeMap<String, Tensor<T>> = inputs
+        .iter()
+        .map(|(n, dims, data)| (n.to_string(), Tensor { shape: dims.clone(), data: data.to_vec() }))
+        .collect();
+    evaluate(src, &map).map_err(|f| match f {
+        Failure::Eval(EvalError::Data(e)) => e,
+        Failure::Eval(e @ EvalError::ShapeMismatch { .. }) => {
+            let EvalError::ShapeMismatch { param, .. } = &e else { unreachable!() };
+            shape_error(param, e.to_string())
+        }
+        Failure::Eval(e) => shape_error("", e.to_string()),
+        Failure::Compile(d) => {
+            let first = d.iter().next();
+            let what = first.map_or("", |d| d.span.text(src));
+            shape_error(what, d.to_string())
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn binds_symbols_from_full_rank_values_then_flat_buffers() {
+        let syms =
+            bind(&[("m", &[D::Sym(0), D::S(8)], vec![5, 8]), ("s", &[D::Sym(0), D::S(8)], vec![40])], &["B"]).unwrap();
+        assert_eq!(syms, vec![5]);
+        let syms = bind(&[("s", &[D::Sym(0), D::S(8)], vec![24])], &["B"]).unwrap();
+        assert_eq!(syms, vec![3]);
+    }
+
+    #[test]
+    fn disagreements_name_the_parameter_and_both_shapes() {
+        let e = bind(&[("m", &[D::Sym(0), D::S(8)], vec![5, 4])], &["B"]).unwrap_err();
+        assert_eq!(e.param, "m");
+        assert_eq!(e.to_string(), "parameter `m`: declared with shape [B, 8] but the value has shape [5, 4]");
+        let e = bind(&[("m", &[D::Sym(0), D::S(8)], vec![5, 8]), ("s", &[D::Sym(0), D::S(8)], vec![41])], &["B"])
+            .unwrap_err();
+        assert_eq!(e.rule, Rule::LengthMismatch { expected: 40, found: 41 });
+        let e = bind(&[("m", &[D::Sym(0)], vec![5]), ("s", &[D::Sym(0)], vec![6])], &["B"]).unwrap_err();
+        assert_eq!(e.param, "s");
+        assert!(e.to_string().contains("(`B` is 5 from another parameter)"), "{e}");
+        let e = bind(&[("m", &[D::Sym(0), D::Sym(1)], vec![6])], &["T", "B"]).unwrap_err();
+        assert!(e.to_string().contains("cannot bind several unknown dims of [T, B]"), "{e}");
+    }
+}

@@ -1,0 +1,126 @@
+//! Emit one function per `.kl` input (from `tests/inputs` and the local `inputs`), in a generic
+//! and, for some, an `f32` version, plus slice adapters and a table of cases.
+//!
+//! Inputs that do not compile (diagnostic test inputs) are listed in `NOT_COMPILED`; inputs that
+//! compile but fail to emit are listed in `EMIT_FAILURES`, which the tests require to be empty,
+//! so an emitter gap fails a test with its message rather than the build.
+
+use kl_ir::emit::{arguments, emit_source, Dtype, EmitOptions};
+use std::fmt::Write;
+use std::path::{Path, PathBuf};
+
+fn inputs() -> Vec<PathBuf> {
+    let here = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut files = Vec::new();
+    for dir in [here.join("../inputs"), here.join("inputs")] {
+        println!("cargo:rerun-if-changed={}", dir.display());
+        let Ok(entries) = std::fs::read_dir(&dir) else { continue };
+        let mut found: Vec<PathBuf> = entries
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|x| x == "kl"))
+            .collect();
+        found.sort();
+        files.extend(found);
+    }
+    files
+}
+
+/// A function name from a file stem, unique among `taken`.
+fn fn_name(stem: &str, taken: &mut Vec<String>) -> String {
+    let mut name: String =
+        stem.chars().map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '_' }).collect();
+    if !name.starts_with(|c: char| c.is_ascii_alphabetic()) {
+        name = format!("case_{name}");
+    }
+    let base = name.clone();
+    let mut k = 2;
+    while taken.contains(&name) {
+        name = format!("{base}_{k}");
+        k += 1;
+    }
+    taken.push(name.clone());
+    name
+}
+
+fn adapter(name: &str, target: &str, n_params: usize, n_dims: usize, ty: &str) -> String {
+    let mut args: Vec<String> = (0..n_params).map(|i| format!("p[{i}]")).collect();
+    args.extend((0..n_dims).map(|i| format!("d[{i}]")));
+    args.push("out".into());
+    format!(
+        "#[allow(unused_variables)]\npub fn {name}(p: &[&[{ty}]], d: &[usize], out: &mut [{ty}]) -> Result<(), ::kl_runtime::Error> {{ {target}({}) }}\n",
+        args.join(", ")
+    )
+}
+
+fn main() {
+    let out_dir = PathBuf::from(std::env::var("OUT_DIR").unwrap());
+    let (mut generic, mut f32s) = (String::new(), String::new());
+    let (mut cases, mut cases_f32) = (String::new(), String::new());
+    let (mut not_compiled, mut failures) = (String::new(), String::new());
+    let mut taken = Vec::new();
+    for (n, path) in inputs().iter().enumerate() {
+        println!("cargo:rerun-if-changed={}", path.display());
+        let src = std::fs::read_to_string(path).unwrap();
+        let stem = path.file_stem().unwrap().to_string_lossy().to_string();
+        let shown = path.display().to_string();
+        let Ok(compiled) = kl_ir::compile(&src, &Default::default()) else {
+            writeln!(not_compiled, "    {shown:?},").unwrap();
+            continue;
+        };
+        let ir = &compiled.simplified;
+        let name = fn_name(&stem, &mut taken);
+        let (params, dims) = arguments(ir);
+        let opts = EmitOptions { fn_name: name.clone(), ..Default::default() };
+        match emit_source(ir, &opts) {
+            Ok(code) => {
+                generic += &code;
+                generic +=
+                    &adapter(&format!("call_{name}"), &format!("{name}::<f64>"), params.len(), dims.len(), "f64");
+                generic += &adapter(
+                    &format!("call_{name}_unchecked"),
+                    &format!("{name}_unchecked::<f64>"),
+                    params.len(),
+                    dims.len(),
+                    "f64",
+                );
+                writeln!(
+                    cases,
+                    "    crate::Case {{ name: {name:?}, path: {shown:?}, src: {src:?}, checked: call_{name}, unchecked: call_{name}_unchecked }},"
+                )
+                .unwrap();
+            }
+            Err(e) => {
+                writeln!(failures, "    ({shown:?}, {:?}),", e.render_plain(&src)).unwrap();
+                continue;
+            }
+        }
+        // Every third input also as a concrete f32 function.
+        if n % 3 == 0 {
+            let opts = EmitOptions { fn_name: name.clone(), dtype: Some(Dtype::F32), ..Default::default() };
+            if let Ok(code) = emit_source(ir, &opts) {
+                f32s += &code;
+                f32s += &adapter(&format!("call_{name}"), &name, params.len(), dims.len(), "f32");
+                f32s += &adapter(
+                    &format!("call_{name}_unchecked"),
+                    &format!("{name}_unchecked"),
+                    params.len(),
+                    dims.len(),
+                    "f32",
+                );
+                writeln!(
+                    cases_f32,
+                    "    crate::Case {{ name: {name:?}, path: {shown:?}, src: {src:?}, checked: call_{name}, unchecked: call_{name}_unchecked }},"
+                )
+                .unwrap();
+            }
+        }
+    }
+    generic += &format!("\n/// Every emitted input.\npub const CASES: &[crate::Case<f64>] = &[\n{cases}];\n");
+    generic += &format!("\n/// Inputs that do not compile (diagnostic cases).\npub const NOT_COMPILED: &[&str] = &[\n{not_compiled}];\n");
+    generic += &format!(
+        "\n/// Inputs that compile but could not be emitted, with the rendered error.\npub const EMIT_FAILURES: &[(&str, &str)] = &[\n{failures}];\n"
+    );
+    f32s += &format!("\n/// The inputs emitted for `f32`.\npub const CASES: &[crate::Case<f32>] = &[\n{cases_f32}];\n");
+    std::fs::write(out_dir.join("generated.rs"), generic).unwrap();
+    std::fs::write(out_dir.join("generated_f32.rs"), f32s).unwrap();
+}
