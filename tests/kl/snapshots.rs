@@ -1,5 +1,5 @@
 //! Every stage's output is a golden file (naga-style): for each `tests/inputs/*.kl`, the IR
-//! after lowering and after simplification; for each `tests/errors/*.kl`, every diagnostic.
+//! after lowering and after simplification, and the emitted Rust; for each `tests/errors/*.kl`, every diagnostic.
 
 use kl::ir::{compile, pretty::pretty};
 
@@ -16,6 +16,9 @@ fn compiler_stages() {
             pretty(&c.simplified)
         );
         insta::assert_snapshot!("ir", out);
+        let opts = kl::ir::emit::EmitOptions { fn_name: "kl".into(), ..Default::default() };
+        let code = kl::ir::emit::emit_source(&c.simplified, &opts).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        insta::assert_snapshot!("emitted", code);
     });
 }
 
