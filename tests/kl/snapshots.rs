@@ -17,7 +17,8 @@ fn compiler_stages() {
         );
         insta::assert_snapshot!("ir", out);
         let opts = kl::ir::emit::EmitOptions { fn_name: "kl".into(), ..Default::default() };
-        let code = kl::ir::emit::emit_source(&c.simplified, &opts).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let code =
+            kl::ir::emit::emit_source(&c.simplified, &opts).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         insta::assert_snapshot!("emitted", code);
     });
 }
