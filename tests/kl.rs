@@ -6,3 +6,6 @@ mod snapshots;
 
 #[path = "kl/expansions.rs"]
 mod expansions;
+
+#[path = "kl/ui.rs"]
+mod ui;

@@ -9,8 +9,8 @@
 #![allow(clippy::needless_range_loop)]
 
 use crate::dense::{is_valid_pivot, NotPositiveDefinite};
-use crate::gaussian::diag_term;
 use crate::real::Real;
+use crate::scalar::scale_ratio_term;
 
 /// `A = L Lᵀ` from the lower triangle of `a`; upper triangle of the result is zero.
 /// Fails at the first pivot that is not `> 0` and finite, like [`crate::cholesky`].
@@ -106,7 +106,7 @@ fn tril_kl_core_n<T: Real, const D: usize>(
             x[i] = ((l1(i, j) - l2[i][j]) - dot) / l2[i][i];
             off_diag += x[i] * x[i];
         }
-        diag += diag_term(l1(j, j), l2[j][j]);
+        diag += scale_ratio_term(l1(j, j), l2[j][j]);
     }
     for i in 0..D {
         x[i] = mu2[i] - mu1[i];
@@ -133,7 +133,7 @@ pub fn tril_diag_kl_n<T: Real, const D: usize>(mu1: &[T; D], l1: &[[T; D]; D], m
         squares += row * (inv * inv);
         let z = (mu2[i] - mu1[i]) / s2[i];
         squares += z * z;
-        diag += diag_term(l1[i][i], s2[i]);
+        diag += scale_ratio_term(l1[i][i], s2[i]);
     }
     T::HALF * squares + diag
 }

@@ -24,16 +24,7 @@
 
 use crate::dense::{dot, half_log_det_tril, solve_lower};
 use crate::real::Real;
-use crate::scalar::log1pmx;
-
-/// `½ u² - log1pmx(u)` with `u = (|a| - |b|) / |b|`: one diagonal row's share of the stable KL form
-/// (`a` from `p`'s factor, `b` from `q`'s). Zero when `a == b`.
-#[inline(always)]
-pub(crate) fn diag_term<T: Real>(a: T, b: T) -> T {
-    let b = b.abs();
-    let u = (a.abs() - b) / b;
-    T::HALF * (u * u) - log1pmx(u)
-}
+use crate::scalar::scale_ratio_term;
 
 /// Scratch length [`mvn_kl_tril`] needs: `d`.
 pub const fn scratch_len_mvn_kl_tril(d: usize) -> usize {
@@ -101,7 +92,7 @@ fn tril_kl_core<T: Real>(
             off_diag += x[i] * x[i];
         }
         // The diagonal of M enters through the ratio only (see the module docs).
-        diag += diag_term(l1(j, j), l2[j * d + j]);
+        diag += scale_ratio_term(l1(j, j), l2[j * d + j]);
     }
     for i in 0..d {
         x[i] = mu2[i] - mu1[i];
@@ -133,7 +124,7 @@ pub fn tril_diag_kl<T: Real>(mu1: &[T], l1: &[T], mu2: &[T], s2: &[T], d: usize)
         squares += dot(row, row) * (inv * inv);
         let z = (mu2[i] - mu1[i]) / s2[i];
         squares += z * z;
-        diag += diag_term(l1[i * d + i], s2[i]);
+        diag += scale_ratio_term(l1[i * d + i], s2[i]);
     }
     T::HALF * squares + diag
 }

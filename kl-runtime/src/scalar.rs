@@ -58,31 +58,19 @@ pub fn log1pmx<T: Real>(x: T) -> T {
 ///
 /// Every term of the second form is non-negative, so the result never rounds below zero, and it
 /// keeps full relative accuracy when the two distributions are close (where the first form cancels).
-/// Identical arguments give exactly `0`.
+/// Identical arguments give exactly `0`. The scale part is [`scale_ratio_term`], which switches to
+/// a difference of logarithms far from `u = 0` so that extreme scale ratios stay finite.
 #[inline]
 pub fn normal_kl<T: Real>(loc1: T, scale1: T, loc2: T, scale2: T) -> T {
     let d = (loc1 - loc2) / scale2;
-    let u = (scale1 - scale2) / scale2;
-    if u.abs() < T::HALF {
-        T::HALF * (d * d + u * u) - log1pmx(u)
-    } else {
-        // Far from equal there is no cancellation, but `1 + u` may underflow to 0 when
-        // scale1 << scale2: take the log of the ratio as a difference of logs.
-        let r = scale1 / scale2;
-        T::HALF * (d * d + (r * r - T::ONE)) - (scale1.ln() - scale2.ln())
-    }
+    T::HALF * (d * d) + scale_ratio_term(scale1, scale2)
 }
 
 /// `KL(N(loc, scale^2) || N(0, 1))`: [`normal_kl`] against the standard normal,
 /// `loc^2 / 2 + u^2 / 2 - log1pmx(u)` with `u = scale - 1`.
 #[inline]
 pub fn std_normal_kl<T: Real>(loc: T, scale: T) -> T {
-    let u = scale - T::ONE;
-    if u.abs() < T::HALF {
-        T::HALF * (loc * loc + u * u) - log1pmx(u)
-    } else {
-        T::HALF * (loc * loc + (scale * scale - T::ONE)) - scale.ln()
-    }
+    T::HALF * (loc * loc) + scale_ratio_term(scale, T::ONE)
 }
 
 /// Log density of `N(loc, scale^2)` at `x`: `-((x - loc) / scale)^2 / 2 - ln(scale) - ln(2π) / 2`.
@@ -96,6 +84,24 @@ pub fn normal_log_prob<T: Real>(x: T, loc: T, scale: T) -> T {
 #[inline]
 pub fn normal_entropy<T: Real>(scale: T) -> T {
     T::HALF * (T::ONE + T::LN_2PI) + scale.ln()
+}
+
+/// `½ (r² − 1) − ln r` with `r = |a| / |b|`: one diagonal entry's share of the Gaussian KL
+/// (`a` from `p`'s scale or factor, `b` from `q`'s). Exactly zero when `a == b`.
+///
+/// Near `r = 1` it is evaluated as `½ u² − log1pmx(u)`, `u = (|a| − |b|) / |b|` (no cancellation,
+/// `|a| − |b|` is exact there); far from it as `½ (r² − 1) − (ln |a| − ln |b|)`, which stays
+/// finite when `r` under- or overflows (scales 1e-150 against 1e150).
+#[inline(always)]
+pub fn scale_ratio_term<T: Real>(a: T, b: T) -> T {
+    let (a, b) = (a.abs(), b.abs());
+    let u = (a - b) / b;
+    if u.abs() < T::HALF {
+        T::HALF * (u * u) - log1pmx(u)
+    } else {
+        let r = a / b;
+        T::HALF * (r * r - T::ONE) - (a.ln() - b.ln())
+    }
 }
 
 #[cfg(test)]

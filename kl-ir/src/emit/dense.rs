@@ -171,12 +171,11 @@ impl Dense<'_> {
         self.let_("half_log_det", s)
     }
 
-    /// `½ u² - log1pmx(u)`, `u = (|a| - |b|) / |b|`: one row's diagonal share of the stable KL.
+    /// `½ (r² − 1) − ln r`, `r = |a| / |b|`: one row's diagonal share of the stable KL, by the
+    /// runtime's kernel so that both branches (near and far from `r = 1`) stay in one place.
     fn diag_term(&mut self, a: &Tok, b: &Tok, i: usize) -> Tok {
-        let (half, rt) = (self.num.half(), &self.num.rt);
-        let bb = self.let_(&format!("b_{i}"), quote!(#b.abs()));
-        let u = self.let_(&format!("u_{i}"), quote!((#a.abs() - #bb) / #bb));
-        self.let_(&format!("t_{i}"), quote!(#half * (#u * #u) - #rt::log1pmx(#u)))
+        let rt = &self.num.rt;
+        self.let_(&format!("t_{i}"), quote!(#rt::scale_ratio_term(#a, #b)))
     }
 
     /// `Σ z_i²` of a vector, in order.

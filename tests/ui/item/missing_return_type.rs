@@ -1,0 +1,10 @@
+// The element type must be written out.
+use kl::kl_fn;
+
+kl_fn! {
+    pub fn diag_kl(m: [B, 3], s: [B, 3]) {
+        Normal(m, s).to_event(1) || Normal(0, 1).expand([3]).to_event(1)
+    }
+}
+
+fn main() {}

@@ -1,0 +1,5 @@
+use kl::kl;
+
+fn main() {
+    let _ = kl!(@ 42 # foo ;);
+}

@@ -1,0 +1,7 @@
+// Two distributions with no `||` between them.
+use kl::kl;
+
+fn main() {
+    let (a, b) = ([0.0_f64; 3], [1.0_f64; 3]);
+    let _ = kl!(Normal(a, b).to_event(1) Normal(a, b).to_event(1));
+}
