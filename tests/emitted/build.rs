@@ -123,4 +123,48 @@ fn main() {
     f32s += &format!("\n/// The inputs emitted for `f32`.\npub const CASES: &[crate::Case<f32>] = &[\n{cases_f32}];\n");
     std::fs::write(out_dir.join("generated.rs"), generic).unwrap();
     std::fs::write(out_dir.join("generated_f32.rs"), f32s).unwrap();
+    std::fs::write(out_dir.join("reference.rs"), reference()).unwrap();
+}
+
+/// The shape of a JSON number or nested array.
+fn json_shape(v: &serde_json::Value) -> Vec<usize> {
+    match v {
+        serde_json::Value::Array(items) => {
+            let mut s = vec![items.len()];
+            if let Some(first) = items.first() {
+                s.extend(json_shape(first));
+            }
+            s
+        }
+        _ => Vec::new(),
+    }
+}
+
+/// One emitted function per mpmath reference case (`tests/reference/cases.json`), with the
+/// static shapes of its data, so the emitted code is held to the same accuracy targets as the
+/// interpreter.
+fn reference() -> String {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../reference/cases.json");
+    println!("cargo:rerun-if-changed={}", path.display());
+    let json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    let (mut code, mut table) = (String::new(), String::new());
+    for (i, case) in json["cases"].as_array().unwrap().iter().enumerate() {
+        let expr = case["expr"].as_str().unwrap();
+        let env = case["data"]
+            .as_object()
+            .unwrap()
+            .iter()
+            .map(|(k, v)| (k.clone(), kl_ir::Shape::of(&json_shape(v))))
+            .collect();
+        let Ok(compiled) = kl_ir::compile(expr, &env) else { continue };
+        let name = format!("ref_{i}");
+        let (params, dims) = arguments(&compiled.simplified);
+        let opts = EmitOptions { fn_name: name.clone(), ..Default::default() };
+        let Ok(src) = emit_source(&compiled.simplified, &opts) else { continue };
+        code += &src;
+        code += &adapter(&format!("call_{name}"), &format!("{name}::<f64>"), params.len(), dims.len(), "f64");
+        writeln!(table, "    ({:?}, call_{name}),", case["name"].as_str().unwrap()).unwrap();
+    }
+    code += &format!("\n/// (case name, emitted function) for every reference case.\npub const CASES: &[(&str, crate::Call<f64>)] = &[\n{table}];\n");
+    code
 }

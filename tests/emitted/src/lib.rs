@@ -15,6 +15,11 @@ pub mod f32 {
     include!(concat!(env!("OUT_DIR"), "/generated_f32.rs"));
 }
 
+/// One generic function per mpmath reference case, shapes fixed by its data.
+pub mod reference {
+    include!(concat!(env!("OUT_DIR"), "/reference.rs"));
+}
+
 /// Calls an emitted function with parameters and dims given as slices (sorted as the
 /// function's arguments are).
 pub type Call<T> = fn(&[&[T]], &[usize], &mut [T]) -> Result<(), kl_runtime::Error>;
