@@ -1,11 +1,13 @@
 //! Run-time support for macro expansions. Not a public API: names and signatures may change.
 
 use crate::{Error, Rule, Tensor};
-use kl_ir::interp::{evaluate, EvalError, Failure};
+use kl_ir::interp::{EvalError, Failure};
+use kl_ir::{Ir, ShapeEnv};
 use kl_runtime::cshape::CShape;
 use kl_runtime::{Real, DYN};
 use std::borrow::Cow;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex, OnceLock};
 
 /// A declared dim: static, or the index of a symbol.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -123,13 +125,40 @@ pub fn bind(params: &[(&str, &[D], Vec<usize>)], names: &[&str]) -> Result<Vec<u
 /// One argument of the shapes-from-types path: name, run-time dims, row-major values.
 pub type Arg<'a, T> = (&'a str, Vec<usize>, Cow<'a, [T]>);
 
-/// The shapes-from-types path: compile with the values' shapes and interpret.
-pub fn eval<T: Real>(src: &str, inputs: &[Arg<'_, T>]) -> Result<Tensor<T>, Error> {
+/// Compiled programs of one `kl!` call site, by the shapes of its arguments: a call in a loop
+/// compiles once per distinct set of shapes, not once per call.
+pub struct Cache {
+    compiled: OnceLock<Mutex<HashMap<Vec<Vec<usize>>, Arc<Ir>>>>,
+}
+
+impl Cache {
+    #[allow(clippy::new_without_default)]
+    pub const fn new() -> Self {
+        Cache { compiled: OnceLock::new() }
+    }
+
+    fn get(&self, src: &str, key: Vec<Vec<usize>>, env: &ShapeEnv) -> Result<Arc<Ir>, Failure> {
+        let map = self.compiled.get_or_init(Default::default);
+        if let Some(ir) = map.lock().unwrap_or_else(|e| e.into_inner()).get(&key) {
+            return Ok(ir.clone());
+        }
+        let ir = Arc::new(kl_ir::compile(src, env).map_err(Failure::Compile)?.simplified);
+        map.lock().unwrap_or_else(|e| e.into_inner()).insert(key, ir.clone());
+        Ok(ir)
+    }
+}
+
+/// The shapes-from-types path: compile with the values' shapes (once per call site and set of
+/// shapes) and interpret.
+pub fn eval<T: Real>(src: &str, cache: &Cache, inputs: &[Arg<'_, T>]) -> Result<Tensor<T>, Error> {
     let map: BTreeMap<String, Tensor<T>> = inputs
         .iter()
         .map(|(n, dims, data)| (n.to_string(), Tensor { shape: dims.clone(), data: data.to_vec() }))
         .collect();
-    evaluate(src, &map).map_err(|f| match f {
+    let env: ShapeEnv = inputs.iter().map(|(n, dims, _)| (n.to_string(), kl_ir::Shape::of(dims))).collect();
+    let key = inputs.iter().map(|(_, dims, _)| dims.clone()).collect();
+    let result = cache.get(src, key, &env).and_then(|ir| kl_ir::interp::eval(&ir, &map).map_err(Failure::Eval));
+    result.map_err(|f| match f {
         Failure::Eval(EvalError::Data(e)) => e,
         Failure::Eval(e @ EvalError::ShapeMismatch { .. }) => {
             let EvalError::ShapeMismatch { param, .. } = &e else { unreachable!() };

@@ -93,7 +93,8 @@ pub(crate) fn plan(src: &str, map: &SpanMap, elem: Elem, callee: Option<&syn::Id
         let checks = typed_checks(&lowered, &params, &declared, src);
         let inputs = inputs_list(&params);
         let body = quote! {
-            ::kl::__private::eval(#src, &[#inputs])
+            static __KL_CACHE: ::kl::__private::Cache = ::kl::__private::Cache::new();
+            ::kl::__private::eval(#src, &__KL_CACHE, &[#inputs])
         };
         Ok(Plan { params, checks, body })
     }
