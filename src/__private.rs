@@ -9,6 +9,26 @@ use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, OnceLock};
 
+/// A parameter holding `T` values: every parameter of one expression shares the element type
+/// of the first. A separate trait from `Input` so that a mismatch gets its own message.
+#[diagnostic::on_unimplemented(
+    message = "this parameter holds `{Self}`, but the expression computes in `{T}`",
+    label = "element type differs from the other parameters",
+    note = "all parameters of one kl expression share one element type, `f32` or `f64`: convert this one"
+)]
+pub trait Param<T: Clone> {
+    /// The values, row-major.
+    fn values(&self) -> Cow<'_, [T]>;
+}
+
+// `Param<I::Elem>` rather than `Param<T> where I: Input<Elem = T>`: a mismatch is then an
+// unimplemented trait (with the message above), not a bare projection mismatch.
+impl<I: kl_runtime::Input + ?Sized> Param<I::Elem> for I {
+    fn values(&self) -> Cow<'_, [I::Elem]> {
+        self.flat()
+    }
+}
+
 /// A declared dim: static, or the index of a symbol.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum D {
@@ -17,10 +37,11 @@ pub enum D {
 }
 
 /// In the compile-time checks, a declared parameter has its declared shape when its Rust
-/// type is a flat buffer (rank 1, dynamic), and its type's shape otherwise (the two were
+/// type is a flat buffer (rank 1, length known only at run time: the declaration says more,
+/// even at rank 1 where `[8]` pins the length), and its type's shape otherwise (the two were
 /// already checked to agree).
 pub const fn declared_or_actual(declared: CShape, actual: CShape) -> CShape {
-    if actual.rank == 1 && actual.dims[0] == DYN && declared.rank != 1 {
+    if actual.rank == 1 && actual.dims[0] == DYN {
         declared
     } else {
         actual
@@ -128,8 +149,11 @@ pub type Arg<'a, T> = (&'a str, Vec<usize>, Cow<'a, [T]>);
 /// Compiled programs of one `kl!` call site, by the shapes of its arguments: a call in a loop
 /// compiles once per distinct set of shapes, not once per call.
 pub struct Cache {
-    compiled: OnceLock<Mutex<HashMap<Vec<Vec<usize>>, Arc<Ir>>>>,
+    compiled: OnceLock<Mutex<ByShapes>>,
 }
+
+/// Simplified IR by the argument shapes it was compiled for.
+type ByShapes = HashMap<Vec<Vec<usize>>, Arc<Ir>>;
 
 impl Cache {
     #[allow(clippy::new_without_default)]
@@ -166,9 +190,15 @@ pub fn eval<T: Real>(src: &str, cache: &Cache, inputs: &[Arg<'_, T>]) -> Result<
         }
         Failure::Eval(e) => shape_error("", e.to_string()),
         Failure::Compile(d) => {
-            let first = d.iter().next();
-            let what = first.map_or("", |d| d.span.text(src));
-            shape_error(what, d.to_string())
+            // Name the parameters the failing sub-expression mentions (all of them for a rule
+            // on the whole expression, such as the batch shapes of a KL).
+            let text = d.iter().next().map_or("", |d| d.span.text(src));
+            let words: Vec<&str> = text.split(|c: char| !(c.is_alphanumeric() || c == '_')).collect();
+            let mut named: Vec<&str> = inputs.iter().map(|(n, ..)| *n).filter(|n| words.contains(n)).collect();
+            if named.is_empty() {
+                named = inputs.iter().map(|(n, ..)| *n).collect();
+            }
+            shape_error(&named.join(", "), d.to_string())
         }
     })
 }

@@ -9,3 +9,6 @@ mod expansions;
 
 #[path = "kl/ui.rs"]
 mod ui;
+
+#[path = "kl/differential.rs"]
+mod differential;

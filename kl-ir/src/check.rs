@@ -5,12 +5,17 @@ use crate::diag::{Diagnostic, Diagnostics};
 use crate::ir::{CoreOut, Ir, NodeId, Op, Ty};
 use crate::shape::Shape;
 
+/// Most dims a tensor (or a distribution's batch and event dims together) may have; NumPy's
+/// limit is 64. Every later stage recurses or nests loops once per dim, so this also keeps them
+/// within the stack.
+pub const MAX_RANK: usize = 32;
+
 /// Run the integrity pass, then infer and check every node's type. Fills `Node::ty`.
 pub fn check(ir: &mut Ir) -> Result<(), Diagnostics> {
     integrity(ir).map_err(Diagnostics::from)?;
     let mut errors = Diagnostics::default();
     for id in ir.topo_order() {
-        match infer(ir, id) {
+        match infer(ir, id).and_then(|ty| within_rank(ir, id, ty)) {
             Ok(ty) => ir.graph[id].ty = ty,
             Err(e) => {
                 ir.graph[id].ty = Ty::Unknown;
@@ -290,6 +295,26 @@ pub fn infer(ir: &Ir, id: NodeId) -> Result<Ty, Diagnostic> {
             }
         }
     })
+}
+
+/// Rule: a value has at most [`MAX_RANK`] dims, a distribution as many batch and event dims.
+fn within_rank(ir: &Ir, id: NodeId, ty: Ty) -> Result<Ty, Diagnostic> {
+    let (rank, shape) = match &ty {
+        Ty::Tensor(s) => (s.rank(), format!("shape {s}")),
+        Ty::Dist { batch, event } => {
+            (batch.rank() + event.rank(), format!("batch shape {batch} and event shape {event}"))
+        }
+        Ty::Unknown => return Ok(ty),
+    };
+    if rank <= MAX_RANK {
+        return Ok(ty);
+    }
+    Err(Diagnostic::new(
+        "shape::too_many_dims",
+        ir.node(id).span,
+        format!("this has {rank} dims ({shape}), but kl supports at most {MAX_RANK}"),
+    )
+    .label("too many dims"))
 }
 
 /// Rule: an MVN's `loc` has at least one dim, the event size `d`.

@@ -31,7 +31,9 @@ type PResult<'a, O> = IResult<In<'a>, O, PError>;
 /// Words that cannot name a parameter.
 pub const KEYWORDS: &[&str] = &["where", "diag", "log_prob", "entropy", "Independent"];
 
-/// Deepest bracket nesting accepted; guards the recursive descent against stack exhaustion.
+/// Deepest bracket nesting accepted, and deepest nesting of distribution wrappers
+/// (`Independent(..)`, `.to_event(n)`, `.expand(..)`, which need no brackets to nest when
+/// chained); guards every recursive stage after the parser against stack exhaustion.
 pub const MAX_NESTING: usize = 64;
 
 /// Parse a whole program, or report the furthest point the grammar could reach.
@@ -70,14 +72,25 @@ fn check_nesting(src: &str) -> Result<(), Diagnostic> {
 pub struct PError {
     offset: usize,
     expected: Vec<&'static str>,
+    /// Distribution wrappers nested deeper than [`MAX_NESTING`] at `offset`.
+    too_deep: bool,
 }
 
 impl PError {
     fn at(offset: usize, what: &'static str) -> Self {
-        PError { offset, expected: vec![what] }
+        PError { offset, expected: vec![what], too_deep: false }
     }
 
     fn into_diagnostic(mut self, src: &str) -> Diagnostic {
+        if self.too_deep {
+            let span = Span::new(self.offset, self.offset + token_at(src, self.offset).len().max(1)).clamp_to(src);
+            return Diagnostic::new(
+                "parse::too_deep",
+                span,
+                format!("distributions nested deeper than {MAX_NESTING} levels"),
+            )
+            .label("too deep");
+        }
         self.expected.sort_unstable();
         self.expected.dedup();
         let expected = match self.expected.as_slice() {
@@ -120,7 +133,7 @@ fn token_at(src: &str, offset: usize) -> &str {
 
 impl<'a> ParseError<In<'a>> for PError {
     fn from_error_kind(input: In<'a>, _kind: ErrorKind) -> Self {
-        PError { offset: input.location_offset(), expected: Vec::new() }
+        PError { offset: input.location_offset(), expected: Vec::new(), too_deep: false }
     }
 
     fn append(_input: In<'a>, _kind: ErrorKind, other: Self) -> Self {
@@ -289,11 +302,11 @@ fn shape(i: In<'_>) -> PResult<'_, ShapeLit> {
     Ok((rest, ShapeLit { dims, span: span_of(start, rest) }))
 }
 
-fn primary(i: In<'_>) -> PResult<'_, Dist> {
+fn primary(i: In<'_>, depth: usize) -> PResult<'_, Dist> {
     let (i, name) = expect("a distribution such as `Normal(..)`", ident)(i)?;
     let (i, _) = sym("(", "`(`").parse(i)?;
     if name.name == "Independent" {
-        let (i, base) = cut(dist).parse(i)?;
+        let (i, base) = cut(|i| dist_at(i, depth + 1)).parse(i)?;
         let (i, _) = cut(sym(",", "`,`")).parse(i)?;
         let (i, (n, n_span)) = cut(integer).parse(i)?;
         let (rest, close) = cut(sym(")", "`)`")).parse(i)?;
@@ -336,10 +349,25 @@ fn method(i: In<'_>) -> PResult<'_, (Method, Span)> {
 }
 
 fn dist(i: In<'_>) -> PResult<'_, Dist> {
-    let (mut i, mut d) = primary(i)?;
+    dist_at(i, 0)
+}
+
+/// A distribution inside `depth` wrappers.
+fn dist_at(i: In<'_>, mut depth: usize) -> PResult<'_, Dist> {
+    if depth > MAX_NESTING {
+        return Err(nom::Err::Failure(PError { too_deep: true, ..PError::at(i.location_offset(), "") }));
+    }
+    let (mut i, mut d) = primary(i, depth)?;
     loop {
         match method(i) {
             Ok((rest, (m, close))) => {
+                // Each method wraps the distribution once more; a chain of them nests with no
+                // brackets, so the bracket limit does not bound it.
+                depth += 1;
+                if depth > MAX_NESTING {
+                    let at = skip(i).map_or(i.location_offset(), |(j, _)| j.location_offset());
+                    return Err(nom::Err::Failure(PError { too_deep: true, ..PError::at(at, "") }));
+                }
                 let span = d.span().join(close);
                 let base = Box::new(d);
                 d = match m {
@@ -378,10 +406,13 @@ fn expr(i: In<'_>) -> PResult<'_, Expr> {
     let kl = |i| {
         let (i, p) = dist(i)?;
         let (i, op) = expect_after_dist(i)?;
-        let (i, q) = cut(dist).parse(i)?;
+        let (i, q) = cut(expect("a distribution after `||`", dist)).parse(i)?;
         Ok((i, Expr::Kl { p, q, op }))
     };
-    alt((log_prob, entropy, kl)).parse(i)
+    expect(
+        "a distribution such as `Normal(loc, scale)`, or `log_prob(..)` / `entropy(..)`",
+        alt((log_prob, entropy, kl)),
+    )(i)
 }
 
 /// `||` after the first distribution; a method call is the other thing that may follow.

@@ -9,6 +9,11 @@ use core::ops::{Add, AddAssign, Div, DivAssign, Mul, MulAssign, Neg, Sub, SubAss
 ///
 /// The methods forward to the inherent methods of the primitive types; they exist so that kernels
 /// can be written once, generically.
+#[diagnostic::on_unimplemented(
+    message = "kl computes in `f32` or `f64`, not `{Self}`",
+    label = "not `f32` or `f64`",
+    note = "every parameter of one kl expression has the same element type, `f32` or `f64`"
+)]
 pub trait Real:
     Copy
     + Send
@@ -55,8 +60,13 @@ pub trait Real:
     fn to_f64(self) -> f64;
     /// Converts a count, rounding to nearest for counts beyond the mantissa.
     fn from_usize(n: usize) -> Self;
-    /// Natural logarithm.
+    /// Natural logarithm (libm).
     fn ln(self) -> Self;
+    /// Natural logarithm without a libm call or a branch, within about 1 ulp, so that loops
+    /// over it vectorize ([`crate::scalar::ln`]).
+    fn ln_fast(self) -> Self;
+    /// `½ (r² − 1) − ln r`, `r = |a| / |b|`, branch-free ([`crate::scalar::scale_ratio_term`]).
+    fn scale_ratio_term_fast(a: Self, b: Self) -> Self;
     /// `ln(1 + self)`, accurate for `self` near zero.
     fn ln_1p(self) -> Self;
     /// `e^self`.
@@ -80,7 +90,7 @@ pub trait Real:
 }
 
 macro_rules! impl_real {
-    ($t:ident, $ln_2pi:expr) => {
+    ($t:ident, $ln_2pi:expr, $fast:ident) => {
         impl Real for $t {
             const ZERO: Self = 0.0;
             const ONE: Self = 1.0;
@@ -107,6 +117,14 @@ macro_rules! impl_real {
             #[inline(always)]
             fn ln(self) -> Self {
                 $t::ln(self)
+            }
+            #[inline(always)]
+            fn ln_fast(self) -> Self {
+                crate::scalar::fast::$fast::ln(self)
+            }
+            #[inline(always)]
+            fn scale_ratio_term_fast(a: Self, b: Self) -> Self {
+                crate::scalar::fast::$fast::scale_ratio_term(a, b)
             }
             #[inline(always)]
             fn ln_1p(self) -> Self {
@@ -154,8 +172,8 @@ macro_rules! impl_real {
 
 // ln(2π) = 1.8378770664093454835606594728112...
 // Rounding the f64 value again is exact here (checked by a test), and avoids a second literal.
-impl_real!(f32, 1.837_877_066_409_345_5_f64 as f32);
-impl_real!(f64, 1.837_877_066_409_345_5_f64);
+impl_real!(f32, 1.837_877_066_409_345_5_f64 as f32, f32k);
+impl_real!(f64, 1.837_877_066_409_345_5_f64, f64k);
 
 #[cfg(test)]
 mod tests {

@@ -3,7 +3,7 @@
 //! interpreter's) and `sum_last` reductions.
 
 use super::gen::{Gen, Res};
-use super::index::{broadcast_index, offset, Ix};
+use super::index::{broadcast_index, lit, offset, Ix, Lin};
 use super::UNROLL_MAX;
 use crate::ir::{NodeId, NormalParam, Op};
 use proc_macro2::TokenStream;
@@ -97,13 +97,76 @@ impl Gen<'_> {
         Ok(value)
     }
 
+    /// A parameter element. The static trailing dims of a parameter (its event or matrix block)
+    /// are read through one fixed-size view per row, `let row: &[T; N] = p[a..a + N]
+    /// .try_into().unwrap();`, so that the row costs one bounds check and the reads inside it
+    /// none: indexing a slice at `i * 8 + 3` keeps a check per element that LLVM cannot remove
+    /// (the multiplication may wrap, as far as it knows), and those checks keep it from
+    /// vectorizing the row.
     fn param_elem(&mut self, id: NodeId, name: &str, idx: &[Ix]) -> Res<TokenStream> {
         let p = self.sig.param(name).ok_or_else(|| self.internal(id, "parameter is not an argument"))?;
         let (ident, shape) = (p.ident.clone(), p.shape.clone());
         self.used.insert(ident.to_string());
         let dims = self.dims(&shape)?;
-        let idx: Vec<_> = idx.iter().map(|i| self.ix(*i)).collect();
-        let off = offset(&dims, &idx).tokens();
-        Ok(quote!(#ident[#off]))
+        let statics = shape.dims().iter().rev().take_while(|d| d.as_static().is_some()).count();
+        let n: usize = shape.dims()[shape.rank() - statics..].iter().filter_map(|d| d.as_static()).product();
+        if statics == 0 || n > VIEW_MAX {
+            let idx: Vec<_> = idx.iter().map(|i| self.ix(*i)).collect();
+            let off = offset(&dims, &idx).tokens();
+            return Ok(quote!(#ident[#off]));
+        }
+        let split = shape.rank() - statics;
+        let (outer, inner) = idx.split_at(split);
+        let key = (ident.to_string(), outer.to_vec());
+        let view = match self.views.get(&key) {
+            Some(v) => v.clone(),
+            None => {
+                let at: Vec<Lin> = outer.iter().map(|i| self.ix(*i)).collect();
+                let start = offset(&dims[..split], &at).mul(&Lin::Const(n));
+                let end = start.clone().add(&Lin::Const(n));
+                let (start, end, len, ty) = (start.tokens(), end.tokens(), lit(n), self.num.ty.clone());
+                let scope = self.scope_of(outer);
+                let v = self.bind(
+                    scope,
+                    &format!("{}_row", ident.to_string().trim_start_matches("r#")),
+                    quote!(<&[#ty; #len]>::try_from(&#ident[#start..#end]).unwrap()),
+                );
+                self.views.insert(key, v.clone());
+                v
+            }
+        };
+        // A lane of a lane-wise reduction over the last dim: a view of the `lanes` consecutive
+        // elements, bound once per block, so that the lanes need no checks either.
+        if let Some(&Ix::Lane { var, lanes, lane }) = inner.last() {
+            let mut first: Vec<Ix> = idx.to_vec();
+            *first.last_mut().unwrap() = Ix::Lane { var, lanes, lane: 0 };
+            let key = (ident.to_string(), first.clone());
+            let block = match self.views.get(&key) {
+                Some(v) => v.clone(),
+                None => {
+                    let at: Vec<Lin> = first[split..].iter().map(|i| self.ix(*i)).collect();
+                    let start = offset(&dims[split..], &at);
+                    let end = start.clone().add(&Lin::Const(lanes));
+                    let (start, end, len, ty) = (start.tokens(), end.tokens(), lit(lanes), self.num.ty.clone());
+                    let scope = self.scope_of(&first);
+                    let v = self.bind(
+                        scope,
+                        &format!("{}_lanes", ident.to_string().trim_start_matches("r#")),
+                        quote!(<&[#ty; #len]>::try_from(&#view[#start..#end]).unwrap()),
+                    );
+                    self.views.insert(key, v.clone());
+                    v
+                }
+            };
+            let l = lit(lane);
+            return Ok(quote!(#block[#l]));
+        }
+        let at: Vec<Lin> = inner.iter().map(|i| self.ix(*i)).collect();
+        let off = offset(&dims[split..], &at).tokens();
+        Ok(quote!(#view[#off]))
     }
 }
+
+/// Rows longer than this are indexed as slices: a view is a reference, but its length is a type
+/// parameter, and 4096 covers a 64 x 64 matrix.
+const VIEW_MAX: usize = 4096;

@@ -133,6 +133,8 @@ pub(crate) struct Gen<'a> {
     pub blocks: HashMap<(NodeId, Vec<Ix>), Block>,
     /// Materialized operand blocks (`&[T]` expressions) by (node, batch index).
     pub slices: HashMap<(NodeId, Vec<Ix>), TokenStream>,
+    /// Fixed-size views of parameter rows (`&[T; N]`) by (parameter, index of the row).
+    pub views: HashMap<(String, Vec<Ix>), TokenStream>,
     pub used: HashSet<String>,
 }
 
@@ -148,6 +150,7 @@ impl<'a> Gen<'a> {
             values: HashMap::new(),
             blocks: HashMap::new(),
             slices: HashMap::new(),
+            views: HashMap::new(),
             used: HashSet::new(),
         }
     }
@@ -161,7 +164,7 @@ impl<'a> Gen<'a> {
     pub fn scope_of(&self, idx: &[Ix]) -> usize {
         idx.iter()
             .filter_map(|i| match i {
-                Ix::Var(v) => Some(self.vars[*v].scope),
+                Ix::Var(v) | Ix::Lane { var: v, .. } => Some(self.vars[*v].scope),
                 Ix::Const(_) => None,
             })
             .max_by_key(|s| self.scopes[*s].depth)
@@ -203,6 +206,10 @@ impl<'a> Gen<'a> {
             Ix::Var(v) => {
                 let id = &self.vars[v].ident;
                 Lin::atom(quote!(#id))
+            }
+            Ix::Lane { var, lanes, lane } => {
+                let id = &self.vars[var].ident;
+                Lin::atom(quote!(#id)).mul(&Lin::Const(lanes)).add(&Lin::Const(lane))
             }
         }
     }
@@ -331,6 +338,11 @@ impl<'a> Gen<'a> {
             let sum = if terms.is_empty() { zero } else { quote!(#(#terms)+*) };
             return Ok(self.atom(scope, hint, sum));
         }
+        if let [Dim::Static(n)] = dims {
+            if n % LANES == 0 {
+                return self.reduce_lanes(scope, *n, hint, term);
+            }
+        }
         let acc = self.names.fresh(hint);
         self.push(scope, quote!(let mut #acc = #zero;));
         self.each_index(scope, dims, unroll, "j", &mut |g, idx, inner| {
@@ -339,6 +351,56 @@ impl<'a> Gen<'a> {
             Ok(())
         })?;
         Ok(quote!(#acc))
+    }
+
+    /// `Σ term(j)` over a static `0..n` with `n` a multiple of [`LANES`]: one accumulator per
+    /// lane (`acc[l]` sums the terms `j ≡ l mod LANES`), added pairwise at the end. A single
+    /// accumulator is a chain of dependent additions that LLVM may not reorder, so the loop
+    /// would run one term at a time; with lanes, each iteration is `LANES` independent terms
+    /// over consecutive elements, which it vectorizes. (The order of the additions differs
+    /// from the interpreter's sequential sum, by rounding only.)
+    fn reduce_lanes(
+        &mut self,
+        scope: usize,
+        n: usize,
+        hint: &str,
+        term: &mut dyn FnMut(&mut Self, &[Ix]) -> Res<TokenStream>,
+    ) -> Res<TokenStream> {
+        let zero = self.num.zero();
+        let acc = self.names.fresh(&format!("{hint}_lanes"));
+        let lanes = lit(LANES);
+        self.push(scope, quote!(let mut #acc = [#zero; #lanes];));
+        self.for_loop(scope, Lin::Const(n / LANES), "j", &mut |g, v, inner| {
+            let Ix::Var(var) = v else { return Err(internal("a loop variable is not a variable".into())) };
+            for lane in 0..LANES {
+                let t = term(g, &[Ix::Lane { var, lanes: LANES, lane }])?;
+                let l = lit(lane);
+                g.push(inner, quote!(#acc[#l] += #t;));
+            }
+            Ok(())
+        })?;
+        let mut parts: Vec<TokenStream> = (0..LANES)
+            .map(|l| {
+                let l = lit(l);
+                quote!(#acc[#l])
+            })
+            .collect();
+        // A balanced tree of pairwise sums; the outermost pair needs no parentheses.
+        while parts.len() > 2 {
+            parts = parts
+                .chunks(2)
+                .map(|p| {
+                    let (a, b) = (&p[0], &p[1]);
+                    quote!((#a + #b))
+                })
+                .collect();
+        }
+        let total = match parts.as_slice() {
+            [a, b] => quote!(#a + #b),
+            [a] => quote!(#a),
+            _ => unreachable!("a reduction over at least one lane"),
+        };
+        Ok(self.bind(scope, hint, total))
     }
 
     /// A buffer of `len` zeros, allocated once at the top of the function (a stack array when
@@ -360,6 +422,9 @@ impl<'a> Gen<'a> {
         name
     }
 }
+
+/// Accumulators of a lane-wise reduction: 8 fills one AVX2 register of `f32` (two of `f64`).
+const LANES: usize = 8;
 
 /// Largest scratch buffer kept on the stack (elements): a 64 x 64 matrix of f64 is 32 KiB.
 const STACK_MAX: usize = 4096;

@@ -15,6 +15,13 @@ use quote::quote;
 pub(crate) enum Ix {
     Const(usize),
     Var(usize),
+    /// `var * lanes + lane`: element `lane` of a block of `lanes` consecutive ones, where a
+    /// reduction keeps one accumulator per lane (see `Gen::reduce`).
+    Lane {
+        var: usize,
+        lanes: usize,
+        lane: usize,
+    },
 }
 
 /// A `usize` expression under construction, folded while it stays constant.

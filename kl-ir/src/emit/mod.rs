@@ -128,7 +128,7 @@ fn body(ir: &Ir, sig: &Sig, num: Num) -> Res<Vec<TokenStream>> {
         .filter(|i| !g.used.contains(&i.to_string()))
         .collect();
     if !unused.is_empty() {
-        stmts.insert(0, quote!(let _ = (#(#unused),*);));
+        stmts.insert(0, quote!(#(let _ = &#unused;)*));
     }
     Ok(stmts)
 }
@@ -158,6 +158,7 @@ fn items(
     let args = quote!(#(#params: &[#ty],)* #(#dims: usize,)* #out: &mut [#ty]);
     let call = quote!(#(#params,)* #(#dims,)* #out);
     let doc = header(ir, sig, &opts.fn_name);
+    let turbofish = if num.dtype.is_none() { quote!(::<T>) } else { quote!() };
     let unchecked_doc = format!(
         " [`{}`] without its checks, for hot loops over inputs known to be valid: slice lengths and \
          values are not validated (wrong lengths panic, invalid values give NaN or infinities). \
@@ -165,8 +166,12 @@ fn items(
         opts.fn_name
     );
     // Style lints only: generated argument lists are long and user parameter names may be
-    // upper case (`L`, `C`); index loops mirror the formulas.
-    let allow = quote!(#[allow(clippy::too_many_arguments, clippy::needless_range_loop, non_snake_case)]);
+    // upper case (`L`, `C`); index loops mirror the formulas. A parameter the simplified
+    // expression no longer reads (`P || P`) is validated by the checked entry and unused by
+    // the unchecked one.
+    let allow =
+        quote!(#[allow(clippy::too_many_arguments, clippy::needless_range_loop, non_snake_case, unused_variables)]);
+    let dispatch = dispatch(rt, &generics, &args, &call, &turbofish, &allow);
     Ok(quote! {
         #(#[doc = #doc])*
         #allow
@@ -178,10 +183,45 @@ fn items(
         #[doc = #unchecked_doc]
         #allow
         pub fn #unchecked #generics(#args) -> Result<(), #rt::Error> {
-            #(#body)*
-            Ok(())
+            #[inline(always)]
+            #allow
+            fn run #generics(#args) -> Result<(), #rt::Error> {
+                #(#body)*
+                Ok(())
+            }
+            #dispatch
+            run #turbofish(#call)
         }
     })
+}
+
+/// Runtime CPU-feature dispatch: on x86-64 with AVX2 and FMA, the same body compiled for them
+/// (the runtime's kernels are `#[inline]`, so they are compiled into it too). The body is
+/// branch-free arithmetic over fixed-size rows, which LLVM vectorizes 8 `f32` (4 `f64`) lanes
+/// wide there instead of the baseline's 4 (2). No instruction is contracted into an FMA (Rust
+/// never does that implicitly), so both versions give the same bits.
+fn dispatch(
+    rt: &TokenStream,
+    generics: &TokenStream,
+    args: &TokenStream,
+    call: &TokenStream,
+    turbofish: &TokenStream,
+    allow: &TokenStream,
+) -> TokenStream {
+    quote! {
+        #[cfg(target_arch = "x86_64")]
+        {
+            #[target_feature(enable = "avx2,fma")]
+            #allow
+            unsafe fn run_avx2 #generics(#args) -> Result<(), #rt::Error> {
+                run #turbofish(#call)
+            }
+            if ::std::is_x86_feature_detected!("avx2") && ::std::is_x86_feature_detected!("fma") {
+                // SAFETY: the CPU has the features `run_avx2` is compiled for.
+                return unsafe { run_avx2 #turbofish(#call) };
+            }
+        }
+    }
 }
 
 /// The doc header: what is computed, the argument shapes and the result shape.

@@ -50,7 +50,10 @@ impl Sig {
 
 /// The parameters the simplified IR still reads, in sorted order (the argument order).
 pub fn params(ir: &Ir) -> Vec<String> {
-    ir.params.keys().cloned().collect()
+    // Every parameter of the expression, also those simplification made dead (`P || P` reads
+    // none, an entropy does not read `loc`): the checked entry still validates them, as the
+    // interpreter does.
+    ir.params.keys().chain(ir.roles.keys()).cloned().collect::<BTreeSet<_>>().into_iter().collect()
 }
 
 /// The shape symbols the generated function takes as `usize` arguments, in sorted order.
@@ -63,8 +66,8 @@ pub fn dims(ir: &Ir) -> Vec<String> {
             }
         }
     };
-    for name in ir.params.keys() {
-        if let Some(s) = ir.shapes.get(name) {
+    for name in params(ir) {
+        if let Some(s) = ir.shapes.get(&name) {
             add(s);
         }
     }

@@ -99,7 +99,10 @@ pub(crate) fn checks(ir: &Ir, sig: &Sig, num: &Num) -> Res<Vec<Tok>> {
                     let count = numel(batch).tokens();
                     let index = unravel(&n, batch);
                     let (dt, ddt) = (d.tokens(), dd.tokens());
-                    let block = quote!(&#ident[#n * #ddt..(#n + 1) * #ddt]);
+                    // Offsets through `Lin`, which folds the `* 1` of a 1x1 matrix away.
+                    let at = |k: Lin| k.mul(&dd).tokens();
+                    let (start, end) = (at(Lin::atom(quote!(#n))), at(Lin::atom(quote!(#n)).add(&Lin::Const(1))));
+                    let block = quote!(&#ident[#start..#end]);
                     if *role == Role::ScaleTril {
                         quote! {
                             for #n in 0..#count {

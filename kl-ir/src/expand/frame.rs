@@ -90,7 +90,7 @@ pub(crate) fn plan(src: &str, map: &SpanMap, elem: Elem, callee: Option<&syn::Id
             .map(|p| (p.name.clone(), Shape::scalar()))
             .collect();
         let lowered = crate::lower::lower(&program, &env).map_err(|d| errors(&d, src, map))?;
-        let checks = typed_checks(&lowered, &params, &declared, src);
+        let checks = typed_checks(&lowered, &params, &declared, src, map);
         let inputs = inputs_list(&params);
         let body = quote! {
             static __KL_CACHE: ::kl::__private::Cache = ::kl::__private::Cache::new();
@@ -105,7 +105,7 @@ fn inputs_list(params: &[Param]) -> TokenStream {
     let items = params.iter().enumerate().map(|(i, p)| {
         let name = &p.name;
         let arg = format_ident!("__a{}", i);
-        quote! { (#name, ::kl::runtime::dims_of(#arg), ::kl::runtime::Input::flat(#arg)) }
+        quote! { (#name, ::kl::runtime::dims_of(#arg), ::kl::__private::Param::values(#arg)) }
     });
     quote! { #(#items),* }
 }
@@ -119,7 +119,7 @@ pub(crate) fn run_fn(plan: &Plan, name: &syn::Ident, elem: Elem, vis: &TokenStre
         .enumerate()
         .map(|(i, p)| {
             let ty = format_ident!("__P{}", i);
-            quote_spanned!(p.span=> #ty: ::kl::runtime::Input<Elem = #t> + ?::core::marker::Sized)
+            quote_spanned!(p.span=> #ty: ::kl::runtime::Input + ::kl::__private::Param<#t> + ?::core::marker::Sized)
         })
         .collect();
     let t_param = (elem == Elem::Generic && !plan.params.is_empty()).then(|| quote!(__T: ::kl::runtime::Real,));
@@ -216,15 +216,22 @@ fn declared_checks(params: &[Param], declared: &BTreeMap<String, Shape>) -> Toke
         let shape = declared.get(&p.name)?;
         let (name, text, lit) = (&p.name, shape.to_string(), cshape_lit(shape));
         let ty = format_ident!("__P{}", i);
-        Some(quote! {
-            ::kl::runtime::cshape::check_declared(#name, #lit, #text, ::kl::runtime::cshape::CShape::of::<#ty>());
-        })
+        // Under the parameter's use, so the const-eval error points there.
+        let call = quote!(::kl::runtime::cshape::check_declared(#name, #lit, #text, ::kl::runtime::cshape::CShape::of::<#ty>()));
+        let call = respan(call, p.span, p.span);
+        Some(quote! { #call; })
     });
     quote!(#(#checks)*)
 }
 
 /// The shape rules over the types' static dims, in the structure of the lowered IR.
-fn typed_checks(ir: &Ir, params: &[Param], declared: &BTreeMap<String, Shape>, src: &str) -> TokenStream {
+fn typed_checks(
+    ir: &Ir,
+    params: &[Param],
+    declared: &BTreeMap<String, Shape>,
+    src: &str,
+    map: &SpanMap,
+) -> TokenStream {
     let mut stmts = vec![declared_checks(params, declared)];
     let order = ir.topo_order();
     let var = |id: crate::ir::NodeId| format_ident!("__n{}", order.iter().position(|x| *x == id).unwrap_or(0));
@@ -266,9 +273,38 @@ fn typed_checks(ir: &Ir, params: &[Param], declared: &BTreeMap<String, Shape>, s
             // Lowering produces only the ops above.
             _ => continue,
         };
+        // The call spans the sub-expression (first token .. last token), so rustc's
+        // `evaluation panicked` caret sits under it rather than under the whole macro call.
+        let (start, end) = map.locate(span);
+        let expr = respan(expr, start, end);
         stmts.push(quote!(let #v = #expr;));
     }
     let all: Vec<syn::Ident> = order.iter().map(|id| var(*id)).collect();
     stmts.push(quote!(let _ = (#(#all),*);));
     quote!(#(#stmts)*)
+}
+
+/// `t` with every token at `start`, except a trailing group (a call's argument list) at `end`:
+/// rustc then spans the call from `start` to `end`.
+fn respan(t: TokenStream, start: Span, end: Span) -> TokenStream {
+    fn all(t: TokenStream, sp: Span) -> TokenStream {
+        t.into_iter()
+            .map(|tt| match tt {
+                proc_macro2::TokenTree::Group(g) => {
+                    let mut n = proc_macro2::Group::new(g.delimiter(), all(g.stream(), sp));
+                    n.set_span(sp);
+                    proc_macro2::TokenTree::Group(n)
+                }
+                mut other => {
+                    other.set_span(sp);
+                    other
+                }
+            })
+            .collect()
+    }
+    let mut tokens: Vec<proc_macro2::TokenTree> = all(t, start).into_iter().collect();
+    if let Some(proc_macro2::TokenTree::Group(g)) = tokens.last_mut() {
+        g.set_span(end);
+    }
+    tokens.into_iter().collect()
 }

@@ -65,7 +65,7 @@ pub(crate) fn emitted_body(
     let names = &all_symbols;
     let flats = params.iter().enumerate().map(|(i, _)| {
         let (arg, f) = (format_ident!("__a{}", i), format_ident!("__f{}", i));
-        quote!(let #f = ::kl::runtime::Input::flat(#arg);)
+        quote!(let #f = ::kl::__private::Param::values(#arg);)
     });
     // Arguments of the emitted function: live parameters (sorted), then symbols (sorted).
     let live: Vec<String> = crate::emit::arguments(ir).0;
@@ -229,6 +229,7 @@ fn expand_item(input: TokenStream) -> syn::Result<TokenStream> {
             use super::*;
             #emitted
         }
+        #[allow(unused_imports)]
         #vis use #module::{#into, #unchecked};
     })
 }

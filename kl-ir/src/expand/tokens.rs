@@ -3,6 +3,7 @@
 //! maps back to the user's tokens and rustc underlines the offending sub-expression.
 
 use crate::diag::Diagnostic;
+use crate::parse::MAX_NESTING;
 use crate::span::Span as ByteSpan;
 use proc_macro2::{Delimiter, Spacing, Span, TokenStream, TokenTree};
 
@@ -38,14 +39,14 @@ impl SpanMap {
 
 /// Print `tokens` as kl source text, recording each token's byte range.
 pub fn to_source(tokens: TokenStream) -> (String, SpanMap) {
-    let mut p = Printer { out: String::new(), map: SpanMap::default(), last: Last::Start };
+    let mut p = Printer { out: String::new(), map: SpanMap::default(), last: Last::Start, depth: 0 };
     p.stream(tokens);
     (p.out, p.map)
 }
 
 /// Append more tokens (e.g. a generated `where` clause) to an existing printout.
 pub fn extend_source(src: &mut String, map: &mut SpanMap, tokens: TokenStream) {
-    let mut p = Printer { out: std::mem::take(src), map: std::mem::take(map), last: Last::Word };
+    let mut p = Printer { out: std::mem::take(src), map: std::mem::take(map), last: Last::Word, depth: 0 };
     p.stream(tokens);
     *src = p.out;
     *map = p.map;
@@ -63,6 +64,8 @@ struct Printer {
     out: String,
     map: SpanMap,
     last: Last,
+    /// Groups around the tokens being printed.
+    depth: usize,
 }
 
 impl Printer {
@@ -78,7 +81,14 @@ impl Printer {
                         Delimiter::None => ("", ""),
                     };
                     self.token(open, g.span_open(), Last::Other);
-                    self.stream(g.stream());
+                    // Deeper than the parser accepts: the brackets printed so far already make it
+                    // report `parse::too_deep` here, and not descending keeps this recursion
+                    // within the stack however deep the user's tokens nest.
+                    if self.depth < MAX_NESTING {
+                        self.depth += 1;
+                        self.stream(g.stream());
+                        self.depth -= 1;
+                    }
                     self.token(close, g.span_close(), Last::Word);
                 }
                 TokenTree::Ident(i) => {

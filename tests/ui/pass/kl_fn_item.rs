@@ -50,4 +50,10 @@ fn main() {
     let p = std_prior(&mu, &sigma).unwrap();
     let by_hand: f32 = (0..2).map(|j| 0.5 * (mu[0][j].powi(2) + sigma[0][j].powi(2) - 1.0) - sigma[0][j].ln()).sum();
     assert!((p[0] - by_hand).abs() < 1e-6);
+    let mut flat_out = [0.0_f32; 1];
+    std_prior_into(mu.as_flattened(), sigma.as_flattened(), 1, &mut flat_out).unwrap();
+    assert_eq!(flat_out[0], p[0]);
+    let mut fast = [0.0_f32; 1];
+    std_prior_into_unchecked(mu.as_flattened(), sigma.as_flattened(), 1, &mut fast).unwrap();
+    assert_eq!(fast, flat_out);
 }

@@ -1,0 +1,286 @@
+"""kl against PyTorch and JAX on the workloads of `examples/workloads.rs`.
+
+Runs each workload through `torch.distributions.kl_divergence` (default arguments, and with
+`validate_args=False`) and through jitted JAX, single-threaded, on random valid inputs of the same
+shapes and dtypes; runs the kl workload runner (checked `_into` and `_into_unchecked`); and writes
+a markdown table of medians and ratios to `RESULTS.md` beside this file.
+
+Usage (see run.sh, which also creates the venv):
+    python compare.py [--reps N] [--skip-kl] [--only NAME ...]
+
+Timings are medians of at least 7 runs after a warm-up. Distribution objects are built inside the
+timed region, as a user's training step builds them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+# Single-threaded, like the kl runner: set before torch / jax are imported.
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+os.environ.setdefault("MKL_NUM_THREADS", "1")
+os.environ.setdefault(
+    "XLA_FLAGS", "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
+)
+os.environ.setdefault("JAX_PLATFORMS", "cpu")
+
+import numpy as np  # noqa: E402
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent.parent
+
+# name: (kind, batch, dim, dtype) -- the issue's table, the same as examples/workloads.rs.
+WORKLOADS = {
+    "diag_kl_d8": ("diag", 1_000_000, 8, "f32"),
+    "diag_kl_d64": ("diag", 100_000, 64, "f32"),
+    "diag_kl_d64_f64": ("diag", 100_000, 64, "f64"),
+    "std_prior_d64": ("std_prior", 100_000, 64, "f32"),
+    "tril_kl_d3": ("tril", 200_000, 3, "f64"),
+    "tril_kl_d8": ("tril", 100_000, 8, "f64"),
+    "tril_kl_d32": ("tril", 10_000, 32, "f64"),
+    "cov_kl_d4": ("cov", 100_000, 4, "f64"),
+    "diag_vs_tril_d8": ("diag_vs_tril", 100_000, 8, "f64"),
+    "diag_logprob_d8": ("logprob", 1_000_000, 8, "f32"),
+}
+
+
+def inputs(kind: str, b: int, d: int, dtype: str, seed: int = 0) -> dict[str, np.ndarray]:
+    """Random valid inputs: means in [-1, 1), scales in [0.5, 2), lower-triangular factors with
+    diagonals in [0.5, 1.5) and small off-diagonals, covariances L Lᵀ."""
+    rng = np.random.default_rng(seed)
+    dt = np.float32 if dtype == "f32" else np.float64
+
+    def means():
+        return rng.uniform(-1, 1, (b, d))
+
+    def scales():
+        return rng.uniform(0.5, 2.0, (b, d))
+
+    def trils():
+        off = 0.5 / np.sqrt(d)
+        l = np.tril(rng.uniform(-off, off, (b, d, d)), -1)
+        idx = np.arange(d)
+        l[:, idx, idx] = rng.uniform(0.5, 1.5, (b, d))
+        return l
+
+    if kind == "diag":
+        x = {"m1": means(), "s1": scales(), "m2": means(), "s2": scales()}
+    elif kind == "std_prior":
+        x = {"m": means(), "s": scales()}
+    elif kind == "tril":
+        x = {"m1": means(), "l1": trils(), "m2": means(), "l2": trils()}
+    elif kind == "cov":
+        l1, l2 = trils(), trils()
+        x = {"m1": means(), "c1": l1 @ l1.transpose(0, 2, 1), "m2": means(), "c2": l2 @ l2.transpose(0, 2, 1)}
+    elif kind == "diag_vs_tril":
+        x = {"m1": means(), "s1": scales(), "m2": means(), "l2": trils()}
+    elif kind == "logprob":
+        x = {"m": means(), "s": scales(), "x": rng.uniform(-3, 3, (b, d))}
+    else:
+        raise ValueError(kind)
+    return {k: np.ascontiguousarray(v.astype(dt)) for k, v in x.items()}
+
+
+def median_time(fn, reps: int) -> float:
+    fn()
+    fn()
+    times = []
+    for _ in range(reps):
+        t = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t)
+    return statistics.median(times)
+
+
+def torch_fn(kind: str, x: dict, validate: bool | None):
+    import torch
+    from torch.distributions import Independent, MultivariateNormal, Normal, kl_divergence
+
+    t = {k: torch.from_numpy(v) for k, v in x.items()}
+    va = {} if validate is None else {"validate_args": validate}
+
+    if kind == "diag":
+        return lambda: kl_divergence(
+            Independent(Normal(t["m1"], t["s1"], **va), 1, **va),
+            Independent(Normal(t["m2"], t["s2"], **va), 1, **va),
+        )
+    if kind == "std_prior":
+        d = t["m"].shape[-1]
+        zero, one = torch.zeros((), dtype=t["m"].dtype), torch.ones((), dtype=t["m"].dtype)
+        return lambda: kl_divergence(
+            Independent(Normal(t["m"], t["s"], **va), 1, **va),
+            Independent(Normal(zero, one, **va).expand([d]), 1, **va),
+        )
+    if kind == "tril":
+        return lambda: kl_divergence(
+            MultivariateNormal(t["m1"], scale_tril=t["l1"], **va),
+            MultivariateNormal(t["m2"], scale_tril=t["l2"], **va),
+        )
+    if kind == "cov":
+        return lambda: kl_divergence(
+            MultivariateNormal(t["m1"], covariance_matrix=t["c1"], **va),
+            MultivariateNormal(t["m2"], covariance_matrix=t["c2"], **va),
+        )
+    if kind == "diag_vs_tril":
+        # PyTorch has no KL(Independent(Normal) || MultivariateNormal): a user densifies the
+        # diagonal into a scale_tril.
+        return lambda: kl_divergence(
+            MultivariateNormal(t["m1"], scale_tril=torch.diag_embed(t["s1"]), **va),
+            MultivariateNormal(t["m2"], scale_tril=t["l2"], **va),
+        )
+    if kind == "logprob":
+        return lambda: Independent(Normal(t["m"], t["s"], **va), 1, **va).log_prob(t["x"])
+    raise ValueError(kind)
+
+
+def jax_fn(kind: str, x: dict):
+    import jax
+    import jax.numpy as jnp
+    from jax.scipy.linalg import solve_triangular
+
+    jax.config.update("jax_enable_x64", True)
+    a = {k: jnp.asarray(v) for k, v in x.items()}
+
+    def tril_kl(m1, l1, m2, l2):
+        d = m1.shape[-1]
+        m = solve_triangular(l2, l1, lower=True)
+        z = solve_triangular(l2, m2 - m1, lower=True)
+        logdet = jnp.sum(jnp.log(jnp.abs(jnp.diag(l2)))) - jnp.sum(jnp.log(jnp.abs(jnp.diag(l1))))
+        return 0.5 * (jnp.sum(m * m) + jnp.sum(z * z) - d) + logdet
+
+    if kind == "diag":
+        f = lambda m1, s1, m2, s2: jnp.sum(  # noqa: E731
+            jnp.log(s2 / s1) + (s1 * s1 + (m1 - m2) ** 2) / (2 * s2 * s2) - 0.5, axis=-1
+        )
+        args = (a["m1"], a["s1"], a["m2"], a["s2"])
+    elif kind == "std_prior":
+        f = lambda m, s: jnp.sum(-jnp.log(s) + 0.5 * (s * s + m * m) - 0.5, axis=-1)  # noqa: E731
+        args = (a["m"], a["s"])
+    elif kind == "tril":
+        f = jax.vmap(tril_kl)
+        args = (a["m1"], a["l1"], a["m2"], a["l2"])
+    elif kind == "cov":
+        f = jax.vmap(lambda m1, c1, m2, c2: tril_kl(m1, jnp.linalg.cholesky(c1), m2, jnp.linalg.cholesky(c2)))
+        args = (a["m1"], a["c1"], a["m2"], a["c2"])
+    elif kind == "diag_vs_tril":
+        f = jax.vmap(lambda m1, s1, m2, l2: tril_kl(m1, jnp.diag(s1), m2, l2))
+        args = (a["m1"], a["s1"], a["m2"], a["l2"])
+    elif kind == "logprob":
+        c = 0.5 * np.log(2 * np.pi)
+        f = lambda m, s, x: jnp.sum(-0.5 * ((x - m) / s) ** 2 - jnp.log(s) - c, axis=-1)  # noqa: E731
+        args = (a["m"], a["s"], a["x"])
+    else:
+        raise ValueError(kind)
+    jf = jax.jit(f)
+    return lambda: jf(*args).block_until_ready()
+
+
+def run_kl(names: list[str], reps: int) -> dict[str, dict]:
+    """The workload runner, checked and unchecked, as JSON lines."""
+    out: dict[str, dict] = {}
+    for variant in ([], ["--unchecked"]):
+        cmd = ["cargo", "run", "--release", "--quiet", "--example", "workloads", "--", "--json", "--reps", str(reps)]
+        res = subprocess.run(cmd + variant + names, cwd=ROOT, check=True, capture_output=True, text=True)
+        for line in res.stdout.splitlines():
+            rec = json.loads(line)
+            key = "unchecked" if variant else "checked"
+            out.setdefault(rec["workload"], {})[key] = rec
+    return out
+
+
+def machine() -> str:
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return f"{cpu}, {os.cpu_count()} cores, {platform.system()} {platform.release()}"
+
+
+def fmt_ms(s: float | None) -> str:
+    return "n/a" if s is None else f"{s * 1e3:.2f}"
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--reps", type=int, default=9)
+    ap.add_argument("--skip-kl", action="store_true", help="do not run the kl runner")
+    ap.add_argument("--only", nargs="*", default=None)
+    ap.add_argument("--out", default=str(HERE / "RESULTS.md"))
+    ap.add_argument("--save-others", help="write the PyTorch / JAX medians to this JSON file")
+    ap.add_argument("--reuse-others", help="take the PyTorch / JAX medians from this JSON file")
+    args = ap.parse_args()
+    names = args.only or list(WORKLOADS)
+
+    import jax
+    import torch
+
+    torch.set_num_threads(1)
+    rows = json.loads(Path(args.reuse_others).read_text()) if args.reuse_others else {}
+    for name in names:
+        if name in rows:
+            continue
+        kind, b, d, dtype = WORKLOADS[name]
+        x = inputs(kind, b, d, dtype)
+        r = {}
+        r["torch"] = median_time(torch_fn(kind, x, None), args.reps)
+        r["torch_novalidate"] = median_time(torch_fn(kind, x, False), args.reps)
+        r["jax"] = median_time(jax_fn(kind, x), args.reps)
+        rows[name] = r
+        print(name, {k: f"{v * 1e3:.2f} ms" for k, v in r.items()}, file=sys.stderr, flush=True)
+
+    if args.save_others:
+        Path(args.save_others).write_text(json.dumps(rows, indent=1))
+    kl = {} if args.skip_kl else run_kl(names, args.reps)
+
+    lines = [
+        "# kl against PyTorch and JAX",
+        "",
+        f"Measured {datetime.date.today().isoformat()} on {machine()}; PyTorch {torch.__version__}, "
+        f"JAX {jax.__version__}, Python {platform.python_version()}. Everything single-threaded "
+        "(`torch.set_num_threads(1)`, XLA without intra-op threads); medians of "
+        f"{args.reps} runs after a warm-up, in milliseconds. `kl` is the checked `NAME_into` of a "
+        "`kl_fn!` (validates every value), `kl unchecked` its `_into_unchecked`; floor is one "
+        "streaming read of the inputs, measured in the same run. PyTorch builds its distribution "
+        "objects inside the timed region; best of default and `validate_args=False`. "
+        "`diag_vs_tril_d8` in PyTorch densifies the diagonal (`diag_embed`), since it has no KL "
+        "between `Independent(Normal)` and `MultivariateNormal`.",
+        "",
+        "Produced by `benches/compare/run.sh`; the machine is shared and timings are noisy.",
+        "",
+        "| workload | B x d, dtype | kl | kl unchecked | floor | kl / floor | PyTorch | PyTorch no-validate "
+        "| JAX jit | best other / kl |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for name in names:
+        kind, b, d, dtype = WORKLOADS[name]
+        r = rows[name]
+        k = kl.get(name, {})
+        chk = k.get("checked", {}).get("seconds")
+        unc = k.get("unchecked", {}).get("seconds")
+        floor = k.get("checked", {}).get("floor_seconds")
+        best = min(r["torch"], r["torch_novalidate"], r["jax"])
+        lines.append(
+            f"| {name} | {b:,} x {d}, {dtype} | {fmt_ms(chk)} | {fmt_ms(unc)} | {fmt_ms(floor)} | "
+            f"{'n/a' if not (chk and floor) else f'{chk / floor:.2f}'} | {fmt_ms(r['torch'])} | "
+            f"{fmt_ms(r['torch_novalidate'])} | {fmt_ms(r['jax'])} | "
+            f"{'n/a' if not chk else f'{best / chk:.1f}x'} |"
+        )
+    Path(args.out).write_text("\n".join(lines) + "\n")
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,494 @@
+//! The workload runner: times the `kl_fn!`-generated kernels on random valid inputs against the
+//! time it takes to stream-read the same input bytes once (the memory floor).
+//!
+//! ```sh
+//! cargo run --release --example workloads -- --json [NAME ...]
+//! ```
+//!
+//! With `--json`, one line per workload:
+//! `{"system": "kl", "workload": NAME, "batch": B, "dim": d, "dtype": "f32"|"f64", "seconds": MEDIAN,
+//! "ns_per_batch_elem": X, "floor_seconds": F}`, where `seconds` is the median of the timed runs
+//! (at least 7, after a warm-up, single-threaded) of the checked `NAME_into` function, and
+//! `floor_seconds` the median, measured in the same run and interleaved with it, of one
+//! streaming read of the workload's input arrays. Options:
+//!
+//! * `--unchecked`: time `NAME_into_unchecked` instead (the JSON lines then also carry
+//!   `"variant": "unchecked"`);
+//! * `--reps N`: timed runs per workload (default 11, at least 7);
+//! * `--list`: print the workload names.
+//!
+//! Without `--json` it prints a table with both variants and their ratios to the floor.
+//!
+//! Inputs are contiguous row-major (batch-major) arrays, as a tensor library hands them over:
+//! positive scales, and well-conditioned lower-triangular factors with positive diagonals (zeros
+//! above the diagonal); covariance matrices are full symmetric `L Lᵀ`.
+
+use kl::kl_fn;
+use std::hint::black_box;
+use std::time::Instant;
+
+kl_fn! {
+    /// `diag_kl_d8`.
+    pub fn diag_kl_d8(m1: [B, 8], s1: [B, 8], m2: [B, 8], s2: [B, 8]) -> f32 {
+        Normal(m1, s1).to_event(1) || Normal(m2, s2).to_event(1)
+    }
+}
+
+kl_fn! {
+    /// `diag_kl_d64`.
+    pub fn diag_kl_d64(m1: [B, 64], s1: [B, 64], m2: [B, 64], s2: [B, 64]) -> f32 {
+        Normal(m1, s1).to_event(1) || Normal(m2, s2).to_event(1)
+    }
+}
+
+kl_fn! {
+    /// `diag_kl_d64_f64`.
+    pub fn diag_kl_d64_f64(m1: [B, 64], s1: [B, 64], m2: [B, 64], s2: [B, 64]) -> f64 {
+        Normal(m1, s1).to_event(1) || Normal(m2, s2).to_event(1)
+    }
+}
+
+kl_fn! {
+    /// `std_prior_d64`.
+    pub fn std_prior_d64(m: [B, 64], s: [B, 64]) -> f32 {
+        Normal(m, s).to_event(1) || Normal(0, 1).expand([64]).to_event(1)
+    }
+}
+
+kl_fn! {
+    /// `tril_kl_d3`.
+    pub fn tril_kl_d3(m1: [B, 3], l1: [B, 3, 3], m2: [B, 3], l2: [B, 3, 3]) -> f64 {
+        MultivariateNormal(m1, scale_tril = l1) || MultivariateNormal(m2, scale_tril = l2)
+    }
+}
+
+kl_fn! {
+    /// `tril_kl_d8`.
+    pub fn tril_kl_d8(m1: [B, 8], l1: [B, 8, 8], m2: [B, 8], l2: [B, 8, 8]) -> f64 {
+        MultivariateNormal(m1, scale_tril = l1) || MultivariateNormal(m2, scale_tril = l2)
+    }
+}
+
+kl_fn! {
+    /// `tril_kl_d32`.
+    pub fn tril_kl_d32(m1: [B, 32], l1: [B, 32, 32], m2: [B, 32], l2: [B, 32, 32]) -> f64 {
+        MultivariateNormal(m1, scale_tril = l1) || MultivariateNormal(m2, scale_tril = l2)
+    }
+}
+
+kl_fn! {
+    /// `cov_kl_d4`.
+    pub fn cov_kl_d4(m1: [B, 4], c1: [B, 4, 4], m2: [B, 4], c2: [B, 4, 4]) -> f64 {
+        MultivariateNormal(m1, covariance_matrix = c1) || MultivariateNormal(m2, covariance_matrix = c2)
+    }
+}
+
+kl_fn! {
+    /// `diag_vs_tril_d8`.
+    pub fn diag_vs_tril_d8(m1: [B, 8], s1: [B, 8], m2: [B, 8], l2: [B, 8, 8]) -> f64 {
+        Normal(m1, s1).to_event(1) || MultivariateNormal(m2, scale_tril = l2)
+    }
+}
+
+kl_fn! {
+    /// `diag_logprob_d8`.
+    pub fn diag_logprob_d8(m: [B, 8], s: [B, 8], x: [B, 8]) -> f32 {
+        log_prob(Normal(m, s).to_event(1), x)
+    }
+}
+
+/// SplitMix64: small, fast and good enough for benchmark inputs; fixed seeds make runs
+/// comparable.
+struct Rng(u64);
+
+impl Rng {
+    fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+
+    /// Uniform in `[lo, hi)`.
+    fn uniform(&mut self, lo: f64, hi: f64) -> f64 {
+        lo + (hi - lo) * ((self.next_u64() >> 11) as f64 / (1u64 << 53) as f64)
+    }
+
+    fn vec(&mut self, n: usize, lo: f64, hi: f64) -> Vec<f64> {
+        (0..n).map(|_| self.uniform(lo, hi)).collect()
+    }
+
+    /// `batch` lower-triangular `d x d` factors, row-major, with diagonals in `[0.5, 1.5)` and
+    /// small off-diagonal entries: condition numbers stay modest for every `d`.
+    fn trils(&mut self, batch: usize, d: usize) -> Vec<f64> {
+        let off = 0.5 / (d as f64).sqrt();
+        let mut v = vec![0.0; batch * d * d];
+        for m in v.chunks_exact_mut(d * d) {
+            for i in 0..d {
+                for j in 0..i {
+                    m[i * d + j] = self.uniform(-off, off);
+                }
+                m[i * d + i] = self.uniform(0.5, 1.5);
+            }
+        }
+        v
+    }
+
+    /// `batch` full symmetric covariance matrices `L Lᵀ` from [`Rng::trils`].
+    fn covs(&mut self, batch: usize, d: usize) -> Vec<f64> {
+        let l = self.trils(batch, d);
+        let mut c = vec![0.0; batch * d * d];
+        for (c, l) in c.chunks_exact_mut(d * d).zip(l.chunks_exact(d * d)) {
+            for i in 0..d {
+                for j in 0..d {
+                    c[i * d + j] = (0..=i.min(j)).map(|k| l[i * d + k] * l[j * d + k]).sum();
+                }
+            }
+        }
+        c
+    }
+}
+
+/// A floating-point element type of the workloads.
+trait Elem: Copy + Default + Send + Sync + 'static {
+    const NAME: &'static str;
+    fn from_f64(x: f64) -> Self;
+    fn to_f64(self) -> f64;
+    /// One streaming read of `xs`, folded into a checksum so that it cannot be optimized away.
+    fn stream(xs: &[Self]) -> u64;
+}
+
+/// Integer lanes that LLVM vectorizes into full-width loads and adds: the loop does one load
+/// and one add per vector, far less than the memory system delivers, so it measures the read.
+macro_rules! stream_bits {
+    ($xs:expr, $u:ty) => {{
+        const LANES: usize = 64 / core::mem::size_of::<$u>() * 2;
+        let mut acc = [0 as $u; LANES];
+        let chunks = $xs.chunks_exact(LANES);
+        let tail = chunks.remainder();
+        for c in chunks {
+            for k in 0..LANES {
+                acc[k] = acc[k].wrapping_add(c[k].to_bits());
+            }
+        }
+        let mut s = tail.iter().fold(0 as $u, |a, x| a.wrapping_add(x.to_bits()));
+        for a in acc {
+            s = s.wrapping_add(a);
+        }
+        s as u64
+    }};
+}
+
+impl Elem for f32 {
+    const NAME: &'static str = "f32";
+    fn from_f64(x: f64) -> Self {
+        x as f32
+    }
+    fn to_f64(self) -> f64 {
+        self as f64
+    }
+    fn stream(xs: &[Self]) -> u64 {
+        stream_bits!(xs, u32)
+    }
+}
+
+impl Elem for f64 {
+    const NAME: &'static str = "f64";
+    fn from_f64(x: f64) -> Self {
+        x
+    }
+    fn to_f64(self) -> f64 {
+        self
+    }
+    fn stream(xs: &[Self]) -> u64 {
+        stream_bits!(xs, u64)
+    }
+}
+
+/// A kernel over flat input slices (in the generated functions' argument order), the batch
+/// size and the output buffer.
+type Kernel<T> = fn(&[&[T]], usize, &mut [T]) -> Result<(), kl::Error>;
+
+struct Workload<T: Elem> {
+    name: &'static str,
+    batch: usize,
+    dim: usize,
+    inputs: fn(&mut Rng, usize, usize) -> Vec<Vec<f64>>,
+    checked: Kernel<T>,
+    unchecked: Kernel<T>,
+}
+
+/// Means in `[-1, 1)`, scales in `[0.5, 2)`.
+fn means(rng: &mut Rng, b: usize, d: usize) -> Vec<f64> {
+    rng.vec(b * d, -1.0, 1.0)
+}
+fn scales(rng: &mut Rng, b: usize, d: usize) -> Vec<f64> {
+    rng.vec(b * d, 0.5, 2.0)
+}
+
+/// Inputs of the two-sided diagonal KL, in argument order `m1, m2, s1, s2`.
+fn diag_inputs(r: &mut Rng, b: usize, d: usize) -> Vec<Vec<f64>> {
+    vec![means(r, b, d), means(r, b, d), scales(r, b, d), scales(r, b, d)]
+}
+
+/// `l1, l2, m1, m2` (or `c1, c2, m1, m2` with covariances).
+fn tril_inputs(r: &mut Rng, b: usize, d: usize) -> Vec<Vec<f64>> {
+    vec![r.trils(b, d), r.trils(b, d), means(r, b, d), means(r, b, d)]
+}
+fn cov_inputs(r: &mut Rng, b: usize, d: usize) -> Vec<Vec<f64>> {
+    vec![r.covs(b, d), r.covs(b, d), means(r, b, d), means(r, b, d)]
+}
+
+/// Adapts a generated function with `N` slice arguments (`kernel!(f, 0, 1, ..)`) to [`Kernel`].
+macro_rules! kernel {
+    ($f:path, $($k:literal),+) => {
+        |xs, b, out| $f($(xs[$k],)+ b, out)
+    };
+}
+
+fn f32_workloads() -> Vec<Workload<f32>> {
+    vec![
+        Workload {
+            name: "diag_kl_d8",
+            batch: 1_000_000,
+            dim: 8,
+            inputs: diag_inputs,
+            checked: kernel!(diag_kl_d8_into, 0, 1, 2, 3),
+            unchecked: kernel!(diag_kl_d8_into_unchecked, 0, 1, 2, 3),
+        },
+        Workload {
+            name: "diag_kl_d64",
+            batch: 100_000,
+            dim: 64,
+            inputs: diag_inputs,
+            checked: kernel!(diag_kl_d64_into, 0, 1, 2, 3),
+            unchecked: kernel!(diag_kl_d64_into_unchecked, 0, 1, 2, 3),
+        },
+        Workload {
+            name: "std_prior_d64",
+            batch: 100_000,
+            dim: 64,
+            // `m, s`
+            inputs: |r, b, d| vec![means(r, b, d), scales(r, b, d)],
+            checked: kernel!(std_prior_d64_into, 0, 1),
+            unchecked: kernel!(std_prior_d64_into_unchecked, 0, 1),
+        },
+        Workload {
+            name: "diag_logprob_d8",
+            batch: 1_000_000,
+            dim: 8,
+            // `m, s, x`
+            inputs: |r, b, d| vec![means(r, b, d), scales(r, b, d), r.vec(b * d, -3.0, 3.0)],
+            checked: kernel!(diag_logprob_d8_into, 0, 1, 2),
+            unchecked: kernel!(diag_logprob_d8_into_unchecked, 0, 1, 2),
+        },
+    ]
+}
+
+fn f64_workloads() -> Vec<Workload<f64>> {
+    vec![
+        Workload {
+            name: "diag_kl_d64_f64",
+            batch: 100_000,
+            dim: 64,
+            inputs: diag_inputs,
+            checked: kernel!(diag_kl_d64_f64_into, 0, 1, 2, 3),
+            unchecked: kernel!(diag_kl_d64_f64_into_unchecked, 0, 1, 2, 3),
+        },
+        Workload {
+            name: "tril_kl_d3",
+            batch: 200_000,
+            dim: 3,
+            inputs: tril_inputs,
+            checked: kernel!(tril_kl_d3_into, 0, 1, 2, 3),
+            unchecked: kernel!(tril_kl_d3_into_unchecked, 0, 1, 2, 3),
+        },
+        Workload {
+            name: "tril_kl_d8",
+            batch: 100_000,
+            dim: 8,
+            inputs: tril_inputs,
+            checked: kernel!(tril_kl_d8_into, 0, 1, 2, 3),
+            unchecked: kernel!(tril_kl_d8_into_unchecked, 0, 1, 2, 3),
+        },
+        Workload {
+            name: "tril_kl_d32",
+            batch: 10_000,
+            dim: 32,
+            inputs: tril_inputs,
+            checked: kernel!(tril_kl_d32_into, 0, 1, 2, 3),
+            unchecked: kernel!(tril_kl_d32_into_unchecked, 0, 1, 2, 3),
+        },
+        Workload {
+            name: "cov_kl_d4",
+            batch: 100_000,
+            dim: 4,
+            inputs: cov_inputs,
+            checked: kernel!(cov_kl_d4_into, 0, 1, 2, 3),
+            unchecked: kernel!(cov_kl_d4_into_unchecked, 0, 1, 2, 3),
+        },
+        Workload {
+            name: "diag_vs_tril_d8",
+            batch: 100_000,
+            dim: 8,
+            // `l2, m1, m2, s1`
+            inputs: |r, b, d| vec![r.trils(b, d), means(r, b, d), means(r, b, d), scales(r, b, d)],
+            checked: kernel!(diag_vs_tril_d8_into, 0, 1, 2, 3),
+            unchecked: kernel!(diag_vs_tril_d8_into_unchecked, 0, 1, 2, 3),
+        },
+    ]
+}
+
+/// The order of the issue's table.
+const ORDER: [&str; 10] = [
+    "diag_kl_d8",
+    "diag_kl_d64",
+    "diag_kl_d64_f64",
+    "std_prior_d64",
+    "tril_kl_d3",
+    "tril_kl_d8",
+    "tril_kl_d32",
+    "cov_kl_d4",
+    "diag_vs_tril_d8",
+    "diag_logprob_d8",
+];
+
+struct Timing {
+    checked: f64,
+    unchecked: f64,
+    floor: f64,
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    let n = v.len();
+    if n % 2 == 1 {
+        v[n / 2]
+    } else {
+        0.5 * (v[n / 2 - 1] + v[n / 2])
+    }
+}
+
+fn time<R>(f: impl FnOnce() -> R) -> f64 {
+    let start = Instant::now();
+    black_box(f());
+    start.elapsed().as_secs_f64()
+}
+
+/// Warm up, then `reps` rounds of (floor, checked, unchecked), interleaved so that all three
+/// see the same machine state; medians of each.
+fn measure<T: Elem>(w: &Workload<T>, reps: usize) -> Timing {
+    let mut rng = Rng(0x5eed_0000 + w.name.len() as u64 * 7919 + w.dim as u64);
+    let inputs: Vec<Vec<T>> =
+        (w.inputs)(&mut rng, w.batch, w.dim).into_iter().map(|v| v.into_iter().map(T::from_f64).collect()).collect();
+    let slices: Vec<&[T]> = inputs.iter().map(|v| &v[..]).collect();
+    let mut out = vec![T::default(); w.batch];
+    let floor = |s: &[&[T]]| s.iter().fold(0u64, |a, x| a.wrapping_add(T::stream(black_box(x))));
+    let run = |k: Kernel<T>, out: &mut [T]| {
+        k(black_box(&slices), w.batch, out).unwrap_or_else(|e| panic!("{}: {e}", w.name));
+    };
+    for _ in 0..2 {
+        black_box(floor(&slices));
+        run(w.checked, &mut out);
+        run(w.unchecked, &mut out);
+    }
+    // Both variants compute the same thing; a finite result guards against a broken input set.
+    assert!(out.iter().all(|v| v.to_f64().is_finite()), "{}: non-finite result", w.name);
+    let (mut f, mut c, mut u) = (Vec::new(), Vec::new(), Vec::new());
+    for _ in 0..reps {
+        f.push(time(|| floor(&slices)));
+        c.push(time(|| run(w.checked, &mut out)));
+        u.push(time(|| run(w.unchecked, &mut out)));
+    }
+    black_box(&out);
+    Timing { checked: median(c), unchecked: median(u), floor: median(f) }
+}
+
+struct Args {
+    json: bool,
+    unchecked: bool,
+    reps: usize,
+    names: Vec<String>,
+}
+
+fn parse_args() -> Result<Args, String> {
+    let mut a = Args { json: false, unchecked: false, reps: 11, names: Vec::new() };
+    let mut it = std::env::args().skip(1);
+    while let Some(s) = it.next() {
+        match s.as_str() {
+            "--json" => a.json = true,
+            "--unchecked" => a.unchecked = true,
+            "--reps" => {
+                let n = it.next().ok_or("--reps needs a number")?;
+                a.reps = n.parse().map_err(|_| format!("--reps: `{n}` is not a number"))?;
+                if a.reps < 7 {
+                    return Err("--reps: at least 7 timed runs".into());
+                }
+            }
+            "--list" => {
+                println!("{}", ORDER.join("\n"));
+                std::process::exit(0);
+            }
+            "--bench" => {} // passed by `cargo bench --all-targets`; nothing to do
+            flag if flag.starts_with("--") => return Err(format!("unknown option `{flag}`")),
+            name if ORDER.contains(&name) => a.names.push(name.to_string()),
+            name => return Err(format!("unknown workload `{name}`; known: {}", ORDER.join(", "))),
+        }
+    }
+    if a.names.is_empty() {
+        a.names = ORDER.iter().map(|s| s.to_string()).collect();
+    }
+    Ok(a)
+}
+
+fn main() {
+    let args = parse_args().unwrap_or_else(|e| {
+        eprintln!("workloads: {e}");
+        std::process::exit(2)
+    });
+    let (f32s, f64s) = (f32_workloads(), f64_workloads());
+    if !args.json {
+        println!(
+            "{:<16} {:>9} {:>4} {:>5} {:>11} {:>11} {:>11} {:>10} {:>9} {:>9}",
+            "workload",
+            "batch",
+            "dim",
+            "dtype",
+            "checked s",
+            "unchecked s",
+            "floor s",
+            "ns/elem",
+            "chk/floor",
+            "unc/floor"
+        );
+    }
+    for name in &args.names {
+        let (batch, dim, dtype, t) = if let Some(w) = f32s.iter().find(|w| w.name == name) {
+            (w.batch, w.dim, f32::NAME, measure(w, args.reps))
+        } else {
+            let w = f64s.iter().find(|w| w.name == name).expect("every listed name has a workload");
+            (w.batch, w.dim, f64::NAME, measure(w, args.reps))
+        };
+        let secs = if args.unchecked { t.unchecked } else { t.checked };
+        if args.json {
+            let variant = if args.unchecked { ", \"variant\": \"unchecked\"" } else { "" };
+            println!(
+                "{{\"system\": \"kl\", \"workload\": \"{name}\", \"batch\": {batch}, \"dim\": {dim}, \"dtype\": \"{dtype}\", \
+                 \"seconds\": {secs:.6e}, \"ns_per_batch_elem\": {:.4}, \"floor_seconds\": {:.6e}{variant}}}",
+                secs * 1e9 / batch as f64,
+                t.floor
+            );
+        } else {
+            println!(
+                "{name:<16} {batch:>9} {dim:>4} {dtype:>5} {:>11.6} {:>11.6} {:>11.6} {:>10.2} {:>9.2} {:>9.2}",
+                t.checked,
+                t.unchecked,
+                t.floor,
+                secs * 1e9 / batch as f64,
+                t.checked / t.floor,
+                t.unchecked / t.floor
+            );
+        }
+    }
+}
