@@ -163,15 +163,30 @@ impl<'a> Formula<'a> {
                 let (w, d) = (self.arg(id, 0), self.arg(id, 1));
                 format!("chol({w}{w}ᵀ + diag({d}))")
             }
-            Op::NormalKl => {
+            Op::NormalKl(NormalParam::Scale, NormalParam::Scale) => {
                 let (m1, s1, m2, s2) = (self.arg(id, 0), self.arg(id, 1), self.arg(id, 2), self.arg(id, 3));
                 let u = self.define("u", |u| format!("{u} = {} − 1", div(&s1, &s2)));
                 format!("½({})² + ½{u}² − log1pmx({u})", div(&paren(&sub(&m1, &m2)), &s2))
             }
-            Op::StdNormalKl => {
+            Op::NormalKl(p1, p2) => {
+                let (m1, a1, m2, a2) = (self.arg(id, 0), self.arg(id, 1), self.arg(id, 2), self.arg(id, 3));
+                let (v1, v2) = (variance(*p1, &a1), variance(*p2, &a2));
+                let rho = self.define("ρ", |r| format!("{r} = {} (from the parameters as given)", div(&v1, &v2)));
+                let mean = match p2 {
+                    NormalParam::Scale => format!("½({})²", div(&paren(&sub(&m1, &m2)), &a2)),
+                    _ => format!("½{}²/{}", paren(&sub(&m1, &m2)), paren(&v2)),
+                };
+                format!("{mean} + ½({rho} − 1) − ½ln {rho}")
+            }
+            Op::StdNormalKl(NormalParam::Scale) => {
                 let (m, s) = (self.arg(id, 0), self.arg(id, 1));
                 let u = self.define("u", |u| format!("{u} = {s} − 1"));
                 format!("½{m}² + ½{u}² − log1pmx({u})")
+            }
+            Op::StdNormalKl(p) => {
+                let (m, a) = (self.arg(id, 0), self.arg(id, 1));
+                let v = variance(*p, &a);
+                format!("½{m}² + ½({v} − 1) − ½ln {}", paren(&v))
             }
             Op::NormalLogProb => {
                 let (x, m, s) = (self.arg(id, 0), self.arg(id, 1), self.arg(id, 2));
@@ -227,9 +242,13 @@ impl<'a> Formula<'a> {
 fn quantity(ir: &Ir) -> &'static str {
     for id in ir.topo_order().into_iter().rev() {
         match ir.op(id) {
-            Op::Kl | Op::NormalKl | Op::StdNormalKl | Op::DiagTrilKl | Op::TrilDiagKl | Op::TrilKl | Op::Zeros(_) => {
-                return "KL"
-            }
+            Op::Kl
+            | Op::NormalKl(..)
+            | Op::StdNormalKl(_)
+            | Op::DiagTrilKl
+            | Op::TrilDiagKl
+            | Op::TrilKl
+            | Op::Zeros(_) => return "KL",
             Op::LogProb | Op::NormalLogProb | Op::TrilLogProb => return "log_prob",
             Op::Entropy | Op::NormalEntropy | Op::TrilEntropy => return "H",
             _ => {}
@@ -274,6 +293,16 @@ fn at(v: &str, i: &str) -> String {
     }
 }
 
+/// The variance written from a parameter in its parameterization.
+fn variance(p: NormalParam, a: &str) -> String {
+    match p {
+        NormalParam::Scale => format!("{a}²"),
+        NormalParam::Var => a.to_string(),
+        NormalParam::LogScale => format!("e^(2{a})"),
+        NormalParam::Precision => format!("1/{a}"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::formula;
@@ -295,7 +324,7 @@ mod tests {
     fn compound_scales_get_the_slot_name_and_literals_fold() {
         assert_eq!(
             f("Normal(a, var=v) || Normal(0, 2) where a, v: [3]"),
-            "KL[n] = ½(a/2)² + ½u² − log1pmx(u), u = s1/2 − 1, s1 = √v"
+            "KL[n] = ½(a/2)² + ½(ρ − 1) − ½ln ρ, ρ = v/2² (from the parameters as given)"
         );
     }
 
@@ -311,7 +340,7 @@ mod tests {
     fn names_never_collide_with_parameters() {
         assert_eq!(
             f("Normal(u, log_scale=i) || Normal(s1, 3) where u, i, s1: [N]"),
-            "KL[n] = ½((u−s1)/3)² + ½u′² − log1pmx(u′), u′ = s1′/3 − 1, s1′ = exp(i)"
+            "KL[n] = ½((u−s1)/3)² + ½(ρ − 1) − ½ln ρ, ρ = e^(2i)/3² (from the parameters as given)"
         );
     }
 

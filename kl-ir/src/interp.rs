@@ -236,8 +236,8 @@ fn node<T: Real>(
                 .collect())
         }
         op @ (Op::ScaleFrom(_)
-        | Op::NormalKl
-        | Op::StdNormalKl
+        | Op::NormalKl(..)
+        | Op::StdNormalKl(_)
         | Op::NormalLogProb
         | Op::NormalEntropy
         | Op::DiagTrilKl
@@ -352,8 +352,11 @@ fn kernel<T: Real>(ir: &Ir, id: NodeId, op: &Op, shape: &[usize], args: &[&Tenso
                     NormalParam::Precision => x.sqrt().recip(),
                 };
             }
-            Op::NormalKl => o[0] = rt::normal_kl(s(0), s(1), s(2), s(3)),
-            Op::StdNormalKl => o[0] = rt::std_normal_kl(s(0), s(1)),
+            Op::NormalKl(p1, p2) => o[0] = rt::normal_kl_param(s(0), s(1), p1.runtime(), s(2), s(3), p2.runtime()),
+            Op::StdNormalKl(NormalParam::Scale) => o[0] = rt::std_normal_kl(s(0), s(1)),
+            Op::StdNormalKl(p) => {
+                o[0] = rt::normal_kl_param(s(0), s(1), p.runtime(), T::ZERO, T::ONE, rt::ScaleParam::Scale)
+            }
             Op::NormalLogProb => o[0] = rt::normal_log_prob(s(0), s(1), s(2)),
             Op::NormalEntropy => o[0] = rt::normal_entropy(s(0)),
             Op::DiagTrilKl => o[0] = rt::diag_tril_kl(blk(0), blk(1), blk(2), blk(3), d, &mut scratch),

@@ -34,6 +34,16 @@ pub enum NormalParam {
 impl NormalParam {
     pub const ALL: [NormalParam; 4] = [Self::Scale, Self::Var, Self::LogScale, Self::Precision];
 
+    /// The runtime's name for it.
+    pub fn runtime(self) -> kl_runtime::ScaleParam {
+        match self {
+            Self::Scale => kl_runtime::ScaleParam::Scale,
+            Self::Var => kl_runtime::ScaleParam::Var,
+            Self::LogScale => kl_runtime::ScaleParam::LogScale,
+            Self::Precision => kl_runtime::ScaleParam::Precision,
+        }
+    }
+
     pub fn keyword(self) -> &'static str {
         match self {
             Self::Scale => "scale",
@@ -107,10 +117,11 @@ pub enum Op {
     TrilFrom(MvnParam),
     /// `[cov_factor, cov_diag]`: chol(W Wᵀ + diag(D)).
     LowRankTril,
-    /// `[m1, s1, m2, s2]`: elementwise univariate KL.
-    NormalKl,
-    /// `[m, s]`: elementwise KL against N(0, 1).
-    StdNormalKl,
+    /// `[m1, s1, m2, s2]`: elementwise univariate KL, each side's second parameter in the
+    /// parameterization the user gave (so that near-equal variances or log-scales stay exact).
+    NormalKl(NormalParam, NormalParam),
+    /// `[m, s]`: elementwise KL against N(0, 1), `s` in the given parameterization.
+    StdNormalKl(NormalParam),
     /// `[m1, s1, m2, L2]`: KL(N(m1, diag(s1²)) ‖ N(m2, L2 L2ᵀ)) per batch element.
     DiagTrilKl,
     /// `[m1, L1, m2, s2]`
@@ -165,8 +176,8 @@ impl Op {
             ScaleFrom(_) => &["p"],
             TrilFrom(_) => &["matrix"],
             LowRankTril => &["cov_factor", "cov_diag"],
-            NormalKl => &["m1", "s1", "m2", "s2"],
-            StdNormalKl => &["m", "s"],
+            NormalKl(..) => &["m1", "s1", "m2", "s2"],
+            StdNormalKl(_) => &["m", "s"],
             DiagTrilKl => &["m1", "s1", "m2", "L2"],
             TrilDiagKl => &["m1", "L1", "m2", "s2"],
             TrilKl => &["m1", "L1", "m2", "L2"],
@@ -191,8 +202,8 @@ impl Op {
         let scalar = |inputs| Some(Signature { inputs, output: CoreOut::Scalar });
         match self {
             ScaleFrom(_) => scalar(&[0]),
-            NormalKl => scalar(&[0, 0, 0, 0]),
-            StdNormalKl => scalar(&[0, 0]),
+            NormalKl(..) => scalar(&[0, 0, 0, 0]),
+            StdNormalKl(_) => scalar(&[0, 0]),
             NormalLogProb => scalar(&[0, 0, 0]),
             NormalEntropy => scalar(&[0]),
             DiagTrilKl => scalar(&[1, 1, 1, 2]),
@@ -226,8 +237,8 @@ impl Op {
             ScaleFrom(p) => format!("scale_from_{}", p.keyword()),
             TrilFrom(p) => format!("tril_from_{}", p.keyword()),
             LowRankTril => "tril_from_low_rank".into(),
-            NormalKl => "normal_kl".into(),
-            StdNormalKl => "std_normal_kl".into(),
+            NormalKl(..) => "normal_kl".into(),
+            StdNormalKl(_) => "std_normal_kl".into(),
             DiagTrilKl => "diag_tril_kl".into(),
             TrilDiagKl => "tril_diag_kl".into(),
             TrilKl => "tril_kl".into(),

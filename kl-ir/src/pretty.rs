@@ -35,10 +35,13 @@ pub fn pretty(ir: &Ir) -> String {
 }
 
 /// The parameter keyword as the user wrote it (`var`, `scale_tril`, ..) where the op knows it.
-fn slot_label<'a>(op: &Op, name: &'a str) -> &'a str {
+fn slot_label(op: &Op, name: &str) -> String {
     match (op, name) {
-        (Op::Normal(p), "scale") => p.keyword(),
-        (Op::Mvn(p), "matrix") => p.keyword(),
-        _ => name,
+        (Op::Normal(p), "scale") => p.keyword().into(),
+        (Op::Mvn(p), "matrix") => p.keyword().into(),
+        (Op::NormalKl(p, _), "s1") => format!("{}1", p.keyword()),
+        (Op::NormalKl(_, p), "s2") => format!("{}2", p.keyword()),
+        (Op::StdNormalKl(p), "s") => p.keyword().into(),
+        _ => name.into(),
     }
 }

@@ -43,17 +43,11 @@ fn rel_err(got: f64, want: f64) -> f64 {
 }
 
 /// Cases that do not meet the accuracy target yet, with the bound they do meet today (still
-/// asserted, so they cannot get worse). Closing these is issue #4: near-equal variances and
-/// log-scales need parameterization-aware kernels (u from (v1 - v2)/v2, expm1 of l1 - l2), and
-/// near-equal covariance matrices need the KL computed from Σ1 - Σ2 rather than from two
-/// separately rounded Cholesky factors.
-const KNOWN_GAPS: &[(&str, f64)] = &[
-    ("near_equal_log_scale_to_event", 1e-7),
-    ("near_equal_var_to_event", 1e-9),
-    ("near_equal_mvn_cov", 1e-8),
-    ("near_equal_lowrank", 1e-6),
-    ("ill_cov_vs_cov_cond1e+02_d3_same_basis", 1e-11),
-];
+/// asserted, so they cannot get worse). Closing these is issue #4: near-equal covariance
+/// matrices need the KL computed from Σ1 - Σ2 rather than from two separately rounded
+/// Cholesky factors.
+const KNOWN_GAPS: &[(&str, f64)] =
+    &[("near_equal_mvn_cov", 1e-8), ("near_equal_lowrank", 1e-6), ("ill_cov_vs_cov_cond1e+02_d3_same_basis", 1e-11)];
 
 #[test]
 fn interpreter_matches_high_precision_references() {

@@ -7,7 +7,7 @@ use super::index::{broadcast_index, lit, offset, Ix, Lin};
 use super::UNROLL_MAX;
 use crate::ir::{NodeId, NormalParam, Op};
 use proc_macro2::TokenStream;
-use quote::quote;
+use quote::{format_ident, quote};
 
 impl Gen<'_> {
     /// The element of `id` at `idx` (one index per dim of the node's shape), as an expression
@@ -60,20 +60,40 @@ impl Gen<'_> {
                 };
                 self.bind(scope, "scale", expr)
             }
-            Op::NormalKl | Op::StdNormalKl | Op::NormalLogProb | Op::NormalEntropy => {
+            Op::NormalKl(..) | Op::StdNormalKl(_) | Op::NormalLogProb | Op::NormalEntropy => {
                 let mut args = Vec::new();
                 for slot in 0..op.operand_names().len() {
                     let (x, xi) = operand(self, slot)?;
                     args.push(self.elem(x, &xi)?);
                 }
                 let rt = &self.num.rt;
-                let (f, hint) = match op {
-                    Op::NormalKl => (quote!(normal_kl), "kl"),
-                    Op::StdNormalKl => (quote!(std_normal_kl), "kl"),
-                    Op::NormalLogProb => (quote!(normal_log_prob), "log_p"),
-                    _ => (quote!(normal_entropy), "h"),
+                let param = |p: NormalParam| {
+                    let v = format_ident!("{}", format!("{:?}", p.runtime()));
+                    quote!(#rt::ScaleParam::#v)
                 };
-                let expr = quote!(#rt::#f(#(#args),*));
+                let expr = match op {
+                    // Scales on both sides: the vectorizable kernel.
+                    Op::NormalKl(NormalParam::Scale, NormalParam::Scale) => quote!(#rt::normal_kl(#(#args),*)),
+                    Op::NormalKl(p1, p2) => {
+                        let (p1, p2) = (param(p1), param(p2));
+                        let [m1, a1, m2, a2] = &args[..] else { unreachable!() };
+                        quote!(#rt::normal_kl_param(#m1, #a1, #p1, #m2, #a2, #p2))
+                    }
+                    Op::StdNormalKl(NormalParam::Scale) => quote!(#rt::std_normal_kl(#(#args),*)),
+                    Op::StdNormalKl(p) => {
+                        let (p, scale) = (param(p), param(NormalParam::Scale));
+                        let (zero, one) = (self.num.zero(), self.num.lit(1.0));
+                        let [m, a] = &args[..] else { unreachable!() };
+                        quote!(#rt::normal_kl_param(#m, #a, #p, #zero, #one, #scale))
+                    }
+                    Op::NormalLogProb => quote!(#rt::normal_log_prob(#(#args),*)),
+                    _ => quote!(#rt::normal_entropy(#(#args),*)),
+                };
+                let hint = match op {
+                    Op::NormalLogProb => "log_p",
+                    Op::NormalEntropy => "h",
+                    _ => "kl",
+                };
                 self.bind(scope, hint, expr)
             }
             Op::SumLast { k, full } => {

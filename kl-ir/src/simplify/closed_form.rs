@@ -5,7 +5,7 @@
 //! entropy likewise. Precondition: the query's operands are base families, not wrappers.
 
 use super::{broadcast_to, nodes_where, scale_of, tensor_ty, tril_of, Pass};
-use crate::ir::{Ir, NodeId, Op};
+use crate::ir::{Ir, NodeId, NormalParam, Op};
 
 pub const PASS: Pass = Pass {
     name: "closed_form",
@@ -29,6 +29,17 @@ fn run(ir: &mut Ir) -> bool {
     changed
 }
 
+/// Loc, second parameter and its parameterization of a `Normal`; a literal parameter is
+/// folded to a literal scale.
+fn given(ir: &mut Ir, normal: NodeId) -> (NodeId, NodeId, NormalParam) {
+    let Op::Normal(p) = *ir.op(normal) else { unreachable!("given on a non-Normal") };
+    let (loc, a) = (ir.operand(normal, 0), ir.operand(normal, 1));
+    if matches!(ir.op(a), Op::Literal(_)) {
+        return (loc, scale_of(ir, normal), NormalParam::Scale);
+    }
+    (loc, a, p)
+}
+
 fn lower_query(ir: &mut Ir, id: NodeId) -> Option<NodeId> {
     let span = ir.node(id).span;
     let d = ir.operand(id, 0);
@@ -40,9 +51,10 @@ fn lower_query(ir: &mut Ir, id: NodeId) -> Option<NodeId> {
             let q = ir.operand(id, 1);
             match (univariate, multivariate, ir.op(q)) {
                 (true, _, Op::Normal(_)) => {
-                    let (m1, s1) = (ir.operand(d, 0), scale_of(ir, d));
-                    let (m2, s2) = (ir.operand(q, 0), scale_of(ir, q));
-                    Some(ir.add(Op::NormalKl, span, &[m1, s1, m2, s2]))
+                    // The parameters as given (not converted to scales): the kernel takes each
+                    // side's ratio from them directly.
+                    let ((m1, a1, p1), (m2, a2, p2)) = (given(ir, d), given(ir, q));
+                    Some(ir.add(Op::NormalKl(p1, p2), span, &[m1, a1, m2, a2]))
                 }
                 (_, true, Op::Mvn(_) | Op::LowRankMvn) => {
                     let (m1, l1) = (ir.operand(d, 0), tril_of(ir, d));
@@ -85,13 +97,13 @@ mod tests {
     use super::PASS;
 
     #[test]
-    fn normal_pair_becomes_the_elementwise_kernel() {
+    fn normal_pair_becomes_the_elementwise_kernel_on_the_parameters_as_given() {
         let (changed, out) = run(&PASS, "Normal(a, var=v) || Normal(0, 2) where a, v: [3]");
         assert!(changed);
         assert_eq!(
             out,
-            "%0 = param a : [3]\n%1 = param v : [3]\n%2 = scale_from_var(p=%1) : [3]\n%3 = literal 0 : []\n\
-             %4 = literal 2 : []\n%5 = normal_kl(m1=%0, s1=%2, m2=%3, s2=%4) : [3]\n"
+            "%0 = param a : [3]\n%1 = param v : [3]\n%2 = literal 0 : []\n%3 = literal 2 : []\n\
+             %4 = normal_kl(m1=%0, var1=%1, m2=%2, scale2=%3) : [3]\n"
         );
     }
 

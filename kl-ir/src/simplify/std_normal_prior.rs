@@ -4,7 +4,7 @@
 //! Precondition: an elementwise normal KL whose right side is the literals loc 0, scale 1.
 
 use super::{nodes_where, Pass};
-use crate::ir::{Ir, Op};
+use crate::ir::{Ir, NormalParam, Op};
 
 pub const PASS: Pass = Pass {
     name: "std_normal_prior",
@@ -15,10 +15,11 @@ pub const PASS: Pass = Pass {
 
 fn run(ir: &mut Ir) -> bool {
     let mut changed = false;
-    for kl in nodes_where(ir, |op| *op == Op::NormalKl) {
+    for kl in nodes_where(ir, |op| matches!(op, Op::NormalKl(_, NormalParam::Scale))) {
+        let Op::NormalKl(p, _) = *ir.op(kl) else { continue };
         let ops = ir.operands(kl);
         if *ir.op(ops[2]) == Op::Literal(0.0) && *ir.op(ops[3]) == Op::Literal(1.0) {
-            let std = ir.add(Op::StdNormalKl, ir.node(kl).span, &[ops[0], ops[1]]);
+            let std = ir.add(Op::StdNormalKl(p), ir.node(kl).span, &[ops[0], ops[1]]);
             ir.replace_uses(kl, std);
             changed = true;
         }
@@ -45,7 +46,7 @@ mod tests {
         crate::check::check(&mut ir).unwrap();
         assert_eq!(
             crate::pretty::pretty(&ir),
-            "%0 = param m : [B, 4]\n%1 = param s : [B, 4]\n%2 = std_normal_kl(m=%0, s=%1) : [B, 4]\n\
+            "%0 = param m : [B, 4]\n%1 = param s : [B, 4]\n%2 = std_normal_kl(m=%0, scale=%1) : [B, 4]\n\
              %3 = sum_last[1] of [B, 4](x=%2) : [B]\n"
         );
     }
