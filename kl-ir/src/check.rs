@@ -10,12 +10,17 @@ use crate::shape::Shape;
 /// within the stack.
 pub const MAX_RANK: usize = 32;
 
+/// Most elements a tensor (or a distribution's batch and event together) may have by its
+/// static dims: the largest `f64` slice Rust can allocate. Below it, index arithmetic over
+/// static dims cannot overflow.
+pub const MAX_ELEMENTS: usize = isize::MAX as usize / 8;
+
 /// Run the integrity pass, then infer and check every node's type. Fills `Node::ty`.
 pub fn check(ir: &mut Ir) -> Result<(), Diagnostics> {
     integrity(ir).map_err(Diagnostics::from)?;
     let mut errors = Diagnostics::default();
     for id in ir.topo_order() {
-        match infer(ir, id).and_then(|ty| within_rank(ir, id, ty)) {
+        match infer(ir, id).and_then(|ty| within_limits(ir, id, ty)) {
             Ok(ty) => ir.graph[id].ty = ty,
             Err(e) => {
                 ir.graph[id].ty = Ty::Unknown;
@@ -297,8 +302,14 @@ pub fn infer(ir: &Ir, id: NodeId) -> Result<Ty, Diagnostic> {
     })
 }
 
-/// Rule: a value has at most [`MAX_RANK`] dims, a distribution as many batch and event dims.
-fn within_rank(ir: &Ir, id: NodeId, ty: Ty) -> Result<Ty, Diagnostic> {
+/// Rule: a value has at most [`MAX_RANK`] dims and [`MAX_ELEMENTS`] elements by its static
+/// dims; a distribution as many batch and event dims together.
+fn within_limits(ir: &Ir, id: NodeId, ty: Ty) -> Result<Ty, Diagnostic> {
+    let all = match &ty {
+        Ty::Tensor(s) => s.clone(),
+        Ty::Dist { batch, event } => batch.concat(event),
+        Ty::Unknown => return Ok(ty),
+    };
     let (rank, shape) = match &ty {
         Ty::Tensor(s) => (s.rank(), format!("shape {s}")),
         Ty::Dist { batch, event } => {
@@ -306,15 +317,24 @@ fn within_rank(ir: &Ir, id: NodeId, ty: Ty) -> Result<Ty, Diagnostic> {
         }
         Ty::Unknown => return Ok(ty),
     };
-    if rank <= MAX_RANK {
-        return Ok(ty);
+    if rank > MAX_RANK {
+        return Err(Diagnostic::new(
+            "shape::too_many_dims",
+            ir.node(id).span,
+            format!("this has {rank} dims ({shape}), but kl supports at most {MAX_RANK}"),
+        )
+        .label("too many dims"));
     }
-    Err(Diagnostic::new(
-        "shape::too_many_dims",
-        ir.node(id).span,
-        format!("this has {rank} dims ({shape}), but kl supports at most {MAX_RANK}"),
-    )
-    .label("too many dims"))
+    let elements = all.dims().iter().try_fold(1usize, |n, d| n.checked_mul(d.as_static().unwrap_or(1)));
+    if elements.is_none_or(|n| n > MAX_ELEMENTS) {
+        return Err(Diagnostic::new(
+            "shape::too_large",
+            ir.node(id).span,
+            format!("this has shape {all}, more than the {MAX_ELEMENTS} elements a tensor can hold"),
+        )
+        .label("too large"));
+    }
+    Ok(ty)
 }
 
 /// Rule: an MVN's `loc` has at least one dim, the event size `d`.

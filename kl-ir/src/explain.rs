@@ -205,6 +205,16 @@ impl<'a> Formula<'a> {
                     sub(&m2, &m1)
                 )
             }
+            Op::SpdKl(p) => {
+                let (m1, x1, m2, x2) = (self.arg(id, 0), self.arg(id, 1), self.arg(id, 2), self.arg(id, 3));
+                let l = self.arg(id, 4);
+                let (delta, mean) = match p {
+                    MvnParam::Precision => (sub(&x2, &x1), format!("½({})ᵀ{x2}({})", sub(&m2, &m1), sub(&m2, &m1))),
+                    _ => (sub(&x1, &x2), format!("½‖{l}⁻¹({})‖²", sub(&m2, &m1))),
+                };
+                let a = self.define("A", |a| format!("{a} = {l}⁻¹({delta}){l}⁻ᵀ"));
+                format!("{mean} + ½(tr {a} − ln det(I + {a}))")
+            }
             Op::TrilDiagKl => {
                 let (m1, l1, m2, s2) = (self.arg(id, 0), self.arg(id, 1), self.arg(id, 2), self.arg(id, 3));
                 let d = self.event_size(id, 0);
@@ -248,6 +258,7 @@ fn quantity(ir: &Ir) -> &'static str {
             | Op::DiagTrilKl
             | Op::TrilDiagKl
             | Op::TrilKl
+            | Op::SpdKl(_)
             | Op::Zeros(_) => return "KL",
             Op::LogProb | Op::NormalLogProb | Op::TrilLogProb => return "log_prob",
             Op::Entropy | Op::NormalEntropy | Op::TrilEntropy => return "H",

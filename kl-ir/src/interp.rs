@@ -243,6 +243,7 @@ fn node<T: Real>(
         | Op::DiagTrilKl
         | Op::TrilDiagKl
         | Op::TrilKl
+        | Op::SpdKl(_)
         | Op::TrilLogProb
         | Op::TrilEntropy
         | Op::TrilFrom(_)
@@ -330,7 +331,7 @@ fn kernel<T: Real>(ir: &Ir, id: NodeId, op: &Op, shape: &[usize], args: &[&Tenso
             .max()
             .unwrap_or(1),
     };
-    let mut scratch = vec![T::ZERO; (d * d).max(4 * d).max(1)];
+    let mut scratch = vec![T::ZERO; d * d + 4 * d + 1];
     let mut tmp = vec![T::ZERO; d * d];
     let mut data = vec![T::ZERO; shape.iter().product()];
     let mut idx = vec![0; batch.len()];
@@ -362,6 +363,14 @@ fn kernel<T: Real>(ir: &Ir, id: NodeId, op: &Op, shape: &[usize], args: &[&Tenso
             Op::DiagTrilKl => o[0] = rt::diag_tril_kl(blk(0), blk(1), blk(2), blk(3), d, &mut scratch),
             Op::TrilDiagKl => o[0] = rt::tril_diag_kl(blk(0), blk(1), blk(2), blk(3), d),
             Op::TrilKl => o[0] = rt::mvn_kl_tril(blk(0), blk(1), blk(2), blk(3), d, &mut scratch),
+            Op::SpdKl(p) => {
+                let (x1, x2) = (blk(1), blk(3));
+                let (r, other) = match p {
+                    MvnParam::Precision => (rt::precision_kl(blk(0), x1, blk(2), x2, blk(4), d, &mut scratch), 3),
+                    _ => (rt::cov_kl(blk(0), x1, blk(2), x2, blk(4), d, &mut scratch), 1),
+                };
+                o[0] = r.map_err(|e| rt::Error::new(param_name(ir, id, other, p.keyword()), &idx, e.into()))?;
+            }
             Op::TrilLogProb => o[0] = rt::mvn_log_prob_tril(blk(0), blk(1), blk(2), d, &mut scratch),
             Op::TrilEntropy => o[0] = rt::mvn_entropy_tril(blk(0), d),
             Op::TrilFrom(MvnParam::Covariance) => rt::cholesky(blk(0), d, o)

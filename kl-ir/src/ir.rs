@@ -128,6 +128,10 @@ pub enum Op {
     TrilDiagKl,
     /// `[m1, L1, m2, L2]`
     TrilKl,
+    /// `[m1, X1, m2, X2, L]`: KL between two multivariate normals given by the same kind of
+    /// matrix (covariances, or precisions), from the difference of the matrices; `L` is the
+    /// Cholesky factor of the reference matrix (`C2`, or `P1`).
+    SpdKl(MvnParam),
     /// `[x, m, s]`
     NormalLogProb,
     /// `[x, m, L]`
@@ -181,6 +185,7 @@ impl Op {
             DiagTrilKl => &["m1", "s1", "m2", "L2"],
             TrilDiagKl => &["m1", "L1", "m2", "s2"],
             TrilKl => &["m1", "L1", "m2", "L2"],
+            SpdKl(_) => &["m1", "X1", "m2", "X2", "L"],
             NormalLogProb => &["x", "m", "s"],
             TrilLogProb => &["x", "m", "L"],
             NormalEntropy => &["s"],
@@ -209,6 +214,7 @@ impl Op {
             DiagTrilKl => scalar(&[1, 1, 1, 2]),
             TrilDiagKl => scalar(&[1, 2, 1, 1]),
             TrilKl => scalar(&[1, 2, 1, 2]),
+            SpdKl(_) => scalar(&[1, 2, 1, 2, 2]),
             TrilLogProb => scalar(&[1, 1, 2]),
             TrilEntropy => scalar(&[2]),
             TrilFrom(_) => Some(Signature { inputs: &[2], output: CoreOut::Square { from: 0 } }),
@@ -235,6 +241,8 @@ impl Op {
             LogProb => "log_prob".into(),
             Entropy => "entropy".into(),
             ScaleFrom(p) => format!("scale_from_{}", p.keyword()),
+            // Of a covariance, the factor is the plain Cholesky factor of the matrix.
+            TrilFrom(MvnParam::Covariance) => "cholesky".into(),
             TrilFrom(p) => format!("tril_from_{}", p.keyword()),
             LowRankTril => "tril_from_low_rank".into(),
             NormalKl(..) => "normal_kl".into(),
@@ -242,6 +250,13 @@ impl Op {
             DiagTrilKl => "diag_tril_kl".into(),
             TrilDiagKl => "tril_diag_kl".into(),
             TrilKl => "tril_kl".into(),
+            SpdKl(p) => format!(
+                "{}_kl",
+                match p {
+                    MvnParam::Precision => "precision",
+                    _ => "covariance",
+                }
+            ),
             NormalLogProb => "normal_log_prob".into(),
             TrilLogProb => "tril_log_prob".into(),
             NormalEntropy => "normal_entropy".into(),

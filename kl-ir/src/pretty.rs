@@ -39,6 +39,7 @@ fn slot_label(op: &Op, name: &str) -> String {
     match (op, name) {
         (Op::Normal(p), "scale") => p.keyword().into(),
         (Op::Mvn(p), "matrix") => p.keyword().into(),
+        (Op::SpdKl(p), "X1" | "X2") => format!("{}{}", p.keyword(), &name[1..]),
         (Op::NormalKl(p, _), "s1") => format!("{}1", p.keyword()),
         (Op::NormalKl(_, p), "s2") => format!("{}2", p.keyword()),
         (Op::StdNormalKl(p), "s") => p.keyword().into(),

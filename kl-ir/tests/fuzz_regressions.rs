@@ -133,3 +133,14 @@ fn the_largest_rank_compiles_and_emits() {
         "ok"
     );
 }
+
+#[test]
+fn shapes_too_large_to_allocate_are_refused() {
+    // Found by the `expand` target: the static dims' product overflowed `usize` in the
+    // emitter's index arithmetic ("attempt to multiply with overflow" in emit/index.rs).
+    let src = "Normal(m, s).expand([000013143863158004835213, 2]) || Normal(0, 1)\nwhere m, s: [2]";
+    assert_eq!(outcome(src), "shape::too_large");
+    assert!(expands_to_error(src));
+    assert_eq!(outcome("entropy(Normal(m, 1)) where m: [4611686018427387904, 4]"), "shape::too_large");
+    assert_eq!(outcome("entropy(Normal(m, 1)) where m: [B, 1152921504606846975]"), "ok");
+}

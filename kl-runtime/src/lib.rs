@@ -43,6 +43,7 @@ pub mod input;
 pub mod param;
 pub mod real;
 pub mod scalar;
+pub mod spd;
 pub mod validate;
 
 pub use cshape::{CDist, CShape};
@@ -54,4 +55,5 @@ pub use input::*;
 pub use param::*;
 pub use real::*;
 pub use scalar::*;
+pub use spd::*;
 pub use validate::*;

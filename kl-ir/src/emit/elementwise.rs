@@ -107,7 +107,7 @@ impl Gen<'_> {
                     g.elem(x, &xi)
                 })?
             }
-            Op::DiagTrilKl | Op::TrilDiagKl | Op::TrilKl | Op::TrilLogProb | Op::TrilEntropy => {
+            Op::DiagTrilKl | Op::TrilDiagKl | Op::TrilKl | Op::SpdKl(_) | Op::TrilLogProb | Op::TrilEntropy => {
                 self.scalar_kernel(id, idx)?
             }
             Op::TrilFrom(_) | Op::LowRankTril => self.factor_elem(id, idx)?,

@@ -129,7 +129,9 @@ impl Gen<'_> {
         let (d, _) = self.event_dims(id)?;
         let scope = self.scope_of(idx);
         let b = |g: &Self, slot| g.operand_batch(id, slot, idx);
-        let Some(n) = Self::small(&d) else { return self.scalar_kernel_loop(id, idx, &d) };
+        // The difference form (`SpdKl`) always calls the runtime kernel: accuracy first.
+        let small = Self::small(&d).filter(|_| !matches!(op, Op::SpdKl(_)));
+        let Some(n) = small else { return self.scalar_kernel_loop(id, idx, &d) };
         let value = match op {
             Op::TrilKl | Op::DiagTrilKl => {
                 let ((m1, b0), (p1, b1), (m2, b2), (l2, b3)) = (b(self, 0)?, b(self, 1)?, b(self, 2)?, b(self, 3)?);
@@ -219,6 +221,18 @@ impl Gen<'_> {
                 quote!(#rt::mvn_log_prob_tril(#(#args,)* #dt, #s))
             }
             Op::TrilEntropy => quote!(#rt::mvn_entropy_tril(#(#args,)* #dt)),
+            Op::SpdKl(p) => {
+                let len = dl.clone().mul(&dl).add(&dl);
+                let s = self.alloc("scratch", &len);
+                let (f, slot) = match p {
+                    MvnParam::Precision => (quote!(precision_kl), 3),
+                    _ => (quote!(cov_kl), 1),
+                };
+                let name = self.operand_name(id, slot, p.keyword());
+                let batch = self.ix_tokens(&idx[..idx.len()]);
+                quote!(#rt::#f(#(#args,)* #dt, &mut #s[..])
+                    .map_err(|e| #rt::Error::new(#name, #batch, e.into()))?)
+            }
             _ => return Err(self.internal(id, "not a scalar kernel")),
         };
         let hint = if op == Op::TrilLogProb {

@@ -5,7 +5,7 @@
 //! entropy likewise. Precondition: the query's operands are base families, not wrappers.
 
 use super::{broadcast_to, nodes_where, scale_of, tensor_ty, tril_of, Pass};
-use crate::ir::{Ir, NodeId, NormalParam, Op};
+use crate::ir::{Ir, MvnParam, NodeId, NormalParam, Op};
 
 pub const PASS: Pass = Pass {
     name: "closed_form",
@@ -55,6 +55,16 @@ fn lower_query(ir: &mut Ir, id: NodeId) -> Option<NodeId> {
                     // side's ratio from them directly.
                     let ((m1, a1, p1), (m2, a2, p2)) = (given(ir, d), given(ir, q));
                     Some(ir.add(Op::NormalKl(p1, p2), span, &[m1, a1, m2, a2]))
+                }
+                // Both covariances, or both precisions: from the difference of the matrices,
+                // which keeps near-equal pairs accurate.
+                (_, true, Op::Mvn(pq)) if family == Op::Mvn(*pq) && *pq != MvnParam::ScaleTril => {
+                    let pq = *pq;
+                    let (m1, x1, m2, x2) = (ir.operand(d, 0), ir.operand(d, 1), ir.operand(q, 0), ir.operand(q, 1));
+                    let reference = if pq == MvnParam::Covariance { x2 } else { x1 };
+                    let span_r = ir.node(reference).span;
+                    let l = ir.add(Op::TrilFrom(MvnParam::Covariance), span_r, &[reference]);
+                    Some(ir.add(Op::SpdKl(pq), span, &[m1, x1, m2, x2, l]))
                 }
                 (_, true, Op::Mvn(_) | Op::LowRankMvn) => {
                     let (m1, l1) = (ir.operand(d, 0), tril_of(ir, d));

@@ -37,18 +37,19 @@ mod tests {
     #[test]
     fn one_cholesky_per_distinct_matrix() {
         let mut ir = lowered(
-            "MultivariateNormal(a, covariance_matrix=c) || MultivariateNormal(b, covariance_matrix=c) where a, b: [B, 3], c: [3, 3]",
+            "LowRankMultivariateNormal(a, cov_factor=w, cov_diag=d) || LowRankMultivariateNormal(b, cov_factor=w, cov_diag=d) \
+             where a, b: [B, 3], w: [3, 2], d: [3]",
         );
         (closed_form::PASS.run)(&mut ir);
         ir.collect_garbage();
         crate::check::check(&mut ir).unwrap();
         let before = crate::pretty::pretty(&ir);
-        assert_eq!(before.matches("tril_from_covariance_matrix").count(), 2, "{before}");
+        assert_eq!(before.matches("tril_from_low_rank").count(), 2, "{before}");
         assert!((PASS.run)(&mut ir));
         ir.collect_garbage();
         crate::check::check(&mut ir).unwrap();
         let after = crate::pretty::pretty(&ir);
-        assert_eq!(after.matches("tril_from_covariance_matrix").count(), 1, "{after}");
+        assert_eq!(after.matches("tril_from_low_rank").count(), 1, "{after}");
     }
 
     #[test]

@@ -90,7 +90,7 @@ mod tests {
             &PASS,
             "MultivariateNormal(m2, covariance_matrix=c) || Normal(0, var=v).to_event(1) where m2, v: [4], c: [4, 4]",
         );
-        assert!(out.contains("tril_from_covariance_matrix(matrix=%1) : [4, 4]"), "{out}");
+        assert!(out.contains("cholesky(matrix=%1) : [4, 4]"), "{out}");
         assert!(out.contains("broadcast_to [4](x="), "{out}");
         assert!(out.contains("scale_from_var(p="), "{out}");
         assert!(out.contains("tril_diag_kl("), "{out}");

@@ -1,0 +1,220 @@
+//! KL between multivariate normals given by covariance matrices (or both by precision
+//! matrices), computed from the difference of the matrices, so that near-equal distributions
+//! keep their relative accuracy. The factor route (Cholesky of each matrix, then compare the
+//! factors) rounds each factor separately, and the KL of near-equal matrices, a difference of
+//! O(1) quantities, inherits those rounding errors.
+//!
+//! With `Y = L Lᵀ` the reference matrix and `X` the other one, `A = L⁻¹ (X − Y) L⁻ᵀ` is small
+//! when `X ≈ Y`, and the scale part of the KL is `½ (tr A − ln det(I + A))`. Factoring
+//! `I + A = G Gᵀ` with `G = I + H` computed in terms of `H` directly gives
+//!
+//! ```text
+//! tr A − ln det(I + A) = Σ_{i>j} H_ij² + Σ_i (H_ii² − 2 log1pmx(H_ii)),
+//! ```
+//!
+//! a sum of non-negative terms, exactly zero for `X == Y`.
+
+use crate::dense::{solve_lower, NotPositiveDefinite};
+use crate::real::Real;
+use crate::scalar::log1pmx;
+
+/// Scratch length [`spd_delta_term`] and [`cov_kl`] need: `d * d + d`.
+pub const fn scratch_len_cov_kl(d: usize) -> usize {
+    d * d + d
+}
+
+/// `√(1 + x) − 1` without cancellation near 0.
+#[inline]
+fn sqrt1pm1<T: Real>(x: T) -> T {
+    x / ((T::ONE + x).sqrt() + T::ONE)
+}
+
+/// `½ (tr A − ln det(I + A))` with `A = L⁻¹ (X − Y) L⁻ᵀ`, `L` the Cholesky factor of `Y`.
+/// `x`, `y`, `l`: row-major `d x d` (symmetric `x`, `y`; lower `l`);
+/// `scratch.len() >= scratch_len_cov_kl(d)`. Fails when `I + A` is not positive definite,
+/// which for symmetric positive-definite `X` only rounding can cause.
+pub fn spd_delta_term<T: Real>(
+    x: &[T],
+    y: &[T],
+    l: &[T],
+    d: usize,
+    scratch: &mut [T],
+) -> Result<T, NotPositiveDefinite> {
+    let (a, col) = scratch[..d * d + d].split_at_mut(d * d);
+    // W = L⁻¹ (X − Y), column by column; the entries of X − Y are exact where X ≈ Y.
+    for j in 0..d {
+        for i in 0..d {
+            col[i] = x[i * d + j] - y[i * d + j];
+        }
+        solve_lower(l, d, col);
+        for i in 0..d {
+            a[i * d + j] = col[i];
+        }
+    }
+    // A = W L⁻ᵀ = (L⁻¹ Wᵀ)ᵀ: solve on the rows of W.
+    for i in 0..d {
+        col.copy_from_slice(&a[i * d..i * d + d]);
+        solve_lower(l, d, col);
+        a[i * d..i * d + d].copy_from_slice(col);
+    }
+    // The result is Aᵀ; A is symmetric, so average the two triangles and keep the lower one.
+    for i in 0..d {
+        for j in 0..i {
+            let v = T::HALF * (a[i * d + j] + a[j * d + i]);
+            a[i * d + j] = v;
+        }
+    }
+    // I + A = (I + H)(I + H)ᵀ, H lower, computed in place of A's lower triangle.
+    let mut sum = T::ZERO;
+    for j in 0..d {
+        let mut s = a[j * d + j];
+        for k in 0..j {
+            s -= a[j * d + k] * a[j * d + k];
+        }
+        // 1 + s is the squared pivot; NaN fails too.
+        let pivot_ok = (T::ONE + s).partial_cmp(&T::ZERO) == Some(core::cmp::Ordering::Greater);
+        if !pivot_ok {
+            return Err(NotPositiveDefinite { pivot: j });
+        }
+        let h = sqrt1pm1(s);
+        a[j * d + j] = h;
+        let g = T::ONE + h;
+        for i in j + 1..d {
+            let mut t = a[i * d + j];
+            for k in 0..j {
+                t -= a[i * d + k] * a[j * d + k];
+            }
+            a[i * d + j] = t / g;
+        }
+        sum += h * h - T::TWO * log1pmx(h);
+    }
+    for i in 0..d {
+        for j in 0..i {
+            sum += a[i * d + j] * a[i * d + j];
+        }
+    }
+    Ok(T::HALF * sum)
+}
+
+/// `KL(N(mu1, C1) ‖ N(mu2, C2))` from the covariances, `l2` the Cholesky factor of `C2`:
+/// `½ ‖L2⁻¹ (mu2 − mu1)‖² + ½ (tr A − ln det(I + A))`, `A = L2⁻¹ (C1 − C2) L2⁻ᵀ`.
+pub fn cov_kl<T: Real>(
+    mu1: &[T],
+    c1: &[T],
+    mu2: &[T],
+    c2: &[T],
+    l2: &[T],
+    d: usize,
+    scratch: &mut [T],
+) -> Result<T, NotPositiveDefinite> {
+    let scale = spd_delta_term(c1, c2, l2, d, scratch)?;
+    let z = &mut scratch[..d];
+    for i in 0..d {
+        z[i] = mu2[i] - mu1[i];
+    }
+    solve_lower(l2, d, z);
+    let maha: T = z.iter().map(|&v| v * v).sum();
+    Ok(T::HALF * maha + scale)
+}
+
+/// `KL(N(mu1, P1⁻¹) ‖ N(mu2, P2⁻¹))` from the precisions, `l1` the Cholesky factor of `P1`:
+/// `Σ2⁻¹ Σ1 = P2 P1⁻¹`, similar to `I + A` with `A = L1⁻¹ (P2 − P1) L1⁻ᵀ`, and the mean term
+/// is `½ (mu2 − mu1)ᵀ P2 (mu2 − mu1)` read off `P2` directly.
+pub fn precision_kl<T: Real>(
+    mu1: &[T],
+    p1: &[T],
+    mu2: &[T],
+    p2: &[T],
+    l1: &[T],
+    d: usize,
+    scratch: &mut [T],
+) -> Result<T, NotPositiveDefinite> {
+    let scale = spd_delta_term(p2, p1, l1, d, scratch)?;
+    let mut maha = T::ZERO;
+    for i in 0..d {
+        let di = mu2[i] - mu1[i];
+        let mut row = T::ZERO;
+        for j in 0..d {
+            row += p2[i * d + j] * (mu2[j] - mu1[j]);
+        }
+        maha += di * row;
+    }
+    // A positive-definite P2 makes the quadratic form non-negative; rounding may not.
+    Ok(T::HALF * maha.max(T::ZERO) + scale)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{cholesky, mvn_kl_tril, scratch_len_mvn_kl_tril};
+
+    fn spd3(e: f64) -> ([f64; 9], [f64; 9]) {
+        let c1 = [4.0, 1.0, 0.5, 1.0, 3.0, 0.2, 0.5, 0.2, 2.0];
+        let mut c2 = c1;
+        for (i, v) in c2.iter_mut().enumerate() {
+            *v *= 1.0 + e * (1.0 + (i % 4) as f64);
+        }
+        // Keep c2 symmetric.
+        for i in 0..3 {
+            for j in 0..i {
+                c2[j * 3 + i] = c2[i * 3 + j];
+            }
+        }
+        (c1, c2)
+    }
+
+    #[test]
+    fn agrees_with_the_factor_route_far_from_equal() {
+        let (c1, c2) = spd3(0.3);
+        let (mu1, mu2) = ([0.1, -0.2, 0.3], [0.0, 0.5, -0.1]);
+        let (mut l1, mut l2) = ([0.0; 9], [0.0; 9]);
+        cholesky(&c1, 3, &mut l1).unwrap();
+        cholesky(&c2, 3, &mut l2).unwrap();
+        let mut s = [0.0; 12];
+        let got = cov_kl(&mu1, &c1, &mu2, &c2, &l2, 3, &mut s).unwrap();
+        let mut s2 = [0.0; scratch_len_mvn_kl_tril(3)];
+        let want = mvn_kl_tril(&mu1, &l1, &mu2, &l2, 3, &mut s2);
+        assert!((got - want).abs() <= 1e-14 * want, "{got} vs {want}");
+    }
+
+    #[test]
+    fn identical_matrices_give_exactly_zero() {
+        let (c1, _) = spd3(0.0);
+        let mut l = [0.0; 9];
+        cholesky(&c1, 3, &mut l).unwrap();
+        let mut s = [0.0; 12];
+        let mu = [0.3, 0.1, -0.4];
+        assert_eq!(cov_kl(&mu, &c1, &mu, &c1, &l, 3, &mut s).unwrap(), 0.0);
+        assert_eq!(precision_kl(&mu, &c1, &mu, &c1, &l, 3, &mut s).unwrap(), 0.0);
+    }
+
+    #[test]
+    fn near_equal_matrices_match_the_second_order_expansion() {
+        // KL ≈ ¼ ‖A‖_F² for small A (tr A − ln det(I + A) = ½ tr A² − ⅓ tr A³ + ..).
+        let (c1, c2) = spd3(1e-9);
+        let mut l2 = [0.0; 9];
+        cholesky(&c2, 3, &mut l2).unwrap();
+        let mut s = [0.0; 12];
+        let got = cov_kl(&[0.0; 3], &c1, &[0.0; 3], &c2, &l2, 3, &mut s).unwrap();
+        // A from the exact difference, by the same solves, as the reference quadratic form.
+        let mut a = [0.0; 9];
+        for j in 0..3 {
+            let mut col = [0.0; 3];
+            for i in 0..3 {
+                col[i] = c1[i * 3 + j] - c2[i * 3 + j];
+            }
+            crate::solve_lower(&l2, 3, &mut col);
+            for i in 0..3 {
+                a[i * 3 + j] = col[i];
+            }
+        }
+        for i in 0..3 {
+            let mut row = [a[i * 3], a[i * 3 + 1], a[i * 3 + 2]];
+            crate::solve_lower(&l2, 3, &mut row);
+            a[i * 3..i * 3 + 3].copy_from_slice(&row);
+        }
+        let frob: f64 = a.iter().map(|v| v * v).sum();
+        let want = 0.25 * frob;
+        assert!(((got - want) / want).abs() < 1e-6, "{got} vs {want}");
+    }
+}
