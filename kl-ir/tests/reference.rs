@@ -43,9 +43,14 @@ fn rel_err(got: f64, want: f64) -> f64 {
 }
 
 /// Cases that do not meet the accuracy target yet, with the bound they do meet today (still
-/// asserted, so they cannot get worse). Closing this one is issue #4: a near-equal low-rank
-/// pair needs the difference form too (W1 W1ᵀ − W2 W2ᵀ + D1 − D2 is not an exact difference).
-const KNOWN_GAPS: &[(&str, f64)] = &[("near_equal_lowrank", 1e-6)];
+/// asserted, so they cannot get worse). A near-equal low-rank pair needs a difference form too
+/// (W1 W1ᵀ − W2 W2ᵀ + D1 − D2 is not an exact difference).
+const KNOWN_GAPS: &[(&str, f64)] = &[
+    ("near_equal_lowrank", 1e-6),
+    // A precision against a covariance at cond 1e10 goes through two separately rounded
+    // factors (no common matrix to take a difference with): 1.45e-5 against a 1e-5 target.
+    ("ill_prec_vs_cov_cond1e+10_d4_same_basis", 2e-5),
+];
 
 #[test]
 fn interpreter_matches_high_precision_references() {
@@ -75,7 +80,7 @@ fn interpreter_matches_high_precision_references() {
         }
         // Targets: 1e-13 relative on well-conditioned cases; cond·1e-15 on ill-conditioned ones.
         let tol = match class {
-            "ill_conditioned" => case["cond"].as_f64().unwrap_or(1.0).max(1.0) * 1e-15 * 10.0,
+            "ill_conditioned" => case["cond"].as_f64().unwrap_or(1.0).max(1.0) * 1e-15,
             _ => 1e-13,
         };
         let tol = KNOWN_GAPS.iter().find(|(n, _)| *n == name).map_or(tol, |(_, t)| *t);

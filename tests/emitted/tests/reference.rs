@@ -1,6 +1,6 @@
 //! The emitted code against the committed mpmath references, with the targets the
 //! interpreter meets (`kl-ir/tests/reference.rs`): 1e-13 relative on well-conditioned cases,
-//! cond·1e-15 (with a factor 10 of slack) on ill-conditioned ones.
+//! cond·1e-15 on ill-conditioned ones (with the same known gaps).
 
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -59,7 +59,8 @@ fn emitted_code_matches_high_precision_references() {
         }
         let class = case["class"].as_str().unwrap();
         let tol = match class {
-            "ill_conditioned" => case["cond"].as_f64().unwrap_or(1.0).max(1.0) * 1e-14,
+            "ill_conditioned" if *name == "ill_prec_vs_cov_cond1e+10_d4_same_basis" => 2e-5,
+            "ill_conditioned" => case["cond"].as_f64().unwrap_or(1.0).max(1.0) * 1e-15,
             // A near-equal low-rank pair: issue #4 (see the interpreter's reference test).
             "near_equal" if name.contains("lowrank") => 1e-6,
             _ => 1e-13,
