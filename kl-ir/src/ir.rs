@@ -457,6 +457,17 @@ impl Ir {
         }
     }
 
+    /// The source text a node stands for: a KL node's own span is just its `||` (where
+    /// diagnostics put the caret), its extent the whole `P || Q`; any other node's span already
+    /// covers its text.
+    pub fn extent(&self, id: NodeId) -> Span {
+        let span = self.node(id).span;
+        match self.op(id) {
+            Op::Kl => self.operands(id).into_iter().fold(span, |s, o| s.join(self.node(o).span)),
+            _ => span,
+        }
+    }
+
     /// The root's result shape, once checked.
     pub fn result_shape(&self) -> Option<&Shape> {
         self.root.and_then(|r| self.ty(r).tensor())

@@ -115,7 +115,7 @@ fn shape_table(ir: &Ir, src: &str) -> String {
                 Ty::Tensor(s) => (s.to_string(), "-".into()),
                 Ty::Unknown => ("?".into(), "?".into()),
             };
-            let text: String = node.span.text(src).split_whitespace().collect::<Vec<_>>().join(" ");
+            let text: String = ir.extent(*id).text(src).split_whitespace().collect::<Vec<_>>().join(" ");
             let text = if text.chars().count() > 48 { text.chars().take(45).collect::<String>() + "..." } else { text };
             [format!("%{n} {}", node.op.name()), batch, event, text]
         })

@@ -239,10 +239,7 @@ fn typed_checks(
     for &id in &order {
         let node = ir.node(id);
         // A KL node's span is its `||`; the message should quote the whole expression.
-        let span = match node.op {
-            Op::Kl => ir.operands(id).iter().fold(node.span, |s, o| s.join(ir.node(*o).span)),
-            _ => node.span,
-        };
+        let span = ir.extent(id);
         let text = span.text(src).to_string();
         let ops: Vec<syn::Ident> = ir.operands(id).into_iter().map(var).collect();
         let v = var(id);
