@@ -184,3 +184,47 @@ pub fn precision_to_scale_tril_n<T: Real, const D: usize>(p: &[[T; D]; D]) -> Re
     }
     Ok(out)
 }
+
+/// Whether [`crate::check_spd`] accepts the row-major `D x D` matrix `a` (finite, symmetric
+/// within `rel_tol`, positive definite), without building an error: the same comparisons and the
+/// same Cholesky arithmetic ([`cholesky_n`] gives the dynamic kernel's bits), so that both accept
+/// exactly the same matrices, at a fraction of the cost for small `D`. For the checked fast
+/// path over chunks of a batch. Panics unless `a.len() == D * D`.
+#[inline(always)]
+pub fn spd_ok_n<T: Real, const D: usize>(a: &[T], rel_tol: T) -> bool {
+    assert_eq!(a.len(), D * D);
+    let mut m = [[T::ZERO; D]; D];
+    let mut ok = true;
+    for i in 0..D {
+        for j in 0..D {
+            m[i][j] = a[i * D + j];
+            ok &= m[i][j].is_finite();
+        }
+    }
+    for i in 0..D {
+        for j in 0..i {
+            let (x, y) = (m[i][j], m[j][i]);
+            // `is_symmetric` rejects `|x - y| > tol`; with every entry finite (else `ok` is
+            // already false) neither side is NaN, so `<=` accepts exactly the rest.
+            ok &= (x - y).abs() <= rel_tol * x.abs().max(y.abs());
+        }
+    }
+    ok && cholesky_n(&m).is_ok()
+}
+
+/// Whether [`crate::check_scale_tril`] accepts the row-major `D x D` factor `l` (finite strict
+/// lower triangle, finite positive diagonal; the upper triangle is not read), without branching
+/// per entry. For the checked fast path over chunks of a batch. Panics unless `l.len() == D * D`.
+#[inline(always)]
+pub fn scale_tril_ok_n<T: Real, const D: usize>(l: &[T]) -> bool {
+    assert_eq!(l.len(), D * D);
+    let mut ok = true;
+    for i in 0..D {
+        for j in 0..i {
+            ok &= l[i * D + j].is_finite();
+        }
+        let v = l[i * D + i];
+        ok &= v.is_finite() & (v > T::ZERO);
+    }
+    ok
+}

@@ -34,6 +34,7 @@
 //! # Ok::<(), kl_runtime::NotPositiveDefinite>(())
 //! ```
 
+pub mod batch;
 pub mod cshape;
 pub mod dense;
 pub mod error;
@@ -46,6 +47,7 @@ pub mod scalar;
 pub mod spd;
 pub mod validate;
 
+pub use batch::{all_finite, all_positive, chunk_rows, for_each_chunk};
 pub use cshape::{CDist, CShape};
 pub use dense::*;
 pub use error::*;

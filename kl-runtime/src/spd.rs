@@ -33,6 +33,7 @@ fn sqrt1pm1<T: Real>(x: T) -> T {
 /// `x`, `y`, `l`: row-major `d x d` (symmetric `x`, `y`; lower `l`);
 /// `scratch.len() >= scratch_len_cov_kl(d)`. Fails when `I + A` is not positive definite,
 /// which for symmetric positive-definite `X` only rounding can cause.
+#[inline]
 pub fn spd_delta_term<T: Real>(
     x: &[T],
     y: &[T],
@@ -98,6 +99,7 @@ pub fn spd_delta_term<T: Real>(
 
 /// `KL(N(mu1, C1) ‖ N(mu2, C2))` from the covariances, `l2` the Cholesky factor of `C2`:
 /// `½ ‖L2⁻¹ (mu2 − mu1)‖² + ½ (tr A − ln det(I + A))`, `A = L2⁻¹ (C1 − C2) L2⁻ᵀ`.
+#[inline]
 pub fn cov_kl<T: Real>(
     mu1: &[T],
     c1: &[T],
@@ -120,6 +122,7 @@ pub fn cov_kl<T: Real>(
 /// `KL(N(mu1, P1⁻¹) ‖ N(mu2, P2⁻¹))` from the precisions, `l1` the Cholesky factor of `P1`:
 /// `Σ2⁻¹ Σ1 = P2 P1⁻¹`, similar to `I + A` with `A = L1⁻¹ (P2 − P1) L1⁻ᵀ`, and the mean term
 /// is `½ (mu2 − mu1)ᵀ P2 (mu2 − mu1)` read off `P2` directly.
+#[inline]
 pub fn precision_kl<T: Real>(
     mu1: &[T],
     p1: &[T],

@@ -6,6 +6,7 @@ use super::gen::{Gen, Res};
 use super::index::{broadcast_index, lit, offset, Ix, Lin};
 use super::UNROLL_MAX;
 use crate::ir::{NodeId, NormalParam, Op};
+use crate::shape::Dim;
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
@@ -101,11 +102,19 @@ impl Gen<'_> {
                 let xs = self.shape(x)?;
                 let summed = full.dims()[full.rank() - k..].to_vec();
                 let prefix = idx.to_vec();
-                self.reduce(scope, &summed, UNROLL_MAX, "sum", &mut |g, j| {
+                let small = match &summed[..] {
+                    [Dim::Static(n)] if (2..=UNROLL_MAX).contains(n) && self.is_elementwise_kernel(x) => Some(*n),
+                    _ => None,
+                };
+                let mut term = |g: &mut Self, j: &[Ix]| {
                     let at: Vec<Ix> = prefix.iter().chain(j).copied().collect();
                     let xi = broadcast_index(&at, &full, &xs);
                     g.elem(x, &xi)
-                })?
+                };
+                match small {
+                    Some(n) => self.reduce_array(scope, n, "sum", &mut term)?,
+                    None => self.reduce(scope, &summed, UNROLL_MAX, "sum", &mut term)?,
+                }
             }
             Op::DiagTrilKl | Op::TrilDiagKl | Op::TrilKl | Op::SpdKl(_) | Op::TrilLogProb | Op::TrilEntropy => {
                 self.scalar_kernel(id, idx)?
@@ -115,6 +124,16 @@ impl Gen<'_> {
         };
         self.values.insert((id, idx.to_vec()), value.clone());
         Ok(value)
+    }
+
+    /// A univariate normal kernel (through broadcasts): costly enough per element that
+    /// computing it in a vectorizable loop pays off.
+    fn is_elementwise_kernel(&self, id: NodeId) -> bool {
+        match self.ir.op(id) {
+            Op::NormalKl(..) | Op::StdNormalKl(_) | Op::NormalLogProb | Op::NormalEntropy => true,
+            Op::BroadcastTo(_) => self.is_elementwise_kernel(self.ir.operand(id, 0)),
+            _ => false,
+        }
     }
 
     /// A parameter element. The static trailing dims of a parameter (its event or matrix block)
@@ -158,17 +177,18 @@ impl Gen<'_> {
         // A lane of a lane-wise reduction over the last dim: a view of the `lanes` consecutive
         // elements, bound once per block, so that the lanes need no checks either.
         if let Some(&Ix::Lane { var, lanes, lane }) = inner.last() {
-            let mut first: Vec<Ix> = idx.to_vec();
-            *first.last_mut().unwrap() = Ix::Lane { var, lanes, lane: 0 };
-            let key = (ident.to_string(), first.clone());
+            let key = (ident.to_string(), idx.to_vec());
             let block = match self.views.get(&key) {
                 Some(v) => v.clone(),
                 None => {
-                    let at: Vec<Lin> = first[split..].iter().map(|i| self.ix(*i)).collect();
+                    let mut at: Vec<Lin> = inner.iter().map(|i| self.ix(*i)).collect();
+                    let block_var = &self.vars[var].ident;
+                    *at.last_mut().unwrap() = Lin::atom(quote!(#block_var)).mul(&Lin::Const(lanes));
                     let start = offset(&dims[split..], &at);
                     let end = start.clone().add(&Lin::Const(lanes));
                     let (start, end, len, ty) = (start.tokens(), end.tokens(), lit(lanes), self.num.ty.clone());
-                    let scope = self.scope_of(&first);
+                    // Bound once per block, outside the lane loop.
+                    let scope = self.vars[var].scope;
                     let v = self.bind(
                         scope,
                         &format!("{}_lanes", ident.to_string().trim_start_matches("r#")),
@@ -178,7 +198,7 @@ impl Gen<'_> {
                     v
                 }
             };
-            let l = lit(lane);
+            let l = &self.vars[lane].ident;
             return Ok(quote!(#block[#l]));
         }
         let at: Vec<Lin> = inner.iter().map(|i| self.ix(*i)).collect();

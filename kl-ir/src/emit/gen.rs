@@ -105,9 +105,9 @@ fn prune_once(stmts: &mut Vec<Stmt>, counts: &HashMap<String, usize>) -> bool {
     changed || stmts.len() != before
 }
 
-struct Var {
-    ident: Ident,
-    scope: usize,
+pub(crate) struct Var {
+    pub ident: Ident,
+    pub scope: usize,
 }
 
 /// A square `d x d` block of a factor, as the generated code holds it.
@@ -126,7 +126,7 @@ pub(crate) struct Gen<'a> {
     pub num: Num,
     pub names: Names,
     scopes: Vec<Scope>,
-    vars: Vec<Var>,
+    pub vars: Vec<Var>,
     /// Scalar values by (node, index).
     pub values: HashMap<(NodeId, Vec<Ix>), TokenStream>,
     /// Factor blocks by (node, batch index).
@@ -164,7 +164,7 @@ impl<'a> Gen<'a> {
     pub fn scope_of(&self, idx: &[Ix]) -> usize {
         idx.iter()
             .filter_map(|i| match i {
-                Ix::Var(v) | Ix::Lane { var: v, .. } => Some(self.vars[*v].scope),
+                Ix::Var(v) | Ix::Lane { lane: v, .. } => Some(self.vars[*v].scope),
                 Ix::Const(_) => None,
             })
             .max_by_key(|s| self.scopes[*s].depth)
@@ -208,8 +208,8 @@ impl<'a> Gen<'a> {
                 Lin::atom(quote!(#id))
             }
             Ix::Lane { var, lanes, lane } => {
-                let id = &self.vars[var].ident;
-                Lin::atom(quote!(#id)).mul(&Lin::Const(lanes)).add(&Lin::Const(lane))
+                let (id, l) = (&self.vars[var].ident, &self.vars[lane].ident);
+                Lin::atom(quote!(#id)).mul(&Lin::Const(lanes)).add(&Lin::atom(quote!(#l)))
             }
         }
     }
@@ -353,12 +353,44 @@ impl<'a> Gen<'a> {
         Ok(quote!(#acc))
     }
 
+    /// `Σ term(j)` over a static `0..n` small enough to unroll, for terms that are costly
+    /// elementwise kernels: the terms go into a local array in a loop `for l in 0..n`, which the
+    /// loop vectorizer computes `n` lanes at a time (unrolled calls were left scalar), and are
+    /// then added in the interpreter's sequential order, so the result is bit for bit that of
+    /// the unrolled sum.
+    pub fn reduce_array(
+        &mut self,
+        scope: usize,
+        n: usize,
+        hint: &str,
+        term: &mut dyn FnMut(&mut Self, &[Ix]) -> Res<TokenStream>,
+    ) -> Res<TokenStream> {
+        let zero = self.num.zero();
+        let terms = self.names.fresh(&format!("{hint}_terms"));
+        let len = lit(n);
+        self.push(scope, quote!(let mut #terms = [#zero; #len];));
+        self.for_loop(scope, Lin::Const(n), "l", &mut |g, l, inner| {
+            let t = term(g, &[l])?;
+            let l = g.ix(l).tokens();
+            g.push(inner, quote!(#terms[#l] = #t;));
+            Ok(())
+        })?;
+        let parts = (0..n).map(|l| {
+            let l = lit(l);
+            quote!(#terms[#l])
+        });
+        Ok(self.bind(scope, hint, quote!(#(#parts)+*)))
+    }
+
     /// `Σ term(j)` over a static `0..n` with `n` a multiple of [`LANES`]: one accumulator per
     /// lane (`acc[l]` sums the terms `j ≡ l mod LANES`), added pairwise at the end. A single
     /// accumulator is a chain of dependent additions that LLVM may not reorder, so the loop
     /// would run one term at a time; with lanes, each iteration is `LANES` independent terms
-    /// over consecutive elements, which it vectorizes. (The order of the additions differs
-    /// from the interpreter's sequential sum, by rounding only.)
+    /// over consecutive elements. The lanes are an inner loop `for l in 0..LANES`, not `LANES`
+    /// unrolled statements: LLVM's loop vectorizer turns that loop into one vector operation per
+    /// step (branch-free kernels become selects), while the unrolled statements were left to the
+    /// SLP vectorizer, which gave up on the kernels and ran them scalar. (The order of the
+    /// additions differs from the interpreter's sequential sum, by rounding only.)
     fn reduce_lanes(
         &mut self,
         scope: usize,
@@ -372,12 +404,14 @@ impl<'a> Gen<'a> {
         self.push(scope, quote!(let mut #acc = [#zero; #lanes];));
         self.for_loop(scope, Lin::Const(n / LANES), "j", &mut |g, v, inner| {
             let Ix::Var(var) = v else { return Err(internal("a loop variable is not a variable".into())) };
-            for lane in 0..LANES {
+            g.for_loop(inner, Lin::Const(LANES), "l", &mut |g, l, lane_scope| {
+                let Ix::Var(lane) = l else { return Err(internal("a loop variable is not a variable".into())) };
                 let t = term(g, &[Ix::Lane { var, lanes: LANES, lane }])?;
-                let l = lit(lane);
-                g.push(inner, quote!(#acc[#l] += #t;));
-            }
-            Ok(())
+                let l = &g.vars[lane].ident;
+                let l = quote!(#l);
+                g.push(lane_scope, quote!(#acc[#l] += #t;));
+                Ok(())
+            })
         })?;
         let mut parts: Vec<TokenStream> = (0..LANES)
             .map(|l| {

@@ -15,8 +15,9 @@ use quote::quote;
 pub(crate) enum Ix {
     Const(usize),
     Var(usize),
-    /// `var * lanes + lane`: element `lane` of a block of `lanes` consecutive ones, where a
-    /// reduction keeps one accumulator per lane (see `Gen::reduce`).
+    /// `var * lanes + lane` (both loop variables, `lane` in `0..lanes`): element `lane` of a
+    /// block of `lanes` consecutive ones, where a reduction keeps one accumulator per lane (see
+    /// `Gen::reduce`).
     Lane {
         var: usize,
         lanes: usize,

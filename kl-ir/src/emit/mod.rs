@@ -88,7 +88,8 @@ impl Default for EmitOptions {
 pub fn emit_tokens(ir: &Ir, opts: &EmitOptions) -> Result<TokenStream, Diagnostics> {
     let num = Num::new(opts)?;
     let sig = signature::signature(ir)?;
-    let checks = validate::checks(ir, &sig, &num)?;
+    let unchecked = format_ident!("{}_unchecked", opts.fn_name);
+    let checks = validate::checks(ir, &sig, &num, &unchecked)?;
     let body = body(ir, &sig, num.clone())?;
     Ok(items(ir, &sig, &num, opts, checks, body)?)
 }

@@ -57,7 +57,16 @@ fn unravel(n: &Ident, dims: &[Lin]) -> Tok {
     quote!(#(#items),*)
 }
 
-pub(crate) fn checks(ir: &Ir, sig: &Sig, num: &Num) -> Res<Vec<Tok>> {
+/// The checked entry's statements: the length checks, then (see [`chunked`]) the fast path
+/// over chunks of the batch, then the interpreter-ordered value checks.
+pub(crate) fn checks(ir: &Ir, sig: &Sig, num: &Num, unchecked: &Ident) -> Res<Vec<Tok>> {
+    let (mut out, values) = length_and_value_checks(ir, sig, num)?;
+    out.extend(chunked(ir, sig, num, unchecked)?);
+    out.extend(values);
+    Ok(out)
+}
+
+fn length_and_value_checks(ir: &Ir, sig: &Sig, num: &Num) -> Res<(Vec<Tok>, Vec<Tok>)> {
     let rt = &num.rt;
     // Locals that cannot shadow an argument.
     let mut names = Names::new(sig.taken());
@@ -71,6 +80,7 @@ pub(crate) fn checks(ir: &Ir, sig: &Sig, num: &Num) -> Res<Vec<Tok>> {
     }
     let (o, len) = (&sig.out, numel(&dims(sig, &sig.result)?).tokens());
     out.push(quote!(#rt::check_len("out", &[], #len, #o.len())?;));
+    let lengths = std::mem::take(&mut out);
     for (name, roles) in &ir.roles {
         let Some(p) = sig.param(name) else { continue };
         let (ident, shape) = (&p.ident, &p.shape);
@@ -132,5 +142,165 @@ pub(crate) fn checks(ir: &Ir, sig: &Sig, num: &Num) -> Res<Vec<Tok>> {
             });
         }
     }
-    Ok(out)
+    Ok((lengths, out))
+}
+
+/// Matrices up to this size are checked by `spd_ok_n` on the fast path.
+const SPD_FIXED_MAX: usize = super::CHOLESKY_UNROLL_MAX;
+
+/// Factors up to this size are checked by `scale_tril_ok_n` on the fast path (a 64 x 64
+/// factor is still a short unrolled-free loop over a fixed-size block).
+const TRIL_FIXED_MAX: usize = 64;
+
+/// How a parameter's slice follows a chunk of the leading batch dim.
+enum Part {
+    /// `[B, ..]`: rows of this many elements.
+    Rows(Lin),
+    /// No `B`: the whole slice in every chunk.
+    Shared,
+}
+
+/// The fast path of the checked entry, when the result's leading dim is a symbol `B` that every
+/// parameter either leads with or does not use: over chunks of rows (about
+/// [`CHUNK_BYTES`](kl_runtime) of input), check the chunk's values (all-valid only, branch-free)
+/// and compute it right away with the unchecked function, so that the inputs are read from
+/// memory once instead of once per pass. Any failure (an invalid value, or an error of the
+/// computation) falls through to the interpreter-ordered checks and a whole-batch computation,
+/// which report exactly the interpreter's first error. The chunks may run on several threads
+/// (`kl_runtime::for_each_chunk`, `rayon` feature).
+fn chunked(ir: &Ir, sig: &Sig, num: &Num, unchecked: &Ident) -> Res<Option<Tok>> {
+    let Some(Dim::Symbol(bsym)) = sig.result.dims().first() else { return Ok(None) };
+    let uses_b = |s: &Shape| s.dims().iter().filter(|d| matches!(d, Dim::Symbol(x) if x == bsym)).count();
+    if uses_b(&sig.result) != 1 {
+        return Ok(None);
+    }
+    let Some(bid) = sig.dim(bsym) else { return Ok(None) };
+    let mut parts = Vec::new();
+    for p in &sig.params {
+        parts.push(match uses_b(&p.shape) {
+            0 => Part::Shared,
+            1 if matches!(p.shape.dims().first(), Some(Dim::Symbol(x)) if x == bsym) => {
+                Part::Rows(numel(&dims(sig, &Shape(p.shape.dims()[1..].to_vec()))?))
+            }
+            _ => return Ok(None),
+        });
+    }
+    let (rt, ty) = (&num.rt, &num.ty);
+    let mut names = Names::new(sig.taken());
+    let (lo, hi, o, rows, c, m) = (
+        names.fresh("lo"),
+        names.fresh("hi"),
+        names.fresh("o"),
+        names.fresh("rows"),
+        names.fresh("c"),
+        names.fresh("m"),
+    );
+    let (scratch, tol) = (names.fresh("scratch"), names.fresh("tol"));
+    // The value checks of one slice `c` of a parameter, as a `bool`.
+    let ok = |name: &str, shape: &Shape| -> Res<Tok> {
+        let mut all = Vec::new();
+        let roles = ir.roles.iter().filter(|(n, _)| n.as_str() == name).flat_map(|(_, r)| r.iter().copied());
+        let mut seen = Vec::new();
+        for role in roles {
+            if seen.contains(&role) {
+                continue;
+            }
+            seen.push(role);
+            all.push(match role {
+                Role::Real => quote!(#rt::all_finite(#c)),
+                Role::Positive | Role::PositiveDiag => quote!(#rt::all_positive(#c)),
+                Role::SpdMatrix | Role::ScaleTril => {
+                    let d = dims(sig, shape)?.last().cloned().unwrap_or(Lin::Const(1));
+                    let dd = d.clone().mul(&d);
+                    let (dt, ddt) = (d.tokens(), dd.tokens());
+                    // `chunks_exact` panics on 0; a `d = 0` batch has no values to check.
+                    let step = match &dd {
+                        Lin::Const(k) => lit((*k).max(1)),
+                        _ => quote!((#ddt).max(1)),
+                    };
+                    if let (Role::ScaleTril, Lin::Const(n @ 1..=TRIL_FIXED_MAX)) = (role, &d) {
+                        let n = lit(*n);
+                        quote!(#c.chunks_exact(#step).all(#rt::scale_tril_ok_n::<#ty, #n>))
+                    } else if role == Role::ScaleTril {
+                        quote!(#c.chunks_exact(#step).all(|#m| #rt::check_scale_tril(#name, &[], #m, #dt).is_ok()))
+                    } else {
+                        let zero = num.zero();
+                        let alloc = match &dd {
+                            Lin::Const(k) if *k <= 4096 => {
+                                let k = lit(*k);
+                                quote!(let mut #scratch = [#zero; #k];)
+                            }
+                            _ => quote!(let mut #scratch = vec![#zero; #ddt];),
+                        };
+                        let (eps, from, sixty_four) = (num.k("EPSILON"), num.lit(1e-8), num.lit(64.0));
+                        if let Lin::Const(n @ 1..=SPD_FIXED_MAX) = d {
+                            // The fixed-size twin of `check_spd`: unrolled, no scratch.
+                            let n = lit(n);
+                            quote!({
+                                let #tol = (#from).max(#eps * #sixty_four);
+                                #c.chunks_exact(#step).all(|#m| #rt::spd_ok_n::<#ty, #n>(#m, #tol))
+                            })
+                        } else {
+                            quote!({
+                                #alloc
+                                let #tol = (#from).max(#eps * #sixty_four);
+                                #c.chunks_exact(#step)
+                                    .all(|#m| #rt::check_spd(#name, &[], #m, #dt, #tol, &mut #scratch[..]).is_ok())
+                            })
+                        }
+                    }
+                }
+            });
+        }
+        Ok(if all.is_empty() { quote!(true) } else { quote!(#(#all)&&*) })
+    };
+    let (mut shared, mut batched, mut args, mut row_elems) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for (p, part) in sig.params.iter().zip(&parts) {
+        let ident = &p.ident;
+        let check = ok(&p.name, &p.shape)?;
+        match part {
+            Part::Shared => {
+                shared.push(quote!({ let #c: &[#ty] = #ident; #check }));
+                args.push(quote!(#ident));
+            }
+            Part::Rows(row) => {
+                // Through `Lin`, so that rows of one element read `lo..hi`.
+                let (start, end) = (Lin::atom(quote!(#lo)).mul(row).tokens(), Lin::atom(quote!(#hi)).mul(row).tokens());
+                let slice = quote!(&#ident[#start..#end]);
+                let r = match row {
+                    Lin::Expr { atomic: false, tokens } => quote!((#tokens)),
+                    _ => row.tokens(),
+                };
+                batched.push(quote!({ let #c: &[#ty] = #slice; #check }));
+                args.push(slice);
+                row_elems.push(r);
+            }
+        }
+    }
+    for (sym, id) in &sig.dims {
+        args.push(if sym == bsym { quote!(#hi - #lo) } else { quote!(#id) });
+    }
+    args.push(quote!(#o));
+    let out_row = numel(&dims(sig, &Shape(sig.result.dims()[1..].to_vec()))?).tokens();
+    let row_bytes =
+        if row_elems.is_empty() { quote!(1) } else { quote!((#(#row_elems)+*) * ::core::mem::size_of::<#ty>()) };
+    let out = &sig.out;
+    let batched = if batched.is_empty() { quote!() } else { quote!(#(#batched)&&* &&) };
+    // Shared parameters are checked once; an invalid one skips the fast path.
+    let (label, shared) = if shared.is_empty() {
+        (quote!(), quote!())
+    } else {
+        (quote!('fast:), quote!(if !(#(#shared)&&*) { break 'fast; }))
+    };
+    Ok(Some(quote! {
+        #label {
+            #shared
+            let #rows = #rt::chunk_rows(#row_bytes);
+            if #rt::for_each_chunk(#bid, #rows, #out, #out_row, |#lo: usize, #hi: usize, #o: &mut [#ty]| {
+                (#batched #unchecked(#(#args),*).is_ok())
+            }) {
+                return Ok(());
+            }
+        }
+    }))
 }

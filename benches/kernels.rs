@@ -1,0 +1,200 @@
+//! Finer-grained timings than the workload runner: single runtime kernels on one row or one
+//! matrix, the value checks of the checked entry, and one generated function at several batch
+//! sizes (cache-resident to memory-bound).
+//!
+//! ```sh
+//! cargo bench --bench kernels            # everything
+//! cargo bench --bench kernels -- cov_kl  # a filter
+//! ```
+
+use kl::kl_fn;
+use kl::runtime as rt;
+use std::hint::black_box;
+
+fn main() {
+    divan::main();
+}
+
+/// Deterministic values in `[lo, hi)`.
+fn values<T: rt::Real>(n: usize, lo: f64, hi: f64, seed: u64) -> Vec<T> {
+    let mut s = seed | 1;
+    (0..n)
+        .map(|_| {
+            s ^= s << 13;
+            s ^= s >> 7;
+            s ^= s << 17;
+            T::from_f64(lo + (hi - lo) * ((s >> 11) as f64 / (1u64 << 53) as f64))
+        })
+        .collect()
+}
+
+/// A well-conditioned `d x d` lower factor, row-major.
+fn tril(d: usize, seed: u64) -> Vec<f64> {
+    let off = values::<f64>(d * d, -0.5, 0.5, seed);
+    let diag = values::<f64>(d, 0.5, 1.5, seed + 1);
+    let mut l = vec![0.0; d * d];
+    for i in 0..d {
+        for j in 0..i {
+            l[i * d + j] = off[i * d + j] / (d as f64).sqrt();
+        }
+        l[i * d + i] = diag[i];
+    }
+    l
+}
+
+/// `L Lᵀ`.
+fn cov(l: &[f64], d: usize) -> Vec<f64> {
+    let mut c = vec![0.0; d * d];
+    for i in 0..d {
+        for j in 0..d {
+            c[i * d + j] = (0..=i.min(j)).map(|k| l[i * d + k] * l[j * d + k]).sum();
+        }
+    }
+    c
+}
+
+/// Elementwise kernels over one row of 64 (the event of the `*_d64` workloads).
+mod elementwise {
+    use super::*;
+
+    #[divan::bench(types = [f32, f64])]
+    fn normal_kl_row64<T: rt::Real>(b: divan::Bencher) {
+        let (m1, s1, m2, s2) = (
+            values::<T>(64, -1., 1., 1),
+            values::<T>(64, 0.5, 2., 2),
+            values::<T>(64, -1., 1., 3),
+            values::<T>(64, 0.5, 2., 4),
+        );
+        b.bench(|| {
+            let mut acc = T::ZERO;
+            for k in 0..64 {
+                acc += rt::normal_kl(black_box(m1[k]), s1[k], m2[k], s2[k]);
+            }
+            acc
+        });
+    }
+
+    #[divan::bench(types = [f32, f64])]
+    fn ln_row64<T: rt::Real>(b: divan::Bencher) {
+        let x = values::<T>(64, 0.01, 100., 5);
+        b.bench(|| black_box(&x).iter().map(|&v| rt::ln(v)).fold(T::ZERO, |a, v| a + v));
+    }
+
+    #[divan::bench(types = [f32, f64])]
+    fn all_positive_4096<T: rt::Real>(b: divan::Bencher) {
+        let x = values::<T>(4096, 0.5, 2., 6);
+        b.bench(|| rt::all_positive(black_box(&x)));
+    }
+}
+
+/// Multivariate kernels on one matrix pair, dynamic `d` (the runtime's loop kernels).
+mod dense {
+    use super::*;
+
+    #[divan::bench(args = [3, 4, 8, 32])]
+    fn cholesky(b: divan::Bencher, d: usize) {
+        let c = cov(&tril(d, 7), d);
+        let mut out = vec![0.0; d * d];
+        b.bench_local(|| rt::cholesky(black_box(&c), d, &mut out).is_ok());
+    }
+
+    #[divan::bench(args = [3, 8, 32])]
+    fn mvn_kl_tril(b: divan::Bencher, d: usize) {
+        let (l1, l2) = (tril(d, 8), tril(d, 9));
+        let (m1, m2) = (values::<f64>(d, -1., 1., 10), values::<f64>(d, -1., 1., 11));
+        let mut scratch = vec![0.0; d];
+        b.bench_local(|| rt::mvn_kl_tril(black_box(&m1), &l1, &m2, &l2, d, &mut scratch));
+    }
+
+    #[divan::bench(args = [4, 8])]
+    fn cov_kl(b: divan::Bencher, d: usize) {
+        let (c1, l2) = (cov(&tril(d, 12), d), tril(d, 13));
+        let c2 = cov(&l2, d);
+        let (m1, m2) = (values::<f64>(d, -1., 1., 14), values::<f64>(d, -1., 1., 15));
+        let mut scratch = vec![0.0; rt::scratch_len_cov_kl(d)];
+        b.bench_local(|| rt::cov_kl(black_box(&m1), &c1, &m2, &c2, &l2, d, &mut scratch).is_ok());
+    }
+
+    #[divan::bench(args = [4, 8])]
+    fn check_spd(b: divan::Bencher, d: usize) {
+        let c = cov(&tril(d, 16), d);
+        let mut scratch = vec![0.0; d * d];
+        b.bench_local(|| rt::check_spd("c", &[], black_box(&c), d, 1e-8, &mut scratch).is_ok());
+    }
+
+    #[divan::bench]
+    fn spd_ok_n_4(b: divan::Bencher) {
+        let c = cov(&tril(4, 16), 4);
+        b.bench_local(|| rt::spd_ok_n::<f64, 4>(black_box(&c), 1e-8));
+    }
+}
+
+kl_fn! {
+    fn diag_kl_d64(m1: [B, 64], s1: [B, 64], m2: [B, 64], s2: [B, 64]) -> f32 {
+        Normal(m1, s1).to_event(1) || Normal(m2, s2).to_event(1)
+    }
+}
+
+kl_fn! {
+    fn cov_kl_d4(m1: [B, 4], c1: [B, 4, 4], m2: [B, 4], c2: [B, 4, 4]) -> f64 {
+        MultivariateNormal(m1, covariance_matrix = c1) || MultivariateNormal(m2, covariance_matrix = c2)
+    }
+}
+
+/// Generated functions, checked and unchecked, from L1-resident to memory-bound batches.
+mod generated {
+    use super::*;
+
+    const BATCHES: [usize; 3] = [16, 1024, 65536];
+
+    fn diag_inputs(b: usize) -> [Vec<f32>; 4] {
+        let n = b * 64;
+        [values(n, -1., 1., 1), values(n, -1., 1., 2), values(n, 0.5, 2., 3), values(n, 0.5, 2., 4)]
+    }
+
+    #[divan::bench(args = BATCHES)]
+    fn diag_kl_d64_checked(bench: divan::Bencher, b: usize) {
+        let [m1, m2, s1, s2] = diag_inputs(b);
+        let mut out = vec![0.0; b];
+        bench.counter(divan::counter::ItemsCount::new(b)).bench_local(|| {
+            diag_kl_d64_into(black_box(&m1), &m2, &s1, &s2, b, &mut out).unwrap();
+        });
+    }
+
+    #[divan::bench(args = BATCHES)]
+    fn diag_kl_d64_unchecked(bench: divan::Bencher, b: usize) {
+        let [m1, m2, s1, s2] = diag_inputs(b);
+        let mut out = vec![0.0; b];
+        bench.counter(divan::counter::ItemsCount::new(b)).bench_local(|| {
+            diag_kl_d64_into_unchecked(black_box(&m1), &m2, &s1, &s2, b, &mut out).unwrap();
+        });
+    }
+
+    fn cov_inputs(b: usize) -> [Vec<f64>; 4] {
+        let mut c1 = Vec::with_capacity(b * 16);
+        let mut c2 = Vec::with_capacity(b * 16);
+        for k in 0..b as u64 {
+            c1.extend(cov(&tril(4, 100 + 2 * k), 4));
+            c2.extend(cov(&tril(4, 101 + 2 * k), 4));
+        }
+        [c1, c2, values(b * 4, -1., 1., 5), values(b * 4, -1., 1., 6)]
+    }
+
+    #[divan::bench(args = BATCHES)]
+    fn cov_kl_d4_checked(bench: divan::Bencher, b: usize) {
+        let [c1, c2, m1, m2] = cov_inputs(b);
+        let mut out = vec![0.0; b];
+        bench.counter(divan::counter::ItemsCount::new(b)).bench_local(|| {
+            cov_kl_d4_into(black_box(&c1), &c2, &m1, &m2, b, &mut out).unwrap();
+        });
+    }
+
+    #[divan::bench(args = BATCHES)]
+    fn cov_kl_d4_unchecked(bench: divan::Bencher, b: usize) {
+        let [c1, c2, m1, m2] = cov_inputs(b);
+        let mut out = vec![0.0; b];
+        bench.counter(divan::counter::ItemsCount::new(b)).bench_local(|| {
+            cov_kl_d4_into_unchecked(black_box(&c1), &c2, &m1, &m2, b, &mut out).unwrap();
+        });
+    }
+}
