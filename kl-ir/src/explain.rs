@@ -215,6 +215,14 @@ impl<'a> Formula<'a> {
                 let a = self.define("A", |a| format!("{a} = {l}⁻¹({delta}){l}⁻ᵀ"));
                 format!("{mean} + ½(tr {a} − ln det(I + {a}))")
             }
+            Op::LowRankKl => {
+                let (m1, w1, d1) = (self.arg(id, 0), self.arg(id, 1), self.arg(id, 2));
+                let (m2, w2, d2, l2) = (self.arg(id, 3), self.arg(id, 4), self.arg(id, 5), self.arg(id, 6));
+                let a = self.define("A", |a| {
+                    format!("{a} = {l2}⁻¹(({w1}−{w2}){w1}ᵀ + {w2}({w1}−{w2})ᵀ + diag({d1}−{d2})){l2}⁻ᵀ")
+                });
+                format!("½‖{l2}⁻¹({})‖² + ½(tr {a} − ln det(I + {a}))", sub(&m2, &m1))
+            }
             Op::TrilDiagKl => {
                 let (m1, l1, m2, s2) = (self.arg(id, 0), self.arg(id, 1), self.arg(id, 2), self.arg(id, 3));
                 let d = self.event_size(id, 0);
@@ -259,6 +267,7 @@ fn quantity(ir: &Ir) -> &'static str {
             | Op::TrilDiagKl
             | Op::TrilKl
             | Op::SpdKl(_)
+            | Op::LowRankKl
             | Op::Zeros(_) => return "KL",
             Op::LogProb | Op::NormalLogProb | Op::TrilLogProb => return "log_prob",
             Op::Entropy | Op::NormalEntropy | Op::TrilEntropy => return "H",

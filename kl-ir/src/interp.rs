@@ -244,6 +244,7 @@ fn node<T: Real>(
         | Op::TrilDiagKl
         | Op::TrilKl
         | Op::SpdKl(_)
+        | Op::LowRankKl
         | Op::TrilLogProb
         | Op::TrilEntropy
         | Op::TrilFrom(_)
@@ -323,6 +324,7 @@ fn kernel<T: Real>(ir: &Ir, id: NodeId, op: &Op, shape: &[usize], args: &[&Tenso
     let d = match op {
         // W is [.., d, r]: d is its second-to-last dim.
         Op::LowRankTril => args[0].shape[args[0].shape.len() - 2],
+        Op::LowRankKl => *args[0].shape.last().unwrap_or(&1),
         _ => args
             .iter()
             .zip(sig.inputs)
@@ -363,6 +365,11 @@ fn kernel<T: Real>(ir: &Ir, id: NodeId, op: &Op, shape: &[usize], args: &[&Tenso
             Op::DiagTrilKl => o[0] = rt::diag_tril_kl(blk(0), blk(1), blk(2), blk(3), d, &mut scratch),
             Op::TrilDiagKl => o[0] = rt::tril_diag_kl(blk(0), blk(1), blk(2), blk(3), d),
             Op::TrilKl => o[0] = rt::mvn_kl_tril(blk(0), blk(1), blk(2), blk(3), d, &mut scratch),
+            Op::LowRankKl => {
+                let r = views[1].1 / d;
+                o[0] = rt::low_rank_kl(blk(0), blk(1), blk(2), blk(3), blk(4), blk(5), blk(6), d, r, &mut scratch)
+                    .map_err(|e| rt::Error::new(param_name(ir, id, 1, "cov_factor"), &idx, e.into()))?;
+            }
             Op::SpdKl(p) => {
                 let (x1, x2) = (blk(1), blk(3));
                 let (r, other) = match p {

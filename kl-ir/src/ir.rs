@@ -132,6 +132,9 @@ pub enum Op {
     /// matrix (covariances, or precisions), from the difference of the matrices; `L` is the
     /// Cholesky factor of the reference matrix (`C2`, or `P1`).
     SpdKl(MvnParam),
+    /// `[m1, W1, D1, m2, W2, D2, L2]`: KL between two low-rank normals of the same rank, from
+    /// differences of their parameters; `L2` is the factor of `W2 W2ᵀ + D2`.
+    LowRankKl,
     /// `[x, m, s]`
     NormalLogProb,
     /// `[x, m, L]`
@@ -186,6 +189,7 @@ impl Op {
             TrilDiagKl => &["m1", "L1", "m2", "s2"],
             TrilKl => &["m1", "L1", "m2", "L2"],
             SpdKl(_) => &["m1", "X1", "m2", "X2", "L"],
+            LowRankKl => &["m1", "W1", "D1", "m2", "W2", "D2", "L2"],
             NormalLogProb => &["x", "m", "s"],
             TrilLogProb => &["x", "m", "L"],
             NormalEntropy => &["s"],
@@ -215,6 +219,7 @@ impl Op {
             TrilDiagKl => scalar(&[1, 2, 1, 1]),
             TrilKl => scalar(&[1, 2, 1, 2]),
             SpdKl(_) => scalar(&[1, 2, 1, 2, 2]),
+            LowRankKl => scalar(&[1, 2, 1, 1, 2, 1, 2]),
             TrilLogProb => scalar(&[1, 1, 2]),
             TrilEntropy => scalar(&[2]),
             TrilFrom(_) => Some(Signature { inputs: &[2], output: CoreOut::Square { from: 0 } }),
@@ -250,6 +255,7 @@ impl Op {
             DiagTrilKl => "diag_tril_kl".into(),
             TrilDiagKl => "tril_diag_kl".into(),
             TrilKl => "tril_kl".into(),
+            LowRankKl => "low_rank_kl".into(),
             SpdKl(p) => format!(
                 "{}_kl",
                 match p {

@@ -41,11 +41,23 @@ pub fn spd_delta_term<T: Real>(
     d: usize,
     scratch: &mut [T],
 ) -> Result<T, NotPositiveDefinite> {
+    // The entries of X − Y are exact where X ≈ Y.
+    delta_term(|i, j| x[i * d + j] - y[i * d + j], l, d, scratch)
+}
+
+/// [`spd_delta_term`] with the difference `X − Y` given entry by entry.
+#[inline(always)]
+fn delta_term<T: Real>(
+    delta: impl Fn(usize, usize) -> T,
+    l: &[T],
+    d: usize,
+    scratch: &mut [T],
+) -> Result<T, NotPositiveDefinite> {
     let (a, col) = scratch[..d * d + d].split_at_mut(d * d);
-    // W = L⁻¹ (X − Y), column by column; the entries of X − Y are exact where X ≈ Y.
+    // W = L⁻¹ (X − Y), column by column.
     for j in 0..d {
-        for i in 0..d {
-            col[i] = x[i * d + j] - y[i * d + j];
+        for (i, c) in col.iter_mut().enumerate() {
+            *c = delta(i, j);
         }
         solve_lower(l, d, col);
         for i in 0..d {
@@ -146,6 +158,42 @@ pub fn precision_kl<T: Real>(
     Ok(T::HALF * maha.max(T::ZERO) + scale)
 }
 
+/// `KL(N(mu1, W1 W1ᵀ + D1) ‖ N(mu2, W2 W2ᵀ + D2))` for low-rank factors of the same rank `r`
+/// (`w1`, `w2`: row-major `d x r`), `l2` the Cholesky factor of `Σ2`. The difference of the
+/// covariances is formed from differences of the parameters,
+/// `Σ1 − Σ2 = (W1 − W2) W1ᵀ + W2 (W1 − W2)ᵀ + diag(D1 − D2)`, exact where they are close, so
+/// near-equal pairs keep their relative accuracy.
+#[allow(clippy::too_many_arguments)]
+#[inline]
+pub fn low_rank_kl<T: Real>(
+    mu1: &[T],
+    w1: &[T],
+    d1: &[T],
+    mu2: &[T],
+    w2: &[T],
+    d2: &[T],
+    l2: &[T],
+    d: usize,
+    r: usize,
+    scratch: &mut [T],
+) -> Result<T, NotPositiveDefinite> {
+    let delta = |i: usize, j: usize| {
+        let mut v = if i == j { d1[i] - d2[i] } else { T::ZERO };
+        for k in 0..r {
+            v += (w1[i * r + k] - w2[i * r + k]) * w1[j * r + k] + w2[i * r + k] * (w1[j * r + k] - w2[j * r + k]);
+        }
+        v
+    };
+    let scale = delta_term(delta, l2, d, scratch)?;
+    let z = &mut scratch[..d];
+    for i in 0..d {
+        z[i] = mu2[i] - mu1[i];
+    }
+    solve_lower(l2, d, z);
+    let maha: T = z.iter().map(|&v| v * v).sum();
+    Ok(T::HALF * maha + scale)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -178,6 +226,24 @@ mod tests {
         let mut s2 = [0.0; scratch_len_mvn_kl_tril(3)];
         let want = mvn_kl_tril(&mu1, &l1, &mu2, &l2, 3, &mut s2);
         assert!((got - want).abs() <= 1e-14 * want, "{got} vs {want}");
+    }
+
+    #[test]
+    fn low_rank_agrees_with_the_dense_covariance_route() {
+        let (w1, d1) = ([0.5, -0.2, 0.1, 0.3, -0.4, 0.2], [1.0, 0.7, 1.3]);
+        let (w2, d2) = ([0.4, -0.1, 0.2, 0.3, -0.5, 0.1], [0.9, 0.8, 1.1]);
+        let (mut c1, mut c2) = ([0.0; 9], [0.0; 9]);
+        crate::lowrank_covariance(&w1, &d1, 3, 2, &mut c1);
+        crate::lowrank_covariance(&w2, &d2, 3, 2, &mut c2);
+        let mut l2 = [0.0; 9];
+        cholesky(&c2, 3, &mut l2).unwrap();
+        let (mu1, mu2) = ([0.1, 0.0, -0.3], [0.2, 0.5, 0.1]);
+        let mut s = [0.0; 12];
+        let want = cov_kl(&mu1, &c1, &mu2, &c2, &l2, 3, &mut s).unwrap();
+        let got = low_rank_kl(&mu1, &w1, &d1, &mu2, &w2, &d2, &l2, 3, 2, &mut s).unwrap();
+        assert!((got - want).abs() <= 1e-14 * want, "{got} vs {want}");
+        let zero = low_rank_kl(&mu1, &w1, &d1, &mu1, &w1, &d1, &l2, 3, 2, &mut s).unwrap();
+        assert_eq!(zero, 0.0);
     }
 
     #[test]

@@ -116,9 +116,13 @@ impl Gen<'_> {
                     None => self.reduce(scope, &summed, UNROLL_MAX, "sum", &mut term)?,
                 }
             }
-            Op::DiagTrilKl | Op::TrilDiagKl | Op::TrilKl | Op::SpdKl(_) | Op::TrilLogProb | Op::TrilEntropy => {
-                self.scalar_kernel(id, idx)?
-            }
+            Op::DiagTrilKl
+            | Op::TrilDiagKl
+            | Op::TrilKl
+            | Op::SpdKl(_)
+            | Op::LowRankKl
+            | Op::TrilLogProb
+            | Op::TrilEntropy => self.scalar_kernel(id, idx)?,
             Op::TrilFrom(_) | Op::LowRankTril => self.factor_elem(id, idx)?,
             _ => return Err(self.internal(id, "not a node of a simplified IR")),
         };

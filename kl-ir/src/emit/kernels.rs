@@ -25,10 +25,12 @@ impl Gen<'_> {
         let op = self.ir.op(id);
         let sig = op.signature().ok_or_else(|| self.internal(id, "no kernel signature"))?;
         let ops = self.ir.operands(id);
-        if *op == Op::LowRankTril {
-            let w = self.shape(ops[0])?;
+        if matches!(op, Op::LowRankTril | Op::LowRankKl) {
+            // The factors are [.., d, r]: the event size and the rank.
+            let (w_slot, d_slot) = if *op == Op::LowRankTril { (0, 1) } else { (1, 2) };
+            let w = self.shape(ops[w_slot])?;
             let (d, r) = (w.dims()[w.rank() - 2].clone(), w.dims()[w.rank() - 1].clone());
-            let dg = self.shape(ops[1])?;
+            let dg = self.shape(ops[d_slot])?;
             if dg.last(1).dims() != [d.clone()] {
                 return Err(self.internal(id, &format!("cov_diag {dg} does not end in d = {d}")));
             }
@@ -130,7 +132,7 @@ impl Gen<'_> {
         let scope = self.scope_of(idx);
         let b = |g: &Self, slot| g.operand_batch(id, slot, idx);
         // The difference form (`SpdKl`) always calls the runtime kernel: accuracy first.
-        let small = Self::small(&d).filter(|_| !matches!(op, Op::SpdKl(_)));
+        let small = Self::small(&d).filter(|_| !matches!(op, Op::SpdKl(_) | Op::LowRankKl));
         let Some(n) = small else { return self.scalar_kernel_loop(id, idx, &d) };
         let value = match op {
             Op::TrilKl | Op::DiagTrilKl => {
@@ -221,6 +223,18 @@ impl Gen<'_> {
                 quote!(#rt::mvn_log_prob_tril(#(#args,)* #dt, #s))
             }
             Op::TrilEntropy => quote!(#rt::mvn_entropy_tril(#(#args,)* #dt)),
+            Op::LowRankKl => {
+                let len = dl.clone().mul(&dl).add(&dl);
+                let s = self.alloc("scratch", &len);
+                let r = match self.event_dims(id)?.1 {
+                    Some(r) => self.dim(&r)?.tokens(),
+                    None => return Err(self.internal(id, "low-rank KL without a rank")),
+                };
+                let name = self.operand_name(id, 1, "cov_factor");
+                let batch = self.ix_tokens(idx);
+                quote!(#rt::low_rank_kl(#(#args,)* #dt, #r, &mut #s[..])
+                    .map_err(|e| #rt::Error::new(#name, #batch, e.into()))?)
+            }
             Op::SpdKl(p) => {
                 let len = dl.clone().mul(&dl).add(&dl);
                 let s = self.alloc("scratch", &len);

@@ -40,6 +40,12 @@ fn given(ir: &mut Ir, normal: NodeId) -> (NodeId, NodeId, NormalParam) {
     (loc, a, p)
 }
 
+/// Whether two low-rank normals' factors have the same rank (last dim of `cov_factor`).
+fn same_rank(ir: &Ir, p: NodeId, q: NodeId) -> bool {
+    let rank = |d: NodeId| tensor_ty(ir, ir.operand(d, 1)).dims().last().cloned();
+    rank(p).is_some() && rank(p) == rank(q)
+}
+
 fn lower_query(ir: &mut Ir, id: NodeId) -> Option<NodeId> {
     let span = ir.node(id).span;
     let d = ir.operand(id, 0);
@@ -65,6 +71,12 @@ fn lower_query(ir: &mut Ir, id: NodeId) -> Option<NodeId> {
                     let span_r = ir.node(reference).span;
                     let l = ir.add(Op::TrilFrom(MvnParam::Covariance), span_r, &[reference]);
                     Some(ir.add(Op::SpdKl(pq), span, &[m1, x1, m2, x2, l]))
+                }
+                // Two low-rank normals of the same rank: from differences of the parameters.
+                (_, true, Op::LowRankMvn) if family == Op::LowRankMvn && same_rank(ir, d, q) => {
+                    let (a, b) = (ir.operands(d), ir.operands(q));
+                    let l2 = tril_of(ir, q);
+                    Some(ir.add(Op::LowRankKl, span, &[a[0], a[1], a[2], b[0], b[1], b[2], l2]))
                 }
                 (_, true, Op::Mvn(_) | Op::LowRankMvn) => {
                     let (m1, l1) = (ir.operand(d, 0), tril_of(ir, d));

@@ -61,8 +61,6 @@ fn emitted_code_matches_high_precision_references() {
         let tol = match class {
             "ill_conditioned" if *name == "ill_prec_vs_cov_cond1e+10_d4_same_basis" => 2e-5,
             "ill_conditioned" => case["cond"].as_f64().unwrap_or(1.0).max(1.0) * 1e-15,
-            // A near-equal low-rank pair: issue #4 (see the interpreter's reference test).
-            "near_equal" if name.contains("lowrank") => 1e-6,
             _ => 1e-13,
         };
         for (g, w) in got.iter().zip(&want) {
