@@ -109,6 +109,16 @@ fn delta_term<T: Real>(
     Ok(T::HALF * sum)
 }
 
+/// `½ ‖L⁻¹ (mu2 − mu1)‖²`, in `z` (length `d`).
+#[inline(always)]
+fn half_maha<T: Real>(mu1: &[T], mu2: &[T], l: &[T], d: usize, z: &mut [T]) -> T {
+    for ((z, &a), &b) in z.iter_mut().zip(mu1).zip(mu2) {
+        *z = b - a;
+    }
+    solve_lower(l, d, z);
+    T::HALF * z.iter().map(|&v| v * v).sum::<T>()
+}
+
 /// `KL(N(mu1, C1) ‖ N(mu2, C2))` from the covariances, `l2` the Cholesky factor of `C2`:
 /// `½ ‖L2⁻¹ (mu2 − mu1)‖² + ½ (tr A − ln det(I + A))`, `A = L2⁻¹ (C1 − C2) L2⁻ᵀ`.
 #[inline]
@@ -122,13 +132,7 @@ pub fn cov_kl<T: Real>(
     scratch: &mut [T],
 ) -> Result<T, NotPositiveDefinite> {
     let scale = spd_delta_term(c1, c2, l2, d, scratch)?;
-    let z = &mut scratch[..d];
-    for i in 0..d {
-        z[i] = mu2[i] - mu1[i];
-    }
-    solve_lower(l2, d, z);
-    let maha: T = z.iter().map(|&v| v * v).sum();
-    Ok(T::HALF * maha + scale)
+    Ok(half_maha(mu1, mu2, l2, d, &mut scratch[..d]) + scale)
 }
 
 /// `KL(N(mu1, P1⁻¹) ‖ N(mu2, P2⁻¹))` from the precisions, `l1` the Cholesky factor of `P1`:
@@ -185,13 +189,7 @@ pub fn low_rank_kl<T: Real>(
         v
     };
     let scale = delta_term(delta, l2, d, scratch)?;
-    let z = &mut scratch[..d];
-    for i in 0..d {
-        z[i] = mu2[i] - mu1[i];
-    }
-    solve_lower(l2, d, z);
-    let maha: T = z.iter().map(|&v| v * v).sum();
-    Ok(T::HALF * maha + scale)
+    Ok(half_maha(mu1, mu2, l2, d, &mut scratch[..d]) + scale)
 }
 
 #[cfg(test)]

@@ -170,13 +170,7 @@ impl Gen<'_> {
             }
             _ => return Err(self.internal(id, "not a scalar kernel")),
         };
-        let hint = if op == Op::TrilLogProb {
-            "log_p"
-        } else if op == Op::TrilEntropy {
-            "h"
-        } else {
-            "kl"
-        };
+        let hint = value_hint(&op);
         Ok(self.bind(scope, hint, value))
     }
 
@@ -249,13 +243,7 @@ impl Gen<'_> {
             }
             _ => return Err(self.internal(id, "not a scalar kernel")),
         };
-        let hint = if op == Op::TrilLogProb {
-            "log_p"
-        } else if op == Op::TrilEntropy {
-            "h"
-        } else {
-            "kl"
-        };
+        let hint = value_hint(&op);
         Ok(self.bind(scope, hint, call))
     }
 
@@ -465,5 +453,14 @@ impl Gen<'_> {
         let s = quote!(&#buf[..]);
         self.slices.insert(key, s.clone());
         Ok(s)
+    }
+}
+
+/// The local name a scalar kernel's value gets in the emitted code.
+fn value_hint(op: &Op) -> &'static str {
+    match op {
+        Op::TrilLogProb => "log_p",
+        Op::TrilEntropy => "h",
+        _ => "kl",
     }
 }
