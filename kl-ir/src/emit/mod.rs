@@ -243,7 +243,9 @@ fn header(ir: &Ir, sig: &Sig, name: &str) -> Vec<String> {
     lines.push(String::new());
     lines.push(
         " Checks every slice length (`Rule::LengthMismatch`) and every parameter value as the \
-         interpreter does, then runs the fused computation."
+         interpreter does (the first error in the interpreter's order), then runs the fused \
+         computation. Large batches are validated and computed chunk by chunk, so after an \
+         error `out` may hold the results of the rows before the failing chunk."
             .into(),
     );
     lines
