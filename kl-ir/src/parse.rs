@@ -74,11 +74,13 @@ pub struct PError {
     expected: Vec<&'static str>,
     /// Distribution wrappers nested deeper than [`MAX_NESTING`] at `offset`.
     too_deep: bool,
+    /// A hint for the diagnostic, e.g. a query word misspelled as a distribution name.
+    help: Option<String>,
 }
 
 impl PError {
     fn at(offset: usize, what: &'static str) -> Self {
-        PError { offset, expected: vec![what], too_deep: false }
+        PError { offset, expected: vec![what], too_deep: false, help: None }
     }
 
     fn into_diagnostic(mut self, src: &str) -> Diagnostic {
@@ -107,8 +109,12 @@ impl PError {
         let found = if at_end { "" } else { token_at(src, self.offset) };
         let span = Span::new(self.offset, self.offset + found.len().max(1)).clamp_to(src);
         let found = if found.is_empty() { "end of input".to_string() } else { format!("`{found}`") };
-        Diagnostic::new("parse::syntax", span, format!("expected {expected}, found {found}"))
-            .label(format!("expected {expected}"))
+        let d = Diagnostic::new("parse::syntax", span, format!("expected {expected}, found {found}"))
+            .label(format!("expected {expected}"));
+        match self.help {
+            Some(help) => d.help(help),
+            None => d,
+        }
     }
 }
 
@@ -133,7 +139,7 @@ fn token_at(src: &str, offset: usize) -> &str {
 
 impl<'a> ParseError<In<'a>> for PError {
     fn from_error_kind(input: In<'a>, _kind: ErrorKind) -> Self {
-        PError { offset: input.location_offset(), expected: Vec::new(), too_deep: false }
+        PError { offset: input.location_offset(), expected: Vec::new(), too_deep: false, help: None }
     }
 
     fn append(_input: In<'a>, _kind: ErrorKind, other: Self) -> Self {
@@ -313,9 +319,22 @@ fn primary(i: In<'_>, depth: usize) -> PResult<'_, Dist> {
         let span = name.span.join(span_of(close, rest));
         return Ok((rest, Dist::Independent { base: Box::new(base), n, n_span, span }));
     }
-    let (i, args) = cut(separated_list0(sym(",", "`,`"), arg)).parse(i)?;
-    let (i, _) = opt(sym(",", "`,`")).parse(i)?;
-    let (rest, close) = cut(sym(")", "`)` or `,`")).parse(i)?;
+    let args = |i| -> PResult<'_, (Vec<Arg>, In<'_>)> {
+        let (i, args) = cut(separated_list0(sym(",", "`,`"), arg)).parse(i)?;
+        let (i, _) = opt(sym(",", "`,`")).parse(i)?;
+        let (rest, close) = cut(sym(")", "`)` or `,`")).parse(i)?;
+        Ok((rest, (args, close)))
+    };
+    // A misspelled query (`entrpy(Normal(..))`) parses as a distribution call whose argument
+    // is a distribution; say which query was probably meant.
+    let (rest, (args, close)) = args(i).map_err(|e: nom::Err<PError>| {
+        e.map(|mut err| {
+            if let Some(q) = crate::diag::suggest(&name.name, &["entropy", "log_prob"]) {
+                err.help = Some(format!("`{}` is not a distribution; did you mean the query `{q}(..)`?", name.name));
+            }
+            err
+        })
+    })?;
     let span = name.span.join(span_of(close, rest));
     Ok((rest, Dist::Call { name, args, span }))
 }
@@ -487,6 +506,15 @@ mod tests {
         let e = err("Normal(a, b) Normal(c, d)");
         assert!(e.starts_with("error[parse::syntax]: expected `||` or a method call"), "{e}");
         assert!(e.contains(" --> 1:14"), "{e}");
+    }
+
+    #[test]
+    fn a_misspelled_query_gets_a_suggestion() {
+        let e = parse("entrpy(Normal(m, s)) where m, s: [3]").unwrap_err();
+        assert_eq!(e.help.as_deref(), Some("`entrpy` is not a distribution; did you mean the query `entropy(..)`?"));
+        // A name far from any query gets no such hint.
+        let e = parse("Gamma(Normal(m, s)) || Normal(m, s)").unwrap_err();
+        assert_eq!(e.help, None);
     }
 
     #[test]
