@@ -30,6 +30,22 @@ pub struct ShapeLit {
     pub span: Span,
 }
 
+impl ShapeLit {
+    /// The shape it denotes.
+    pub fn to_shape(&self) -> crate::shape::Shape {
+        use crate::shape::Dim;
+        crate::shape::Shape(
+            self.dims
+                .iter()
+                .map(|d| match d {
+                    DimLit::Static(n, _) => Dim::Static(*n),
+                    DimLit::Symbol(id) => Dim::Symbol(id.name.clone()),
+                })
+                .collect(),
+        )
+    }
+}
+
 #[derive(Clone, Debug, PartialEq)]
 pub enum DimLit {
     Static(usize, Span),

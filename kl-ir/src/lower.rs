@@ -4,7 +4,7 @@
 use crate::ast::{self, Arg, Dist, Expr, Program, Value};
 use crate::diag::{suggest, Diagnostic, Diagnostics};
 use crate::ir::{Ir, MvnParam, NodeId, NormalParam, Op, Role};
-use crate::shape::{Dim, Shape};
+use crate::shape::Shape;
 use crate::span::Span;
 use std::collections::BTreeMap;
 
@@ -35,16 +35,7 @@ struct Lower<'a> {
 impl Lower<'_> {
     fn declarations(&mut self, decls: &[ast::Decl]) {
         for decl in decls {
-            let shape = Shape(
-                decl.shape
-                    .dims
-                    .iter()
-                    .map(|d| match d {
-                        ast::DimLit::Static(n, _) => Dim::Static(*n),
-                        ast::DimLit::Symbol(id) => Dim::Symbol(id.name.clone()),
-                    })
-                    .collect(),
-            );
+            let shape = decl.shape.to_shape();
             for name in &decl.names {
                 if let Some(first) = self.declared.insert(name.name.clone(), name.span) {
                     self.errors.push(
@@ -84,15 +75,7 @@ impl Lower<'_> {
             }
             Dist::Expand { base, shape, span } => {
                 let b = self.dist(base)?;
-                let dims = shape
-                    .dims
-                    .iter()
-                    .map(|d| match d {
-                        ast::DimLit::Static(n, _) => Dim::Static(*n),
-                        ast::DimLit::Symbol(id) => Dim::Symbol(id.name.clone()),
-                    })
-                    .collect();
-                Some(self.ir.add(Op::Expand(Shape(dims)), *span, &[b]))
+                Some(self.ir.add(Op::Expand(shape.to_shape()), *span, &[b]))
             }
             Dist::UnknownMethod { base, name, .. } => {
                 let _ = self.dist(base);
@@ -134,7 +117,7 @@ impl Lower<'_> {
     fn normal(&mut self, args: &[Arg], span: Span) -> Option<NodeId> {
         let mut keys = vec!["loc"];
         keys.extend(NormalParam::ALL.iter().map(|p| p.keyword()));
-        let a = self.bind_args("Normal", args, &["loc", "scale"], &keys, span)?;
+        let a = self.bind_args("Normal", args, &["loc", "scale"], &keys)?;
         let loc = self.required(&a, "loc", "Normal", span);
         let given: Vec<_> = NormalParam::ALL.iter().filter(|p| a.contains_key(p.keyword())).collect();
         let param = match given.as_slice() {
@@ -174,7 +157,7 @@ impl Lower<'_> {
             );
             return None;
         }
-        let a = self.bind_args("MultivariateNormal", args, &["loc"], &keys, span)?;
+        let a = self.bind_args("MultivariateNormal", args, &["loc"], &keys)?;
         let loc = self.required(&a, "loc", "MultivariateNormal", span);
         let given: Vec<_> = MvnParam::ALL.iter().filter(|p| a.contains_key(p.keyword())).collect();
         let param = match given.as_slice() {
@@ -206,7 +189,7 @@ impl Lower<'_> {
 
     fn low_rank(&mut self, args: &[Arg], span: Span) -> Option<NodeId> {
         let keys = ["loc", "cov_factor", "cov_diag"];
-        let a = self.bind_args("LowRankMultivariateNormal", args, &keys, &keys, span)?;
+        let a = self.bind_args("LowRankMultivariateNormal", args, &keys, &keys)?;
         let loc = self.required(&a, "loc", "LowRankMultivariateNormal", span);
         let w = self.required(&a, "cov_factor", "LowRankMultivariateNormal", span);
         let d = self.required(&a, "cov_diag", "LowRankMultivariateNormal", span);
@@ -224,7 +207,6 @@ impl Lower<'_> {
         args: &'a [Arg],
         positional: &[&'static str],
         keys: &[&'static str],
-        span: Span,
     ) -> Option<BTreeMap<&'static str, &'a Arg>> {
         let mut out: BTreeMap<&'static str, &'a Arg> = BTreeMap::new();
         let mut ok = true;
@@ -279,7 +261,6 @@ impl Lower<'_> {
                 ok = false;
             }
         }
-        let _ = span;
         ok.then_some(out)
     }
 

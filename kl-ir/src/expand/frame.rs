@@ -63,16 +63,7 @@ pub(crate) fn plan(src: &str, map: &SpanMap, elem: Elem, callee: Option<&syn::Id
         .decls
         .iter()
         .flat_map(|d| {
-            let shape = Shape(
-                d.shape
-                    .dims
-                    .iter()
-                    .map(|x| match x {
-                        crate::ast::DimLit::Static(n, _) => Dim::Static(*n),
-                        crate::ast::DimLit::Symbol(i) => Dim::Symbol(i.name.clone()),
-                    })
-                    .collect(),
-            );
+            let shape = d.shape.to_shape();
             d.names.iter().map(move |n| (n.name.clone(), shape.clone()))
         })
         .collect();
