@@ -1,0 +1,623 @@
+//! Lane vectors for the batched kernels of [`crate::rows`]: one lane per batch element.
+
+#![allow(clippy::needless_range_loop)]
+
+use crate::real::Real;
+use core::ops::{Add, Div, Mul, Neg, Sub};
+
+/// `N` values of `T`, one per batch element, with elementwise arithmetic.
+///
+/// # Safety
+///
+/// Implementations built on `std::arch` intrinsics may only be used inside functions compiled
+/// with the matching target features (the dispatchers in [`crate::rows`] guarantee that).
+pub(crate) unsafe trait Lanes:
+    Copy + Add<Output = Self> + Sub<Output = Self> + Mul<Output = Self> + Div<Output = Self> + Neg<Output = Self>
+{
+    type T: Real;
+    const N: usize;
+    fn splat(x: Self::T) -> Self;
+    fn sqrt(self) -> Self;
+    fn abs(self) -> Self;
+    /// The smaller value, either one if one is NaN.
+    fn min(self, o: Self) -> Self;
+    /// The larger value, either one if one is NaN.
+    fn max(self, o: Self) -> Self;
+    /// Lane `k` from `*p.add(k * stride)`.
+    ///
+    /// # Safety
+    /// Every read address must be valid.
+    unsafe fn gather(p: *const Self::T, stride: usize) -> Self;
+    /// Columns `0..n` (`n <= N`) of the `N x n` block whose lane-`k` row starts at
+    /// `p.add(k * stride)`: `f(c, column c)`. Reads nothing outside the block.
+    ///
+    /// # Safety
+    /// Every `p.add(k * stride + c)`, `k < N`, `c < n`, must be valid for reads.
+    unsafe fn tile(p: *const Self::T, stride: usize, n: usize, f: impl FnMut(usize, Self));
+    /// Lane `k` to `*p.add(k)`.
+    ///
+    /// # Safety
+    /// `p..p + N` must be valid for writes.
+    unsafe fn store(self, p: *mut Self::T);
+    /// Whether every lane is `== 0`.
+    fn all_zero(self) -> bool;
+    /// Whether every lane is `> 0` (NaN is not).
+    fn all_positive(self) -> bool;
+    /// Whether every lane is `>= 0` (NaN is not).
+    fn all_nonneg(self) -> bool;
+    /// `self * a + b`, fused where that is cheap.
+    fn mul_add(self, a: Self, b: Self) -> Self;
+    /// [`crate::scalar::scale_ratio_term`]`(a, b)` per lane, within a few ulp, given
+    /// `inv_b = 1 / b`; and a value that must be finite and `>= f64::MIN_POSITIVE` (the ratio
+    /// `|a / b|`) for the result to be right: the lane kernels handle the normal range only.
+    fn scale_ratio_term(a: Self, b: Self, inv_b: Self) -> (Self, Self);
+    /// `-log1pmx(x) = x - ln(1 + x)` per lane ([`crate::scalar::log1pmx`], within a few ulp)
+    /// for `x > -1`.
+    fn neg_log1pmx(self) -> Self;
+}
+
+/// Portable lanes: an array, elementwise loops that LLVM may vectorize.
+#[derive(Clone, Copy, Debug)]
+#[repr(transparent)]
+pub(crate) struct Arr<T, const N: usize>(pub [T; N]);
+
+macro_rules! arr_binop {
+    ($tr:ident, $f:ident, $op:tt) => {
+        impl<T: Real, const N: usize> $tr for Arr<T, N> {
+            type Output = Self;
+            #[inline(always)]
+            fn $f(self, o: Self) -> Self {
+                let mut r = self.0;
+                for k in 0..N {
+                    r[k] = r[k] $op o.0[k];
+                }
+                Arr(r)
+            }
+        }
+    };
+}
+arr_binop!(Add, add, +);
+arr_binop!(Sub, sub, -);
+arr_binop!(Mul, mul, *);
+arr_binop!(Div, div, /);
+
+impl<T: Real, const N: usize> Neg for Arr<T, N> {
+    type Output = Self;
+    #[inline(always)]
+    fn neg(self) -> Self {
+        let mut r = self.0;
+        for k in 0..N {
+            r[k] = -r[k];
+        }
+        Arr(r)
+    }
+}
+
+impl<T: Real, const N: usize> Arr<T, N> {
+    #[inline(always)]
+    fn map(self, f: impl Fn(T) -> T) -> Self {
+        let mut r = self.0;
+        for k in 0..N {
+            r[k] = f(r[k]);
+        }
+        Arr(r)
+    }
+    #[inline(always)]
+    fn zip(self, o: Self, f: impl Fn(T, T) -> T) -> Self {
+        let mut r = self.0;
+        for k in 0..N {
+            r[k] = f(r[k], o.0[k]);
+        }
+        Arr(r)
+    }
+}
+
+unsafe impl<T: Real, const N: usize> Lanes for Arr<T, N> {
+    type T = T;
+    const N: usize = N;
+    #[inline(always)]
+    fn splat(x: T) -> Self {
+        Arr([x; N])
+    }
+    #[inline(always)]
+    fn sqrt(self) -> Self {
+        self.map(T::sqrt)
+    }
+    #[inline(always)]
+    fn abs(self) -> Self {
+        self.map(T::abs)
+    }
+    #[inline(always)]
+    fn min(self, o: Self) -> Self {
+        self.zip(o, |a, b| if a < b { a } else { b })
+    }
+    #[inline(always)]
+    fn max(self, o: Self) -> Self {
+        self.zip(o, |a, b| if a > b { a } else { b })
+    }
+    #[inline(always)]
+    unsafe fn gather(p: *const T, stride: usize) -> Self {
+        let mut r = [T::ZERO; N];
+        for k in 0..N {
+            r[k] = unsafe { *p.add(k * stride) };
+        }
+        Arr(r)
+    }
+    #[inline(always)]
+    unsafe fn tile(p: *const T, stride: usize, n: usize, mut f: impl FnMut(usize, Self)) {
+        for c in 0..n {
+            f(c, unsafe { Self::gather(p.add(c), stride) });
+        }
+    }
+    #[inline(always)]
+    unsafe fn store(self, p: *mut T) {
+        for k in 0..N {
+            unsafe { *p.add(k) = self.0[k] };
+        }
+    }
+    #[inline(always)]
+    fn all_zero(self) -> bool {
+        self.0.iter().fold(true, |ok, &v| ok & (v == T::ZERO))
+    }
+    #[inline(always)]
+    fn all_positive(self) -> bool {
+        self.0.iter().fold(true, |ok, &v| ok & (v > T::ZERO))
+    }
+    #[inline(always)]
+    fn all_nonneg(self) -> bool {
+        self.0.iter().fold(true, |ok, &v| ok & (v >= T::ZERO))
+    }
+    #[inline(always)]
+    fn mul_add(self, a: Self, b: Self) -> Self {
+        self * a + b
+    }
+    #[inline(always)]
+    fn scale_ratio_term(a: Self, b: Self, _: Self) -> (Self, Self) {
+        (a.zip(b, T::scale_ratio_term_fast), Self::splat(T::ONE))
+    }
+    #[inline(always)]
+    fn neg_log1pmx(self) -> Self {
+        self.map(|x| -crate::scalar::log1pmx(x))
+    }
+}
+
+/// Lanes of `f64` with comparisons, selects and integer operations on the bits: what the
+/// branch-free logarithm kernels need ([`srt_f64`], [`neg_log1pmx_f64`]).
+///
+/// # Safety
+/// As [`Lanes`].
+pub(crate) unsafe trait F64Ops: Lanes<T = f64> {
+    type M: Copy;
+    fn lt(self, o: Self) -> Self::M;
+    fn le(self, o: Self) -> Self::M;
+    fn eq(self, o: Self) -> Self::M;
+    fn and(a: Self::M, b: Self::M) -> Self::M;
+    /// `a` where `m`, else `b`.
+    fn select(m: Self::M, a: Self, b: Self) -> Self;
+    /// The bits as `u64` lanes plus `c` (wrapping).
+    fn add_bits(self, c: u64) -> Self;
+    fn and_bits(self, c: u64) -> Self;
+    fn or_bits(self, c: u64) -> Self;
+    /// The bits shifted right by 52 (logical).
+    fn shr52(self) -> Self;
+    /// The bits shifted left by 52.
+    fn shl52(self) -> Self;
+}
+
+const SQRT_HALF_BITS: u64 = 0x3fe6_a09e_667f_3bcd;
+const ONE_BITS: u64 = 0x3ff0_0000_0000_0000;
+const TWO52_BITS: u64 = 0x4330_0000_0000_0000;
+const TWO52: f64 = 4_503_599_627_370_496.0;
+const LN2_HI: f64 = f64::from_bits(0x3fe6_2e42_fee0_0000);
+const LN2_LO: f64 = f64::from_bits(0x3dea_39ef_3579_3c76);
+
+/// `(k, m)` with `x = 2^k m`, `m` in `[√½, √2)`, `k` an integer-valued float, for normal
+/// `x > 0` (as `scalar::fast::f64k::split`, without its subnormal step); garbage (but no trap)
+/// otherwise.
+#[inline(always)]
+fn split<V: F64Ops>(x: V) -> (V, V) {
+    let ix = x.add_bits(ONE_BITS.wrapping_sub(SQRT_HALF_BITS));
+    // The exponent field (< 2^12) as a float, exactly: in the mantissa of 2^52.
+    let k = ix.shr52().or_bits(TWO52_BITS) - V::splat(TWO52 + 1023.0);
+    let m = ix.and_bits((1 << 52) - 1).add_bits(SQRT_HALF_BITS);
+    (k, m)
+}
+
+/// `ln(1 + w) - w` for `|w| <= 0.415`, the series of `scalar::fast::f64k::log1pmx`:
+/// `t = w / (2 + w)`, `t (2 t² S(t²) - w)`.
+#[inline(always)]
+fn log1pmx_small<V: F64Ops>(w: V) -> V {
+    const TERMS: usize = 11;
+    let t = w / (V::splat(2.0) + w);
+    let z = t * t;
+    let mut s = V::splat(1.0 / (2 * TERMS + 1) as f64);
+    let mut j = TERMS - 1;
+    while j > 0 {
+        j -= 1;
+        s = s.mul_add(z, V::splat(1.0 / (2 * j + 3) as f64));
+    }
+    t * (V::splat(2.0) * z).mul_add(s, -w)
+}
+
+/// `½ (r² − 1) − ln r`, `r = |a / b|`, from `inv_b = 1 / b` (see [`Lanes::scale_ratio_term`]):
+/// near `r = 1` (`r` in `[√½, √2)`) `½ u² − log1pmx(u)` with `u = (|a| − |b|) / |b|` (the
+/// difference exact there), else `½ (r² − 1) − ln r` with `ln r` from `r = 2^k m`.
+#[inline(always)]
+pub(crate) fn srt_f64<V: F64Ops>(a: V, b: V, inv_b: V) -> (V, V) {
+    let (a, b, ib) = (a.abs(), b.abs(), inv_b.abs());
+    let (one, half) = (V::splat(1.0), V::splat(0.5));
+    let r = a * ib;
+    let u = (a - b) * ib;
+    let (k, m) = split(r);
+    let near = k.eq(V::splat(0.0));
+    let w = V::select(near, u, m - one);
+    let head = V::select(near, half * (u * u), half * r.mul_add(r, -one) - w);
+    let v = head - k.mul_add(V::splat(LN2_HI), log1pmx_small(w) + k * V::splat(LN2_LO));
+    (v, r)
+}
+
+/// `x − ln(1 + x)` for `x > -1` on lanes: the series where `1 + x` lies in `[√½, √2)`, else from
+/// the reduction of `1 + x` (its rounding error added back).
+#[inline(always)]
+pub(crate) fn neg_log1pmx_f64<V: F64Ops>(x: V) -> V {
+    let one = V::splat(1.0);
+    let y = one + x;
+    // 2Sum: y + c == 1 + x exactly; ln(1 + x) = ln y + c / y to first order.
+    let bp = y - x;
+    let c = (one - bp) + (x - (y - bp));
+    let (k, m) = split(y);
+    let near = k.eq(V::splat(0.0));
+    let w = V::select(near, x, m - one);
+    let l = log1pmx_small(w);
+    // far: x − (k ln 2 + w + log1pmx(w) + c / y)
+    let far = (x - k.mul_add(V::splat(LN2_HI), w)) - (l + k.mul_add(V::splat(LN2_LO), c / y));
+    V::select(near, -l, far)
+}
+
+#[cfg(target_arch = "x86_64")]
+pub(crate) use x86::{F64x4, F64x8};
+
+#[cfg(target_arch = "x86_64")]
+mod x86 {
+    use super::{F64Ops, Lanes};
+    use core::arch::x86_64::*;
+    use core::ops::{Add, Div, Mul, Neg, Sub};
+
+    /// Four `f64` lanes in a `ymm` register (AVX2 + FMA).
+    #[derive(Clone, Copy, Debug)]
+    #[repr(transparent)]
+    pub(crate) struct F64x4(__m256d);
+
+    /// Eight `f64` lanes in a `zmm` register (AVX-512F).
+    #[derive(Clone, Copy, Debug)]
+    #[repr(transparent)]
+    pub(crate) struct F64x8(__m512d);
+
+    macro_rules! binop {
+        ($ty:ident, $tr:ident, $f:ident, $intr:ident) => {
+            impl $tr for $ty {
+                type Output = Self;
+                #[inline(always)]
+                fn $f(self, o: Self) -> Self {
+                    $ty(unsafe { $intr(self.0, o.0) })
+                }
+            }
+        };
+    }
+    binop!(F64x4, Add, add, _mm256_add_pd);
+    binop!(F64x4, Sub, sub, _mm256_sub_pd);
+    binop!(F64x4, Mul, mul, _mm256_mul_pd);
+    binop!(F64x4, Div, div, _mm256_div_pd);
+    binop!(F64x8, Add, add, _mm512_add_pd);
+    binop!(F64x8, Sub, sub, _mm512_sub_pd);
+    binop!(F64x8, Mul, mul, _mm512_mul_pd);
+    binop!(F64x8, Div, div, _mm512_div_pd);
+
+    impl Neg for F64x4 {
+        type Output = Self;
+        #[inline(always)]
+        fn neg(self) -> Self {
+            F64x4(unsafe { _mm256_xor_pd(self.0, _mm256_set1_pd(-0.0)) })
+        }
+    }
+    impl Neg for F64x8 {
+        type Output = Self;
+        #[inline(always)]
+        fn neg(self) -> Self {
+            F64x8(unsafe {
+                _mm512_castsi512_pd(_mm512_xor_si512(_mm512_castpd_si512(self.0), _mm512_set1_epi64(i64::MIN)))
+            })
+        }
+    }
+
+    unsafe impl Lanes for F64x4 {
+        type T = f64;
+        const N: usize = 4;
+        #[inline(always)]
+        fn splat(x: f64) -> Self {
+            F64x4(unsafe { _mm256_set1_pd(x) })
+        }
+        #[inline(always)]
+        fn sqrt(self) -> Self {
+            F64x4(unsafe { _mm256_sqrt_pd(self.0) })
+        }
+        #[inline(always)]
+        fn abs(self) -> Self {
+            F64x4(unsafe { _mm256_andnot_pd(_mm256_set1_pd(-0.0), self.0) })
+        }
+        #[inline(always)]
+        fn min(self, o: Self) -> Self {
+            F64x4(unsafe { _mm256_min_pd(self.0, o.0) })
+        }
+        #[inline(always)]
+        fn max(self, o: Self) -> Self {
+            F64x4(unsafe { _mm256_max_pd(self.0, o.0) })
+        }
+        #[inline(always)]
+        fn mul_add(self, a: Self, b: Self) -> Self {
+            F64x4(unsafe { _mm256_fmadd_pd(self.0, a.0, b.0) })
+        }
+        #[inline(always)]
+        unsafe fn gather(p: *const f64, stride: usize) -> Self {
+            let s = stride;
+            F64x4(unsafe { _mm256_setr_pd(*p, *p.add(s), *p.add(2 * s), *p.add(3 * s)) })
+        }
+        #[inline(always)]
+        unsafe fn tile(p: *const f64, stride: usize, n: usize, mut f: impl FnMut(usize, Self)) {
+            debug_assert!(n <= 4);
+            let load = |k: usize| unsafe {
+                let q = p.add(k * stride);
+                if n >= 4 {
+                    _mm256_loadu_pd(q)
+                } else {
+                    let mask = _mm256_setr_epi64x(-1, -((n > 1) as i64), -((n > 2) as i64), 0);
+                    _mm256_maskload_pd(q, mask)
+                }
+            };
+            let (r0, r1, r2, r3) = (load(0), load(1), load(2), load(3));
+            unsafe {
+                let (t0, t1) = (_mm256_unpacklo_pd(r0, r1), _mm256_unpackhi_pd(r0, r1));
+                let (t2, t3) = (_mm256_unpacklo_pd(r2, r3), _mm256_unpackhi_pd(r2, r3));
+                let cols = [
+                    _mm256_permute2f128_pd::<0x20>(t0, t2),
+                    _mm256_permute2f128_pd::<0x20>(t1, t3),
+                    _mm256_permute2f128_pd::<0x31>(t0, t2),
+                    _mm256_permute2f128_pd::<0x31>(t1, t3),
+                ];
+                for (c, &v) in cols.iter().enumerate().take(n) {
+                    f(c, F64x4(v));
+                }
+            }
+        }
+        #[inline(always)]
+        unsafe fn store(self, p: *mut f64) {
+            unsafe { _mm256_storeu_pd(p, self.0) }
+        }
+        #[inline(always)]
+        fn all_zero(self) -> bool {
+            unsafe { _mm256_movemask_pd(_mm256_cmp_pd::<_CMP_EQ_OQ>(self.0, _mm256_setzero_pd())) == 0xf }
+        }
+        #[inline(always)]
+        fn all_positive(self) -> bool {
+            unsafe { _mm256_movemask_pd(_mm256_cmp_pd::<_CMP_GT_OQ>(self.0, _mm256_setzero_pd())) == 0xf }
+        }
+        #[inline(always)]
+        fn all_nonneg(self) -> bool {
+            unsafe { _mm256_movemask_pd(_mm256_cmp_pd::<_CMP_GE_OQ>(self.0, _mm256_setzero_pd())) == 0xf }
+        }
+        #[inline(always)]
+        fn scale_ratio_term(a: Self, b: Self, inv_b: Self) -> (Self, Self) {
+            super::srt_f64(a, b, inv_b)
+        }
+        #[inline(always)]
+        fn neg_log1pmx(self) -> Self {
+            super::neg_log1pmx_f64(self)
+        }
+    }
+
+    unsafe impl F64Ops for F64x4 {
+        type M = __m256d;
+        #[inline(always)]
+        fn lt(self, o: Self) -> __m256d {
+            unsafe { _mm256_cmp_pd::<_CMP_LT_OQ>(self.0, o.0) }
+        }
+        #[inline(always)]
+        fn le(self, o: Self) -> __m256d {
+            unsafe { _mm256_cmp_pd::<_CMP_LE_OQ>(self.0, o.0) }
+        }
+        #[inline(always)]
+        fn eq(self, o: Self) -> __m256d {
+            unsafe { _mm256_cmp_pd::<_CMP_EQ_OQ>(self.0, o.0) }
+        }
+        #[inline(always)]
+        fn and(a: __m256d, b: __m256d) -> __m256d {
+            unsafe { _mm256_and_pd(a, b) }
+        }
+        #[inline(always)]
+        fn select(m: __m256d, a: Self, b: Self) -> Self {
+            F64x4(unsafe { _mm256_blendv_pd(b.0, a.0, m) })
+        }
+        #[inline(always)]
+        fn add_bits(self, c: u64) -> Self {
+            F64x4(unsafe {
+                _mm256_castsi256_pd(_mm256_add_epi64(_mm256_castpd_si256(self.0), _mm256_set1_epi64x(c as i64)))
+            })
+        }
+        #[inline(always)]
+        fn and_bits(self, c: u64) -> Self {
+            F64x4(unsafe { _mm256_and_pd(self.0, _mm256_castsi256_pd(_mm256_set1_epi64x(c as i64))) })
+        }
+        #[inline(always)]
+        fn or_bits(self, c: u64) -> Self {
+            F64x4(unsafe { _mm256_or_pd(self.0, _mm256_castsi256_pd(_mm256_set1_epi64x(c as i64))) })
+        }
+        #[inline(always)]
+        fn shr52(self) -> Self {
+            F64x4(unsafe { _mm256_castsi256_pd(_mm256_srli_epi64::<52>(_mm256_castpd_si256(self.0))) })
+        }
+        #[inline(always)]
+        fn shl52(self) -> Self {
+            F64x4(unsafe { _mm256_castsi256_pd(_mm256_slli_epi64::<52>(_mm256_castpd_si256(self.0))) })
+        }
+    }
+
+    unsafe impl Lanes for F64x8 {
+        type T = f64;
+        const N: usize = 8;
+        #[inline(always)]
+        fn splat(x: f64) -> Self {
+            F64x8(unsafe { _mm512_set1_pd(x) })
+        }
+        #[inline(always)]
+        fn sqrt(self) -> Self {
+            F64x8(unsafe { _mm512_sqrt_pd(self.0) })
+        }
+        #[inline(always)]
+        fn abs(self) -> Self {
+            F64x8(unsafe { _mm512_abs_pd(self.0) })
+        }
+        #[inline(always)]
+        fn min(self, o: Self) -> Self {
+            F64x8(unsafe { _mm512_min_pd(self.0, o.0) })
+        }
+        #[inline(always)]
+        fn max(self, o: Self) -> Self {
+            F64x8(unsafe { _mm512_max_pd(self.0, o.0) })
+        }
+        #[inline(always)]
+        fn mul_add(self, a: Self, b: Self) -> Self {
+            F64x8(unsafe { _mm512_fmadd_pd(self.0, a.0, b.0) })
+        }
+        #[inline(always)]
+        unsafe fn gather(p: *const f64, stride: usize) -> Self {
+            let s = stride;
+            F64x8(unsafe {
+                _mm512_setr_pd(
+                    *p,
+                    *p.add(s),
+                    *p.add(2 * s),
+                    *p.add(3 * s),
+                    *p.add(4 * s),
+                    *p.add(5 * s),
+                    *p.add(6 * s),
+                    *p.add(7 * s),
+                )
+            })
+        }
+        #[inline(always)]
+        unsafe fn tile(p: *const f64, stride: usize, n: usize, mut f: impl FnMut(usize, Self)) {
+            debug_assert!(n <= 8);
+            let load = |k: usize| unsafe {
+                let q = p.add(k * stride);
+                if n >= 8 {
+                    _mm512_loadu_pd(q)
+                } else {
+                    _mm512_maskz_loadu_pd(((1u32 << n) - 1) as u8, q)
+                }
+            };
+            let r = [load(0), load(1), load(2), load(3), load(4), load(5), load(6), load(7)];
+            unsafe {
+                // Pairs of rows interleaved: t[2q] holds the even columns of rows 2q, 2q + 1,
+                // t[2q + 1] the odd ones; then 128-bit blocks regrouped twice.
+                let lo = |a: __m512d, b: __m512d| _mm512_unpacklo_pd(a, b);
+                let hi = |a: __m512d, b: __m512d| _mm512_unpackhi_pd(a, b);
+                let t = [lo(r[0], r[1]), hi(r[0], r[1]), lo(r[2], r[3]), hi(r[2], r[3])];
+                let t2 = [lo(r[4], r[5]), hi(r[4], r[5]), lo(r[6], r[7]), hi(r[6], r[7])];
+                let even = |a: __m512d, b: __m512d| _mm512_shuffle_f64x2::<0x88>(a, b);
+                let odd = |a: __m512d, b: __m512d| _mm512_shuffle_f64x2::<0xdd>(a, b);
+                // u: [A0 A2 B0 B2], [A1 A3 B1 B3] for columns 0 mod 2 (from t[0], t[2]) ..
+                let (u0, u1) = (even(t[0], t[2]), odd(t[0], t[2]));
+                let (v0, v1) = (even(t2[0], t2[2]), odd(t2[0], t2[2]));
+                let (w0, w1) = (even(t[1], t[3]), odd(t[1], t[3]));
+                let (x0, x1) = (even(t2[1], t2[3]), odd(t2[1], t2[3]));
+                let cols = [
+                    even(u0, v0),
+                    even(w0, x0),
+                    even(u1, v1),
+                    even(w1, x1),
+                    odd(u0, v0),
+                    odd(w0, x0),
+                    odd(u1, v1),
+                    odd(w1, x1),
+                ];
+                for (c, &v) in cols.iter().enumerate().take(n) {
+                    f(c, F64x8(v));
+                }
+            }
+        }
+        #[inline(always)]
+        unsafe fn store(self, p: *mut f64) {
+            unsafe { _mm512_storeu_pd(p, self.0) }
+        }
+        #[inline(always)]
+        fn all_zero(self) -> bool {
+            unsafe { _mm512_cmp_pd_mask::<_CMP_EQ_OQ>(self.0, _mm512_setzero_pd()) == 0xff }
+        }
+        #[inline(always)]
+        fn all_positive(self) -> bool {
+            unsafe { _mm512_cmp_pd_mask::<_CMP_GT_OQ>(self.0, _mm512_setzero_pd()) == 0xff }
+        }
+        #[inline(always)]
+        fn all_nonneg(self) -> bool {
+            unsafe { _mm512_cmp_pd_mask::<_CMP_GE_OQ>(self.0, _mm512_setzero_pd()) == 0xff }
+        }
+        #[inline(always)]
+        fn scale_ratio_term(a: Self, b: Self, inv_b: Self) -> (Self, Self) {
+            super::srt_f64(a, b, inv_b)
+        }
+        #[inline(always)]
+        fn neg_log1pmx(self) -> Self {
+            super::neg_log1pmx_f64(self)
+        }
+    }
+
+    unsafe impl F64Ops for F64x8 {
+        type M = __mmask8;
+        #[inline(always)]
+        fn lt(self, o: Self) -> __mmask8 {
+            unsafe { _mm512_cmp_pd_mask::<_CMP_LT_OQ>(self.0, o.0) }
+        }
+        #[inline(always)]
+        fn le(self, o: Self) -> __mmask8 {
+            unsafe { _mm512_cmp_pd_mask::<_CMP_LE_OQ>(self.0, o.0) }
+        }
+        #[inline(always)]
+        fn eq(self, o: Self) -> __mmask8 {
+            unsafe { _mm512_cmp_pd_mask::<_CMP_EQ_OQ>(self.0, o.0) }
+        }
+        #[inline(always)]
+        fn and(a: __mmask8, b: __mmask8) -> __mmask8 {
+            a & b
+        }
+        #[inline(always)]
+        fn select(m: __mmask8, a: Self, b: Self) -> Self {
+            F64x8(unsafe { _mm512_mask_blend_pd(m, b.0, a.0) })
+        }
+        #[inline(always)]
+        fn add_bits(self, c: u64) -> Self {
+            F64x8(unsafe {
+                _mm512_castsi512_pd(_mm512_add_epi64(_mm512_castpd_si512(self.0), _mm512_set1_epi64(c as i64)))
+            })
+        }
+        #[inline(always)]
+        fn and_bits(self, c: u64) -> Self {
+            F64x8(unsafe {
+                _mm512_castsi512_pd(_mm512_and_si512(_mm512_castpd_si512(self.0), _mm512_set1_epi64(c as i64)))
+            })
+        }
+        #[inline(always)]
+        fn or_bits(self, c: u64) -> Self {
+            F64x8(unsafe {
+                _mm512_castsi512_pd(_mm512_or_si512(_mm512_castpd_si512(self.0), _mm512_set1_epi64(c as i64)))
+            })
+        }
+        #[inline(always)]
+        fn shr52(self) -> Self {
+            F64x8(unsafe { _mm512_castsi512_pd(_mm512_srli_epi64::<52>(_mm512_castpd_si512(self.0))) })
+        }
+        #[inline(always)]
+        fn shl52(self) -> Self {
+            F64x8(unsafe { _mm512_castsi512_pd(_mm512_slli_epi64::<52>(_mm512_castpd_si512(self.0))) })
+        }
+    }
+}

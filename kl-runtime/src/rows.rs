@@ -1,0 +1,863 @@
+//! Batched multivariate-normal KL kernels over contiguous row-major inputs.
+
+#![allow(clippy::needless_range_loop)]
+
+/// `for $i in $lo..$hi $body`. In optimized builds, when `$d <= 8` (a const generic), written
+/// out 8 times behind `if $lo + c < $hi` instead (and a loop for the rest): with constant bounds (`$d`, or an index of
+/// an enclosing `unroll!`) the code is then straight-line and every array index a constant, so
+/// that LLVM keeps lane vectors in registers (it does not fully unroll triangular loop nests).
+/// Debug builds keep the loop (compile time, stack frames).
+macro_rules! unroll {
+    ($d:ident; $i:ident in $lo:tt .. $hi:expr => $body:block) => {{
+        let (lo, hi): (usize, usize) = ($lo, $hi);
+        if cfg!(debug_assertions) || $d > 8 {
+            for $i in lo..hi $body
+        } else {
+            unroll!(@copies $i, lo, hi, $body, 0 1 2 3 4 5 6 7);
+            for $i in lo + 8..hi $body
+        }
+    }};
+    (@copies $i:ident, $lo:ident, $hi:ident, $body:block, $($c:literal)*) => {
+        $(
+            if $lo + $c < $hi {
+                let $i = $lo + $c;
+                $body
+            }
+        )*
+    };
+}
+
+use crate::lanes::{Arr, Lanes};
+#[cfg(target_arch = "x86_64")]
+use crate::lanes::{F64x4, F64x8};
+use crate::real::Real;
+use core::any::TypeId;
+
+/// A batched kernel, run with some lane type whose scalar is `T`.
+trait Job {
+    type T: Real;
+    /// # Safety
+    /// `V::T` must be `Self::T`; `V`'s target features must be enabled.
+    unsafe fn run<V: Lanes>(&self) -> bool;
+}
+
+fn is<A: 'static, B: 'static>() -> bool {
+    TypeId::of::<A>() == TypeId::of::<B>()
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx512vl,avx512dq,avx2,fma")]
+unsafe fn avx512_f64<J: Job>(j: &J) -> bool {
+    unsafe { j.run::<F64x8>() }
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn avx2_f64<J: Job>(j: &J) -> bool {
+    unsafe { j.run::<F64x4>() }
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx512vl,avx512dq,avx2,fma")]
+unsafe fn avx512_f32<J: Job>(j: &J) -> bool {
+    unsafe { j.run::<Arr<f32, 16>>() }
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn avx2_f32<J: Job>(j: &J) -> bool {
+    unsafe { j.run::<Arr<f32, 8>>() }
+}
+
+/// The instruction sets the kernels have lane types for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(not(test), allow(dead_code))]
+enum Isa {
+    /// `Arr<T, 4>`: whatever LLVM makes of arrays.
+    Portable,
+    /// AVX2 + FMA: `F64x4`, `Arr<f32, 8>`.
+    Avx2,
+    /// AVX-512 F/VL/DQ: `F64x8`, `Arr<f32, 16>`.
+    Avx512,
+}
+
+impl Isa {
+    /// The best the running CPU supports.
+    fn detect() -> Isa {
+        #[cfg(target_arch = "x86_64")]
+        {
+            use std::arch::is_x86_feature_detected as has;
+            if std::env::var("KL_NO512").is_err() && has!("avx512f") && has!("avx512vl") && has!("avx512dq") {
+                return Isa::Avx512;
+            }
+            if has!("avx2") && has!("fma") {
+                return Isa::Avx2;
+            }
+        }
+        Isa::Portable
+    }
+}
+
+#[cfg(test)]
+thread_local! {
+    /// Tests run every instruction set the CPU has, not only the best.
+    static FORCE_ISA: core::cell::Cell<Option<Isa>> = const { core::cell::Cell::new(None) };
+}
+
+fn dispatch<J: Job>(j: &J) -> bool {
+    #[cfg(test)]
+    let isa = FORCE_ISA.with(|f| f.get()).unwrap_or_else(Isa::detect);
+    #[cfg(not(test))]
+    let isa = Isa::detect();
+    #[cfg(target_arch = "x86_64")]
+    {
+        let f64s = is::<J::T, f64>();
+        match isa {
+            Isa::Avx512 if f64s => return unsafe { avx512_f64(j) },
+            Isa::Avx512 => return unsafe { avx512_f32(j) },
+            Isa::Avx2 if f64s => return unsafe { avx2_f64(j) },
+            Isa::Avx2 => return unsafe { avx2_f32(j) },
+            Isa::Portable => {}
+        }
+    }
+    let _ = isa;
+    unsafe { j.run::<Arr<J::T, 4>>() }
+}
+
+/// Groups of `V::N` rows ahead of the one being computed whose inputs are prefetched.
+const PREFETCH_GROUPS: usize = 2;
+
+/// A batched kernel as groups of rows.
+trait Groups {
+    type T: Real;
+    /// The batch size.
+    fn rows(&self) -> usize;
+    /// The input slices with their row lengths, for prefetching.
+    fn inputs(&self) -> [(&[Self::T], usize); 4];
+    /// Computes rows `r..r + V::N`; whether the fast path holds for them.
+    ///
+    /// # Safety
+    /// As [`Job::run`]; `r + V::N <= self.rows()`.
+    unsafe fn group<V: Lanes>(&self, r: usize) -> bool;
+}
+
+/// Runs `j.group::<V>` over rows `0, V::N, ..` and the scalar `j.group::<Arr<_, 1>>` over the rows
+/// left over, stopping at the first `false`; prefetches the inputs ahead.
+#[inline(always)]
+unsafe fn drive<V: Lanes, J: Groups>(j: &J) -> bool {
+    let b = j.rows();
+    let groups = b / V::N * V::N;
+    let mut r = 0;
+    while r < groups {
+        let pf = pf_groups();
+        let ahead = r + pf * V::N;
+        if pf > 0 && ahead + V::N <= b {
+            for (x, k) in j.inputs() {
+                prefetch(&x[ahead * k..(ahead + V::N) * k]);
+            }
+        }
+        if !unsafe { j.group::<V>(r) } {
+            return false;
+        }
+        r += V::N;
+    }
+    (groups..b).all(|r| unsafe { j.group::<Arr<J::T, 1>>(r) })
+}
+
+fn pf_groups() -> usize {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static G: AtomicUsize = AtomicUsize::new(usize::MAX);
+    let g = G.load(Ordering::Relaxed);
+    if g != usize::MAX {
+        return g;
+    }
+    let g = std::env::var("KL_PF").ok().and_then(|v| v.parse().ok()).unwrap_or(PREFETCH_GROUPS);
+    G.store(g, Ordering::Relaxed);
+    g
+}
+fn pf_hint() -> usize {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static G: AtomicUsize = AtomicUsize::new(usize::MAX);
+    let g = G.load(Ordering::Relaxed);
+    if g != usize::MAX {
+        return g;
+    }
+    let g = std::env::var("KL_PFH").ok().and_then(|v| v.parse().ok()).unwrap_or(0);
+    G.store(g, Ordering::Relaxed);
+    g
+}
+
+/// Asks for the cache lines of `x` to be loaded.
+#[inline(always)]
+fn prefetch<T>(x: &[T]) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        use core::arch::x86_64::{_mm_prefetch, _MM_HINT_NTA, _MM_HINT_T0, _MM_HINT_T1, _MM_HINT_T2};
+        let h = pf_hint();
+        let start = x.as_ptr() as usize & !63;
+        let end = x.as_ptr() as usize + core::mem::size_of_val(x);
+        let mut line = start;
+        while line < end {
+            // A prefetch never faults; the lines overlap `x`.
+            unsafe {
+                match h {
+                    0 => _mm_prefetch::<_MM_HINT_T0>(line as *const i8),
+                    1 => _mm_prefetch::<_MM_HINT_T1>(line as *const i8),
+                    2 => _mm_prefetch::<_MM_HINT_T2>(line as *const i8),
+                    _ => _mm_prefetch::<_MM_HINT_NTA>(line as *const i8),
+                }
+            };
+            line += 64;
+        }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = x;
+}
+
+struct Tril<'a, T, const D: usize, const DIAG: bool> {
+    m1: &'a [T],
+    l1: &'a [T],
+    m2: &'a [T],
+    l2: &'a [T],
+    b: usize,
+    out: *mut T,
+    check: bool,
+}
+
+impl<T: Real, const D: usize, const DIAG: bool> Groups for Tril<'_, T, D, DIAG> {
+    type T = T;
+    #[inline(always)]
+    fn rows(&self) -> usize {
+        self.b
+    }
+    #[inline(always)]
+    fn inputs(&self) -> [(&[T], usize); 4] {
+        let s1 = if DIAG { D } else { D * D };
+        [(self.m1, D), (self.l1, s1), (self.m2, D), (self.l2, D * D)]
+    }
+    #[inline(always)]
+    unsafe fn group<V: Lanes>(&self, r: usize) -> bool {
+        let s1 = if DIAG { D } else { D * D };
+        let (kl, ok) = unsafe {
+            tril_group::<V, D, DIAG>(
+                self.m1.as_ptr().add(r * D).cast(),
+                self.l1.as_ptr().add(r * s1).cast(),
+                self.m2.as_ptr().add(r * D).cast(),
+                self.l2.as_ptr().add(r * D * D).cast(),
+                self.check,
+            )
+        };
+        unsafe { kl.store(self.out.add(r).cast()) };
+        ok
+    }
+}
+
+impl<T: Real, const D: usize, const DIAG: bool> Job for Tril<'_, T, D, DIAG> {
+    type T = T;
+    #[inline(always)]
+    unsafe fn run<V: Lanes>(&self) -> bool {
+        unsafe { drive::<V, Self>(self) }
+    }
+}
+
+/// The smallest positive normal number of `T`.
+#[inline(always)]
+fn min_positive<T: Real>() -> T {
+    if is::<T, f32>() {
+        T::from_f64(f32::MIN_POSITIVE as f64)
+    } else {
+        T::from_f64(f64::MIN_POSITIVE)
+    }
+}
+
+/// Validity of a group of values, accumulated without branches.
+struct Valid<V> {
+    /// `Σ v · 0`: zero iff every `v` was finite.
+    fin: V,
+    /// The smallest value that must be `> 0`.
+    pos: V,
+    /// The smallest value that must be `>= 0`.
+    nonneg: V,
+}
+
+impl<V: Lanes> Valid<V> {
+    #[inline(always)]
+    fn new() -> Self {
+        Valid { fin: V::splat(V::T::ZERO), pos: V::splat(V::T::ONE), nonneg: V::splat(V::T::ZERO) }
+    }
+    #[inline(always)]
+    fn finite(&mut self, v: V) {
+        // v · 0 is ±0 for finite v, else NaN.
+        self.fin = v.mul_add(V::splat(V::T::ZERO), self.fin);
+    }
+    /// `v > 0` (NaN must be caught by [`Valid::finite`]).
+    #[inline(always)]
+    fn positive(&mut self, v: V) {
+        self.pos = self.pos.min(v);
+    }
+    /// `v` finite and `>= MIN_POSITIVE` (normal, for positive `v`).
+    #[inline(always)]
+    fn normal(&mut self, v: V) {
+        self.finite(v);
+        self.nonneg = self.nonneg.min(v - V::splat(min_positive::<V::T>()));
+    }
+    #[inline(always)]
+    fn ok(&self) -> bool {
+        self.fin.all_zero() & self.pos.all_positive() & self.nonneg.all_nonneg()
+    }
+}
+
+/// The `D x D` matrices of `V::N` consecutive rows at `p` (row-major, `D * D` apart), in
+/// `out[i][j]`: all entries, or with `lower`, at least those with `j <= i` (matrices smaller
+/// than the lanes are read whole, as tiles of the flattened matrix).
+#[inline(always)]
+unsafe fn load_mat<V: Lanes, const D: usize>(p: *const V::T, lower: bool, out: &mut [[V; D]; D]) {
+    let len = D * D;
+    if D >= V::N {
+        // Row by row, up to the diagonal or whole.
+        unroll!(D; i in 0..D => {
+            let end = if lower { i + 1 } else { D };
+            unroll!(D; t in 0..end.div_ceil(V::N) => {
+                let c0 = t * V::N;
+                let n = V::N.min(end - c0);
+                unsafe { V::tile(p.add(i * D + c0), len, n, |c, x| out[i][c0 + c] = x) };
+            });
+        });
+    } else {
+        // Tiles of `V::N` entries of the flattened matrices.
+        unroll!(D; t in 0..len.div_ceil(V::N) => {
+            let f = t * V::N;
+            let n = V::N.min(len - f);
+            unsafe { V::tile(p.add(f), len, n, |c, x| out[(f + c) / D][(f + c) % D] = x) };
+        });
+    }
+}
+
+/// The length-`D` vectors of `V::N` consecutive rows at `p`.
+#[inline(always)]
+unsafe fn load_vec<V: Lanes, const D: usize>(p: *const V::T) -> [V; D] {
+    let mut out = [V::splat(V::T::ZERO); D];
+    unroll!(D; t in 0..D.div_ceil(V::N) => {
+        let f = t * V::N;
+        let n = V::N.min(D - f);
+        unsafe { V::tile(p.add(f), D, n, |c, x| out[f + c] = x) };
+    });
+    out
+}
+
+/// `½ ‖L⁻¹ (q − p)‖²` from `L`'s lower triangle and the reciprocals of its diagonal.
+#[inline(always)]
+fn half_maha<V: Lanes, const D: usize>(p: &[V; D], q: &[V; D], l: &[[V; D]; D], inv: &[V; D]) -> V {
+    let zero = V::splat(V::T::ZERO);
+    let mut z = [zero; D];
+    let mut maha = zero;
+    unroll!(D; i in 0..D => {
+        let mut dot = zero;
+        unroll!(D; k in 0..i => {
+            dot = l[i][k].mul_add(z[k], dot);
+        });
+        z[i] = ((q[i] - p[i]) - dot) * inv[i];
+        maha = z[i].mul_add(z[i], maha);
+    });
+    V::splat(V::T::HALF) * maha
+}
+
+/// KL of `V::N` consecutive rows, and whether the fast path holds for all of them (with
+/// `check`, every value valid; in either mode, every diagonal ratio in the normal range).
+#[inline(always)]
+unsafe fn tril_group<V: Lanes, const D: usize, const DIAG: bool>(
+    m1: *const V::T,
+    l1: *const V::T,
+    m2: *const V::T,
+    l2: *const V::T,
+    check: bool,
+) -> (V, bool) {
+    let zero = V::splat(V::T::ZERO);
+    let one = V::splat(V::T::ONE);
+    // L2's lower triangle in `a`; L1's (or diag(s1)'s) in `b`.
+    let mut a = [[zero; D]; D];
+    let mut b = [[zero; D]; D];
+    unsafe { load_mat::<V, D>(l2, true, &mut a) };
+    if DIAG {
+        let s1 = unsafe { load_vec::<V, D>(l1) };
+        unroll!(D; i in 0..D => {
+            b[i][i] = s1[i];
+        });
+    } else {
+        unsafe { load_mat::<V, D>(l1, true, &mut b) };
+    }
+    let (p, q) = unsafe { (load_vec::<V, D>(m1), load_vec::<V, D>(m2)) };
+    let mut v = Valid::new();
+    if check {
+        unroll!(D; i in 0..D => {
+            unroll!(D; j in 0..i => {
+                v.finite(a[i][j]);
+                if !DIAG {
+                    v.finite(b[i][j]);
+                }
+            });
+            v.finite(a[i][i]);
+            v.finite(b[i][i]);
+            v.positive(a[i][i]);
+            v.positive(b[i][i]);
+            v.finite(p[i]);
+            v.finite(q[i]);
+        });
+    }
+    let mut inv = [zero; D];
+    unroll!(D; i in 0..D => {
+        inv[i] = one / a[i][i];
+    });
+    // The Mahalanobis term first: its forward substitution is one long dependency chain, which
+    // the independent work below can overlap.
+    let maha = half_maha(&p, &q, &a, &inv);
+    let mut diag = zero;
+    unroll!(D; j in 0..D => {
+        let (t, r) = V::scale_ratio_term(b[j][j], a[j][j], inv[j]);
+        v.normal(r);
+        diag = diag + t;
+    });
+    // X = L2⁻¹ (L1 − L2) (lower triangular), row by row so that the entries of a row are
+    // independent; each entry as in `tril_kl_core_n` (its column's forward substitution).
+    let mut x = [[zero; D]; D];
+    let mut off = zero;
+    unroll!(D; i in 0..D => {
+        unroll!(D; j in 0..i => {
+            let mut dot = zero;
+            unroll!(D; k in j..i => {
+                dot = a[i][k].mul_add(x[k][j], dot);
+            });
+            x[i][j] = ((b[i][j] - a[i][j]) - dot) * inv[i];
+            off = x[i][j].mul_add(x[i][j], off);
+        });
+        x[i][i] = (b[i][i] - a[i][i]) * inv[i];
+    });
+    (V::splat(V::T::HALF).mul_add(off, maha) + diag, v.ok())
+}
+
+/// Whether `len == rows * per_row` without overflow.
+fn len_is(len: usize, rows: usize, per_row: usize) -> bool {
+    rows.checked_mul(per_row) == Some(len)
+}
+
+/// `KL(N(m1, L1 L1ᵀ) ‖ N(m2, L2 L2ᵀ))` for every row of a batch: `out[i]` from `m1[i * D..]`,
+/// `l1[i * D * D..]`, `m2[i * D..]`, `l2[i * D * D..]` (row-major factors, lower triangles read).
+/// Returns `true` when every `out[i]` holds row `i`'s KL. Returns `false` (with `out` possibly
+/// partly written) when the lengths do not match `out.len()` rows, or, with `check`, when some
+/// value breaks its rule (`m*` finite; factors as [`crate::scale_tril_ok_n`]).
+pub fn tril_kl_rows<T: Real, const D: usize>(
+    m1: &[T],
+    l1: &[T],
+    m2: &[T],
+    l2: &[T],
+    out: &mut [T],
+    check: bool,
+) -> bool {
+    let b = out.len();
+    if !(len_is(m1.len(), b, D) && len_is(m2.len(), b, D) && len_is(l1.len(), b, D * D) && len_is(l2.len(), b, D * D)) {
+        return false;
+    }
+    dispatch(&Tril::<T, D, false> { m1, l1, m2, l2, b, out: out.as_mut_ptr(), check })
+}
+
+/// `KL(N(m1, diag(s1²)) ‖ N(m2, L2 L2ᵀ))` for every row of a batch, like [`tril_kl_rows`] with
+/// `s1: [B, D]` (finite and `> 0` when checked).
+pub fn diag_tril_kl_rows<T: Real, const D: usize>(
+    m1: &[T],
+    s1: &[T],
+    m2: &[T],
+    l2: &[T],
+    out: &mut [T],
+    check: bool,
+) -> bool {
+    let b = out.len();
+    if !(len_is(m1.len(), b, D) && len_is(m2.len(), b, D) && len_is(s1.len(), b, D) && len_is(l2.len(), b, D * D)) {
+        return false;
+    }
+    dispatch(&Tril::<T, D, true> { m1, l1: s1, m2, l2, b, out: out.as_mut_ptr(), check })
+}
+
+struct Cov<'a, T, const D: usize> {
+    m1: &'a [T],
+    c1: &'a [T],
+    m2: &'a [T],
+    c2: &'a [T],
+    b: usize,
+    out: *mut T,
+    check: bool,
+}
+
+impl<T: Real, const D: usize> Groups for Cov<'_, T, D> {
+    type T = T;
+    #[inline(always)]
+    fn rows(&self) -> usize {
+        self.b
+    }
+    #[inline(always)]
+    fn inputs(&self) -> [(&[T], usize); 4] {
+        [(self.m1, D), (self.c1, D * D), (self.m2, D), (self.c2, D * D)]
+    }
+    #[inline(always)]
+    unsafe fn group<V: Lanes>(&self, r: usize) -> bool {
+        let (kl, ok) = unsafe {
+            cov_group::<V, D>(
+                self.m1.as_ptr().add(r * D).cast(),
+                self.c1.as_ptr().add(r * D * D).cast(),
+                self.m2.as_ptr().add(r * D).cast(),
+                self.c2.as_ptr().add(r * D * D).cast(),
+                self.check,
+            )
+        };
+        unsafe { kl.store(self.out.add(r).cast()) };
+        ok
+    }
+}
+
+impl<T: Real, const D: usize> Job for Cov<'_, T, D> {
+    type T = T;
+    #[inline(always)]
+    unsafe fn run<V: Lanes>(&self) -> bool {
+        unsafe { drive::<V, Self>(self) }
+    }
+}
+
+/// With `check`, notes the finiteness and symmetry of `m` in `v` (`|x - y| <= tol max(|x|, |y|)`
+/// as `spd_ok_n`, as `tol max(..) - |x - y| >= 0`).
+#[inline(always)]
+fn check_sym<V: Lanes, const D: usize>(m: &[[V; D]; D], tol: V, v: &mut Valid<V>) {
+    unroll!(D; i in 0..D => {
+        unroll!(D; j in 0..D => {
+            v.finite(m[i][j]);
+        });
+        unroll!(D; j in 0..i => {
+            let (x, y) = (m[i][j], m[j][i]);
+            v.nonneg = v.nonneg.min(tol * x.abs().max(y.abs()) - (x - y).abs());
+        });
+    });
+}
+
+/// The lower Cholesky factor of `a`, in the arithmetic of `cholesky_n` (same bits); its pivots
+/// go to `v` (finite and `> 0`).
+#[inline(always)]
+fn cholesky_lanes<V: Lanes, const D: usize>(a: &[[V; D]; D], v: &mut Valid<V>) -> [[V; D]; D] {
+    let zero = V::splat(V::T::ZERO);
+    let mut l = [[zero; D]; D];
+    unroll!(D; i in 0..D => {
+        unroll!(D; j in 0..i => {
+            let mut dot = zero;
+            unroll!(D; k in 0..j => {
+                dot = dot + l[i][k] * l[j][k];
+            });
+            l[i][j] = (a[i][j] - dot) / l[j][j];
+        });
+        let mut dot = zero;
+        unroll!(D; k in 0..i => {
+            dot = dot + l[i][k] * l[i][k];
+        });
+        let pivot = a[i][i] - dot;
+        v.finite(pivot);
+        v.positive(pivot);
+        l[i][i] = pivot.sqrt();
+    });
+    l
+}
+
+/// KL of `V::N` consecutive rows from covariances, in the difference form of `cov_kl`; whether
+/// the fast path holds for all of them (the Cholesky pivots, and with `check`, every rule).
+#[inline(always)]
+unsafe fn cov_group<V: Lanes, const D: usize>(
+    m1: *const V::T,
+    c1: *const V::T,
+    m2: *const V::T,
+    c2: *const V::T,
+    check: bool,
+) -> (V, bool) {
+    let zero = V::splat(V::T::ZERO);
+    let one = V::splat(V::T::ONE);
+    let half = V::splat(V::T::HALF);
+    let mut x = [[zero; D]; D];
+    let mut y = [[zero; D]; D];
+    unsafe { load_mat::<V, D>(c1, false, &mut x) };
+    unsafe { load_mat::<V, D>(c2, false, &mut y) };
+    let (p, q) = unsafe { (load_vec::<V, D>(m1), load_vec::<V, D>(m2)) };
+    let mut v = Valid::new();
+    if check {
+        let tol = V::splat(V::T::from_f64(1e-8).max(V::T::EPSILON * V::T::from_f64(64.0)));
+        check_sym(&x, tol, &mut v);
+        check_sym(&y, tol, &mut v);
+        unroll!(D; i in 0..D => {
+            v.finite(p[i]);
+            v.finite(q[i]);
+        });
+        // Only whether C1 is positive definite; the factor itself is not needed.
+        let _ = cholesky_lanes(&x, &mut v);
+    }
+    let l = cholesky_lanes(&y, &mut v);
+    let mut inv = [zero; D];
+    unroll!(D; i in 0..D => {
+        inv[i] = one / l[i][i];
+    });
+    let maha = half_maha(&p, &q, &l, &inv);
+    // W = L⁻¹ (C1 − C2) (`delta_term` solves column by column; here row by row, the columns of a
+    // row independent), then A = W L⁻ᵀ (the rows of W solved, column by column).
+    let mut a = [[zero; D]; D];
+    unroll!(D; i in 0..D => {
+        unroll!(D; j in 0..D => {
+            let mut dot = zero;
+            unroll!(D; k in 0..i => {
+                dot = l[i][k].mul_add(a[k][j], dot);
+            });
+            a[i][j] = ((x[i][j] - y[i][j]) - dot) * inv[i];
+        });
+    });
+    unroll!(D; j in 0..D => {
+        unroll!(D; i in 0..D => {
+            let mut dot = zero;
+            unroll!(D; k in 0..j => {
+                dot = l[j][k].mul_add(a[i][k], dot);
+            });
+            a[i][j] = (a[i][j] - dot) * inv[j];
+        });
+    });
+    // Symmetrize; I + A = (I + H)(I + H)ᵀ with H lower, in place of A's lower triangle. With
+    // `1 + s_j` the j-th squared pivot (H_jj = √(1 + s_j) − 1), the diagonal terms
+    // H_jj² − 2 log1pmx(H_jj) of `delta_term` are s_j − ln(1 + s_j) = −log1pmx(s_j).
+    unroll!(D; i in 0..D => {
+        unroll!(D; j in 0..i => {
+            a[i][j] = half * (a[i][j] + a[j][i]);
+        });
+    });
+    let mut sum = zero;
+    unroll!(D; j in 0..D => {
+        let mut s = a[j][j];
+        unroll!(D; k in 0..j => {
+            s = s - a[j][k] * a[j][k];
+        });
+        let p = one + s;
+        v.finite(p);
+        v.positive(p);
+        let g = one / p.sqrt();
+        unroll!(D; i in (j + 1)..D => {
+            let mut t = a[i][j];
+            unroll!(D; k in 0..j => {
+                t = t - a[i][k] * a[j][k];
+            });
+            a[i][j] = t * g;
+            sum = a[i][j].mul_add(a[i][j], sum);
+        });
+        sum = sum + s.neg_log1pmx();
+    });
+    (half.mul_add(sum, maha), v.ok())
+}
+
+/// `KL(N(m1, C1) ‖ N(m2, C2))` for every row of a batch from covariance matrices (`c*: [B, D, D]`
+/// row-major, read in full), in the difference form of [`crate::cov_kl`]. Returns `true` when
+/// every `out[i]` holds row `i`'s KL; `false` (with `out` possibly partly written) when the
+/// lengths do not match `out.len()` rows, when a Cholesky factorization fails (of `C2`, or of
+/// `I + A` in the difference form), or, with `check`, when some value breaks its rule (`m*`
+/// finite; `C*` finite, symmetric and positive definite as [`crate::spd_ok_n`] with
+/// `rel_tol = max(1e-8, 64 ε)`).
+pub fn cov_kl_rows<T: Real, const D: usize>(
+    m1: &[T],
+    c1: &[T],
+    m2: &[T],
+    c2: &[T],
+    out: &mut [T],
+    check: bool,
+) -> bool {
+    let b = out.len();
+    if !(len_is(m1.len(), b, D) && len_is(m2.len(), b, D) && len_is(c1.len(), b, D * D) && len_is(c2.len(), b, D * D)) {
+        return false;
+    }
+    dispatch(&Cov::<T, D> { m1, c1, m2, c2, b, out: out.as_mut_ptr(), check })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{cholesky_n, cov_kl, diag_tril_kl_n, mvn_kl_tril_n};
+
+    /// Every instruction set this CPU can run.
+    fn isas() -> Vec<Isa> {
+        let mut v = vec![Isa::Portable];
+        #[cfg(target_arch = "x86_64")]
+        {
+            use std::arch::is_x86_feature_detected as has;
+            if has!("avx2") && has!("fma") {
+                v.push(Isa::Avx2);
+            }
+            if has!("avx512f") && has!("avx512vl") && has!("avx512dq") {
+                v.push(Isa::Avx512);
+            }
+        }
+        v
+    }
+
+    fn on<R>(isa: Isa, f: impl FnOnce() -> R) -> R {
+        FORCE_ISA.with(|c| c.set(Some(isa)));
+        let r = f();
+        FORCE_ISA.with(|c| c.set(None));
+        r
+    }
+
+    struct Rng(u64);
+
+    impl Rng {
+        fn next(&mut self) -> u64 {
+            self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+            let mut z = self.0;
+            z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+            z ^ (z >> 31)
+        }
+        fn uniform(&mut self, lo: f64, hi: f64) -> f64 {
+            lo + (hi - lo) * ((self.next() >> 11) as f64 / (1u64 << 53) as f64)
+        }
+        fn vec(&mut self, n: usize, lo: f64, hi: f64) -> Vec<f64> {
+            (0..n).map(|_| self.uniform(lo, hi)).collect()
+        }
+        /// `b` well-conditioned factors with garbage (huge values, NaN) above the diagonal.
+        fn trils(&mut self, b: usize, d: usize) -> Vec<f64> {
+            let off = 0.5 / (d as f64).sqrt();
+            let mut v = vec![0.0; b * d * d];
+            for m in v.chunks_exact_mut(d * d) {
+                for i in 0..d {
+                    for j in 0..d {
+                        m[i * d + j] = match i.cmp(&j) {
+                            core::cmp::Ordering::Greater => self.uniform(-off, off),
+                            core::cmp::Ordering::Equal => self.uniform(0.5, 1.5),
+                            core::cmp::Ordering::Less if (i + j) % 2 == 0 => f64::NAN,
+                            core::cmp::Ordering::Less => 1e300,
+                        };
+                    }
+                }
+            }
+            v
+        }
+        /// Covariances `L Lᵀ` of factors as [`Rng::trils`].
+        fn covs(&mut self, b: usize, d: usize) -> Vec<f64> {
+            let l = self.trils(b, d);
+            let mut c = vec![0.0; b * d * d];
+            for (c, l) in c.chunks_exact_mut(d * d).zip(l.chunks_exact(d * d)) {
+                for i in 0..d {
+                    for j in 0..d {
+                        c[i * d + j] = (0..=i.min(j)).map(|k| l[i * d + k] * l[j * d + k]).sum();
+                    }
+                }
+            }
+            c
+        }
+    }
+
+    fn cast<T: Real>(v: &[f64]) -> Vec<T> {
+        v.iter().map(|&x| T::from_f64(x)).collect()
+    }
+
+    fn arr<T: Real, const D: usize>(p: &[T]) -> [T; D] {
+        core::array::from_fn(|i| p[i])
+    }
+
+    fn mat<T: Real, const D: usize>(p: &[T]) -> [[T; D]; D] {
+        core::array::from_fn(|i| core::array::from_fn(|j| p[i * D + j]))
+    }
+
+    /// The scalar kernels' value for row `r`: `None` where they fail (cov: a Cholesky).
+    fn reference<T: Real, const D: usize>(kind: Kind, x: &[Vec<T>; 4], r: usize) -> Option<T> {
+        let [m1, p1, m2, p2] = x;
+        let (m1, m2) = (arr::<T, D>(&m1[r * D..]), arr::<T, D>(&m2[r * D..]));
+        let dd = D * D;
+        match kind {
+            Kind::Tril => Some(mvn_kl_tril_n(&m1, &mat(&p1[r * dd..]), &m2, &mat(&p2[r * dd..]))),
+            Kind::Diag => Some(diag_tril_kl_n(&m1, &arr(&p1[r * D..]), &m2, &mat(&p2[r * dd..]))),
+            Kind::Cov => {
+                let (c1, c2) = (&p1[r * dd..(r + 1) * dd], &p2[r * dd..(r + 1) * dd]);
+                let l = cholesky_n::<T, D>(&mat(c2)).ok()?;
+                let l: Vec<T> = l.iter().flatten().copied().collect();
+                let mut scratch = vec![T::ZERO; dd + D];
+                cov_kl(&m1, c1, &m2, c2, &l, D, &mut scratch).ok()
+            }
+        }
+    }
+
+    #[derive(Clone, Copy, Debug, PartialEq)]
+    enum Kind {
+        Tril,
+        Diag,
+        Cov,
+    }
+
+    fn kernel<T: Real, const D: usize>(kind: Kind) -> fn(&[T], &[T], &[T], &[T], &mut [T], bool) -> bool {
+        match kind {
+            Kind::Tril => tril_kl_rows::<T, D>,
+            Kind::Diag => diag_tril_kl_rows::<T, D>,
+            Kind::Cov => cov_kl_rows::<T, D>,
+        }
+    }
+
+    /// Random valid inputs of `b` rows, `[m1, l1 | s1 | c1, m2, l2 | c2]`.
+    fn inputs(kind: Kind, b: usize, d: usize, seed: u64) -> [Vec<f64>; 4] {
+        let mut r = Rng(seed);
+        let (m1, m2) = (r.vec(b * d, -1.0, 1.0), r.vec(b * d, -1.0, 1.0));
+        match kind {
+            Kind::Tril => [m1, r.trils(b, d), m2, r.trils(b, d)],
+            Kind::Diag => [m1, r.vec(b * d, 0.5, 2.0), m2, r.trils(b, d)],
+            Kind::Cov => [m1, r.covs(b, d), m2, r.covs(b, d)],
+        }
+    }
+
+    fn rel_tol<T: Real>() -> f64 {
+        if is::<T, f32>() {
+            1e-5
+        } else {
+            1e-14
+        }
+    }
+
+    /// Runs `kind` on `x` with every instruction set and both `check` values, and compares every
+    /// row with the scalar kernels within `tol` (relative).
+    fn agrees<T: Real, const D: usize>(kind: Kind, x: &[Vec<T>; 4], tol: f64) {
+        let b = x[0].len() / D.max(1);
+        let want: Vec<T> = (0..b).map(|r| reference::<T, D>(kind, x, r).expect("valid input")).collect();
+        for isa in isas() {
+            for check in [true, false] {
+                let mut out = vec![T::NAN; b];
+                let ok = on(isa, || kernel::<T, D>(kind)(&x[0], &x[1], &x[2], &x[3], &mut out, check));
+                assert!(ok, "{kind:?} {} d={D} b={b} {isa:?} check={check}: false", T::NAME);
+                for (r, (&got, &want)) in out.iter().zip(&want).enumerate() {
+                    let (g, w) = (got.to_f64(), want.to_f64());
+                    let err = if g == w { 0.0 } else { ((g - w) / w).abs() };
+                    assert!(
+                        err <= tol,
+                        "{kind:?} {} d={D} b={b} {isa:?} check={check} row {r}: {g:e} vs {w:e} (rel {err:e})",
+                        T::NAME
+                    );
+                }
+            }
+        }
+    }
+
+    fn agrees_all_sizes<T: Real, const D: usize>(kind: Kind) {
+        for b in [0, 1, 3, 7, 8, 17, 1001] {
+            let x = inputs(kind, b, D, 1000 * D as u64 + b as u64);
+            agrees::<T, D>(kind, &[cast(&x[0]), cast(&x[1]), cast(&x[2]), cast(&x[3])], rel_tol::<T>());
+        }
+    }
+
+    macro_rules! agree_tests {
+        ($($name:ident: $kind:expr, [$($d:literal),*];)*) => {$(
+            #[test]
+            fn $name() {
+                $(
+                    agrees_all_sizes::<f64, $d>($kind);
+                    agrees_all_sizes::<f32, $d>($kind);
+                )*
+            }
+        )*};
+    }
+
+    agree_tests! {
+        tril_agrees_with_the_scalar_kernel: Kind::Tril, [1, 2, 3, 4, 5, 8, 32];
+        diag_tril_agrees_with_the_scalar_kernel: Kind::Diag, [1, 2, 3, 4, 5, 8];
+        cov_agrees_with_the_scalar_kernel: Kind::Cov, [1, 2, 3, 4, 5, 8];
+    }
+}
