@@ -5,17 +5,16 @@
 use crate::real::Real;
 use core::ops::{Add, Div, Mul, Neg, Sub};
 
-/// `N` values of `T`, one per batch element, with elementwise arithmetic.
+/// Elementwise arithmetic on lanes of `T`.
 ///
 /// # Safety
 ///
 /// Implementations built on `std::arch` intrinsics may only be used inside functions compiled
 /// with the matching target features (the dispatchers in [`crate::rows`] guarantee that).
-pub(crate) unsafe trait Lanes:
+pub(crate) unsafe trait Arith:
     Copy + Add<Output = Self> + Sub<Output = Self> + Mul<Output = Self> + Div<Output = Self> + Neg<Output = Self>
 {
     type T: Real;
-    const N: usize;
     fn splat(x: Self::T) -> Self;
     fn sqrt(self) -> Self;
     fn abs(self) -> Self;
@@ -23,6 +22,19 @@ pub(crate) unsafe trait Lanes:
     fn min(self, o: Self) -> Self;
     /// The larger value, either one if one is NaN.
     fn max(self, o: Self) -> Self;
+    /// `self * a + b`, fused where that is cheap.
+    fn mul_add(self, a: Self, b: Self) -> Self;
+    /// `1 / √self` within a few ulp, for normal positive `self`.
+    fn rsqrt(self) -> Self;
+}
+
+/// `N` values of `T`, one per batch element: arithmetic, loads and stores, reductions, and the
+/// logarithmic kernels.
+///
+/// # Safety
+/// As [`Arith`].
+pub(crate) unsafe trait Lanes: Arith {
+    const N: usize;
     /// Lane `k` from `*p.add(k * stride)`.
     ///
     /// # Safety
@@ -39,21 +51,32 @@ pub(crate) unsafe trait Lanes:
     /// # Safety
     /// `p..p + N` must be valid for writes.
     unsafe fn store(self, p: *mut Self::T);
+    /// Lanes `k < n` (`n <= N`) from `*p.add(k)`, the others zero; reads nothing else.
+    ///
+    /// # Safety
+    /// `p..p + n` must be valid for reads.
+    unsafe fn load_n(p: *const Self::T, n: usize) -> Self;
+    /// Lanes `k < n` (`n <= N`) to `*p.add(k)`; writes nothing else.
+    ///
+    /// # Safety
+    /// `p..p + n` must be valid for writes.
+    unsafe fn store_n(self, p: *mut Self::T, n: usize);
+    /// The sum of the lanes.
+    fn sum(self) -> Self::T;
     /// Whether every lane is `== 0`.
     fn all_zero(self) -> bool;
     /// Whether every lane is `> 0` (NaN is not).
     fn all_positive(self) -> bool;
     /// Whether every lane is `>= 0` (NaN is not).
     fn all_nonneg(self) -> bool;
-    /// `self * a + b`, fused where that is cheap.
-    fn mul_add(self, a: Self, b: Self) -> Self;
-    /// [`crate::scalar::scale_ratio_term`]`(a, b)` per lane, within a few ulp, given
-    /// `inv_b = 1 / b`; and a value that must be finite and `>= f64::MIN_POSITIVE` (the ratio
-    /// `|a / b|`) for the result to be right: the lane kernels handle the normal range only.
-    fn scale_ratio_term(a: Self, b: Self, inv_b: Self) -> (Self, Self);
+    /// [`crate::scalar::scale_ratio_term`]`(a[j], b[j])` per lane, within a few ulp, given
+    /// `inv_b[j] = 1 / b[j]`; and values that must be finite and `>= MIN_POSITIVE` (the ratios
+    /// `|a / b|`) for the results to be right: the lane kernels handle the normal range only.
+    /// All `D` at once, so that their dependency chains interleave.
+    fn scale_ratio_terms<const D: usize>(a: &[Self; D], b: &[Self; D], inv_b: &[Self; D]) -> ([Self; D], [Self; D]);
     /// `-log1pmx(x) = x - ln(1 + x)` per lane ([`crate::scalar::log1pmx`], within a few ulp)
-    /// for `x > -1`.
-    fn neg_log1pmx(self) -> Self;
+    /// for `x > -1`, given `inv[j]` close to `1 / (1 + x[j])` (a few ulp), all `D` at once.
+    fn neg_log1pmx<const D: usize>(x: &[Self; D], inv: &[Self; D]) -> [Self; D];
 }
 
 /// Portable lanes: an array, elementwise loops that LLVM may vectorize.
@@ -112,9 +135,8 @@ impl<T: Real, const N: usize> Arr<T, N> {
     }
 }
 
-unsafe impl<T: Real, const N: usize> Lanes for Arr<T, N> {
+unsafe impl<T: Real, const N: usize> Arith for Arr<T, N> {
     type T = T;
-    const N: usize = N;
     #[inline(always)]
     fn splat(x: T) -> Self {
         Arr([x; N])
@@ -136,6 +158,18 @@ unsafe impl<T: Real, const N: usize> Lanes for Arr<T, N> {
         self.zip(o, |a, b| if a > b { a } else { b })
     }
     #[inline(always)]
+    fn mul_add(self, a: Self, b: Self) -> Self {
+        self * a + b
+    }
+    #[inline(always)]
+    fn rsqrt(self) -> Self {
+        self.map(|x| T::ONE / x.sqrt())
+    }
+}
+
+unsafe impl<T: Real, const N: usize> Lanes for Arr<T, N> {
+    const N: usize = N;
+    #[inline(always)]
     unsafe fn gather(p: *const T, stride: usize) -> Self {
         let mut r = [T::ZERO; N];
         for k in 0..N {
@@ -156,6 +190,24 @@ unsafe impl<T: Real, const N: usize> Lanes for Arr<T, N> {
         }
     }
     #[inline(always)]
+    unsafe fn load_n(p: *const T, n: usize) -> Self {
+        let mut r = [T::ZERO; N];
+        for k in 0..n.min(N) {
+            r[k] = unsafe { *p.add(k) };
+        }
+        Arr(r)
+    }
+    #[inline(always)]
+    unsafe fn store_n(self, p: *mut T, n: usize) {
+        for k in 0..n.min(N) {
+            unsafe { *p.add(k) = self.0[k] };
+        }
+    }
+    #[inline(always)]
+    fn sum(self) -> T {
+        self.0.iter().fold(T::ZERO, |a, &v| a + v)
+    }
+    #[inline(always)]
     fn all_zero(self) -> bool {
         self.0.iter().fold(true, |ok, &v| ok & (v == T::ZERO))
     }
@@ -168,16 +220,144 @@ unsafe impl<T: Real, const N: usize> Lanes for Arr<T, N> {
         self.0.iter().fold(true, |ok, &v| ok & (v >= T::ZERO))
     }
     #[inline(always)]
+    fn scale_ratio_terms<const D: usize>(a: &[Self; D], b: &[Self; D], _: &[Self; D]) -> ([Self; D], [Self; D]) {
+        (core::array::from_fn(|j| a[j].zip(b[j], T::scale_ratio_term_fast)), [Self::splat(T::ONE); D])
+    }
+    #[inline(always)]
+    fn neg_log1pmx<const D: usize>(x: &[Self; D], _: &[Self; D]) -> [Self; D] {
+        core::array::from_fn(|j| x[j].map(|x| -crate::scalar::log1pmx(x)))
+    }
+}
+
+/// `D` lane vectors as one: the branch-free kernels written for one vector, run on `D` at once,
+/// issue their independent operations side by side.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Many<V, const D: usize>(pub [V; D]);
+
+macro_rules! many_binop {
+    ($tr:ident, $f:ident) => {
+        impl<V: Arith, const D: usize> $tr for Many<V, D> {
+            type Output = Self;
+            #[inline(always)]
+            fn $f(self, o: Self) -> Self {
+                let mut r = self.0;
+                for j in 0..D {
+                    r[j] = $tr::$f(r[j], o.0[j]);
+                }
+                Many(r)
+            }
+        }
+    };
+}
+many_binop!(Add, add);
+many_binop!(Sub, sub);
+many_binop!(Mul, mul);
+many_binop!(Div, div);
+
+impl<V: Arith, const D: usize> Neg for Many<V, D> {
+    type Output = Self;
+    #[inline(always)]
+    fn neg(self) -> Self {
+        self.map(|v| -v)
+    }
+}
+
+impl<V: Copy, const D: usize> Many<V, D> {
+    #[inline(always)]
+    fn map(self, f: impl Fn(V) -> V) -> Self {
+        let mut r = self.0;
+        for j in 0..D {
+            r[j] = f(r[j]);
+        }
+        Many(r)
+    }
+    #[inline(always)]
+    fn zip(self, o: Self, f: impl Fn(V, V) -> V) -> Self {
+        let mut r = self.0;
+        for j in 0..D {
+            r[j] = f(r[j], o.0[j]);
+        }
+        Many(r)
+    }
+}
+
+unsafe impl<V: Arith, const D: usize> Arith for Many<V, D> {
+    type T = V::T;
+    #[inline(always)]
+    fn splat(x: V::T) -> Self {
+        Many([V::splat(x); D])
+    }
+    #[inline(always)]
+    fn sqrt(self) -> Self {
+        self.map(V::sqrt)
+    }
+    #[inline(always)]
+    fn abs(self) -> Self {
+        self.map(V::abs)
+    }
+    #[inline(always)]
+    fn min(self, o: Self) -> Self {
+        self.zip(o, V::min)
+    }
+    #[inline(always)]
+    fn max(self, o: Self) -> Self {
+        self.zip(o, V::max)
+    }
+    #[inline(always)]
     fn mul_add(self, a: Self, b: Self) -> Self {
-        self * a + b
+        let mut r = self.0;
+        for j in 0..D {
+            r[j] = r[j].mul_add(a.0[j], b.0[j]);
+        }
+        Many(r)
     }
     #[inline(always)]
-    fn scale_ratio_term(a: Self, b: Self, _: Self) -> (Self, Self) {
-        (a.zip(b, T::scale_ratio_term_fast), Self::splat(T::ONE))
+    fn rsqrt(self) -> Self {
+        self.map(V::rsqrt)
+    }
+}
+
+unsafe impl<V: F64Ops, const D: usize> F64Ops for Many<V, D> {
+    type M = [V::M; D];
+    #[inline(always)]
+    fn lt(self, o: Self) -> Self::M {
+        core::array::from_fn(|j| self.0[j].lt(o.0[j]))
     }
     #[inline(always)]
-    fn neg_log1pmx(self) -> Self {
-        self.map(|x| -crate::scalar::log1pmx(x))
+    fn le(self, o: Self) -> Self::M {
+        core::array::from_fn(|j| self.0[j].le(o.0[j]))
+    }
+    #[inline(always)]
+    fn eq(self, o: Self) -> Self::M {
+        core::array::from_fn(|j| self.0[j].eq(o.0[j]))
+    }
+    #[inline(always)]
+    fn and(a: Self::M, b: Self::M) -> Self::M {
+        core::array::from_fn(|j| V::and(a[j], b[j]))
+    }
+    #[inline(always)]
+    fn select(m: Self::M, a: Self, b: Self) -> Self {
+        Many(core::array::from_fn(|j| V::select(m[j], a.0[j], b.0[j])))
+    }
+    #[inline(always)]
+    fn add_bits(self, c: u64) -> Self {
+        self.map(|v| v.add_bits(c))
+    }
+    #[inline(always)]
+    fn and_bits(self, c: u64) -> Self {
+        self.map(|v| v.and_bits(c))
+    }
+    #[inline(always)]
+    fn or_bits(self, c: u64) -> Self {
+        self.map(|v| v.or_bits(c))
+    }
+    #[inline(always)]
+    fn shr52(self) -> Self {
+        self.map(V::shr52)
+    }
+    #[inline(always)]
+    fn shl52(self) -> Self {
+        self.map(V::shl52)
     }
 }
 
@@ -185,8 +365,8 @@ unsafe impl<T: Real, const N: usize> Lanes for Arr<T, N> {
 /// branch-free logarithm kernels need ([`srt_f64`], [`neg_log1pmx_f64`]).
 ///
 /// # Safety
-/// As [`Lanes`].
-pub(crate) unsafe trait F64Ops: Lanes<T = f64> {
+/// As [`Arith`].
+pub(crate) unsafe trait F64Ops: Arith<T = f64> {
     type M: Copy;
     fn lt(self, o: Self) -> Self::M;
     fn le(self, o: Self) -> Self::M;
@@ -257,9 +437,9 @@ pub(crate) fn srt_f64<V: F64Ops>(a: V, b: V, inv_b: V) -> (V, V) {
 }
 
 /// `x − ln(1 + x)` for `x > -1` on lanes: the series where `1 + x` lies in `[√½, √2)`, else from
-/// the reduction of `1 + x` (its rounding error added back).
+/// the reduction of `1 + x` (its rounding error added back, divided by `1 + x` through `inv_y`).
 #[inline(always)]
-pub(crate) fn neg_log1pmx_f64<V: F64Ops>(x: V) -> V {
+pub(crate) fn neg_log1pmx_f64<V: F64Ops>(x: V, inv_y: V) -> V {
     let one = V::splat(1.0);
     let y = one + x;
     // 2Sum: y + c == 1 + x exactly; ln(1 + x) = ln y + c / y to first order.
@@ -270,7 +450,7 @@ pub(crate) fn neg_log1pmx_f64<V: F64Ops>(x: V) -> V {
     let w = V::select(near, x, m - one);
     let l = log1pmx_small(w);
     // far: x − (k ln 2 + w + log1pmx(w) + c / y)
-    let far = (x - k.mul_add(V::splat(LN2_HI), w)) - (l + k.mul_add(V::splat(LN2_LO), c / y));
+    let far = (x - k.mul_add(V::splat(LN2_HI), w)) - (l + k.mul_add(V::splat(LN2_LO), c * inv_y));
     V::select(near, -l, far)
 }
 
@@ -279,9 +459,15 @@ pub(crate) use x86::{F64x4, F64x8};
 
 #[cfg(target_arch = "x86_64")]
 mod x86 {
-    use super::{F64Ops, Lanes};
+    use super::{Arith, F64Ops, Lanes};
     use core::arch::x86_64::*;
     use core::ops::{Add, Div, Mul, Neg, Sub};
+
+    /// The `maskload` mask of the first `n < 4` lanes.
+    #[inline(always)]
+    fn mask4(n: usize) -> __m256i {
+        unsafe { _mm256_setr_epi64x(-((n > 0) as i64), -((n > 1) as i64), -((n > 2) as i64), 0) }
+    }
 
     /// Four `f64` lanes in a `ymm` register (AVX2 + FMA).
     #[derive(Clone, Copy, Debug)]
@@ -330,9 +516,8 @@ mod x86 {
         }
     }
 
-    unsafe impl Lanes for F64x4 {
+    unsafe impl Arith for F64x4 {
         type T = f64;
-        const N: usize = 4;
         #[inline(always)]
         fn splat(x: f64) -> Self {
             F64x4(unsafe { _mm256_set1_pd(x) })
@@ -358,6 +543,14 @@ mod x86 {
             F64x4(unsafe { _mm256_fmadd_pd(self.0, a.0, b.0) })
         }
         #[inline(always)]
+        fn rsqrt(self) -> Self {
+            Self::splat(1.0) / self.sqrt()
+        }
+    }
+
+    unsafe impl Lanes for F64x4 {
+        const N: usize = 4;
+        #[inline(always)]
         unsafe fn gather(p: *const f64, stride: usize) -> Self {
             let s = stride;
             F64x4(unsafe { _mm256_setr_pd(*p, *p.add(s), *p.add(2 * s), *p.add(3 * s)) })
@@ -365,15 +558,7 @@ mod x86 {
         #[inline(always)]
         unsafe fn tile(p: *const f64, stride: usize, n: usize, mut f: impl FnMut(usize, Self)) {
             debug_assert!(n <= 4);
-            let load = |k: usize| unsafe {
-                let q = p.add(k * stride);
-                if n >= 4 {
-                    _mm256_loadu_pd(q)
-                } else {
-                    let mask = _mm256_setr_epi64x(-1, -((n > 1) as i64), -((n > 2) as i64), 0);
-                    _mm256_maskload_pd(q, mask)
-                }
-            };
+            let load = |k: usize| unsafe { Self::load_n(p.add(k * stride), n).0 };
             let (r0, r1, r2, r3) = (load(0), load(1), load(2), load(3));
             unsafe {
                 let (t0, t1) = (_mm256_unpacklo_pd(r0, r1), _mm256_unpackhi_pd(r0, r1));
@@ -394,6 +579,33 @@ mod x86 {
             unsafe { _mm256_storeu_pd(p, self.0) }
         }
         #[inline(always)]
+        unsafe fn load_n(p: *const f64, n: usize) -> Self {
+            F64x4(unsafe {
+                if n >= 4 {
+                    _mm256_loadu_pd(p)
+                } else {
+                    _mm256_maskload_pd(p, mask4(n))
+                }
+            })
+        }
+        #[inline(always)]
+        unsafe fn store_n(self, p: *mut f64, n: usize) {
+            unsafe {
+                if n >= 4 {
+                    _mm256_storeu_pd(p, self.0)
+                } else {
+                    _mm256_maskstore_pd(p, mask4(n), self.0)
+                }
+            }
+        }
+        #[inline(always)]
+        fn sum(self) -> f64 {
+            unsafe {
+                let s = _mm_add_pd(_mm256_castpd256_pd128(self.0), _mm256_extractf128_pd::<1>(self.0));
+                _mm_cvtsd_f64(_mm_add_sd(s, _mm_unpackhi_pd(s, s)))
+            }
+        }
+        #[inline(always)]
         fn all_zero(self) -> bool {
             unsafe { _mm256_movemask_pd(_mm256_cmp_pd::<_CMP_EQ_OQ>(self.0, _mm256_setzero_pd())) == 0xf }
         }
@@ -406,12 +618,17 @@ mod x86 {
             unsafe { _mm256_movemask_pd(_mm256_cmp_pd::<_CMP_GE_OQ>(self.0, _mm256_setzero_pd())) == 0xf }
         }
         #[inline(always)]
-        fn scale_ratio_term(a: Self, b: Self, inv_b: Self) -> (Self, Self) {
-            super::srt_f64(a, b, inv_b)
+        fn scale_ratio_terms<const D: usize>(
+            a: &[Self; D],
+            b: &[Self; D],
+            inv_b: &[Self; D],
+        ) -> ([Self; D], [Self; D]) {
+            let (v, r) = super::srt_f64(super::Many(*a), super::Many(*b), super::Many(*inv_b));
+            (v.0, r.0)
         }
         #[inline(always)]
-        fn neg_log1pmx(self) -> Self {
-            super::neg_log1pmx_f64(self)
+        fn neg_log1pmx<const D: usize>(x: &[Self; D], inv: &[Self; D]) -> [Self; D] {
+            super::neg_log1pmx_f64(super::Many(*x), super::Many(*inv)).0
         }
     }
 
@@ -461,9 +678,8 @@ mod x86 {
         }
     }
 
-    unsafe impl Lanes for F64x8 {
+    unsafe impl Arith for F64x8 {
         type T = f64;
-        const N: usize = 8;
         #[inline(always)]
         fn splat(x: f64) -> Self {
             F64x8(unsafe { _mm512_set1_pd(x) })
@@ -489,6 +705,20 @@ mod x86 {
             F64x8(unsafe { _mm512_fmadd_pd(self.0, a.0, b.0) })
         }
         #[inline(always)]
+        fn rsqrt(self) -> Self {
+            // 14 bits, then two Newton steps y += y/2 (1 - x y²): off the divide/sqrt unit.
+            let mut y = F64x8(unsafe { _mm512_rsqrt14_pd(self.0) });
+            for _ in 0..2 {
+                let e = (-(self * y)).mul_add(y, Self::splat(1.0));
+                y = (y * Self::splat(0.5)).mul_add(e, y);
+            }
+            y
+        }
+    }
+
+    unsafe impl Lanes for F64x8 {
+        const N: usize = 8;
+        #[inline(always)]
         unsafe fn gather(p: *const f64, stride: usize) -> Self {
             let s = stride;
             F64x8(unsafe {
@@ -507,14 +737,7 @@ mod x86 {
         #[inline(always)]
         unsafe fn tile(p: *const f64, stride: usize, n: usize, mut f: impl FnMut(usize, Self)) {
             debug_assert!(n <= 8);
-            let load = |k: usize| unsafe {
-                let q = p.add(k * stride);
-                if n >= 8 {
-                    _mm512_loadu_pd(q)
-                } else {
-                    _mm512_maskz_loadu_pd(((1u32 << n) - 1) as u8, q)
-                }
-            };
+            let load = |k: usize| unsafe { Self::load_n(p.add(k * stride), n).0 };
             let r = [load(0), load(1), load(2), load(3), load(4), load(5), load(6), load(7)];
             unsafe {
                 // Pairs of rows interleaved: t[2q] holds the even columns of rows 2q, 2q + 1,
@@ -550,6 +773,30 @@ mod x86 {
             unsafe { _mm512_storeu_pd(p, self.0) }
         }
         #[inline(always)]
+        unsafe fn load_n(p: *const f64, n: usize) -> Self {
+            F64x8(unsafe {
+                if n >= 8 {
+                    _mm512_loadu_pd(p)
+                } else {
+                    _mm512_maskz_loadu_pd(((1u32 << n) - 1) as u8, p)
+                }
+            })
+        }
+        #[inline(always)]
+        unsafe fn store_n(self, p: *mut f64, n: usize) {
+            unsafe {
+                if n >= 8 {
+                    _mm512_storeu_pd(p, self.0)
+                } else {
+                    _mm512_mask_storeu_pd(p, ((1u32 << n) - 1) as u8, self.0)
+                }
+            }
+        }
+        #[inline(always)]
+        fn sum(self) -> f64 {
+            unsafe { _mm512_reduce_add_pd(self.0) }
+        }
+        #[inline(always)]
         fn all_zero(self) -> bool {
             unsafe { _mm512_cmp_pd_mask::<_CMP_EQ_OQ>(self.0, _mm512_setzero_pd()) == 0xff }
         }
@@ -562,12 +809,17 @@ mod x86 {
             unsafe { _mm512_cmp_pd_mask::<_CMP_GE_OQ>(self.0, _mm512_setzero_pd()) == 0xff }
         }
         #[inline(always)]
-        fn scale_ratio_term(a: Self, b: Self, inv_b: Self) -> (Self, Self) {
-            super::srt_f64(a, b, inv_b)
+        fn scale_ratio_terms<const D: usize>(
+            a: &[Self; D],
+            b: &[Self; D],
+            inv_b: &[Self; D],
+        ) -> ([Self; D], [Self; D]) {
+            let (v, r) = super::srt_f64(super::Many(*a), super::Many(*b), super::Many(*inv_b));
+            (v.0, r.0)
         }
         #[inline(always)]
-        fn neg_log1pmx(self) -> Self {
-            super::neg_log1pmx_f64(self)
+        fn neg_log1pmx<const D: usize>(x: &[Self; D], inv: &[Self; D]) -> [Self; D] {
+            super::neg_log1pmx_f64(super::Many(*x), super::Many(*inv)).0
         }
     }
 
@@ -618,6 +870,135 @@ mod x86 {
         #[inline(always)]
         fn shl52(self) -> Self {
             F64x8(unsafe { _mm512_castsi512_pd(_mm512_slli_epi64::<52>(_mm512_castpd_si512(self.0))) })
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Deterministic values: mantissas in `[1, 2)` times `2^e`, `e` in `emin..=emax`.
+    fn spread(n: usize, emin: i32, emax: i32, seed: u64) -> Vec<f64> {
+        let mut s = seed;
+        (0..n)
+            .map(|_| {
+                s ^= s << 13;
+                s ^= s >> 7;
+                s ^= s << 17;
+                let m = 1.0 + (s >> 11) as f64 / (1u64 << 53) as f64;
+                m * 2f64.powi(emin + (s % (emax - emin + 1) as u64) as i32)
+            })
+            .collect()
+    }
+
+    fn rel(a: f64, b: f64) -> f64 {
+        if a == b {
+            0.0
+        } else {
+            ((a - b) / b).abs()
+        }
+    }
+
+    /// `f` on `N`-lane chunks of `xs` (the last padded with copies), lane by lane.
+    fn on_lanes<V: Lanes<T = f64>>(xs: &[f64], f: impl Fn(V) -> V) -> Vec<f64> {
+        let mut out = Vec::new();
+        for c in xs.chunks(V::N) {
+            let mut buf = vec![c[0]; V::N];
+            buf[..c.len()].copy_from_slice(c);
+            let mut r = vec![0.0; V::N];
+            unsafe { f(V::load_n(buf.as_ptr(), V::N)).store(r.as_mut_ptr()) };
+            out.extend_from_slice(&r[..c.len()]);
+        }
+        out
+    }
+
+    fn srt_matches<V: Lanes<T = f64>>() {
+        let bs = spread(3000, -400, 400, 0x2545_f491_4f6c_dd1d);
+        let near = spread(3000, -60, -1, 0x1234_5678_9abc_def1);
+        for (k, scale) in
+            [(0usize, 1.0), (1, 0.3), (2, 1.5), (3, 1.0 / 1.5), (4, 1e10), (5, 1e-10), (6, 1.41421), (7, 0.7071)]
+        {
+            let pairs: Vec<(f64, f64)> = bs
+                .iter()
+                .zip(&near)
+                .enumerate()
+                .map(|(i, (&b, &n))| {
+                    let n = if i % 2 == 0 { n } else { -0.5 * n };
+                    let a = if k < 2 { b * (1.0 + scale * n) } else { b * scale };
+                    (if i % 3 == 0 { -a } else { a }, b)
+                })
+                .collect();
+            let a: Vec<f64> = pairs.iter().map(|p| p.0).collect();
+            let b: Vec<f64> = pairs.iter().map(|p| p.1).collect();
+            for (c, (ca, cb)) in a.chunks(V::N).zip(b.chunks(V::N)).enumerate() {
+                if ca.len() < V::N {
+                    continue;
+                }
+                let (va, vb) = unsafe { (V::load_n(ca.as_ptr(), V::N), V::load_n(cb.as_ptr(), V::N)) };
+                let (t, r) = V::scale_ratio_terms(&[va], &[vb], &[V::splat(1.0) / vb]);
+                let (mut tt, mut rr) = (vec![0.0; V::N], vec![0.0; V::N]);
+                unsafe { (t[0].store(tt.as_mut_ptr()), r[0].store(rr.as_mut_ptr())) };
+                for l in 0..V::N {
+                    let want = crate::scalar::scale_ratio_term(ca[l], cb[l]);
+                    if rr[l].is_finite() && rr[l] >= f64::MIN_POSITIVE {
+                        assert!(
+                            rel(tt[l], want) <= 4e-15,
+                            "chunk {c}: ({:e}, {:e}): {:e} vs {want:e}",
+                            ca[l],
+                            cb[l],
+                            tt[l]
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    fn neg_log1pmx_matches<V: Lanes<T = f64>>() {
+        let mut xs: Vec<f64> =
+            spread(4000, -60, -1, 7).iter().enumerate().map(|(i, &x)| if i % 2 == 0 { x } else { -x }).collect();
+        xs.extend(spread(2000, -3, 6, 8));
+        xs.extend(spread(2000, -3, -1, 9).iter().map(|&x| -x.min(0.999_999)));
+        xs.extend([0.0, -0.5, 0.5, -0.2928, 0.4142, 0.4143, -0.2930, -0.9999, 1e6]);
+        let inv: Vec<f64> = xs.iter().map(|&x| 1.0 / (1.0 + x)).collect();
+        let mut got = Vec::new();
+        for (c, ic) in xs.chunks(V::N).zip(inv.chunks(V::N)) {
+            let mut b = vec![0.0; V::N];
+            let mut bi = vec![1.0; V::N];
+            b[..c.len()].copy_from_slice(c);
+            bi[..c.len()].copy_from_slice(ic);
+            let r = unsafe { V::neg_log1pmx(&[V::load_n(b.as_ptr(), V::N)], &[V::load_n(bi.as_ptr(), V::N)]) };
+            let mut o = vec![0.0; V::N];
+            unsafe { r[0].store(o.as_mut_ptr()) };
+            got.extend_from_slice(&o[..c.len()]);
+        }
+        for (&x, &g) in xs.iter().zip(&got) {
+            let want = -crate::scalar::log1pmx(x);
+            assert!(rel(g, want) <= 4e-15, "-log1pmx({x:e}): {g:e} vs {want:e}");
+        }
+        assert_eq!(got[xs.len() - 9], 0.0);
+    }
+
+    #[test]
+    fn lane_kernels_match_the_scalar_ones() {
+        srt_matches::<Arr<f64, 4>>();
+        neg_log1pmx_matches::<Arr<f64, 4>>();
+        #[cfg(target_arch = "x86_64")]
+        {
+            use std::arch::is_x86_feature_detected as has;
+            if has!("avx2") && has!("fma") {
+                srt_matches::<F64x4>();
+                neg_log1pmx_matches::<F64x4>();
+            }
+            if has!("avx512f") && has!("avx512vl") && has!("avx512dq") {
+                srt_matches::<F64x8>();
+                neg_log1pmx_matches::<F64x8>();
+                let x = spread(1000, -500, 500, 3);
+                for (g, &x) in on_lanes::<F64x8>(&x, F64x8::rsqrt).iter().zip(&x) {
+                    assert!(rel(*g, 1.0 / x.sqrt()) <= 4e-16, "rsqrt({x:e}): {g:e}");
+                }
+            }
         }
     }
 }

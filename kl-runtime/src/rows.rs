@@ -27,7 +27,7 @@ macro_rules! unroll {
     };
 }
 
-use crate::lanes::{Arr, Lanes};
+use crate::lanes::{Arith, Arr, Lanes};
 #[cfg(target_arch = "x86_64")]
 use crate::lanes::{F64x4, F64x8};
 use crate::real::Real;
@@ -256,8 +256,163 @@ impl<T: Real, const D: usize, const DIAG: bool> Job for Tril<'_, T, D, DIAG> {
     type T = T;
     #[inline(always)]
     unsafe fn run<V: Lanes>(&self) -> bool {
-        unsafe { drive::<V, Self>(self) }
+        if D <= ROWS_IN_LANES_MAX {
+            return unsafe { drive::<V, Self>(self) };
+        }
+        // One row at a time, the lanes along the rows of the factors.
+        let s1 = if DIAG { D } else { D * D };
+        let mut x = [[T::ZERO; D]; D];
+        let mut z = [T::ZERO; D];
+        for r in 0..self.b {
+            if r + 1 < self.b {
+                for (x, k) in self.inputs() {
+                    prefetch(&x[(r + 1) * k..(r + 2) * k]);
+                }
+            }
+            let (kl, ok) = unsafe {
+                tril_row::<V, D, DIAG>(
+                    self.m1.as_ptr().add(r * D).cast(),
+                    self.l1.as_ptr().add(r * s1).cast(),
+                    self.m2.as_ptr().add(r * D).cast(),
+                    self.l2.as_ptr().add(r * D * D).cast(),
+                    self.check,
+                    &mut *(&mut x as *mut [[T; D]; D]).cast(),
+                    &mut *(&mut z as *mut [T; D]).cast(),
+                )
+            };
+            if !ok {
+                return false;
+            }
+            unsafe { *self.out.add(r) = *(&kl as *const V::T).cast() };
+        }
+        true
     }
+}
+
+/// Up to this size the lanes hold batch rows (straight-line code per group of rows); above,
+/// one batch row at a time with the lanes along the rows of the factors.
+const ROWS_IN_LANES_MAX: usize = 8;
+
+/// The KL of one row for larger `D`, the lanes along the rows of the factors: `X = L2⁻¹ (L1 − L2)`
+/// row by row, `X_i,<i = (L1_i,<i − L2_i,<i − Σ_k L2_ik X_k,<i) / L2_ii` as sums of scaled rows
+/// of `X` (`x`: scratch for the rows of `X`, zero above the diagonal); the Mahalanobis term by
+/// dot products (`z`: scratch); the diagonal terms on lanes of the diagonals. Whether the fast
+/// path holds, as [`tril_group`].
+#[inline(always)]
+unsafe fn tril_row<V: Lanes, const D: usize, const DIAG: bool>(
+    m1: *const V::T,
+    l1: *const V::T,
+    m2: *const V::T,
+    l2: *const V::T,
+    check: bool,
+    x: &mut [[V::T; D]; D],
+    z: &mut [V::T; D],
+) -> (V::T, bool) {
+    let n = V::N;
+    let zero = V::splat(V::T::ZERO);
+    let one = V::splat(V::T::ONE);
+    let mut v = Valid::new();
+    let l1_at = |i: usize, j: usize| unsafe { *l1.add(if DIAG { i } else { i * D + j }) };
+    let l2_at = |i: usize, j: usize| unsafe { *l2.add(i * D + j) };
+    // Lanes `j..j + n` of a row of `len` entries at `p` (zero past `len`).
+    let load = |p: *const V::T, j: usize, len: usize| unsafe {
+        if j + n <= len {
+            V::load_n(p.add(j), n)
+        } else {
+            V::load_n(p.add(j), len - j)
+        }
+    };
+    // The diagonal terms, and 1 / L2_ii in `inv`.
+    let mut inv = [V::T::ZERO; D];
+    let mut diag = zero;
+    let mut c0 = 0;
+    while c0 < D {
+        let k = n.min(D - c0);
+        let (a, b) = if k == n {
+            let b = if DIAG { load(l1, c0, D) } else { unsafe { V::gather(l1.add(c0 * (D + 1)), D + 1) } };
+            (unsafe { V::gather(l2.add(c0 * (D + 1)), D + 1) }, b)
+        } else {
+            // The lanes past D padded with ones (a zero term).
+            let mut a = [V::T::ONE; 64];
+            let mut b = [V::T::ONE; 64];
+            for c in 0..k {
+                a[c] = l2_at(c0 + c, c0 + c);
+                b[c] = l1_at(c0 + c, c0 + c);
+            }
+            unsafe { (V::load_n(a.as_ptr(), n), V::load_n(b.as_ptr(), n)) }
+        };
+        if check {
+            v.finite(a);
+            v.finite(b);
+            v.positive(a);
+            v.positive(b);
+        }
+        let ia = one / a;
+        unsafe { ia.store_n(inv.as_mut_ptr().add(c0), k) };
+        let (t, r) = V::scale_ratio_terms(&[b], &[a], &[ia]);
+        v.normal(r[0]);
+        diag = diag + t[0];
+        c0 += n;
+    }
+    let mut off = zero;
+    let mut maha = V::T::ZERO;
+    for i in 0..D {
+        let (l1i, l2i) = (unsafe { l1.add(i * D) }, unsafe { l2.add(i * D) });
+        let s = V::splat(inv[i]);
+        // Row i of X left of the diagonal, `n` entries at a time.
+        let mut j = 0;
+        while j < i {
+            let b = load(l2i, j, i);
+            let mut acc = if DIAG {
+                -b
+            } else {
+                let a = load(l1i, j, i);
+                if check {
+                    v.finite(a);
+                }
+                a - b
+            };
+            if check {
+                v.finite(b);
+            }
+            // Two accumulators: shorter dependency chains.
+            let mut acc2 = zero;
+            let mut k = j;
+            while k + 1 < i {
+                acc = (-V::splat(l2_at(i, k))).mul_add(load(x[k].as_ptr(), j, D), acc);
+                acc2 = (-V::splat(l2_at(i, k + 1))).mul_add(load(x[k + 1].as_ptr(), j, D), acc2);
+                k += 2;
+            }
+            if k < i {
+                acc = (-V::splat(l2_at(i, k))).mul_add(load(x[k].as_ptr(), j, D), acc);
+            }
+            let xi = (acc + acc2) * s;
+            off = xi.mul_add(xi, off);
+            unsafe { xi.store_n(x[i].as_mut_ptr().add(j), n.min(i - j)) };
+            j += n;
+        }
+        x[i][i] = (l1_at(i, i) - l2_at(i, i)) * inv[i];
+        // z_i = ((m2_i − m1_i) − Σ_k L2_ik z_k) / L2_ii
+        let mut dot = zero;
+        let mut j = 0;
+        while j < i {
+            dot = load(l2i, j, i).mul_add(load(z.as_ptr(), j, i), dot);
+            j += n;
+        }
+        let (p, q) = unsafe { (*m1.add(i), *m2.add(i)) };
+        z[i] = ((q - p) - dot.sum()) * inv[i];
+        maha += z[i] * z[i];
+    }
+    if check {
+        let mut j = 0;
+        while j < D {
+            v.finite(load(m1, j, D));
+            v.finite(load(m2, j, D));
+            j += n;
+        }
+    }
+    let half = V::T::HALF;
+    (half * (off.sum() + maha) + diag.sum(), v.ok())
 }
 
 /// The smallest positive normal number of `T`.
@@ -270,40 +425,54 @@ fn min_positive<T: Real>() -> T {
     }
 }
 
-/// Validity of a group of values, accumulated without branches.
+/// Validity of a group of values, accumulated without branches (in several independent
+/// accumulators, so that long checks are no dependency chain).
 struct Valid<V> {
     /// `Σ v · 0`: zero iff every `v` was finite.
-    fin: V,
+    fin: [V; 4],
+    /// The next `fin` to add to.
+    next: usize,
     /// The smallest value that must be `> 0`.
-    pos: V,
+    pos: [V; 2],
     /// The smallest value that must be `>= 0`.
-    nonneg: V,
+    nonneg: [V; 2],
 }
 
 impl<V: Lanes> Valid<V> {
     #[inline(always)]
     fn new() -> Self {
-        Valid { fin: V::splat(V::T::ZERO), pos: V::splat(V::T::ONE), nonneg: V::splat(V::T::ZERO) }
+        let (zero, one) = (V::splat(V::T::ZERO), V::splat(V::T::ONE));
+        Valid { fin: [zero; 4], next: 0, pos: [one; 2], nonneg: [zero; 2] }
     }
     #[inline(always)]
     fn finite(&mut self, v: V) {
         // v · 0 is ±0 for finite v, else NaN.
-        self.fin = v.mul_add(V::splat(V::T::ZERO), self.fin);
+        let k = self.next % 4;
+        self.fin[k] = v.mul_add(V::splat(V::T::ZERO), self.fin[k]);
+        self.next += 1;
     }
     /// `v > 0` (NaN must be caught by [`Valid::finite`]).
     #[inline(always)]
     fn positive(&mut self, v: V) {
-        self.pos = self.pos.min(v);
+        let k = self.next % 2;
+        self.pos[k] = self.pos[k].min(v);
+    }
+    /// `v >= 0` (NaN must be caught by [`Valid::finite`]).
+    #[inline(always)]
+    fn nonneg(&mut self, v: V) {
+        let k = self.next % 2;
+        self.nonneg[k] = self.nonneg[k].min(v);
     }
     /// `v` finite and `>= MIN_POSITIVE` (normal, for positive `v`).
     #[inline(always)]
     fn normal(&mut self, v: V) {
         self.finite(v);
-        self.nonneg = self.nonneg.min(v - V::splat(min_positive::<V::T>()));
+        self.nonneg(v - V::splat(min_positive::<V::T>()));
     }
     #[inline(always)]
     fn ok(&self) -> bool {
-        self.fin.all_zero() & self.pos.all_positive() & self.nonneg.all_nonneg()
+        let fin = (self.fin[0] + self.fin[1]) + (self.fin[2] + self.fin[3]);
+        fin.all_zero() & self.pos[0].min(self.pos[1]).all_positive() & self.nonneg[0].min(self.nonneg[1]).all_nonneg()
     }
 }
 
@@ -411,11 +580,12 @@ unsafe fn tril_group<V: Lanes, const D: usize, const DIAG: bool>(
     // The Mahalanobis term first: its forward substitution is one long dependency chain, which
     // the independent work below can overlap.
     let maha = half_maha(&p, &q, &a, &inv);
+    let (ad, bd): ([V; D], [V; D]) = (core::array::from_fn(|j| a[j][j]), core::array::from_fn(|j| b[j][j]));
+    let (terms, ratios) = V::scale_ratio_terms(&bd, &ad, &inv);
     let mut diag = zero;
     unroll!(D; j in 0..D => {
-        let (t, r) = V::scale_ratio_term(b[j][j], a[j][j], inv[j]);
-        v.normal(r);
-        diag = diag + t;
+        v.normal(ratios[j]);
+        diag = diag + terms[j];
     });
     // X = L2⁻¹ (L1 − L2) (lower triangular), row by row so that the entries of a row are
     // independent; each entry as in `tril_kl_core_n` (its column's forward substitution).
@@ -531,7 +701,7 @@ fn check_sym<V: Lanes, const D: usize>(m: &[[V; D]; D], tol: V, v: &mut Valid<V>
         });
         unroll!(D; j in 0..i => {
             let (x, y) = (m[i][j], m[j][i]);
-            v.nonneg = v.nonneg.min(tol * x.abs().max(y.abs()) - (x - y).abs());
+            v.nonneg(tol * x.abs().max(y.abs()) - (x - y).abs());
         });
     });
 }
@@ -539,9 +709,10 @@ fn check_sym<V: Lanes, const D: usize>(m: &[[V; D]; D], tol: V, v: &mut Valid<V>
 /// The lower Cholesky factor of `a`, in the arithmetic of `cholesky_n` (same bits); its pivots
 /// go to `v` (finite and `> 0`).
 #[inline(always)]
-fn cholesky_lanes<V: Lanes, const D: usize>(a: &[[V; D]; D], v: &mut Valid<V>) -> [[V; D]; D] {
+fn cholesky_lanes<V: Lanes, const D: usize>(a: &[[V; D]; D], v: &mut Valid<V>) -> ([[V; D]; D], [V; D]) {
     let zero = V::splat(V::T::ZERO);
     let mut l = [[zero; D]; D];
+    let mut pivots = [zero; D];
     unroll!(D; i in 0..D => {
         unroll!(D; j in 0..i => {
             let mut dot = zero;
@@ -557,9 +728,10 @@ fn cholesky_lanes<V: Lanes, const D: usize>(a: &[[V; D]; D], v: &mut Valid<V>) -
         let pivot = a[i][i] - dot;
         v.finite(pivot);
         v.positive(pivot);
+        pivots[i] = pivot;
         l[i][i] = pivot.sqrt();
     });
-    l
+    (l, pivots)
 }
 
 /// KL of `V::N` consecutive rows from covariances, in the difference form of `cov_kl`; whether
@@ -592,10 +764,10 @@ unsafe fn cov_group<V: Lanes, const D: usize>(
         // Only whether C1 is positive definite; the factor itself is not needed.
         let _ = cholesky_lanes(&x, &mut v);
     }
-    let l = cholesky_lanes(&y, &mut v);
+    let (l, pivots) = cholesky_lanes(&y, &mut v);
     let mut inv = [zero; D];
     unroll!(D; i in 0..D => {
-        inv[i] = one / l[i][i];
+        inv[i] = pivots[i].rsqrt();
     });
     let maha = half_maha(&p, &q, &l, &inv);
     // W = L⁻¹ (C1 − C2) (`delta_term` solves column by column; here row by row, the columns of a
@@ -628,15 +800,20 @@ unsafe fn cov_group<V: Lanes, const D: usize>(
         });
     });
     let mut sum = zero;
+    let mut s = [zero; D];
+    let mut inv_p = [zero; D];
     unroll!(D; j in 0..D => {
-        let mut s = a[j][j];
+        let mut sj = a[j][j];
         unroll!(D; k in 0..j => {
-            s = s - a[j][k] * a[j][k];
+            sj = sj - a[j][k] * a[j][k];
         });
-        let p = one + s;
+        s[j] = sj;
+        let p = one + sj;
         v.finite(p);
-        v.positive(p);
-        let g = one / p.sqrt();
+        v.normal(p);
+        // 1 / (1 + H_jj) = 1 / √p
+        let g = p.rsqrt();
+        inv_p[j] = g * g;
         unroll!(D; i in (j + 1)..D => {
             let mut t = a[i][j];
             unroll!(D; k in 0..j => {
@@ -645,7 +822,10 @@ unsafe fn cov_group<V: Lanes, const D: usize>(
             a[i][j] = t * g;
             sum = a[i][j].mul_add(a[i][j], sum);
         });
-        sum = sum + s.neg_log1pmx();
+    });
+    let logs = V::neg_log1pmx(&s, &inv_p);
+    unroll!(D; j in 0..D => {
+        sum = sum + logs[j];
     });
     (half.mul_add(sum, maha), v.ok())
 }
@@ -859,5 +1039,248 @@ mod tests {
         tril_agrees_with_the_scalar_kernel: Kind::Tril, [1, 2, 3, 4, 5, 8, 32];
         diag_tril_agrees_with_the_scalar_kernel: Kind::Diag, [1, 2, 3, 4, 5, 8];
         cov_agrees_with_the_scalar_kernel: Kind::Cov, [1, 2, 3, 4, 5, 8];
+    }
+
+    /// `b` rows of valid `kind` inputs with `spoil` applied to row `r`: the kernels must report
+    /// `false` with `check` (and, `always`, without).
+    fn rejects<T: Real, const D: usize>(
+        kind: Kind,
+        what: &str,
+        always: bool,
+        spoil: impl Fn(&mut [Vec<f64>; 4], usize),
+    ) {
+        let b = 19;
+        for r in [0, 5, 15, 16, 18] {
+            let mut x = inputs(kind, b, D, 77 + r as u64);
+            spoil(&mut x, r);
+            let x: [Vec<T>; 4] = [cast(&x[0]), cast(&x[1]), cast(&x[2]), cast(&x[3])];
+            for isa in isas() {
+                for check in [true, false] {
+                    let mut out = vec![T::ZERO; b];
+                    let ok = on(isa, || kernel::<T, D>(kind)(&x[0], &x[1], &x[2], &x[3], &mut out, check));
+                    if check || always {
+                        assert!(!ok, "{kind:?} {} d={D} {isa:?} check={check}: {what} at row {r} accepted", T::NAME);
+                    }
+                }
+            }
+        }
+    }
+
+    fn rejects_invalid<T: Real, const D: usize>() {
+        let (d, dd) = (D, D * D);
+        // Means.
+        for kind in [Kind::Tril, Kind::Diag, Kind::Cov] {
+            rejects::<T, D>(kind, "NaN in m1", false, |x, r| x[0][r * d + d - 1] = f64::NAN);
+            rejects::<T, D>(kind, "inf in m2", false, |x, r| x[2][r * d] = f64::INFINITY);
+        }
+        // Factors: only the lower triangle counts.
+        for kind in [Kind::Tril, Kind::Diag] {
+            rejects::<T, D>(kind, "zero diagonal in L2", false, |x, r| x[3][r * dd + dd - 1] = 0.0);
+            rejects::<T, D>(kind, "negative diagonal in L2", false, |x, r| x[3][r * dd] = -1.0);
+            if D > 1 {
+                rejects::<T, D>(kind, "NaN below the diagonal of L2", false, |x, r| x[3][r * dd + d] = f64::NAN);
+                rejects::<T, D>(kind, "inf below the diagonal of L2", false, |x, r| {
+                    x[3][r * dd + dd - 2] = f64::NEG_INFINITY
+                });
+            }
+        }
+        rejects::<T, D>(Kind::Tril, "zero diagonal in L1", false, |x, r| x[1][r * dd + (d / 2) * (d + 1)] = 0.0);
+        rejects::<T, D>(Kind::Tril, "NaN diagonal in L1", false, |x, r| x[1][r * dd] = f64::NAN);
+        if D > 1 {
+            rejects::<T, D>(Kind::Tril, "NaN below the diagonal of L1", false, |x, r| {
+                x[1][r * dd + (d - 1) * d] = f64::NAN
+            });
+        }
+        rejects::<T, D>(Kind::Diag, "zero s1", false, |x, r| x[1][r * d + d - 1] = 0.0);
+        rejects::<T, D>(Kind::Diag, "negative s1", false, |x, r| x[1][r * d] = -0.5);
+        rejects::<T, D>(Kind::Diag, "NaN s1", false, |x, r| x[1][r * d] = f64::NAN);
+        // Covariances.
+        rejects::<T, D>(Kind::Cov, "NaN in C1", false, |x, r| x[1][r * dd + dd - 1] = f64::NAN);
+        rejects::<T, D>(Kind::Cov, "inf in C2", false, |x, r| x[3][r * dd] = f64::INFINITY);
+        if D > 1 {
+            // Only an upper-triangle entry: symmetry (and finiteness) must read it.
+            rejects::<T, D>(Kind::Cov, "NaN above the diagonal of C2", false, |x, r| x[3][r * dd + 1] = f64::NAN);
+            rejects::<T, D>(Kind::Cov, "non-symmetric C1", false, |x, r| x[1][r * dd + d] *= 1.0 + 1e-4);
+            rejects::<T, D>(Kind::Cov, "non-symmetric C2", false, |x, r| x[3][r * dd + 1] += 0.25);
+            // Symmetric but indefinite: a large off-diagonal pair.
+            rejects::<T, D>(Kind::Cov, "indefinite C1", false, |x, r| {
+                x[1][r * dd + d] = 10.0;
+                x[1][r * dd + 1] = 10.0;
+            });
+            rejects::<T, D>(Kind::Cov, "indefinite C2", true, |x, r| {
+                x[3][r * dd + dd - 2] = 10.0;
+                x[3][r * dd + dd - 1 - d] = 10.0;
+            });
+        }
+        rejects::<T, D>(Kind::Cov, "negative diagonal in C1", false, |x, r| x[1][r * dd] = -1.0);
+        rejects::<T, D>(Kind::Cov, "zero C2", true, |x, r| x[3][r * dd..(r + 1) * dd].fill(0.0));
+    }
+
+    #[test]
+    fn check_rejects_every_invalid_value() {
+        rejects_invalid::<f64, 1>();
+        rejects_invalid::<f64, 2>();
+        rejects_invalid::<f64, 3>();
+        rejects_invalid::<f64, 4>();
+        rejects_invalid::<f64, 8>();
+        rejects_invalid::<f32, 3>();
+        rejects_invalid::<f32, 4>();
+    }
+
+    #[test]
+    fn check_rejects_invalid_values_of_large_factors() {
+        let (d, dd) = (32, 32 * 32);
+        rejects::<f64, 32>(Kind::Tril, "NaN in m1", false, |x, r| x[0][r * d + 17] = f64::NAN);
+        rejects::<f64, 32>(Kind::Tril, "zero diagonal in L1", false, |x, r| x[1][r * dd + 9 * 33] = 0.0);
+        rejects::<f64, 32>(Kind::Tril, "negative diagonal in L2", false, |x, r| x[3][r * dd + 31 * 33] = -1.0);
+        rejects::<f64, 32>(Kind::Tril, "NaN below the diagonal of L1", false, |x, r| {
+            x[1][r * dd + 31 * 32 + 30] = f64::NAN
+        });
+        rejects::<f64, 32>(Kind::Tril, "inf below the diagonal of L2", false, |x, r| {
+            x[3][r * dd + 12 * 32 + 3] = f64::INFINITY
+        });
+        rejects::<f32, 32>(Kind::Tril, "NaN in m2", false, |x, r| x[2][r * d + 31] = f64::NAN);
+    }
+
+    /// Identical distributions: exactly zero, on every path.
+    fn identical<T: Real, const D: usize>(kind: Kind) {
+        for b in [1, 7, 8, 19] {
+            let mut x = inputs(kind, b, D, 5);
+            x[2] = x[0].clone();
+            match kind {
+                Kind::Tril | Kind::Cov => x[3] = x[1].clone(),
+                Kind::Diag => {
+                    // L2 = diag(s1) (garbage above the diagonal is not read).
+                    for r in 0..b {
+                        for i in 0..D {
+                            for j in 0..i {
+                                x[3][r * D * D + i * D + j] = 0.0;
+                            }
+                            x[3][r * D * D + i * D + i] = x[1][r * D + i];
+                        }
+                    }
+                }
+            }
+            let x: [Vec<T>; 4] = [cast(&x[0]), cast(&x[1]), cast(&x[2]), cast(&x[3])];
+            for isa in isas() {
+                for check in [true, false] {
+                    let mut out = vec![T::NAN; b];
+                    let ok = on(isa, || kernel::<T, D>(kind)(&x[0], &x[1], &x[2], &x[3], &mut out, check));
+                    assert!(ok && out.iter().all(|&v| v == T::ZERO), "{kind:?} {} d={D} {isa:?}: {out:?}", T::NAME);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn identical_distributions_give_exactly_zero() {
+        for kind in [Kind::Tril, Kind::Diag, Kind::Cov] {
+            identical::<f64, 1>(kind);
+            identical::<f64, 3>(kind);
+            identical::<f64, 4>(kind);
+            identical::<f64, 8>(kind);
+            identical::<f32, 3>(kind);
+            identical::<f32, 5>(kind);
+        }
+        identical::<f64, 32>(Kind::Tril);
+        identical::<f64, 32>(Kind::Diag);
+        identical::<f32, 32>(Kind::Tril);
+    }
+
+    /// Near-equal pairs: relative perturbations of `eps`; the batched kernels keep the relative
+    /// accuracy of the scalar ones.
+    fn near_equal<const D: usize>(kind: Kind, eps: f64) {
+        let b = 19;
+        let mut x = inputs(kind, b, D, 11);
+        let mut rng = Rng(12);
+        x[2] = x[0].iter().map(|&m| m + eps * rng.uniform(-1.0, 1.0)).collect();
+        match kind {
+            Kind::Tril => x[3] = x[1].iter().map(|&l| l * (1.0 + eps * rng.uniform(-1.0, 1.0))).collect(),
+            Kind::Diag => {
+                for r in 0..b {
+                    for i in 0..D {
+                        for j in 0..i {
+                            x[3][r * D * D + i * D + j] = eps * rng.uniform(-1.0, 1.0);
+                        }
+                        x[3][r * D * D + i * D + i] = x[1][r * D + i] * (1.0 + eps * rng.uniform(-1.0, 1.0));
+                    }
+                }
+            }
+            Kind::Cov => {
+                let mut c = x[1].clone();
+                for r in 0..b {
+                    for i in 0..D {
+                        for j in 0..=i {
+                            let e = 1.0 + eps * rng.uniform(-1.0, 1.0);
+                            c[r * D * D + i * D + j] *= e;
+                            c[r * D * D + j * D + i] = c[r * D * D + i * D + j];
+                        }
+                    }
+                }
+                x[3] = c;
+            }
+        }
+        agrees::<f64, D>(kind, &x, 1e-12);
+    }
+
+    #[test]
+    fn near_equal_pairs_keep_relative_accuracy() {
+        for eps in [1e-9, 1e-6] {
+            for kind in [Kind::Tril, Kind::Diag, Kind::Cov] {
+                near_equal::<1>(kind, eps);
+                near_equal::<3>(kind, eps);
+                near_equal::<4>(kind, eps);
+                near_equal::<8>(kind, eps);
+            }
+            near_equal::<32>(Kind::Tril, eps);
+            near_equal::<32>(Kind::Diag, eps);
+        }
+    }
+
+    #[test]
+    fn covariances_asymmetric_within_the_tolerance_are_accepted() {
+        let b = 19;
+        let mut x = inputs(Kind::Cov, b, 4, 3);
+        for r in 0..b {
+            x[1][r * 16 + 1] *= 1.0 + 1e-10;
+            x[3][r * 16 + 14] *= 1.0 - 1e-10;
+        }
+        agrees::<f64, 4>(Kind::Cov, &x, 1e-14);
+    }
+
+    #[test]
+    fn extreme_scale_ratios_are_right_or_refused() {
+        // Diagonal ratios of 1e-300 / 1e200 leave the lanes' normal range: `false` is allowed
+        // there, a wrong value is not.
+        let b = 19;
+        let mut x = inputs(Kind::Tril, b, 3, 9);
+        for r in 0..b {
+            x[1][r * 9] = 1e-300;
+            x[3][r * 9 + 4] = 1e200;
+        }
+        for isa in isas() {
+            let mut out = vec![0.0; b];
+            if on(isa, || tril_kl_rows::<f64, 3>(&x[0], &x[1], &x[2], &x[3], &mut out, true)) {
+                for r in 0..b {
+                    let want = reference::<f64, 3>(Kind::Tril, &x, r).unwrap();
+                    assert!(((out[r] - want) / want).abs() < 1e-14, "{isa:?} row {r}: {} vs {want}", out[r]);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn inconsistent_lengths_give_false() {
+        let x = inputs(Kind::Tril, 5, 3, 1);
+        let mut out = vec![0.0; 5];
+        assert!(tril_kl_rows::<f64, 3>(&x[0], &x[1], &x[2], &x[3], &mut out, true));
+        assert!(!tril_kl_rows::<f64, 3>(&x[0][..14], &x[1], &x[2], &x[3], &mut out, true));
+        assert!(!tril_kl_rows::<f64, 3>(&x[0], &x[1], &x[2], &x[3][..44], &mut out, false));
+        assert!(!tril_kl_rows::<f64, 3>(&x[0], &x[1], &x[2], &x[3], &mut out[..4], false));
+        assert!(!diag_tril_kl_rows::<f64, 3>(&x[0], &x[1], &x[2], &x[3], &mut out, true));
+        assert!(!cov_kl_rows::<f64, 3>(&x[0], &x[1], &x[2], &x[3][..9], &mut out, true));
+        // A zero-sized event: every KL is zero.
+        let mut out = vec![1.0; 4];
+        assert!(tril_kl_rows::<f64, 0>(&[], &[], &[], &[], &mut out, true) && out == [0.0; 4]);
     }
 }
