@@ -63,6 +63,16 @@ pub(crate) unsafe trait Lanes: Arith {
     unsafe fn store_n(self, p: *mut Self::T, n: usize);
     /// The sum of the lanes.
     fn sum(self) -> Self::T;
+    /// Lanes `k < n` kept, the others zero.
+    fn first(self, n: usize) -> Self;
+    /// Lanes `lo <= k < hi` (`hi <= N`) from `*p.add(k)`, the others zero; reads nothing else
+    /// (`p` itself may point before the readable memory).
+    ///
+    /// # Safety
+    /// `p.wrapping_add(lo)..p.wrapping_add(hi)` must be valid for reads.
+    unsafe fn load_range(p: *const Self::T, lo: usize, hi: usize) -> Self;
+    /// Lane `k` (`< N`) replaced by `v`.
+    fn with_lane(self, k: usize, v: Self::T) -> Self;
     /// Whether every lane is `== 0`.
     fn all_zero(self) -> bool;
     /// Whether every lane is `> 0` (NaN is not).
@@ -92,17 +102,17 @@ macro_rules! arr_binop {
             fn $f(self, o: Self) -> Self {
                 let mut r = self.0;
                 for k in 0..N {
-                    r[k] = r[k] $op o.0[k];
+                    r[k] $op o.0[k];
                 }
                 Arr(r)
             }
         }
     };
 }
-arr_binop!(Add, add, +);
-arr_binop!(Sub, sub, -);
-arr_binop!(Mul, mul, *);
-arr_binop!(Div, div, /);
+arr_binop!(Add, add, +=);
+arr_binop!(Sub, sub, -=);
+arr_binop!(Mul, mul, *=);
+arr_binop!(Div, div, /=);
 
 impl<T: Real, const N: usize> Neg for Arr<T, N> {
     type Output = Self;
@@ -206,6 +216,28 @@ unsafe impl<T: Real, const N: usize> Lanes for Arr<T, N> {
     #[inline(always)]
     fn sum(self) -> T {
         self.0.iter().fold(T::ZERO, |a, &v| a + v)
+    }
+    #[inline(always)]
+    fn first(self, n: usize) -> Self {
+        let mut r = self.0;
+        for k in n.min(N)..N {
+            r[k] = T::ZERO;
+        }
+        Arr(r)
+    }
+    #[inline(always)]
+    unsafe fn load_range(p: *const T, lo: usize, hi: usize) -> Self {
+        let mut r = [T::ZERO; N];
+        for k in lo..hi.min(N) {
+            r[k] = unsafe { *p.wrapping_add(k) };
+        }
+        Arr(r)
+    }
+    #[inline(always)]
+    fn with_lane(self, k: usize, v: T) -> Self {
+        let mut r = self.0;
+        r[k] = v;
+        Arr(r)
     }
     #[inline(always)]
     fn all_zero(self) -> bool {
@@ -320,20 +352,8 @@ unsafe impl<V: Arith, const D: usize> Arith for Many<V, D> {
 unsafe impl<V: F64Ops, const D: usize> F64Ops for Many<V, D> {
     type M = [V::M; D];
     #[inline(always)]
-    fn lt(self, o: Self) -> Self::M {
-        core::array::from_fn(|j| self.0[j].lt(o.0[j]))
-    }
-    #[inline(always)]
-    fn le(self, o: Self) -> Self::M {
-        core::array::from_fn(|j| self.0[j].le(o.0[j]))
-    }
-    #[inline(always)]
     fn eq(self, o: Self) -> Self::M {
         core::array::from_fn(|j| self.0[j].eq(o.0[j]))
-    }
-    #[inline(always)]
-    fn and(a: Self::M, b: Self::M) -> Self::M {
-        core::array::from_fn(|j| V::and(a[j], b[j]))
     }
     #[inline(always)]
     fn select(m: Self::M, a: Self, b: Self) -> Self {
@@ -355,10 +375,6 @@ unsafe impl<V: F64Ops, const D: usize> F64Ops for Many<V, D> {
     fn shr52(self) -> Self {
         self.map(V::shr52)
     }
-    #[inline(always)]
-    fn shl52(self) -> Self {
-        self.map(V::shl52)
-    }
 }
 
 /// Lanes of `f64` with comparisons, selects and integer operations on the bits: what the
@@ -368,10 +384,7 @@ unsafe impl<V: F64Ops, const D: usize> F64Ops for Many<V, D> {
 /// As [`Arith`].
 pub(crate) unsafe trait F64Ops: Arith<T = f64> {
     type M: Copy;
-    fn lt(self, o: Self) -> Self::M;
-    fn le(self, o: Self) -> Self::M;
     fn eq(self, o: Self) -> Self::M;
-    fn and(a: Self::M, b: Self::M) -> Self::M;
     /// `a` where `m`, else `b`.
     fn select(m: Self::M, a: Self, b: Self) -> Self;
     /// The bits as `u64` lanes plus `c` (wrapping).
@@ -380,8 +393,6 @@ pub(crate) unsafe trait F64Ops: Arith<T = f64> {
     fn or_bits(self, c: u64) -> Self;
     /// The bits shifted right by 52 (logical).
     fn shr52(self) -> Self;
-    /// The bits shifted left by 52.
-    fn shl52(self) -> Self;
 }
 
 const SQRT_HALF_BITS: u64 = 0x3fe6_a09e_667f_3bcd;
@@ -455,7 +466,9 @@ pub(crate) fn neg_log1pmx_f64<V: F64Ops>(x: V, inv_y: V) -> V {
 }
 
 #[cfg(target_arch = "x86_64")]
-pub(crate) use x86::{F64x4, F64x8};
+pub(crate) use x86::F64x4;
+#[cfg(all(target_arch = "x86_64", kl_avx512))]
+pub(crate) use x86_512::F64x8;
 
 #[cfg(target_arch = "x86_64")]
 mod x86 {
@@ -463,21 +476,16 @@ mod x86 {
     use core::arch::x86_64::*;
     use core::ops::{Add, Div, Mul, Neg, Sub};
 
-    /// The `maskload` mask of the first `n < 4` lanes.
+    /// The `maskload` mask of the first `n <= 4` lanes.
     #[inline(always)]
     fn mask4(n: usize) -> __m256i {
-        unsafe { _mm256_setr_epi64x(-((n > 0) as i64), -((n > 1) as i64), -((n > 2) as i64), 0) }
+        unsafe { _mm256_setr_epi64x(-((n > 0) as i64), -((n > 1) as i64), -((n > 2) as i64), -((n > 3) as i64)) }
     }
 
     /// Four `f64` lanes in a `ymm` register (AVX2 + FMA).
     #[derive(Clone, Copy, Debug)]
     #[repr(transparent)]
     pub(crate) struct F64x4(__m256d);
-
-    /// Eight `f64` lanes in a `zmm` register (AVX-512F).
-    #[derive(Clone, Copy, Debug)]
-    #[repr(transparent)]
-    pub(crate) struct F64x8(__m512d);
 
     macro_rules! binop {
         ($ty:ident, $tr:ident, $f:ident, $intr:ident) => {
@@ -494,11 +502,6 @@ mod x86 {
     binop!(F64x4, Sub, sub, _mm256_sub_pd);
     binop!(F64x4, Mul, mul, _mm256_mul_pd);
     binop!(F64x4, Div, div, _mm256_div_pd);
-    binop!(F64x8, Add, add, _mm512_add_pd);
-    binop!(F64x8, Sub, sub, _mm512_sub_pd);
-    binop!(F64x8, Mul, mul, _mm512_mul_pd);
-    binop!(F64x8, Div, div, _mm512_div_pd);
-
     impl Neg for F64x4 {
         type Output = Self;
         #[inline(always)]
@@ -506,16 +509,6 @@ mod x86 {
             F64x4(unsafe { _mm256_xor_pd(self.0, _mm256_set1_pd(-0.0)) })
         }
     }
-    impl Neg for F64x8 {
-        type Output = Self;
-        #[inline(always)]
-        fn neg(self) -> Self {
-            F64x8(unsafe {
-                _mm512_castsi512_pd(_mm512_xor_si512(_mm512_castpd_si512(self.0), _mm512_set1_epi64(i64::MIN)))
-            })
-        }
-    }
-
     unsafe impl Arith for F64x4 {
         type T = f64;
         #[inline(always)]
@@ -606,6 +599,23 @@ mod x86 {
             }
         }
         #[inline(always)]
+        fn first(self, n: usize) -> Self {
+            if n >= 4 {
+                self
+            } else {
+                F64x4(unsafe { _mm256_and_pd(self.0, _mm256_castsi256_pd(mask4(n))) })
+            }
+        }
+        #[inline(always)]
+        unsafe fn load_range(p: *const f64, lo: usize, hi: usize) -> Self {
+            F64x4(unsafe { _mm256_maskload_pd(p, _mm256_xor_si256(mask4(hi), mask4(lo))) })
+        }
+        #[inline(always)]
+        fn with_lane(self, k: usize, v: f64) -> Self {
+            let one = unsafe { _mm256_castsi256_pd(_mm256_xor_si256(mask4(k), mask4(k + 1))) };
+            F64x4(unsafe { _mm256_blendv_pd(self.0, _mm256_set1_pd(v), one) })
+        }
+        #[inline(always)]
         fn all_zero(self) -> bool {
             unsafe { _mm256_movemask_pd(_mm256_cmp_pd::<_CMP_EQ_OQ>(self.0, _mm256_setzero_pd())) == 0xf }
         }
@@ -635,20 +645,8 @@ mod x86 {
     unsafe impl F64Ops for F64x4 {
         type M = __m256d;
         #[inline(always)]
-        fn lt(self, o: Self) -> __m256d {
-            unsafe { _mm256_cmp_pd::<_CMP_LT_OQ>(self.0, o.0) }
-        }
-        #[inline(always)]
-        fn le(self, o: Self) -> __m256d {
-            unsafe { _mm256_cmp_pd::<_CMP_LE_OQ>(self.0, o.0) }
-        }
-        #[inline(always)]
         fn eq(self, o: Self) -> __m256d {
             unsafe { _mm256_cmp_pd::<_CMP_EQ_OQ>(self.0, o.0) }
-        }
-        #[inline(always)]
-        fn and(a: __m256d, b: __m256d) -> __m256d {
-            unsafe { _mm256_and_pd(a, b) }
         }
         #[inline(always)]
         fn select(m: __m256d, a: Self, b: Self) -> Self {
@@ -672,9 +670,46 @@ mod x86 {
         fn shr52(self) -> Self {
             F64x4(unsafe { _mm256_castsi256_pd(_mm256_srli_epi64::<52>(_mm256_castpd_si256(self.0))) })
         }
+    }
+}
+
+/// The AVX-512 lanes: only with a compiler that has the AVX-512 intrinsics stable (1.89, see
+/// `build.rs`), above the crate's MSRV.
+#[cfg(all(target_arch = "x86_64", kl_avx512))]
+#[allow(clippy::incompatible_msrv)]
+mod x86_512 {
+    use super::{Arith, F64Ops, Lanes};
+    use core::arch::x86_64::*;
+    use core::ops::{Add, Div, Mul, Neg, Sub};
+
+    /// Eight `f64` lanes in a `zmm` register (AVX-512F).
+    #[derive(Clone, Copy, Debug)]
+    #[repr(transparent)]
+    pub(crate) struct F64x8(__m512d);
+
+    macro_rules! binop {
+        ($ty:ident, $tr:ident, $f:ident, $intr:ident) => {
+            impl $tr for $ty {
+                type Output = Self;
+                #[inline(always)]
+                fn $f(self, o: Self) -> Self {
+                    $ty(unsafe { $intr(self.0, o.0) })
+                }
+            }
+        };
+    }
+    binop!(F64x8, Add, add, _mm512_add_pd);
+    binop!(F64x8, Sub, sub, _mm512_sub_pd);
+    binop!(F64x8, Mul, mul, _mm512_mul_pd);
+    binop!(F64x8, Div, div, _mm512_div_pd);
+
+    impl Neg for F64x8 {
+        type Output = Self;
         #[inline(always)]
-        fn shl52(self) -> Self {
-            F64x4(unsafe { _mm256_castsi256_pd(_mm256_slli_epi64::<52>(_mm256_castpd_si256(self.0))) })
+        fn neg(self) -> Self {
+            F64x8(unsafe {
+                _mm512_castsi512_pd(_mm512_xor_si512(_mm512_castpd_si512(self.0), _mm512_set1_epi64(i64::MIN)))
+            })
         }
     }
 
@@ -797,6 +832,23 @@ mod x86 {
             unsafe { _mm512_reduce_add_pd(self.0) }
         }
         #[inline(always)]
+        fn first(self, n: usize) -> Self {
+            if n >= 8 {
+                self
+            } else {
+                F64x8(unsafe { _mm512_maskz_mov_pd(((1u32 << n) - 1) as u8, self.0) })
+            }
+        }
+        #[inline(always)]
+        unsafe fn load_range(p: *const f64, lo: usize, hi: usize) -> Self {
+            let m = (((1u32 << hi) - 1) & !((1u32 << lo) - 1)) as u8;
+            F64x8(unsafe { _mm512_maskz_loadu_pd(m, p) })
+        }
+        #[inline(always)]
+        fn with_lane(self, k: usize, v: f64) -> Self {
+            F64x8(unsafe { _mm512_mask_blend_pd((1u32 << k) as u8, self.0, _mm512_set1_pd(v)) })
+        }
+        #[inline(always)]
         fn all_zero(self) -> bool {
             unsafe { _mm512_cmp_pd_mask::<_CMP_EQ_OQ>(self.0, _mm512_setzero_pd()) == 0xff }
         }
@@ -826,20 +878,8 @@ mod x86 {
     unsafe impl F64Ops for F64x8 {
         type M = __mmask8;
         #[inline(always)]
-        fn lt(self, o: Self) -> __mmask8 {
-            unsafe { _mm512_cmp_pd_mask::<_CMP_LT_OQ>(self.0, o.0) }
-        }
-        #[inline(always)]
-        fn le(self, o: Self) -> __mmask8 {
-            unsafe { _mm512_cmp_pd_mask::<_CMP_LE_OQ>(self.0, o.0) }
-        }
-        #[inline(always)]
         fn eq(self, o: Self) -> __mmask8 {
             unsafe { _mm512_cmp_pd_mask::<_CMP_EQ_OQ>(self.0, o.0) }
-        }
-        #[inline(always)]
-        fn and(a: __mmask8, b: __mmask8) -> __mmask8 {
-            a & b
         }
         #[inline(always)]
         fn select(m: __mmask8, a: Self, b: Self) -> Self {
@@ -866,10 +906,6 @@ mod x86 {
         #[inline(always)]
         fn shr52(self) -> Self {
             F64x8(unsafe { _mm512_castsi512_pd(_mm512_srli_epi64::<52>(_mm512_castpd_si512(self.0))) })
-        }
-        #[inline(always)]
-        fn shl52(self) -> Self {
-            F64x8(unsafe { _mm512_castsi512_pd(_mm512_slli_epi64::<52>(_mm512_castpd_si512(self.0))) })
         }
     }
 }
@@ -901,6 +937,7 @@ mod tests {
     }
 
     /// `f` on `N`-lane chunks of `xs` (the last padded with copies), lane by lane.
+    #[cfg(all(target_arch = "x86_64", kl_avx512))]
     fn on_lanes<V: Lanes<T = f64>>(xs: &[f64], f: impl Fn(V) -> V) -> Vec<f64> {
         let mut out = Vec::new();
         for c in xs.chunks(V::N) {
@@ -916,9 +953,16 @@ mod tests {
     fn srt_matches<V: Lanes<T = f64>>() {
         let bs = spread(3000, -400, 400, 0x2545_f491_4f6c_dd1d);
         let near = spread(3000, -60, -1, 0x1234_5678_9abc_def1);
-        for (k, scale) in
-            [(0usize, 1.0), (1, 0.3), (2, 1.5), (3, 1.0 / 1.5), (4, 1e10), (5, 1e-10), (6, 1.41421), (7, 0.7071)]
-        {
+        for (k, scale) in [
+            (0usize, 1.0),
+            (1, 0.3),
+            (2, 1.5),
+            (3, 1.0 / 1.5),
+            (4, 1e10),
+            (5, 1e-10),
+            (6, std::f64::consts::SQRT_2),
+            (7, std::f64::consts::FRAC_1_SQRT_2),
+        ] {
             let pairs: Vec<(f64, f64)> = bs
                 .iter()
                 .zip(&near)
@@ -991,6 +1035,7 @@ mod tests {
                 srt_matches::<F64x4>();
                 neg_log1pmx_matches::<F64x4>();
             }
+            #[cfg(kl_avx512)]
             if has!("avx512f") && has!("avx512vl") && has!("avx512dq") {
                 srt_matches::<F64x8>();
                 neg_log1pmx_matches::<F64x8>();

@@ -27,9 +27,11 @@ macro_rules! unroll {
     };
 }
 
-use crate::lanes::{Arith, Arr, Lanes};
 #[cfg(target_arch = "x86_64")]
-use crate::lanes::{F64x4, F64x8};
+use crate::lanes::F64x4;
+#[cfg(all(target_arch = "x86_64", kl_avx512))]
+use crate::lanes::F64x8;
+use crate::lanes::{Arr, Lanes};
 use crate::real::Real;
 use core::any::TypeId;
 
@@ -45,7 +47,8 @@ fn is<A: 'static, B: 'static>() -> bool {
     TypeId::of::<A>() == TypeId::of::<B>()
 }
 
-#[cfg(target_arch = "x86_64")]
+#[cfg(all(target_arch = "x86_64", kl_avx512))]
+#[allow(clippy::incompatible_msrv)] // only with Rust >= 1.89 (build.rs)
 #[target_feature(enable = "avx512f,avx512vl,avx512dq,avx2,fma")]
 unsafe fn avx512_f64<J: Job>(j: &J) -> bool {
     unsafe { j.run::<F64x8>() }
@@ -57,7 +60,8 @@ unsafe fn avx2_f64<J: Job>(j: &J) -> bool {
     unsafe { j.run::<F64x4>() }
 }
 
-#[cfg(target_arch = "x86_64")]
+#[cfg(all(target_arch = "x86_64", kl_avx512))]
+#[allow(clippy::incompatible_msrv)] // only with Rust >= 1.89 (build.rs)
 #[target_feature(enable = "avx512f,avx512vl,avx512dq,avx2,fma")]
 unsafe fn avx512_f32<J: Job>(j: &J) -> bool {
     unsafe { j.run::<Arr<f32, 16>>() }
@@ -87,7 +91,7 @@ impl Isa {
         #[cfg(target_arch = "x86_64")]
         {
             use std::arch::is_x86_feature_detected as has;
-            if std::env::var("KL_NO512").is_err() && has!("avx512f") && has!("avx512vl") && has!("avx512dq") {
+            if cfg!(kl_avx512) && has!("avx512f") && has!("avx512vl") && has!("avx512dq") {
                 return Isa::Avx512;
             }
             if has!("avx2") && has!("fma") {
@@ -113,8 +117,12 @@ fn dispatch<J: Job>(j: &J) -> bool {
     {
         let f64s = is::<J::T, f64>();
         match isa {
+            #[cfg(kl_avx512)]
             Isa::Avx512 if f64s => return unsafe { avx512_f64(j) },
+            #[cfg(kl_avx512)]
             Isa::Avx512 => return unsafe { avx512_f32(j) },
+            #[cfg(not(kl_avx512))]
+            Isa::Avx512 => {}
             Isa::Avx2 if f64s => return unsafe { avx2_f64(j) },
             Isa::Avx2 => return unsafe { avx2_f32(j) },
             Isa::Portable => {}
@@ -124,9 +132,6 @@ fn dispatch<J: Job>(j: &J) -> bool {
     unsafe { j.run::<Arr<J::T, 4>>() }
 }
 
-/// Groups of `V::N` rows ahead of the one being computed whose inputs are prefetched.
-const PREFETCH_GROUPS: usize = 2;
-
 /// A batched kernel as groups of rows.
 trait Groups {
     type T: Real;
@@ -134,79 +139,56 @@ trait Groups {
     fn rows(&self) -> usize;
     /// The input slices with their row lengths, for prefetching.
     fn inputs(&self) -> [(&[Self::T], usize); 4];
-    /// Computes rows `r..r + V::N`; whether the fast path holds for them.
+    /// Computes rows `r..r + V::N` from their inputs at `p` (each as `inputs` has them, from row
+    /// `r` on); whether the fast path holds for them.
     ///
     /// # Safety
-    /// As [`Job::run`]; `r + V::N <= self.rows()`.
-    unsafe fn group<V: Lanes>(&self, r: usize) -> bool;
+    /// As [`Job::run`]; `r + V::N <= self.rows()`, and `p[k]` valid for `V::N` rows of input `k`.
+    unsafe fn group<V: Lanes>(&self, p: [*const Self::T; 4], r: usize) -> bool;
 }
 
 /// Runs `j.group::<V>` over rows `0, V::N, ..` and the scalar `j.group::<Arr<_, 1>>` over the rows
-/// left over, stopping at the first `false`; prefetches the inputs ahead.
+/// left over, stopping at the first `false`.
+///
+/// The lanes read `V::N` rows side by side; with long rows (factors of `D = 8`: 512 bytes)
+/// that pattern defeats the hardware prefetchers, so the next group's inputs are prefetched
+/// (into L2) while one is computed. Short rows are left to the hardware, which does better.
 #[inline(always)]
 unsafe fn drive<V: Lanes, J: Groups>(j: &J) -> bool {
     let b = j.rows();
-    let groups = b / V::N * V::N;
-    let mut r = 0;
-    while r < groups {
-        let pf = pf_groups();
-        let ahead = r + pf * V::N;
-        if pf > 0 && ahead + V::N <= b {
-            for (x, k) in j.inputs() {
-                prefetch(&x[ahead * k..(ahead + V::N) * k]);
+    let groups = b / V::N;
+    let inputs = j.inputs();
+    let at = |r: usize| inputs.map(|(x, k)| x.as_ptr().wrapping_add(r * k));
+    let long_rows = inputs.iter().any(|(_, k)| k * core::mem::size_of::<J::T>() >= PREFETCH_ROW_BYTES);
+    for g in 0..groups {
+        let r = g * V::N;
+        if long_rows && g + 1 < groups {
+            for (x, k) in inputs {
+                prefetch(&x[(r + V::N) * k..(r + 2 * V::N) * k]);
             }
         }
-        if !unsafe { j.group::<V>(r) } {
+        if !unsafe { j.group::<V>(at(r), r) } {
             return false;
         }
-        r += V::N;
     }
-    (groups..b).all(|r| unsafe { j.group::<Arr<J::T, 1>>(r) })
+    (groups * V::N..b).all(|r| unsafe { j.group::<Arr<J::T, 1>>(at(r), r) })
 }
 
-fn pf_groups() -> usize {
-    use std::sync::atomic::{AtomicUsize, Ordering};
-    static G: AtomicUsize = AtomicUsize::new(usize::MAX);
-    let g = G.load(Ordering::Relaxed);
-    if g != usize::MAX {
-        return g;
-    }
-    let g = std::env::var("KL_PF").ok().and_then(|v| v.parse().ok()).unwrap_or(PREFETCH_GROUPS);
-    G.store(g, Ordering::Relaxed);
-    g
-}
-fn pf_hint() -> usize {
-    use std::sync::atomic::{AtomicUsize, Ordering};
-    static G: AtomicUsize = AtomicUsize::new(usize::MAX);
-    let g = G.load(Ordering::Relaxed);
-    if g != usize::MAX {
-        return g;
-    }
-    let g = std::env::var("KL_PFH").ok().and_then(|v| v.parse().ok()).unwrap_or(0);
-    G.store(g, Ordering::Relaxed);
-    g
-}
+/// Rows of an input at least this long make [`drive`] prefetch.
+const PREFETCH_ROW_BYTES: usize = 256;
 
-/// Asks for the cache lines of `x` to be loaded.
+/// Asks for the cache lines of `x` to be loaded into L2.
 #[inline(always)]
 fn prefetch<T>(x: &[T]) {
     #[cfg(target_arch = "x86_64")]
     {
-        use core::arch::x86_64::{_mm_prefetch, _MM_HINT_NTA, _MM_HINT_T0, _MM_HINT_T1, _MM_HINT_T2};
-        let h = pf_hint();
+        use core::arch::x86_64::{_mm_prefetch, _MM_HINT_T1};
         let start = x.as_ptr() as usize & !63;
         let end = x.as_ptr() as usize + core::mem::size_of_val(x);
         let mut line = start;
         while line < end {
             // A prefetch never faults; the lines overlap `x`.
-            unsafe {
-                match h {
-                    0 => _mm_prefetch::<_MM_HINT_T0>(line as *const i8),
-                    1 => _mm_prefetch::<_MM_HINT_T1>(line as *const i8),
-                    2 => _mm_prefetch::<_MM_HINT_T2>(line as *const i8),
-                    _ => _mm_prefetch::<_MM_HINT_NTA>(line as *const i8),
-                }
-            };
+            unsafe { _mm_prefetch::<_MM_HINT_T1>(line as *const i8) };
             line += 64;
         }
     }
@@ -236,17 +218,9 @@ impl<T: Real, const D: usize, const DIAG: bool> Groups for Tril<'_, T, D, DIAG> 
         [(self.m1, D), (self.l1, s1), (self.m2, D), (self.l2, D * D)]
     }
     #[inline(always)]
-    unsafe fn group<V: Lanes>(&self, r: usize) -> bool {
-        let s1 = if DIAG { D } else { D * D };
-        let (kl, ok) = unsafe {
-            tril_group::<V, D, DIAG>(
-                self.m1.as_ptr().add(r * D).cast(),
-                self.l1.as_ptr().add(r * s1).cast(),
-                self.m2.as_ptr().add(r * D).cast(),
-                self.l2.as_ptr().add(r * D * D).cast(),
-                self.check,
-            )
-        };
+    unsafe fn group<V: Lanes>(&self, p: [*const T; 4], r: usize) -> bool {
+        let (kl, ok) =
+            unsafe { tril_group::<V, D, DIAG>(p[0].cast(), p[1].cast(), p[2].cast(), p[3].cast(), self.check) };
         unsafe { kl.store(self.out.add(r).cast()) };
         ok
     }
@@ -262,13 +236,7 @@ impl<T: Real, const D: usize, const DIAG: bool> Job for Tril<'_, T, D, DIAG> {
         // One row at a time, the lanes along the rows of the factors.
         let s1 = if DIAG { D } else { D * D };
         let mut x = [[T::ZERO; D]; D];
-        let mut z = [T::ZERO; D];
         for r in 0..self.b {
-            if r + 1 < self.b {
-                for (x, k) in self.inputs() {
-                    prefetch(&x[(r + 1) * k..(r + 2) * k]);
-                }
-            }
             let (kl, ok) = unsafe {
                 tril_row::<V, D, DIAG>(
                     self.m1.as_ptr().add(r * D).cast(),
@@ -277,7 +245,6 @@ impl<T: Real, const D: usize, const DIAG: bool> Job for Tril<'_, T, D, DIAG> {
                     self.l2.as_ptr().add(r * D * D).cast(),
                     self.check,
                     &mut *(&mut x as *mut [[T; D]; D]).cast(),
-                    &mut *(&mut z as *mut [T; D]).cast(),
                 )
             };
             if !ok {
@@ -293,11 +260,12 @@ impl<T: Real, const D: usize, const DIAG: bool> Job for Tril<'_, T, D, DIAG> {
 /// one batch row at a time with the lanes along the rows of the factors.
 const ROWS_IN_LANES_MAX: usize = 8;
 
-/// The KL of one row for larger `D`, the lanes along the rows of the factors: `X = L2⁻¹ (L1 − L2)`
-/// row by row, `X_i,<i = (L1_i,<i − L2_i,<i − Σ_k L2_ik X_k,<i) / L2_ii` as sums of scaled rows
-/// of `X` (`x`: scratch for the rows of `X`, zero above the diagonal); the Mahalanobis term by
-/// dot products (`z`: scratch); the diagonal terms on lanes of the diagonals. Whether the fast
-/// path holds, as [`tril_group`].
+/// The KL of one row for larger `D`, the lanes along the rows of the factors. `X = L2⁻¹ (L1 − L2)`
+/// and `z = L2⁻¹ (m2 − m1)` together, row by row: with `Y_i = (z_i, X_i0, .., X_ii)`,
+/// `Y_i = ((m2 − m1)_i, (L1 − L2)_i0, .., (L1 − L2)_ii) − Σ_{k<i} L2_ik Y_k) / L2_ii` as sums of
+/// scaled rows (`y`: scratch for the `Y_k`, zero past their ends); the term of `Y_{i−1}` last, from
+/// registers (the row-to-row dependency is one multiply-add). The diagonal terms on lanes of the
+/// diagonals. Whether the fast path holds, as [`tril_group`].
 #[inline(always)]
 unsafe fn tril_row<V: Lanes, const D: usize, const DIAG: bool>(
     m1: *const V::T,
@@ -305,114 +273,151 @@ unsafe fn tril_row<V: Lanes, const D: usize, const DIAG: bool>(
     m2: *const V::T,
     l2: *const V::T,
     check: bool,
-    x: &mut [[V::T; D]; D],
-    z: &mut [V::T; D],
+    y: &mut [[V::T; D]; D],
 ) -> (V::T, bool) {
     let n = V::N;
     let zero = V::splat(V::T::ZERO);
-    let one = V::splat(V::T::ONE);
     let mut v = Valid::new();
     let l1_at = |i: usize, j: usize| unsafe { *l1.add(if DIAG { i } else { i * D + j }) };
     let l2_at = |i: usize, j: usize| unsafe { *l2.add(i * D + j) };
-    // Lanes `j..j + n` of a row of `len` entries at `p` (zero past `len`).
-    let load = |p: *const V::T, j: usize, len: usize| unsafe {
-        if j + n <= len {
-            V::load_n(p.add(j), n)
-        } else {
-            V::load_n(p.add(j), len - j)
-        }
-    };
-    // The diagonal terms, and 1 / L2_ii in `inv`.
-    let mut inv = [V::T::ZERO; D];
-    let mut diag = zero;
-    let mut c0 = 0;
-    while c0 < D {
-        let k = n.min(D - c0);
-        let (a, b) = if k == n {
-            let b = if DIAG { load(l1, c0, D) } else { unsafe { V::gather(l1.add(c0 * (D + 1)), D + 1) } };
-            (unsafe { V::gather(l2.add(c0 * (D + 1)), D + 1) }, b)
-        } else {
-            // The lanes past D padded with ones (a zero term).
-            let mut a = [V::T::ONE; 64];
-            let mut b = [V::T::ONE; 64];
-            for c in 0..k {
-                a[c] = l2_at(c0 + c, c0 + c);
-                b[c] = l1_at(c0 + c, c0 + c);
+    // The diagonals, and 1 / L2_ii (read row by row: the factors are read in order).
+    let (mut da, mut db, mut inv) = ([V::T::ONE; D], [V::T::ONE; D], [V::T::ONE; D]);
+    // Blocks of `n` lanes of the rows Y_i (i + 2 entries; lane p is column p − 1 of the
+    // factors); the accumulators in registers (constant indices once the block loops unroll).
+    let nb = (D + 1).div_ceil(n);
+    let mut off = zero;
+    let mut maha = V::T::ZERO;
+    let mut prev = [zero; D];
+    for i in 0..D {
+        let (l1i, l2i) = (l1.wrapping_add(i * D).wrapping_sub(1), l2.wrapping_add(i * D).wrapping_sub(1));
+        let len = i + 2;
+        (da[i], db[i]) = (l2_at(i, i), l1_at(i, i));
+        inv[i] = V::T::ONE / da[i];
+        let (p, q) = unsafe { (*m1.add(i), *m2.add(i)) };
+        let mut acc = [[zero; D]; 4];
+        for c in 0..nb {
+            let lo = c * n;
+            if lo < len {
+                let (from, to) = (if c == 0 { 1 } else { 0 }, n.min(len - lo));
+                let b = unsafe { V::load_range(l2i.wrapping_add(lo), from, to) };
+                let mut a = if DIAG {
+                    let b = -b;
+                    if i + 1 - lo < n {
+                        b.with_lane(i + 1 - lo, l1_at(i, i) - l2_at(i, i))
+                    } else {
+                        b
+                    }
+                } else {
+                    let a = unsafe { V::load_range(l1i.wrapping_add(lo), from, to) };
+                    if check {
+                        v.finite(a);
+                    }
+                    a - b
+                };
+                if check {
+                    v.finite(b);
+                }
+                if c == 0 {
+                    a = a.with_lane(0, q - p);
+                }
+                acc[0][c] = a;
             }
-            unsafe { (V::load_n(a.as_ptr(), n), V::load_n(b.as_ptr(), n)) }
+        }
+        // Y_k for k < i − 1 in four independent sums (Y_k has k + 2 entries).
+        let mut k = 0;
+        while k + 5 <= i {
+            for u in 0..4 {
+                let f = -V::splat(l2_at(i, k + u));
+                for c in 0..nb {
+                    if c * n < k + u + 2 {
+                        acc[u][c] = f.mul_add(load_y(y, k + u, c * n), acc[u][c]);
+                    }
+                }
+            }
+            k += 4;
+        }
+        while k + 1 < i {
+            let f = -V::splat(l2_at(i, k));
+            for c in 0..nb {
+                if c * n < k + 2 {
+                    acc[0][c] = f.mul_add(load_y(y, k, c * n), acc[0][c]);
+                }
+            }
+            k += 1;
+        }
+        let s = V::splat(inv[i]);
+        let f = -V::splat(if i > 0 { l2_at(i, i - 1) } else { V::T::ZERO });
+        for c in 0..nb {
+            let lo = c * n;
+            if lo < len {
+                let sum = (acc[0][c] + acc[1][c]) + (acc[2][c] + acc[3][c]);
+                let yi = f.mul_add(prev[c], sum) * s;
+                prev[c] = yi;
+                // Off the diagonal: lanes 1..=i of the row (X_i0 .. X_i,i−1).
+                let o = yi.first((i + 1).saturating_sub(lo));
+                let o = if c == 0 { o.with_lane(0, V::T::ZERO) } else { o };
+                off = o.mul_add(o, off);
+                if c == 0 {
+                    let z = (yi.first(1)).sum();
+                    maha += z * z;
+                }
+                if i + 1 < D {
+                    unsafe {
+                        if lo + n <= D {
+                            yi.store(y[i].as_mut_ptr().add(lo))
+                        } else {
+                            yi.store_n(y[i].as_mut_ptr().add(lo), D - lo)
+                        }
+                    };
+                }
+            }
+        }
+    }
+    // The diagonal terms (lanes past D: ones, a zero term).
+    let mut diag = zero;
+    let mut j = 0;
+    while j < D {
+        let k = n.min(D - j);
+        let mut pad = [[V::T::ONE; 64]; 3];
+        let (a, b, ia) = unsafe {
+            if k == n {
+                (V::load_n(da.as_ptr().add(j), n), V::load_n(db.as_ptr().add(j), n), V::load_n(inv.as_ptr().add(j), n))
+            } else {
+                pad[0][..k].copy_from_slice(&da[j..]);
+                pad[1][..k].copy_from_slice(&db[j..]);
+                pad[2][..k].copy_from_slice(&inv[j..]);
+                (V::load_n(pad[0].as_ptr(), n), V::load_n(pad[1].as_ptr(), n), V::load_n(pad[2].as_ptr(), n))
+            }
         };
         if check {
             v.finite(a);
             v.finite(b);
             v.positive(a);
             v.positive(b);
+            unsafe {
+                v.finite(V::load_n(m1.add(j), k));
+                v.finite(V::load_n(m2.add(j), k));
+            }
         }
-        let ia = one / a;
-        unsafe { ia.store_n(inv.as_mut_ptr().add(c0), k) };
         let (t, r) = V::scale_ratio_terms(&[b], &[a], &[ia]);
         v.normal(r[0]);
         diag = diag + t[0];
-        c0 += n;
-    }
-    let mut off = zero;
-    let mut maha = V::T::ZERO;
-    for i in 0..D {
-        let (l1i, l2i) = (unsafe { l1.add(i * D) }, unsafe { l2.add(i * D) });
-        let s = V::splat(inv[i]);
-        // Row i of X left of the diagonal, `n` entries at a time.
-        let mut j = 0;
-        while j < i {
-            let b = load(l2i, j, i);
-            let mut acc = if DIAG {
-                -b
-            } else {
-                let a = load(l1i, j, i);
-                if check {
-                    v.finite(a);
-                }
-                a - b
-            };
-            if check {
-                v.finite(b);
-            }
-            // Two accumulators: shorter dependency chains.
-            let mut acc2 = zero;
-            let mut k = j;
-            while k + 1 < i {
-                acc = (-V::splat(l2_at(i, k))).mul_add(load(x[k].as_ptr(), j, D), acc);
-                acc2 = (-V::splat(l2_at(i, k + 1))).mul_add(load(x[k + 1].as_ptr(), j, D), acc2);
-                k += 2;
-            }
-            if k < i {
-                acc = (-V::splat(l2_at(i, k))).mul_add(load(x[k].as_ptr(), j, D), acc);
-            }
-            let xi = (acc + acc2) * s;
-            off = xi.mul_add(xi, off);
-            unsafe { xi.store_n(x[i].as_mut_ptr().add(j), n.min(i - j)) };
-            j += n;
-        }
-        x[i][i] = (l1_at(i, i) - l2_at(i, i)) * inv[i];
-        // z_i = ((m2_i − m1_i) − Σ_k L2_ik z_k) / L2_ii
-        let mut dot = zero;
-        let mut j = 0;
-        while j < i {
-            dot = load(l2i, j, i).mul_add(load(z.as_ptr(), j, i), dot);
-            j += n;
-        }
-        let (p, q) = unsafe { (*m1.add(i), *m2.add(i)) };
-        z[i] = ((q - p) - dot.sum()) * inv[i];
-        maha += z[i] * z[i];
-    }
-    if check {
-        let mut j = 0;
-        while j < D {
-            v.finite(load(m1, j, D));
-            v.finite(load(m2, j, D));
-            j += n;
-        }
+        j += n;
     }
     let half = V::T::HALF;
     (half * (off.sum() + maha) + diag.sum(), v.ok())
+}
+
+/// Lanes `j..j + N` of the scratch row `y[k]` (zero past the row's end).
+#[inline(always)]
+fn load_y<V: Lanes, const D: usize>(y: &[[V::T; D]; D], k: usize, j: usize) -> V {
+    unsafe {
+        if j + V::N <= D {
+            V::load_n(y[k].as_ptr().add(j), V::N)
+        } else {
+            V::load_n(y[k].as_ptr().add(j), D - j)
+        }
+    }
 }
 
 /// The smallest positive normal number of `T`.
@@ -668,16 +673,8 @@ impl<T: Real, const D: usize> Groups for Cov<'_, T, D> {
         [(self.m1, D), (self.c1, D * D), (self.m2, D), (self.c2, D * D)]
     }
     #[inline(always)]
-    unsafe fn group<V: Lanes>(&self, r: usize) -> bool {
-        let (kl, ok) = unsafe {
-            cov_group::<V, D>(
-                self.m1.as_ptr().add(r * D).cast(),
-                self.c1.as_ptr().add(r * D * D).cast(),
-                self.m2.as_ptr().add(r * D).cast(),
-                self.c2.as_ptr().add(r * D * D).cast(),
-                self.check,
-            )
-        };
+    unsafe fn group<V: Lanes>(&self, p: [*const T; 4], r: usize) -> bool {
+        let (kl, ok) = unsafe { cov_group::<V, D>(p[0].cast(), p[1].cast(), p[2].cast(), p[3].cast(), self.check) };
         unsafe { kl.store(self.out.add(r).cast()) };
         ok
     }
@@ -866,7 +863,7 @@ mod tests {
             if has!("avx2") && has!("fma") {
                 v.push(Isa::Avx2);
             }
-            if has!("avx512f") && has!("avx512vl") && has!("avx512dq") {
+            if cfg!(kl_avx512) && has!("avx512f") && has!("avx512vl") && has!("avx512dq") {
                 v.push(Isa::Avx512);
             }
         }
@@ -966,7 +963,10 @@ mod tests {
         Cov,
     }
 
-    fn kernel<T: Real, const D: usize>(kind: Kind) -> fn(&[T], &[T], &[T], &[T], &mut [T], bool) -> bool {
+    /// A batched kernel's signature.
+    type Kernel<T> = fn(&[T], &[T], &[T], &[T], &mut [T], bool) -> bool;
+
+    fn kernel<T: Real, const D: usize>(kind: Kind) -> Kernel<T> {
         match kind {
             Kind::Tril => tril_kl_rows::<T, D>,
             Kind::Diag => diag_tril_kl_rows::<T, D>,
