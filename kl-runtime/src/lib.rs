@@ -1,7 +1,7 @@
 //! Numeric kernels shared by the code `kl` emits and by its interpreter.
 //!
-//! Every kernel works on **one batch element**: the caller loops over the batch and hands in
-//! slices. Kernels are generic over [`Real`] (`f32`, `f64`), never allocate (callers pass scratch
+//! Every kernel works on **one batch element** (except those of [`rows`], which take a whole
+//! batch): the caller loops over the batch and hands in slices. Kernels are generic over [`Real`] (`f32`, `f64`), never allocate (callers pass scratch
 //! slices sized by the `scratch_len_*` functions), and never panic on bad numbers: those that can
 //! fail return a `Result`, the others propagate NaN. Matrices are row-major `d * d` slices; a
 //! "tril" is a lower-triangular scale factor `L` with `Σ = L Lᵀ`, of which only the lower triangle
@@ -14,6 +14,7 @@
 //! | [`dense`] | [`cholesky`], triangular solves, [`precision_to_scale_tril`], [`lowrank_covariance`] |
 //! | [`gaussian`] | multivariate normals: [`mvn_kl_tril`], [`diag_tril_kl`], [`tril_diag_kl`], [`mvn_log_prob_tril`], [`mvn_entropy_tril`] |
 //! | [`fixed`] | the same for sizes known at compile time: [`cholesky_n`], [`mvn_kl_tril_n`], .. |
+//! | [`rows`] | whole batches on SIMD lanes: [`tril_kl_rows`], [`diag_tril_kl_rows`], [`cov_kl_rows`] |
 //! | [`error`] | [`Error`] and [`Rule`]: the data error checked entry points report |
 //! | [`validate`] | the parameter checks that build those errors |
 //!

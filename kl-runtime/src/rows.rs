@@ -1,12 +1,53 @@
-//! Batched multivariate-normal KL kernels over contiguous row-major inputs.
+//! Batched multivariate-normal KL kernels: a whole batch of contiguous row-major inputs in one
+//! call, one KL per row, on SIMD lanes.
+//!
+//! | kernel | inputs (`B = out.len()` rows) | per row, the same value as |
+//! |---|---|---|
+//! | [`tril_kl_rows`] | `m1: [B, D]`, `l1: [B, D, D]`, `m2: [B, D]`, `l2: [B, D, D]` | [`crate::mvn_kl_tril_n`] |
+//! | [`diag_tril_kl_rows`] | `m1, s1, m2: [B, D]`, `l2: [B, D, D]` | [`crate::diag_tril_kl_n`] |
+//! | [`cov_kl_rows`] | `m1: [B, D]`, `c1: [B, D, D]`, `m2: [B, D]`, `c2: [B, D, D]` | [`crate::cholesky_n`] of `C2`, then [`crate::cov_kl`] |
+//!
+//! Factors are read in their lower triangles only; covariance matrices in full. No
+//! broadcasting: every input has all `B` rows.
+//!
+//! # Contract
+//!
+//! `true`: every `out[i]` holds row `i`'s KL, within a few ulp of the scalar kernel (the same
+//! algorithms, evaluated in another order and with fused multiply-adds; `KL(p ‖ p) == 0`
+//! exactly, and near-equal pairs keep their relative accuracy: the difference forms of the
+//! scalar kernels). `false`: the fast path could not finish, and `out` may be partly written;
+//! the caller redoes the batch on its careful path, which reports the precise error. That is
+//!
+//! * inconsistent lengths (never a panic);
+//! * with `check`, any value that breaks its rule: means finite; `s1` finite and `> 0`; factors
+//!   as [`crate::scale_tril_ok_n`]; covariances as [`crate::spd_ok_n`] (finite, symmetric within
+//!   `rel_tol = max(1e-8, 64 ε)`, and positive definite in exactly the arithmetic of
+//!   [`crate::cholesky_n`]), i.e. the same values the checked entry's rules reject;
+//! * in either mode, a failed Cholesky factorization (of `C2`, or of `I + A` in the difference
+//!   form of [`crate::cov_kl`]), a diagonal ratio `L1_ii / L2_ii` outside the normal range, and
+//!   sizes beyond [`TRIL_MAX`] / [`COV_MAX`].
+//!
+//! Checking costs little: the values are checked in the registers they are computed from, so
+//! the inputs are read from memory once.
+//!
+//! # How
+//!
+//! For `D <= 8` the lanes hold batch rows: `V::N` rows at a time (8 `f64` with AVX-512, 4 with
+//! AVX2) are transposed into lane vectors (`N x N` tiles of the row-major inputs) and the
+//! straight-line small-`D` algorithm runs on them; the logarithms are branch-free
+//! ([`crate::scalar::scale_ratio_term`]'s reduction). Rows left over (`B % V::N`) take the
+//! same code with one lane. For larger factors the lanes run along the rows of the factors,
+//! one batch row at a time: `[z | X] = L2⁻¹ [m2 − m1 | L1 − L2]` row by row as sums of scaled
+//! rows, which reads the inputs in order. The instruction set is chosen at run time (AVX-512,
+//! with `cfg(kl_avx512)` from `build.rs`: Rust >= 1.89; AVX2 + FMA; portable arrays otherwise).
 
 #![allow(clippy::needless_range_loop)]
 
 /// `for $i in $lo..$hi $body`. In optimized builds, when `$d <= 8` (a const generic), written
-/// out 8 times behind `if $lo + c < $hi` instead (and a loop for the rest): with constant bounds (`$d`, or an index of
-/// an enclosing `unroll!`) the code is then straight-line and every array index a constant, so
-/// that LLVM keeps lane vectors in registers (it does not fully unroll triangular loop nests).
-/// Debug builds keep the loop (compile time, stack frames).
+/// out 8 times behind `if $lo + c < $hi` instead (and a loop for the rest): with constant
+/// bounds (`$d`, or an index of an enclosing `unroll!`) the code is then straight-line and
+/// every array index a constant, so that LLVM keeps lane vectors in registers (it does not
+/// fully unroll triangular loop nests). Debug builds keep the loop (compile time, stack frames).
 macro_rules! unroll {
     ($d:ident; $i:ident in $lo:tt .. $hi:expr => $body:block) => {{
         let (lo, hi): (usize, usize) = ($lo, $hi);
@@ -233,6 +274,9 @@ impl<T: Real, const D: usize, const DIAG: bool> Job for Tril<'_, T, D, DIAG> {
         if D <= ROWS_IN_LANES_MAX {
             return unsafe { drive::<V, Self>(self) };
         }
+        if D > TRIL_MAX {
+            return false;
+        }
         // One row at a time, the lanes along the rows of the factors.
         let s1 = if DIAG { D } else { D * D };
         let mut x = [[T::ZERO; D]; D];
@@ -255,6 +299,10 @@ impl<T: Real, const D: usize, const DIAG: bool> Job for Tril<'_, T, D, DIAG> {
         true
     }
 }
+
+/// The largest `D` [`tril_kl_rows`] and [`diag_tril_kl_rows`] handle (their scratch lives on
+/// the stack).
+pub const TRIL_MAX: usize = 64;
 
 /// Up to this size the lanes hold batch rows (straight-line code per group of rows); above,
 /// one batch row at a time with the lanes along the rows of the factors.
@@ -684,9 +732,19 @@ impl<T: Real, const D: usize> Job for Cov<'_, T, D> {
     type T = T;
     #[inline(always)]
     unsafe fn run<V: Lanes>(&self) -> bool {
-        unsafe { drive::<V, Self>(self) }
+        if D <= ROWS_IN_LANES_MAX {
+            unsafe { drive::<V, Self>(self) }
+        } else if D <= COV_MAX {
+            // Straight-line code no longer pays; one row at a time, scalar.
+            unsafe { drive::<Arr<T, 1>, Self>(self) }
+        } else {
+            false
+        }
     }
 }
+
+/// The largest `D` [`cov_kl_rows`] handles (its scratch lives on the stack).
+pub const COV_MAX: usize = 16;
 
 /// With `check`, notes the finiteness and symmetry of `m` in `v` (`|x - y| <= tol max(|x|, |y|)`
 /// as `spd_ok_n`, as `tol max(..) - |x - y| >= 0`).
@@ -761,14 +819,23 @@ unsafe fn cov_group<V: Lanes, const D: usize>(
         // Only whether C1 is positive definite; the factor itself is not needed.
         let _ = cholesky_lanes(&x, &mut v);
     }
-    let (l, pivots) = cholesky_lanes(&y, &mut v);
+    let (l, _) = cholesky_lanes(&y, &mut v);
     let mut inv = [zero; D];
     unroll!(D; i in 0..D => {
-        inv[i] = pivots[i].rsqrt();
+        inv[i] = one / l[i][i];
     });
     let maha = half_maha(&p, &q, &l, &inv);
-    // W = L⁻¹ (C1 − C2) (`delta_term` solves column by column; here row by row, the columns of a
-    // row independent), then A = W L⁻ᵀ (the rows of W solved, column by column).
+    // A = L⁻¹ S L⁻ᵀ for the symmetric part S = ½ (Δ + Δᵀ) of Δ = C1 − C2: the symmetrized A of
+    // `delta_term` (linear in Δ), its lower triangle only. W = L⁻¹ S row by row (the columns of
+    // a row independent), then A_ij = (W_ij − Σ_{k<j} L_jk A_ik) / L_jj for j <= i.
+    let mut d = [[zero; D]; D];
+    unroll!(D; i in 0..D => {
+        d[i][i] = x[i][i] - y[i][i];
+        unroll!(D; j in 0..i => {
+            d[i][j] = half * ((x[i][j] - y[i][j]) + (x[j][i] - y[j][i]));
+            d[j][i] = d[i][j];
+        });
+    });
     let mut a = [[zero; D]; D];
     unroll!(D; i in 0..D => {
         unroll!(D; j in 0..D => {
@@ -776,11 +843,11 @@ unsafe fn cov_group<V: Lanes, const D: usize>(
             unroll!(D; k in 0..i => {
                 dot = l[i][k].mul_add(a[k][j], dot);
             });
-            a[i][j] = ((x[i][j] - y[i][j]) - dot) * inv[i];
+            a[i][j] = (d[i][j] - dot) * inv[i];
         });
     });
-    unroll!(D; j in 0..D => {
-        unroll!(D; i in 0..D => {
+    unroll!(D; i in 0..D => {
+        unroll!(D; j in 0..(i + 1) => {
             let mut dot = zero;
             unroll!(D; k in 0..j => {
                 dot = l[j][k].mul_add(a[i][k], dot);
@@ -788,14 +855,9 @@ unsafe fn cov_group<V: Lanes, const D: usize>(
             a[i][j] = (a[i][j] - dot) * inv[j];
         });
     });
-    // Symmetrize; I + A = (I + H)(I + H)ᵀ with H lower, in place of A's lower triangle. With
-    // `1 + s_j` the j-th squared pivot (H_jj = √(1 + s_j) − 1), the diagonal terms
-    // H_jj² − 2 log1pmx(H_jj) of `delta_term` are s_j − ln(1 + s_j) = −log1pmx(s_j).
-    unroll!(D; i in 0..D => {
-        unroll!(D; j in 0..i => {
-            a[i][j] = half * (a[i][j] + a[j][i]);
-        });
-    });
+    // I + A = (I + H)(I + H)ᵀ with H lower, in place of A's lower triangle. With `1 + s_j` the
+    // j-th squared pivot (H_jj = √(1 + s_j) − 1), the diagonal terms H_jj² − 2 log1pmx(H_jj) of
+    // `delta_term` are s_j − ln(1 + s_j) = −log1pmx(s_j).
     let mut sum = zero;
     let mut s = [zero; D];
     let mut inv_p = [zero; D];
@@ -1036,9 +1098,18 @@ mod tests {
     }
 
     agree_tests! {
-        tril_agrees_with_the_scalar_kernel: Kind::Tril, [1, 2, 3, 4, 5, 8, 32];
-        diag_tril_agrees_with_the_scalar_kernel: Kind::Diag, [1, 2, 3, 4, 5, 8];
-        cov_agrees_with_the_scalar_kernel: Kind::Cov, [1, 2, 3, 4, 5, 8];
+        tril_agrees_with_the_scalar_kernel: Kind::Tril, [1, 2, 3, 4, 5, 8, 9, 32];
+        diag_tril_agrees_with_the_scalar_kernel: Kind::Diag, [1, 2, 3, 4, 5, 8, 13];
+        cov_agrees_with_the_scalar_kernel: Kind::Cov, [1, 2, 3, 4, 5, 8, 12];
+    }
+
+    #[test]
+    fn sizes_beyond_the_fast_path_give_false() {
+        let mut out = vec![0.0; 2];
+        let (m, l) = (vec![0.0; 2 * 17], vec![1.0; 2 * 17 * 17]);
+        assert!(!cov_kl_rows::<f64, 17>(&m, &l, &m, &l, &mut out, false));
+        let (m, l) = (vec![0.0; 2 * 65], vec![1.0; 2 * 65 * 65]);
+        assert!(!tril_kl_rows::<f64, 65>(&m, &l, &m, &l, &mut out, false));
     }
 
     /// `b` rows of valid `kind` inputs with `spoil` applied to row `r`: the kernels must report
