@@ -196,23 +196,36 @@ trait Groups {
 /// (into L2) while one is computed. Short rows are left to the hardware, which does better.
 #[inline(always)]
 unsafe fn drive<V: Lanes, J: Groups>(j: &J) -> bool {
+    unsafe { drive_from::<V, J>(j, 0) }
+        .is_some_and(|r| (r..j.rows()).all(|r| unsafe { j.group::<Arr<J::T, 1>>(at(j, r), r) }))
+}
+
+/// The inputs of row `r`.
+#[inline(always)]
+fn at<J: Groups>(j: &J, r: usize) -> [*const J::T; 4] {
+    j.inputs().map(|(x, k)| x.as_ptr().wrapping_add(r * k))
+}
+
+/// Groups of `V::N` rows from row `r0` while whole groups are left: the first row not done, or
+/// `None` at the first group that fails.
+#[inline(always)]
+unsafe fn drive_from<V: Lanes, J: Groups>(j: &J, r0: usize) -> Option<usize> {
     let b = j.rows();
-    let groups = b / V::N;
     let inputs = j.inputs();
-    let at = |r: usize| inputs.map(|(x, k)| x.as_ptr().wrapping_add(r * k));
     let long_rows = inputs.iter().any(|(_, k)| k * core::mem::size_of::<J::T>() >= PREFETCH_ROW_BYTES);
-    for g in 0..groups {
-        let r = g * V::N;
-        if long_rows && g + 1 < groups {
+    let mut r = r0;
+    while r + V::N <= b {
+        if long_rows && r + 2 * V::N <= b {
             for (x, k) in inputs {
                 prefetch(&x[(r + V::N) * k..(r + 2 * V::N) * k]);
             }
         }
-        if !unsafe { j.group::<V>(at(r), r) } {
-            return false;
+        if !unsafe { j.group::<V>(at(j, r), r) } {
+            return None;
         }
+        r += V::N;
     }
-    (groups * V::N..b).all(|r| unsafe { j.group::<Arr<J::T, 1>>(at(r), r) })
+    Some(r)
 }
 
 /// Rows of an input at least this long make [`drive`] prefetch.
@@ -747,18 +760,26 @@ impl<T: Real, const D: usize> Job for Cov<'_, T, D> {
 pub const COV_MAX: usize = 16;
 
 /// With `check`, notes the finiteness and symmetry of `m` in `v` (`|x - y| <= tol max(|x|, |y|)`
-/// as `spd_ok_n`, as `tol max(..) - |x - y| >= 0`).
+/// as `spd_ok_n`, as `tol max(..) - |x - y| >= 0`; that test only where some pair differs).
 #[inline(always)]
 fn check_sym<V: Lanes, const D: usize>(m: &[[V; D]; D], tol: V, v: &mut Valid<V>) {
+    let mut diff = V::splat(V::T::ZERO);
     unroll!(D; i in 0..D => {
         unroll!(D; j in 0..D => {
             v.finite(m[i][j]);
         });
         unroll!(D; j in 0..i => {
-            let (x, y) = (m[i][j], m[j][i]);
-            v.nonneg(tol * x.abs().max(y.abs()) - (x - y).abs());
+            diff = diff + (m[i][j] - m[j][i]).abs();
         });
     });
+    if !diff.all_zero() {
+        unroll!(D; i in 0..D => {
+            unroll!(D; j in 0..i => {
+                let (x, y) = (m[i][j], m[j][i]);
+                v.nonneg(tol * x.abs().max(y.abs()) - (x - y).abs());
+            });
+        });
+    }
 }
 
 /// The lower Cholesky factor of `a`, in the arithmetic of `cholesky_n` (same bits); its pivots
@@ -860,7 +881,6 @@ unsafe fn cov_group<V: Lanes, const D: usize>(
     // `delta_term` are s_j − ln(1 + s_j) = −log1pmx(s_j).
     let mut sum = zero;
     let mut s = [zero; D];
-    let mut inv_p = [zero; D];
     unroll!(D; j in 0..D => {
         let mut sj = a[j][j];
         unroll!(D; k in 0..j => {
@@ -872,7 +892,6 @@ unsafe fn cov_group<V: Lanes, const D: usize>(
         v.normal(p);
         // 1 / (1 + H_jj) = 1 / √p
         let g = p.rsqrt();
-        inv_p[j] = g * g;
         unroll!(D; i in (j + 1)..D => {
             let mut t = a[i][j];
             unroll!(D; k in 0..j => {
@@ -882,7 +901,7 @@ unsafe fn cov_group<V: Lanes, const D: usize>(
             sum = a[i][j].mul_add(a[i][j], sum);
         });
     });
-    let logs = V::neg_log1pmx(&s, &inv_p);
+    let logs = V::neg_log1pmx(&s);
     unroll!(D; j in 0..D => {
         sum = sum + logs[j];
     });
