@@ -10,6 +10,27 @@
 use crate::real::Real;
 use core::ops::{Add, Div, Mul, Neg, Sub};
 
+/// An elementwise operation over the `$n` parts of an array-backed lane type, written as a
+/// loop with the operation inline (a function passed by value may stay a call).
+macro_rules! each {
+    ($x:expr, $n:expr, |$a:ident| $e:expr) => {{
+        let mut r = $x;
+        for k in 0..$n {
+            let $a = r.0[k];
+            r.0[k] = $e;
+        }
+        r
+    }};
+    ($x:expr, $y:expr, $n:expr, |$a:ident, $b:ident| $e:expr) => {{
+        let (mut r, o) = ($x, $y);
+        for k in 0..$n {
+            let ($a, $b) = (r.0[k], o.0[k]);
+            r.0[k] = $e;
+        }
+        r
+    }};
+}
+
 /// Elementwise arithmetic on lanes of `T`.
 ///
 /// # Safety
@@ -131,25 +152,6 @@ impl<T: Real, const N: usize> Neg for Arr<T, N> {
     }
 }
 
-impl<T: Real, const N: usize> Arr<T, N> {
-    #[inline(always)]
-    fn map(self, f: impl Fn(T) -> T) -> Self {
-        let mut r = self.0;
-        for k in 0..N {
-            r[k] = f(r[k]);
-        }
-        Arr(r)
-    }
-    #[inline(always)]
-    fn zip(self, o: Self, f: impl Fn(T, T) -> T) -> Self {
-        let mut r = self.0;
-        for k in 0..N {
-            r[k] = f(r[k], o.0[k]);
-        }
-        Arr(r)
-    }
-}
-
 unsafe impl<T: Real, const N: usize> Arith for Arr<T, N> {
     type T = T;
     #[inline(always)]
@@ -158,19 +160,19 @@ unsafe impl<T: Real, const N: usize> Arith for Arr<T, N> {
     }
     #[inline(always)]
     fn sqrt(self) -> Self {
-        self.map(T::sqrt)
+        each!(self, N, |x| x.sqrt())
     }
     #[inline(always)]
     fn abs(self) -> Self {
-        self.map(T::abs)
+        each!(self, N, |x| x.abs())
     }
     #[inline(always)]
     fn min(self, o: Self) -> Self {
-        self.zip(o, |a, b| if a < b { a } else { b })
+        each!(self, o, N, |a, b| if a < b { a } else { b })
     }
     #[inline(always)]
     fn max(self, o: Self) -> Self {
-        self.zip(o, |a, b| if a > b { a } else { b })
+        each!(self, o, N, |a, b| if a > b { a } else { b })
     }
     #[inline(always)]
     fn mul_add(self, a: Self, b: Self) -> Self {
@@ -178,7 +180,7 @@ unsafe impl<T: Real, const N: usize> Arith for Arr<T, N> {
     }
     #[inline(always)]
     fn rsqrt(self) -> Self {
-        self.map(|x| T::ONE / x.sqrt())
+        each!(self, N, |x| T::ONE / x.sqrt())
     }
 }
 
@@ -258,11 +260,23 @@ unsafe impl<T: Real, const N: usize> Lanes for Arr<T, N> {
     }
     #[inline(always)]
     fn scale_ratio_terms<const D: usize>(a: &[Self; D], b: &[Self; D], _: &[Self; D]) -> ([Self; D], [Self; D]) {
-        (core::array::from_fn(|j| a[j].zip(b[j], T::scale_ratio_term_fast)), [Self::splat(T::ONE); D])
+        let mut t = [Self::splat(T::ZERO); D];
+        for j in 0..D {
+            for k in 0..N {
+                t[j].0[k] = T::scale_ratio_term_fast(a[j].0[k], b[j].0[k]);
+            }
+        }
+        (t, [Self::splat(T::ONE); D])
     }
     #[inline(always)]
     fn neg_log1pmx<const D: usize>(x: &[Self; D]) -> [Self; D] {
-        core::array::from_fn(|j| x[j].map(|x| -crate::scalar::log1pmx(x)))
+        let mut r = *x;
+        for j in 0..D {
+            for k in 0..N {
+                r[j].0[k] = -crate::scalar::log1pmx(r[j].0[k]);
+            }
+        }
+        r
     }
 }
 
@@ -295,26 +309,7 @@ impl<V: Arith, const D: usize> Neg for Many<V, D> {
     type Output = Self;
     #[inline(always)]
     fn neg(self) -> Self {
-        self.map(|v| -v)
-    }
-}
-
-impl<V: Copy, const D: usize> Many<V, D> {
-    #[inline(always)]
-    fn map(self, f: impl Fn(V) -> V) -> Self {
-        let mut r = self.0;
-        for j in 0..D {
-            r[j] = f(r[j]);
-        }
-        Many(r)
-    }
-    #[inline(always)]
-    fn zip(self, o: Self, f: impl Fn(V, V) -> V) -> Self {
-        let mut r = self.0;
-        for j in 0..D {
-            r[j] = f(r[j], o.0[j]);
-        }
-        Many(r)
+        each!(self, D, |v| -v)
     }
 }
 
@@ -326,19 +321,19 @@ unsafe impl<V: Arith, const D: usize> Arith for Many<V, D> {
     }
     #[inline(always)]
     fn sqrt(self) -> Self {
-        self.map(V::sqrt)
+        each!(self, D, |v| v.sqrt())
     }
     #[inline(always)]
     fn abs(self) -> Self {
-        self.map(V::abs)
+        each!(self, D, |v| v.abs())
     }
     #[inline(always)]
     fn min(self, o: Self) -> Self {
-        self.zip(o, V::min)
+        each!(self, o, D, |a, b| a.min(b))
     }
     #[inline(always)]
     fn max(self, o: Self) -> Self {
-        self.zip(o, V::max)
+        each!(self, o, D, |a, b| a.max(b))
     }
     #[inline(always)]
     fn mul_add(self, a: Self, b: Self) -> Self {
@@ -350,7 +345,7 @@ unsafe impl<V: Arith, const D: usize> Arith for Many<V, D> {
     }
     #[inline(always)]
     fn rsqrt(self) -> Self {
-        self.map(V::rsqrt)
+        each!(self, D, |v| v.rsqrt())
     }
 }
 
@@ -366,19 +361,19 @@ unsafe impl<V: F64Ops, const D: usize> F64Ops for Many<V, D> {
     }
     #[inline(always)]
     fn add_bits(self, c: u64) -> Self {
-        self.map(|v| v.add_bits(c))
+        each!(self, D, |v| v.add_bits(c))
     }
     #[inline(always)]
     fn and_bits(self, c: u64) -> Self {
-        self.map(|v| v.and_bits(c))
+        each!(self, D, |v| v.and_bits(c))
     }
     #[inline(always)]
     fn or_bits(self, c: u64) -> Self {
-        self.map(|v| v.or_bits(c))
+        each!(self, D, |v| v.or_bits(c))
     }
     #[inline(always)]
     fn shr52(self) -> Self {
-        self.map(V::shr52)
+        each!(self, D, |v| v.shr52())
     }
 }
 

@@ -290,6 +290,10 @@ impl<T: Real, const D: usize, const DIAG: bool> Job for Tril<'_, T, D, DIAG> {
         if D > TRIL_MAX {
             return false;
         }
+        if V::N < 2 {
+            // The blocks of a row need at least two lanes (`D + 1` entries in `D` blocks).
+            return unsafe { self.run::<Arr<T, 2>>() };
+        }
         // One row at a time, the lanes along the rows of the factors.
         let s1 = if DIAG { D } else { D * D };
         let mut x = [[T::ZERO; D]; D];
