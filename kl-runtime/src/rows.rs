@@ -112,6 +112,11 @@ fn dispatch<T: Real>(d: usize, kind: Kind, ins: [&[T]; 4], out: &mut [T], check:
     if let (Some(ins), Some(out)) = (cast::<T, f32>(ins), cast_mut::<T, f32>(out)) {
         let rows = Rows { kind, d, ins: ins.map(<[f32]>::as_ptr), check };
         #[cfg(target_arch = "x86_64")]
+        if (d % 16 == 0 || d == 8) && avx512() {
+            // SAFETY: the CPU has AVX-512F, AVX2 and FMA; lengths were checked above.
+            return unsafe { x86::run_f32_avx512(&rows, out) };
+        }
+        #[cfg(target_arch = "x86_64")]
         if avx2() {
             // SAFETY: the CPU has AVX2 and FMA; lengths were checked above.
             return unsafe { x86::run_f32(&rows, out) };
@@ -121,6 +126,11 @@ fn dispatch<T: Real>(d: usize, kind: Kind, ins: [&[T]; 4], out: &mut [T], check:
     }
     if let (Some(ins), Some(out)) = (cast::<T, f64>(ins), cast_mut::<T, f64>(out)) {
         let rows = Rows { kind, d, ins: ins.map(<[f64]>::as_ptr), check };
+        #[cfg(target_arch = "x86_64")]
+        if (d % 8 == 0 || d == 4) && avx512() {
+            // SAFETY: the CPU has AVX-512F, AVX2 and FMA; lengths were checked above.
+            return unsafe { x86::run_f64_avx512(&rows, out) };
+        }
         #[cfg(target_arch = "x86_64")]
         if avx2() {
             // SAFETY: the CPU has AVX2 and FMA; lengths were checked above.
@@ -135,6 +145,12 @@ fn dispatch<T: Real>(d: usize, kind: Kind, ins: [&[T]; 4], out: &mut [T], check:
 #[cfg(target_arch = "x86_64")]
 fn avx2() -> bool {
     std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma")
+}
+
+/// AVX-512F (16 `f32` or 8 `f64` lanes), used when whole rows fill such vectors.
+#[cfg(target_arch = "x86_64")]
+fn avx512() -> bool {
+    std::is_x86_feature_detected!("avx512f") && avx2()
 }
 
 /// `xs` as slices of `U` when `T` is `U` (only `f32` and `f64` implement [`Real`]).
@@ -189,6 +205,13 @@ trait Lane: Copy {
     /// Lane `i` of the result is the sum of the lanes of `row(i)`, for `i < N` (the rows
     /// produced in order, kept in registers).
     fn transpose_sum(row: &mut impl RowSource<Self>) -> Self;
+    /// Whether [`Lane::transpose_sum_pairs`] is implemented.
+    const PAIRS: bool = false;
+    /// Like [`Lane::transpose_sum`] for rows of `N / 2` lanes: `row(j)`, `j < N / 2`, holds rows
+    /// `2j` (low half) and `2j + 1` (high half).
+    fn transpose_sum_pairs(_row: &mut impl RowSource<Self>) -> Self {
+        unreachable!("no pair reduction for this lane type")
+    }
     /// The sum of the lanes.
     fn hsum(self) -> Self::S;
 }
@@ -459,12 +482,12 @@ fn ln2_lo<S: Real>() -> S {
     }
 }
 
-/// The per-element constant of a row (`−½ ln 2π` for `log_prob`), as a vector whose lanes sum
-/// to `d` copies of it.
+/// The per-element constant of a row (`−½ ln 2π` for `log_prob`) times the elements each lane
+/// sums (`per_lane`), in every lane.
 #[inline(always)]
-fn row_constant<V: Lane>(kind: Kind, d: usize) -> V {
+fn row_constant<V: Lane>(kind: Kind, per_lane: usize) -> V {
     match kind {
-        Kind::NormalLogProb => V::splat(-0.5 * <V::S as Real>::LN_2PI.to_f64() * (d / V::N) as f64),
+        Kind::NormalLogProb => V::splat(-0.5 * <V::S as Real>::LN_2PI.to_f64() * per_lane as f64),
         _ => V::splat(0.0),
     }
 }
@@ -565,8 +588,27 @@ unsafe fn run_lanes<V: Lane<S = S>, S: Real + LaneScalar + Lane<S = S>, const K:
     let (n, d, b) = (V::N, rows.d, out.len());
     let zero = V::splat(0.0);
     let new_acc = || Acc { q: zero, l: zero, k: zero };
-    let c = row_constant::<V>(rows.kind, d);
+    let c = row_constant::<V>(rows.kind, d / n);
     let mut i = 0;
+    if V::PAIRS && 2 * d == n {
+        // Two rows per vector: N rows in N / 2 vectors, reduced at once.
+        let pairs = Rows { d: n, ..*rows };
+        let c = row_constant::<V>(rows.kind, 1);
+        while i + n <= b {
+            let mut block = Block::<V, K> { rows: &pairs, first: i / 2, c, dom: Dom::new() };
+            let v = V::transpose_sum_pairs(&mut block);
+            let dom = block.dom;
+            if dom.ok(v) {
+                // SAFETY: `i + n <= b`.
+                unsafe { v.store(out.as_mut_ptr().add(i)) };
+            } else if !unsafe { careful_rows(rows, i, i + n, out) } {
+                return false;
+            }
+            i += n;
+        }
+        // SAFETY: the remaining rows, one lane at a time.
+        return unsafe { run_lanes::<S, S, K>(&Rows { ins: rows.ins.map(|p| p.add(i * d)), ..*rows }, &mut out[i..]) };
+    }
     if d % n == 0 {
         // Rows of whole vectors: lane-wise sums, N rows reduced at once.
         while i + n <= b {
@@ -704,6 +746,268 @@ mod x86 {
     pub unsafe fn run_f64(rows: &Rows<f64>, out: &mut [f64]) -> bool {
         // SAFETY: the caller's contract.
         unsafe { with_kind!(rows.kind, run_lanes::<F64x4, f64>(rows, out)) }
+    }
+
+    /// # Safety
+    /// The CPU has AVX-512F (and AVX2, FMA); every input holds `out.len() * rows.d` elements,
+    /// `rows.d > 0`.
+    #[target_feature(enable = "avx512f,avx2,fma")]
+    pub unsafe fn run_f32_avx512(rows: &Rows<f32>, out: &mut [f32]) -> bool {
+        // SAFETY: the caller's contract.
+        unsafe { with_kind!(rows.kind, run_lanes::<F32x16, f32>(rows, out)) }
+    }
+
+    /// # Safety
+    /// As [`run_f32_avx512`].
+    #[target_feature(enable = "avx512f,avx2,fma")]
+    pub unsafe fn run_f64_avx512(rows: &Rows<f64>, out: &mut [f64]) -> bool {
+        // SAFETY: the caller's contract.
+        unsafe { with_kind!(rows.kind, run_lanes::<F64x8, f64>(rows, out)) }
+    }
+
+    #[derive(Clone, Copy)]
+    pub struct F32x16(__m512);
+    #[derive(Clone, Copy)]
+    pub struct F64x8(__m512d);
+
+    // SAFETY (every `unsafe` block below): only reached from `run_f32_avx512` and
+    // `run_f64_avx512`, which require AVX-512F; pointer arguments follow the trait's contract.
+    impl Lane for F32x16 {
+        type S = f32;
+        const N: usize = 16;
+        #[inline(always)]
+        unsafe fn load(p: *const f32) -> Self {
+            F32x16(unsafe { _mm512_loadu_ps(p) })
+        }
+        #[inline(always)]
+        unsafe fn store(self, p: *mut f32) {
+            unsafe { _mm512_storeu_ps(p, self.0) }
+        }
+        #[inline(always)]
+        fn splat(x: f64) -> Self {
+            F32x16(unsafe { _mm512_set1_ps(x as f32) })
+        }
+        #[inline(always)]
+        fn add(self, o: Self) -> Self {
+            F32x16(unsafe { _mm512_add_ps(self.0, o.0) })
+        }
+        #[inline(always)]
+        fn sub(self, o: Self) -> Self {
+            F32x16(unsafe { _mm512_sub_ps(self.0, o.0) })
+        }
+        #[inline(always)]
+        fn mul(self, o: Self) -> Self {
+            F32x16(unsafe { _mm512_mul_ps(self.0, o.0) })
+        }
+        #[inline(always)]
+        fn div(self, o: Self) -> Self {
+            F32x16(unsafe { _mm512_div_ps(self.0, o.0) })
+        }
+        #[inline(always)]
+        fn fma(self, b: Self, c: Self) -> Self {
+            F32x16(unsafe { _mm512_fmadd_ps(self.0, b.0, c.0) })
+        }
+        #[inline(always)]
+        fn min(self, o: Self) -> Self {
+            F32x16(unsafe { _mm512_min_ps(self.0, o.0) })
+        }
+        #[inline(always)]
+        fn ratio_split(r: Self, s2: Self) -> (Self, Self) {
+            unsafe {
+                let ix =
+                    _mm512_add_epi32(_mm512_castps_si512(r.0), _mm512_set1_epi32(0x3f80_0000 - SQRT_HALF_32 as i32));
+                let kbits = _mm512_sub_epi32(
+                    _mm512_and_si512(ix, _mm512_set1_epi32(0x7f80_0000)),
+                    _mm512_set1_epi32(0x3f80_0000),
+                );
+                let p = _mm512_castsi512_ps(_mm512_add_epi32(_mm512_castps_si512(s2.0), kbits));
+                (F32x16(p), F32x16(_mm512_cvtepi32_ps(_mm512_srai_epi32::<23>(kbits))))
+            }
+        }
+        #[inline(always)]
+        fn if_zero(k: Self, a: Self, b: Self) -> Self {
+            unsafe {
+                let z = _mm512_cmp_ps_mask::<_CMP_EQ_OQ>(k.0, _mm512_setzero_ps());
+                F32x16(_mm512_mask_blend_ps(z, b.0, a.0))
+            }
+        }
+        #[inline(always)]
+        fn domain_ok(lo: Self, v: Self) -> bool {
+            unsafe {
+                let zero = _mm512_setzero_ps();
+                let a = _mm512_cmp_ps_mask::<_CMP_EQ_OQ>(_mm512_mul_ps(v.0, zero), zero);
+                let b = _mm512_cmp_ps_mask::<_CMP_GE_OQ>(lo.0, _mm512_set1_ps(2.0 * f32::MIN_POSITIVE));
+                a & b == 0xffff
+            }
+        }
+        #[inline(always)]
+        fn transpose_sum(row: &mut impl RowSource<Self>) -> Self {
+            // Each row folded to 8 lanes, then two 8-row transposes. (No closure here: closures
+            // do not inherit target features, and the intrinsics would not be inlined.)
+            #[inline(always)]
+            fn half(v: F32x16) -> F32x8 {
+                let v = v.0;
+                F32x8(unsafe {
+                    _mm256_add_ps(
+                        _mm512_castps512_ps256(v),
+                        _mm512_castps512_ps256(_mm512_shuffle_f32x4::<0b1110_1110>(v, v)),
+                    )
+                })
+            }
+            let mut h = [F32x8::splat(0.0); 16];
+            for (r, h) in h.iter_mut().enumerate() {
+                *h = half(row.row(r));
+            }
+            let a = F32x8::transpose_sum(&mut Halves([h[0], h[1], h[2], h[3], h[4], h[5], h[6], h[7]]));
+            let b = F32x8::transpose_sum(&mut Halves([h[8], h[9], h[10], h[11], h[12], h[13], h[14], h[15]]));
+            unsafe {
+                let lo = _mm512_castpd_ps(_mm512_castpd256_pd512(_mm256_castps_pd(a.0)));
+                F32x16(_mm512_castpd_ps(_mm512_insertf64x4::<1>(_mm512_castps_pd(lo), _mm256_castps_pd(b.0))))
+            }
+        }
+        const PAIRS: bool = true;
+        #[inline(always)]
+        fn transpose_sum_pairs(row: &mut impl RowSource<Self>) -> Self {
+            let mut h = [F32x8::splat(0.0); 16];
+            for j in 0..8 {
+                let v = row.row(j).0;
+                // SAFETY: as above.
+                unsafe {
+                    h[2 * j] = F32x8(_mm512_castps512_ps256(v));
+                    h[2 * j + 1] = F32x8(_mm512_castps512_ps256(_mm512_shuffle_f32x4::<0b1110_1110>(v, v)));
+                }
+            }
+            let a = F32x8::transpose_sum(&mut Halves([h[0], h[1], h[2], h[3], h[4], h[5], h[6], h[7]]));
+            let b = F32x8::transpose_sum(&mut Halves([h[8], h[9], h[10], h[11], h[12], h[13], h[14], h[15]]));
+            unsafe {
+                let lo = _mm512_castpd_ps(_mm512_castpd256_pd512(_mm256_castps_pd(a.0)));
+                F32x16(_mm512_castpd_ps(_mm512_insertf64x4::<1>(_mm512_castps_pd(lo), _mm256_castps_pd(b.0))))
+            }
+        }
+        #[inline(always)]
+        fn hsum(self) -> f32 {
+            let mut a = [0.0_f32; 16];
+            unsafe { _mm512_storeu_ps(a.as_mut_ptr(), self.0) };
+            a.chunks(4).map(|c| (c[0] + c[1]) + (c[2] + c[3])).fold(0.0, |s, v| s + v)
+        }
+    }
+
+    impl Lane for F64x8 {
+        type S = f64;
+        const N: usize = 8;
+        #[inline(always)]
+        unsafe fn load(p: *const f64) -> Self {
+            F64x8(unsafe { _mm512_loadu_pd(p) })
+        }
+        #[inline(always)]
+        unsafe fn store(self, p: *mut f64) {
+            unsafe { _mm512_storeu_pd(p, self.0) }
+        }
+        #[inline(always)]
+        fn splat(x: f64) -> Self {
+            F64x8(unsafe { _mm512_set1_pd(x) })
+        }
+        #[inline(always)]
+        fn add(self, o: Self) -> Self {
+            F64x8(unsafe { _mm512_add_pd(self.0, o.0) })
+        }
+        #[inline(always)]
+        fn sub(self, o: Self) -> Self {
+            F64x8(unsafe { _mm512_sub_pd(self.0, o.0) })
+        }
+        #[inline(always)]
+        fn mul(self, o: Self) -> Self {
+            F64x8(unsafe { _mm512_mul_pd(self.0, o.0) })
+        }
+        #[inline(always)]
+        fn div(self, o: Self) -> Self {
+            F64x8(unsafe { _mm512_div_pd(self.0, o.0) })
+        }
+        #[inline(always)]
+        fn fma(self, b: Self, c: Self) -> Self {
+            F64x8(unsafe { _mm512_fmadd_pd(self.0, b.0, c.0) })
+        }
+        #[inline(always)]
+        fn min(self, o: Self) -> Self {
+            F64x8(unsafe { _mm512_min_pd(self.0, o.0) })
+        }
+        #[inline(always)]
+        fn ratio_split(r: Self, s2: Self) -> (Self, Self) {
+            unsafe {
+                let ix = _mm512_add_epi64(
+                    _mm512_castpd_si512(r.0),
+                    _mm512_set1_epi64((0x3ff0_0000_0000_0000 - SQRT_HALF_64) as i64),
+                );
+                let e = _mm512_and_si512(ix, _mm512_set1_epi64(0x7ff0_0000_0000_0000));
+                let kbits = _mm512_sub_epi64(e, _mm512_set1_epi64(0x3ff0_0000_0000_0000));
+                let p = _mm512_castsi512_pd(_mm512_add_epi64(_mm512_castpd_si512(s2.0), kbits));
+                let e = _mm512_or_si512(_mm512_srli_epi64::<52>(e), _mm512_set1_epi64(0x4330_0000_0000_0000));
+                let k = _mm512_sub_pd(_mm512_castsi512_pd(e), _mm512_set1_pd(4_503_599_627_370_496.0 + 1023.0));
+                (F64x8(p), F64x8(k))
+            }
+        }
+        #[inline(always)]
+        fn if_zero(k: Self, a: Self, b: Self) -> Self {
+            unsafe {
+                let z = _mm512_cmp_pd_mask::<_CMP_EQ_OQ>(k.0, _mm512_setzero_pd());
+                F64x8(_mm512_mask_blend_pd(z, b.0, a.0))
+            }
+        }
+        #[inline(always)]
+        fn domain_ok(lo: Self, v: Self) -> bool {
+            unsafe {
+                let zero = _mm512_setzero_pd();
+                let a = _mm512_cmp_pd_mask::<_CMP_EQ_OQ>(_mm512_mul_pd(v.0, zero), zero);
+                let b = _mm512_cmp_pd_mask::<_CMP_GE_OQ>(lo.0, _mm512_set1_pd(2.0 * f64::MIN_POSITIVE));
+                a & b == 0xff
+            }
+        }
+        #[inline(always)]
+        fn transpose_sum(row: &mut impl RowSource<Self>) -> Self {
+            #[inline(always)]
+            fn half(v: F64x8) -> F64x4 {
+                F64x4(unsafe { _mm256_add_pd(_mm512_castpd512_pd256(v.0), _mm512_extractf64x4_pd::<1>(v.0)) })
+            }
+            let mut h = [F64x4::splat(0.0); 8];
+            for (r, h) in h.iter_mut().enumerate() {
+                *h = half(row.row(r));
+            }
+            let a = F64x4::transpose_sum(&mut Halves([h[0], h[1], h[2], h[3]]));
+            let b = F64x4::transpose_sum(&mut Halves([h[4], h[5], h[6], h[7]]));
+            unsafe { F64x8(_mm512_insertf64x4::<1>(_mm512_castpd256_pd512(a.0), b.0)) }
+        }
+        const PAIRS: bool = true;
+        #[inline(always)]
+        fn transpose_sum_pairs(row: &mut impl RowSource<Self>) -> Self {
+            let mut h = [F64x4::splat(0.0); 8];
+            for j in 0..4 {
+                let v = row.row(j).0;
+                // SAFETY: as above.
+                unsafe {
+                    h[2 * j] = F64x4(_mm512_castpd512_pd256(v));
+                    h[2 * j + 1] = F64x4(_mm512_extractf64x4_pd::<1>(v));
+                }
+            }
+            let a = F64x4::transpose_sum(&mut Halves([h[0], h[1], h[2], h[3]]));
+            let b = F64x4::transpose_sum(&mut Halves([h[4], h[5], h[6], h[7]]));
+            unsafe { F64x8(_mm512_insertf64x4::<1>(_mm512_castpd256_pd512(a.0), b.0)) }
+        }
+        #[inline(always)]
+        fn hsum(self) -> f64 {
+            let mut a = [0.0_f64; 8];
+            unsafe { _mm512_storeu_pd(a.as_mut_ptr(), self.0) };
+            ((a[0] + a[1]) + (a[2] + a[3])) + ((a[4] + a[5]) + (a[6] + a[7]))
+        }
+    }
+
+    /// Rows already computed, for the narrower transpose.
+    struct Halves<V, const M: usize>([V; M]);
+
+    impl<V: Copy, const M: usize> RowSource<V> for Halves<V, M> {
+        #[inline(always)]
+        fn row(&mut self, r: usize) -> V {
+            self.0[r]
+        }
     }
 
     // SAFETY (every `unsafe` block below): these methods are only reached from `run_f32` and
