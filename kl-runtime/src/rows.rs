@@ -112,7 +112,7 @@ fn dispatch<T: Real>(d: usize, kind: Kind, ins: [&[T]; 4], out: &mut [T], check:
     if let (Some(ins), Some(out)) = (cast::<T, f32>(ins), cast_mut::<T, f32>(out)) {
         let rows = Rows { kind, d, ins: ins.map(<[f32]>::as_ptr), check };
         #[cfg(target_arch = "x86_64")]
-        if (d % 16 == 0 || d == 8) && avx512() {
+        if (d.is_multiple_of(16) || d == 8) && avx512() {
             // SAFETY: the CPU has AVX-512F, AVX2 and FMA; lengths were checked above.
             return unsafe { x86::run_f32_avx512(&rows, out) };
         }
@@ -127,7 +127,7 @@ fn dispatch<T: Real>(d: usize, kind: Kind, ins: [&[T]; 4], out: &mut [T], check:
     if let (Some(ins), Some(out)) = (cast::<T, f64>(ins), cast_mut::<T, f64>(out)) {
         let rows = Rows { kind, d, ins: ins.map(<[f64]>::as_ptr), check };
         #[cfg(target_arch = "x86_64")]
-        if (d % 8 == 0 || d == 4) && avx512() {
+        if (d.is_multiple_of(8) || d == 4) && avx512() {
             // SAFETY: the CPU has AVX-512F, AVX2 and FMA; lengths were checked above.
             return unsafe { x86::run_f64_avx512(&rows, out) };
         }
