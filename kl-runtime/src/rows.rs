@@ -488,7 +488,8 @@ fn ln2_lo<S: Real>() -> S {
 fn row_constant<V: Lane>(kind: Kind, per_lane: usize) -> V {
     match kind {
         Kind::NormalLogProb => V::splat(-0.5 * <V::S as Real>::LN_2PI.to_f64() * per_lane as f64),
-        _ => V::splat(0.0),
+        // −0, not +0: `x + (−0) = x` for every `x`, so the add folds away.
+        _ => V::splat(-0.0),
     }
 }
 
@@ -562,7 +563,8 @@ struct Block<'a, V: Lane, const K: u8> {
 impl<V: Lane, const K: u8> RowSource<V> for Block<'_, V, K> {
     #[inline(always)]
     fn row(&mut self, r: usize) -> V {
-        let zero = V::splat(0.0);
+        // −0: the first `acc + x` folds to `x` (not so for +0, since −0 + +0 = +0).
+        let zero = V::splat(-0.0);
         let mut acc = Acc { q: zero, l: zero, k: zero };
         let d = self.rows.d;
         let base = (self.first + r) * d;
@@ -586,7 +588,8 @@ unsafe fn run_lanes<V: Lane<S = S>, S: Real + LaneScalar + Lane<S = S>, const K:
     out: &mut [S],
 ) -> bool {
     let (n, d, b) = (V::N, rows.d, out.len());
-    let zero = V::splat(0.0);
+    // −0 starts the sums: see `Block::row`.
+    let zero = V::splat(-0.0);
     let new_acc = || Acc { q: zero, l: zero, k: zero };
     let c = row_constant::<V>(rows.kind, d / n);
     let mut i = 0;
