@@ -48,7 +48,7 @@ pub mod scalar;
 pub mod spd;
 pub mod validate;
 
-pub use batch::{all_finite, all_positive, chunk_rows, for_each_chunk};
+pub use batch::{all_finite, all_positive, chunk_rows, for_each_chunk, kernel_chunk_rows};
 pub use cshape::{CDist, CShape};
 pub use dense::*;
 pub use error::*;

@@ -191,6 +191,8 @@ trait Lane: Copy {
     fn div(self, o: Self) -> Self;
     /// `self * b + c`.
     fn fma(self, b: Self, c: Self) -> Self;
+    /// `c − self * b`.
+    fn fnma(self, b: Self, c: Self) -> Self;
     /// The lane-wise minimum (NaN handling irrelevant: NaN is caught by the sticky FMA sum).
     fn min(self, o: Self) -> Self;
     /// `(S, k)` for a ratio `r = s1 / s2 = 2^k m` with `m` in `[√½, √2)`: `S = s2 · 2^k`, exact
@@ -218,13 +220,14 @@ trait Lane: Copy {
 
 /// Bit-level constants of the scalar types.
 trait LaneScalar: Copy {
-    /// Terms of the `atanh` series in [`atanh_tail`] for this precision: 6 or 11.
+    /// Terms of the `atanh` series in [`atanh_parts`] for this precision: 6 or 11.
     const TERMS: usize;
     fn ratio_split_bits(r: Self, s2: Self) -> (Self, Self);
 }
 
 impl LaneScalar for f32 {
-    const TERMS: usize = 6;
+    // |t| <= 0.1716, z <= 0.0295: the sixth term is below 2e-10 of ln m.
+    const TERMS: usize = 5;
     #[inline(always)]
     fn ratio_split_bits(r: f32, s2: f32) -> (f32, f32) {
         // Moving √½ to the start of a binade makes the exponent field `k + 127`.
@@ -288,6 +291,10 @@ macro_rules! scalar_lane {
             fn fma(self, b: $t, c: $t) -> $t {
                 // Not `mul_add`: without an FMA instruction that is a libm call.
                 self * b + c
+            }
+            #[inline(always)]
+            fn fnma(self, b: $t, c: $t) -> $t {
+                c - self * b
             }
             #[inline(always)]
             fn min(self, o: $t) -> $t {
@@ -379,7 +386,9 @@ fn atanh_series<V: Lane>(z: V, n: usize) -> V {
     let pair = |j: usize| c(j + 1).fma(z, c(j));
     let z2 = z.mul(z);
     let z4 = z2.mul(z2);
-    if n <= 6 {
+    if n <= 5 {
+        c(4).fma(z2, pair(2)).fma(z2, pair(0))
+    } else if n == 6 {
         pair(4).fma(z4, pair(2).fma(z2, pair(0)))
     } else {
         let q0 = pair(2).fma(z2, pair(0));
@@ -389,13 +398,14 @@ fn atanh_series<V: Lane>(z: V, n: usize) -> V {
     }
 }
 
-/// `2 atanh(t) − 2t = 2 t z S(z)`, `z = t²`, with the series `S(z) = Σ z^j / (2j + 3)`
-/// (`|t| <= 0.172` here, where [`LaneScalar::TERMS`] terms reach the precision): with
-/// `t = (m − 1) / (m + 1)`, `ln m = 2t + atanh_tail(t)`.
+/// `(t z, 2 S(z))` with `z = t²` and the series `S(z) = Σ z^j / (2j + 3)`, so that
+/// `2 atanh(t) = 2t + t z · 2 S(z)` (`|t| <= 0.172` here, where [`LaneScalar::TERMS`] terms
+/// reach the precision): with `t = (m − 1) / (m + 1)`, `ln m = 2 atanh(t)`. Returned in two
+/// factors so that callers fold the last product into an FMA.
 #[inline(always)]
-fn atanh_tail<V: Lane>(t: V) -> V {
+fn atanh_parts<V: Lane>(t: V) -> (V, V) {
     let z = t.mul(t);
-    t.mul(z).mul(atanh_series(z, <V::S as LaneScalar>::TERMS))
+    (t.mul(z), atanh_series(z, <V::S as LaneScalar>::TERMS))
 }
 
 /// Adds one vector of elements at flat offset `at` to `acc`.
@@ -429,11 +439,12 @@ unsafe fn step<V: Lane, const K: u8>(rows: &Rows<V::S>, at: usize, acc: &mut Acc
             let inv = one.div(s);
             let z = x.sub(m).mul(inv);
             dom.normal(s.min(inv));
-            // -½ z² − ln s, ln s = k ln 2 + 2t + atanh_tail(t), t = (s − 2^k) / (s + 2^k).
+            // -½ z² − ln s, ln s = k ln 2 + 2 atanh(t), t = (s − 2^k) / (s + 2^k).
             let (p, k) = V::ratio_split(s, one);
             let t = s.sub(p).div(s.add(p));
             acc.q = z.fma(z.mul(V::splat(-1.0)), acc.q);
-            acc.l = acc.l.sub(t.add(t).add(atanh_tail(t)));
+            let (tz, p2) = atanh_parts(t);
+            acc.l = acc.l.sub(tz.fma(p2, t.add(t)));
             acc.k = acc.k.sub(k);
         }
     }
@@ -443,21 +454,23 @@ unsafe fn step<V: Lane, const K: u8>(rows: &Rows<V::S>, at: usize, acc: &mut Acc
 /// `acc` (`½ u²` into `q`, `−k` into `k`, the rest into `l`).
 ///
 /// With `r = 2^k m`, `S = s2 2^k` (exact) and `t = (s1 − S) / (s1 + S) = (m − 1) / (m + 1)`
-/// (`s1 − S` exact, `s1` and `S` within a factor `√2`): `ln r = k ln 2 + 2t + atanh_tail(t)` and
+/// (`s1 − S` exact, `s1` and `S` within a factor `√2`): `ln r = k ln 2 + 2t + T` with
+/// `T = 2 atanh(t) − 2t` ([`atanh_parts`]) and
 ///
 /// ```text
-/// ½ (r² − 1) − ln r = ½ u² + (u − 2t) − k ln 2 − atanh_tail(t),
+/// ½ (r² − 1) − ln r = ½ u² + (u − 2t) − k ln 2 − T,
 /// ```
 ///
 /// where for `k = 0` (`S = s2`, `t = u / (2 + u)`) `u − 2t = u t` exactly: no cancellation
-/// near `r = 1`, every term of `½ u² + u t − atanh_tail(t)` accurate to a few ulp.
+/// near `r = 1`, every term of `½ u² + u t − T` accurate to a few ulp.
 #[inline(always)]
 fn scale_term<V: Lane>(s1: V, s2: V, u: V, r: V, acc: &mut Acc<V>) {
     let (p, k) = V::ratio_split(r, s2);
     let t = s1.sub(p).div(s1.add(p));
-    let lin = V::if_zero(k, u.mul(t), t.mul(V::splat(-2.0)).add(u));
+    let lin = V::if_zero(k, u.mul(t), t.fma(V::splat(-2.0), u));
+    let (tz, p2) = atanh_parts(t);
     acc.q = u.fma(u, acc.q);
-    acc.l = acc.l.add(lin.sub(atanh_tail(t)));
+    acc.l = acc.l.add(tz.fnma(p2, lin));
     acc.k = acc.k.sub(k);
 }
 
@@ -811,6 +824,10 @@ mod x86 {
             F32x16(unsafe { _mm512_fmadd_ps(self.0, b.0, c.0) })
         }
         #[inline(always)]
+        fn fnma(self, b: Self, c: Self) -> Self {
+            F32x16(unsafe { _mm512_fnmadd_ps(self.0, b.0, c.0) })
+        }
+        #[inline(always)]
         fn min(self, o: Self) -> Self {
             F32x16(unsafe { _mm512_min_ps(self.0, o.0) })
         }
@@ -929,6 +946,10 @@ mod x86 {
         #[inline(always)]
         fn fma(self, b: Self, c: Self) -> Self {
             F64x8(unsafe { _mm512_fmadd_pd(self.0, b.0, c.0) })
+        }
+        #[inline(always)]
+        fn fnma(self, b: Self, c: Self) -> Self {
+            F64x8(unsafe { _mm512_fnmadd_pd(self.0, b.0, c.0) })
         }
         #[inline(always)]
         fn min(self, o: Self) -> Self {
@@ -1051,6 +1072,10 @@ mod x86 {
             F32x8(unsafe { _mm256_fmadd_ps(self.0, b.0, c.0) })
         }
         #[inline(always)]
+        fn fnma(self, b: Self, c: Self) -> Self {
+            F32x8(unsafe { _mm256_fnmadd_ps(self.0, b.0, c.0) })
+        }
+        #[inline(always)]
         fn min(self, o: Self) -> Self {
             F32x8(unsafe { _mm256_min_ps(self.0, o.0) })
         }
@@ -1138,6 +1163,10 @@ mod x86 {
         #[inline(always)]
         fn fma(self, b: Self, c: Self) -> Self {
             F64x4(unsafe { _mm256_fmadd_pd(self.0, b.0, c.0) })
+        }
+        #[inline(always)]
+        fn fnma(self, b: Self, c: Self) -> Self {
+            F64x4(unsafe { _mm256_fnmadd_pd(self.0, b.0, c.0) })
         }
         #[inline(always)]
         fn min(self, o: Self) -> Self {

@@ -292,9 +292,11 @@ fn chunked(ir: &Ir, sig: &Sig, num: &Num, unchecked: &Ident, kernel: Option<&Row
         if row_elems.is_empty() { quote!(1) } else { quote!((#(#row_elems)+*) * ::core::mem::size_of::<#ty>()) };
     let out = &sig.out;
     let batched = if batched.is_empty() { quote!() } else { quote!(#(#batched)&&* &&) };
+    let mut chunk_rows = quote!(#rt::chunk_rows);
     let chunk = match kernel {
         // Every input of a row kernel leads with `B` (it has the result's shape plus the row).
         Some(k) if k.inputs.iter().all(|n| slices.contains_key(n)) => {
+            chunk_rows = quote!(#rt::kernel_chunk_rows);
             k.call(rt, |n| slices[n].clone(), quote!(#o), true)
         }
         _ => quote!((#batched #unchecked(#(#args),*).is_ok())),
@@ -308,7 +310,7 @@ fn chunked(ir: &Ir, sig: &Sig, num: &Num, unchecked: &Ident, kernel: Option<&Row
     Ok(Some(quote! {
         #label {
             #shared
-            let #rows = #rt::chunk_rows(#row_bytes);
+            let #rows = #chunk_rows(#row_bytes);
             if #rt::for_each_chunk(#bid, #rows, #out, #out_row, |#lo: usize, #hi: usize, #o: &mut [#ty]| {
                 #chunk
             }) {
