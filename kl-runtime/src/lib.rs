@@ -14,6 +14,8 @@
 //! | [`dense`] | [`cholesky`], triangular solves, [`precision_to_scale_tril`], [`lowrank_covariance`] |
 //! | [`gaussian`] | multivariate normals: [`mvn_kl_tril`], [`diag_tril_kl`], [`tril_diag_kl`], [`mvn_log_prob_tril`], [`mvn_entropy_tril`] |
 //! | [`fixed`] | the same for sizes known at compile time: [`cholesky_n`], [`mvn_kl_tril_n`], .. |
+//! | [`rows`] | whole batches of diagonal Gaussians in one pass, validation fused, SIMD lanes chosen at run time: [`normal_kl_rows`], [`std_normal_kl_rows`], [`normal_log_prob_rows`] |
+//! | [`batch`] | driving generated functions over chunks of a batch (and threads, `rayon` feature) |
 //! | [`error`] | [`Error`] and [`Rule`]: the data error checked entry points report |
 //! | [`validate`] | the parameter checks that build those errors |
 //!
