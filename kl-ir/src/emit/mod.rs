@@ -96,7 +96,7 @@ pub fn emit_tokens(ir: &Ir, opts: &EmitOptions) -> Result<TokenStream, Diagnosti
     if let Some(k) = &rows {
         // The batched row kernel; its `false` (wrong lengths) leaves them to the loops below.
         let call = k.call(
-            &num.rt,
+            &num,
             |n| sig.param(n).map(|p| &p.ident).map(|i| quote!(#i)).unwrap_or_default(),
             {
                 let o = &sig.out;

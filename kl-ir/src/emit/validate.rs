@@ -297,7 +297,7 @@ fn chunked(ir: &Ir, sig: &Sig, num: &Num, unchecked: &Ident, kernel: Option<&Row
         // Every input of a row kernel leads with `B` (it has the result's shape plus the row).
         Some(k) if k.inputs.iter().all(|n| slices.contains_key(n)) => {
             chunk_rows = quote!(#rt::kernel_chunk_rows);
-            k.call(rt, |n| slices[n].clone(), quote!(#o), true)
+            k.call(num, |n| slices[n].clone(), quote!(#o), true)
         }
         _ => quote!((#batched #unchecked(#(#args),*).is_ok())),
     };
