@@ -244,6 +244,7 @@ fn node<T: Real>(
         | Op::TrilDiagKl
         | Op::TrilKl
         | Op::SpdKl(_)
+        | Op::MixedSpdKl(_)
         | Op::LowRankKl
         | Op::TrilLogProb
         | Op::TrilEntropy
@@ -333,7 +334,7 @@ fn kernel<T: Real>(ir: &Ir, id: NodeId, op: &Op, shape: &[usize], args: &[&Tenso
             .max()
             .unwrap_or(1),
     };
-    let mut scratch = vec![T::ZERO; d * d + 4 * d + 1];
+    let mut scratch = vec![T::ZERO; (d * d + 4 * d + 1).max(rt::scratch_len_mixed_kl(d))];
     let mut tmp = vec![T::ZERO; d * d];
     let mut data = vec![T::ZERO; shape.iter().product()];
     let mut idx = vec![0; batch.len()];
@@ -377,6 +378,14 @@ fn kernel<T: Real>(ir: &Ir, id: NodeId, op: &Op, shape: &[usize], args: &[&Tenso
                     _ => (rt::cov_kl(blk(0), x1, blk(2), x2, blk(4), d, &mut scratch), 1),
                 };
                 o[0] = r.map_err(|e| rt::Error::new(param_name(ir, id, other, p.keyword()), &idx, e.into()))?;
+            }
+            Op::MixedSpdKl(p) => {
+                let f = match p {
+                    MvnParam::Precision => rt::precision_cov_kl,
+                    _ => rt::cov_precision_kl,
+                };
+                o[0] = f(blk(0), blk(1), blk(2), blk(3), blk(4), d, &mut scratch)
+                    .map_err(|e| rt::Error::new(param_name(ir, id, 1, p.keyword()), &idx, e.into()))?;
             }
             Op::TrilLogProb => o[0] = rt::mvn_log_prob_tril(blk(0), blk(1), blk(2), d, &mut scratch),
             Op::TrilEntropy => o[0] = rt::mvn_entropy_tril(blk(0), d),

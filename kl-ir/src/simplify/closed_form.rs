@@ -72,6 +72,21 @@ fn lower_query(ir: &mut Ir, id: NodeId) -> Option<NodeId> {
                     let l = ir.add(Op::TrilFrom(MvnParam::Covariance), span_r, &[reference]);
                     Some(ir.add(Op::SpdKl(pq), span, &[m1, x1, m2, x2, l]))
                 }
+                // A precision against a covariance (either order): from the product of the two
+                // matrices, formed in doubled precision.
+                (_, true, Op::Mvn(pq))
+                    if matches!(
+                        (&family, pq),
+                        (Op::Mvn(MvnParam::Precision), MvnParam::Covariance)
+                            | (Op::Mvn(MvnParam::Covariance), MvnParam::Precision)
+                    ) =>
+                {
+                    let Op::Mvn(pp) = family else { unreachable!("matched above") };
+                    let (m1, x1, m2, x2) = (ir.operand(d, 0), ir.operand(d, 1), ir.operand(q, 0), ir.operand(q, 1));
+                    let span_r = ir.node(x2).span;
+                    let l = ir.add(Op::TrilFrom(MvnParam::Covariance), span_r, &[x2]);
+                    Some(ir.add(Op::MixedSpdKl(pp), span, &[m1, x1, m2, x2, l]))
+                }
                 // Two low-rank normals of the same rank: from differences of the parameters.
                 (_, true, Op::LowRankMvn) if family == Op::LowRankMvn && same_rank(ir, d, q) => {
                     let (a, b) = (ir.operands(d), ir.operands(q));
