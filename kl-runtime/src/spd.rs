@@ -195,168 +195,6 @@ pub fn low_rank_kl<T: Real>(
     Ok(half_maha(mu1, mu2, l2, d, &mut scratch[..d]) + scale)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::{cholesky, mvn_kl_tril, scratch_len_mvn_kl_tril};
-
-    fn spd3(e: f64) -> ([f64; 9], [f64; 9]) {
-        let c1 = [4.0, 1.0, 0.5, 1.0, 3.0, 0.2, 0.5, 0.2, 2.0];
-        let mut c2 = c1;
-        for (i, v) in c2.iter_mut().enumerate() {
-            *v *= 1.0 + e * (1.0 + (i % 4) as f64);
-        }
-        // Keep c2 symmetric.
-        for i in 0..3 {
-            for j in 0..i {
-                c2[j * 3 + i] = c2[i * 3 + j];
-            }
-        }
-        (c1, c2)
-    }
-
-    #[test]
-    fn agrees_with_the_factor_route_far_from_equal() {
-        let (c1, c2) = spd3(0.3);
-        let (mu1, mu2) = ([0.1, -0.2, 0.3], [0.0, 0.5, -0.1]);
-        let (mut l1, mut l2) = ([0.0; 9], [0.0; 9]);
-        cholesky(&c1, 3, &mut l1).unwrap();
-        cholesky(&c2, 3, &mut l2).unwrap();
-        let mut s = [0.0; 12];
-        let got = cov_kl(&mu1, &c1, &mu2, &c2, &l2, 3, &mut s).unwrap();
-        let mut s2 = [0.0; scratch_len_mvn_kl_tril(3)];
-        let want = mvn_kl_tril(&mu1, &l1, &mu2, &l2, 3, &mut s2);
-        assert!((got - want).abs() <= 1e-14 * want, "{got} vs {want}");
-    }
-
-    /// The inverse of a symmetric positive-definite 3x3 matrix (Gauss–Jordan, for the tests).
-    fn inverse3(c: &[f64; 9]) -> [f64; 9] {
-        let mut a = *c;
-        let mut inv = [0.0; 9];
-        for i in 0..3 {
-            inv[i * 3 + i] = 1.0;
-        }
-        for col in 0..3 {
-            let p = a[col * 3 + col];
-            for j in 0..3 {
-                a[col * 3 + j] /= p;
-                inv[col * 3 + j] /= p;
-            }
-            for r in 0..3 {
-                if r != col {
-                    let f = a[r * 3 + col];
-                    for j in 0..3 {
-                        a[r * 3 + j] -= f * a[col * 3 + j];
-                        inv[r * 3 + j] -= f * inv[col * 3 + j];
-                    }
-                }
-            }
-        }
-        inv
-    }
-
-    #[test]
-    fn mixed_pairs_agree_with_the_factor_route() {
-        let (c1, c2) = spd3(0.3);
-        let (p1, p2) = (inverse3(&c1), inverse3(&c2));
-        let (mu1, mu2) = ([0.1, -0.2, 0.3], [0.0, 0.5, -0.1]);
-        let (mut l1, mut l2, mut lp2) = ([0.0; 9], [0.0; 9], [0.0; 9]);
-        cholesky(&c1, 3, &mut l1).unwrap();
-        cholesky(&c2, 3, &mut l2).unwrap();
-        cholesky(&p2, 3, &mut lp2).unwrap();
-        let mut s2 = [0.0; scratch_len_mvn_kl_tril(3)];
-        let want = mvn_kl_tril(&mu1, &l1, &mu2, &l2, 3, &mut s2);
-        let mut s = [0.0; scratch_len_mixed_kl(3)];
-        // p by precision, q by covariance; p by covariance, q by precision.
-        let a = precision_cov_kl(&mu1, &p1, &mu2, &c2, &l2, 3, &mut s).unwrap();
-        let b = cov_precision_kl(&mu1, &c1, &mu2, &p2, &lp2, 3, &mut s).unwrap();
-        for got in [a, b] {
-            assert!((got - want).abs() <= 1e-13 * want, "{got} vs {want}");
-        }
-    }
-
-    #[test]
-    fn mixed_pairs_of_one_distribution_give_exactly_zero() {
-        // Powers of two: P C = I exactly.
-        let c = [4.0, 0.0, 0.0, 0.0, 0.25, 0.0, 0.0, 0.0, 1.0];
-        let p = [0.25, 0.0, 0.0, 0.0, 4.0, 0.0, 0.0, 0.0, 1.0];
-        let (mut lc, mut lp) = ([0.0; 9], [0.0; 9]);
-        cholesky(&c, 3, &mut lc).unwrap();
-        cholesky(&p, 3, &mut lp).unwrap();
-        let mu = [0.5, -1.0, 2.0];
-        let mut s = [0.0; scratch_len_mixed_kl(3)];
-        assert_eq!(precision_cov_kl(&mu, &p, &mu, &c, &lc, 3, &mut s).unwrap(), 0.0);
-        assert_eq!(cov_precision_kl(&mu, &c, &mu, &p, &lp, 3, &mut s).unwrap(), 0.0);
-    }
-
-    #[test]
-    fn dot2_is_exact_where_the_plain_sum_cancels() {
-        // (1 + 2^-30)(1 − 2^-30) − 1 = −2^-60: the plain product rounds to 1 and gives 0.
-        let (a, b) = ([1.0 + 2f64.powi(-30)], [1.0 - 2f64.powi(-30)]);
-        assert_eq!(dot2(1, |k| a[k], |k| b[k], 1.0), -(2f64.powi(-60)));
-        assert_eq!(a[0] * b[0] - 1.0, 0.0);
-    }
-
-    #[test]
-    fn low_rank_agrees_with_the_dense_covariance_route() {
-        let (w1, d1) = ([0.5, -0.2, 0.1, 0.3, -0.4, 0.2], [1.0, 0.7, 1.3]);
-        let (w2, d2) = ([0.4, -0.1, 0.2, 0.3, -0.5, 0.1], [0.9, 0.8, 1.1]);
-        let (mut c1, mut c2) = ([0.0; 9], [0.0; 9]);
-        crate::lowrank_covariance(&w1, &d1, 3, 2, &mut c1);
-        crate::lowrank_covariance(&w2, &d2, 3, 2, &mut c2);
-        let mut l2 = [0.0; 9];
-        cholesky(&c2, 3, &mut l2).unwrap();
-        let (mu1, mu2) = ([0.1, 0.0, -0.3], [0.2, 0.5, 0.1]);
-        let mut s = [0.0; 12];
-        let want = cov_kl(&mu1, &c1, &mu2, &c2, &l2, 3, &mut s).unwrap();
-        let got = low_rank_kl(&mu1, &w1, &d1, &mu2, &w2, &d2, &l2, 3, 2, &mut s).unwrap();
-        assert!((got - want).abs() <= 1e-14 * want, "{got} vs {want}");
-        let zero = low_rank_kl(&mu1, &w1, &d1, &mu1, &w1, &d1, &l2, 3, 2, &mut s).unwrap();
-        assert_eq!(zero, 0.0);
-    }
-
-    #[test]
-    fn identical_matrices_give_exactly_zero() {
-        let (c1, _) = spd3(0.0);
-        let mut l = [0.0; 9];
-        cholesky(&c1, 3, &mut l).unwrap();
-        let mut s = [0.0; 12];
-        let mu = [0.3, 0.1, -0.4];
-        assert_eq!(cov_kl(&mu, &c1, &mu, &c1, &l, 3, &mut s).unwrap(), 0.0);
-        assert_eq!(precision_kl(&mu, &c1, &mu, &c1, &l, 3, &mut s).unwrap(), 0.0);
-    }
-
-    #[test]
-    fn near_equal_matrices_match_the_second_order_expansion() {
-        // KL ≈ ¼ ‖A‖_F² for small A (tr A − ln det(I + A) = ½ tr A² − ⅓ tr A³ + ..).
-        let (c1, c2) = spd3(1e-9);
-        let mut l2 = [0.0; 9];
-        cholesky(&c2, 3, &mut l2).unwrap();
-        let mut s = [0.0; 12];
-        let got = cov_kl(&[0.0; 3], &c1, &[0.0; 3], &c2, &l2, 3, &mut s).unwrap();
-        // A from the exact difference, by the same solves, as the reference quadratic form.
-        let mut a = [0.0; 9];
-        for j in 0..3 {
-            let mut col = [0.0; 3];
-            for i in 0..3 {
-                col[i] = c1[i * 3 + j] - c2[i * 3 + j];
-            }
-            crate::solve_lower(&l2, 3, &mut col);
-            for i in 0..3 {
-                a[i * 3 + j] = col[i];
-            }
-        }
-        for i in 0..3 {
-            let mut row = [a[i * 3], a[i * 3 + 1], a[i * 3 + 2]];
-            crate::solve_lower(&l2, 3, &mut row);
-            a[i * 3..i * 3 + 3].copy_from_slice(&row);
-        }
-        let frob: f64 = a.iter().map(|v| v * v).sum();
-        let want = 0.25 * frob;
-        assert!(((got - want) / want).abs() < 1e-6, "{got} vs {want}");
-    }
-}
-
 /// Scratch length [`precision_cov_kl`] and [`cov_precision_kl`] need: `3 d² + d`.
 pub const fn scratch_len_mixed_kl(d: usize) -> usize {
     3 * d * d + d
@@ -529,4 +367,166 @@ fn precision_quadratic<T: Real>(mu1: &[T], mu2: &[T], p: &[T], d: usize) -> T {
         maha += di * row;
     }
     maha.max(T::ZERO)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{cholesky, mvn_kl_tril, scratch_len_mvn_kl_tril};
+
+    fn spd3(e: f64) -> ([f64; 9], [f64; 9]) {
+        let c1 = [4.0, 1.0, 0.5, 1.0, 3.0, 0.2, 0.5, 0.2, 2.0];
+        let mut c2 = c1;
+        for (i, v) in c2.iter_mut().enumerate() {
+            *v *= 1.0 + e * (1.0 + (i % 4) as f64);
+        }
+        // Keep c2 symmetric.
+        for i in 0..3 {
+            for j in 0..i {
+                c2[j * 3 + i] = c2[i * 3 + j];
+            }
+        }
+        (c1, c2)
+    }
+
+    #[test]
+    fn agrees_with_the_factor_route_far_from_equal() {
+        let (c1, c2) = spd3(0.3);
+        let (mu1, mu2) = ([0.1, -0.2, 0.3], [0.0, 0.5, -0.1]);
+        let (mut l1, mut l2) = ([0.0; 9], [0.0; 9]);
+        cholesky(&c1, 3, &mut l1).unwrap();
+        cholesky(&c2, 3, &mut l2).unwrap();
+        let mut s = [0.0; 12];
+        let got = cov_kl(&mu1, &c1, &mu2, &c2, &l2, 3, &mut s).unwrap();
+        let mut s2 = [0.0; scratch_len_mvn_kl_tril(3)];
+        let want = mvn_kl_tril(&mu1, &l1, &mu2, &l2, 3, &mut s2);
+        assert!((got - want).abs() <= 1e-14 * want, "{got} vs {want}");
+    }
+
+    /// The inverse of a symmetric positive-definite 3x3 matrix (Gauss–Jordan, for the tests).
+    fn inverse3(c: &[f64; 9]) -> [f64; 9] {
+        let mut a = *c;
+        let mut inv = [0.0; 9];
+        for i in 0..3 {
+            inv[i * 3 + i] = 1.0;
+        }
+        for col in 0..3 {
+            let p = a[col * 3 + col];
+            for j in 0..3 {
+                a[col * 3 + j] /= p;
+                inv[col * 3 + j] /= p;
+            }
+            for r in 0..3 {
+                if r != col {
+                    let f = a[r * 3 + col];
+                    for j in 0..3 {
+                        a[r * 3 + j] -= f * a[col * 3 + j];
+                        inv[r * 3 + j] -= f * inv[col * 3 + j];
+                    }
+                }
+            }
+        }
+        inv
+    }
+
+    #[test]
+    fn mixed_pairs_agree_with_the_factor_route() {
+        let (c1, c2) = spd3(0.3);
+        let (p1, p2) = (inverse3(&c1), inverse3(&c2));
+        let (mu1, mu2) = ([0.1, -0.2, 0.3], [0.0, 0.5, -0.1]);
+        let (mut l1, mut l2, mut lp2) = ([0.0; 9], [0.0; 9], [0.0; 9]);
+        cholesky(&c1, 3, &mut l1).unwrap();
+        cholesky(&c2, 3, &mut l2).unwrap();
+        cholesky(&p2, 3, &mut lp2).unwrap();
+        let mut s2 = [0.0; scratch_len_mvn_kl_tril(3)];
+        let want = mvn_kl_tril(&mu1, &l1, &mu2, &l2, 3, &mut s2);
+        let mut s = [0.0; scratch_len_mixed_kl(3)];
+        // p by precision, q by covariance; p by covariance, q by precision.
+        let a = precision_cov_kl(&mu1, &p1, &mu2, &c2, &l2, 3, &mut s).unwrap();
+        let b = cov_precision_kl(&mu1, &c1, &mu2, &p2, &lp2, 3, &mut s).unwrap();
+        for got in [a, b] {
+            assert!((got - want).abs() <= 1e-13 * want, "{got} vs {want}");
+        }
+    }
+
+    #[test]
+    fn mixed_pairs_of_one_distribution_give_exactly_zero() {
+        // Powers of two: P C = I exactly.
+        let c = [4.0, 0.0, 0.0, 0.0, 0.25, 0.0, 0.0, 0.0, 1.0];
+        let p = [0.25, 0.0, 0.0, 0.0, 4.0, 0.0, 0.0, 0.0, 1.0];
+        let (mut lc, mut lp) = ([0.0; 9], [0.0; 9]);
+        cholesky(&c, 3, &mut lc).unwrap();
+        cholesky(&p, 3, &mut lp).unwrap();
+        let mu = [0.5, -1.0, 2.0];
+        let mut s = [0.0; scratch_len_mixed_kl(3)];
+        assert_eq!(precision_cov_kl(&mu, &p, &mu, &c, &lc, 3, &mut s).unwrap(), 0.0);
+        assert_eq!(cov_precision_kl(&mu, &c, &mu, &p, &lp, 3, &mut s).unwrap(), 0.0);
+    }
+
+    #[test]
+    fn dot2_is_exact_where_the_plain_sum_cancels() {
+        // (1 + 2^-30)(1 − 2^-30) − 1 = −2^-60: the plain product rounds to 1 and gives 0.
+        let (a, b) = ([1.0 + 2f64.powi(-30)], [1.0 - 2f64.powi(-30)]);
+        assert_eq!(dot2(1, |k| a[k], |k| b[k], 1.0), -(2f64.powi(-60)));
+        assert_eq!(a[0] * b[0] - 1.0, 0.0);
+    }
+
+    #[test]
+    fn low_rank_agrees_with_the_dense_covariance_route() {
+        let (w1, d1) = ([0.5, -0.2, 0.1, 0.3, -0.4, 0.2], [1.0, 0.7, 1.3]);
+        let (w2, d2) = ([0.4, -0.1, 0.2, 0.3, -0.5, 0.1], [0.9, 0.8, 1.1]);
+        let (mut c1, mut c2) = ([0.0; 9], [0.0; 9]);
+        crate::lowrank_covariance(&w1, &d1, 3, 2, &mut c1);
+        crate::lowrank_covariance(&w2, &d2, 3, 2, &mut c2);
+        let mut l2 = [0.0; 9];
+        cholesky(&c2, 3, &mut l2).unwrap();
+        let (mu1, mu2) = ([0.1, 0.0, -0.3], [0.2, 0.5, 0.1]);
+        let mut s = [0.0; 12];
+        let want = cov_kl(&mu1, &c1, &mu2, &c2, &l2, 3, &mut s).unwrap();
+        let got = low_rank_kl(&mu1, &w1, &d1, &mu2, &w2, &d2, &l2, 3, 2, &mut s).unwrap();
+        assert!((got - want).abs() <= 1e-14 * want, "{got} vs {want}");
+        let zero = low_rank_kl(&mu1, &w1, &d1, &mu1, &w1, &d1, &l2, 3, 2, &mut s).unwrap();
+        assert_eq!(zero, 0.0);
+    }
+
+    #[test]
+    fn identical_matrices_give_exactly_zero() {
+        let (c1, _) = spd3(0.0);
+        let mut l = [0.0; 9];
+        cholesky(&c1, 3, &mut l).unwrap();
+        let mut s = [0.0; 12];
+        let mu = [0.3, 0.1, -0.4];
+        assert_eq!(cov_kl(&mu, &c1, &mu, &c1, &l, 3, &mut s).unwrap(), 0.0);
+        assert_eq!(precision_kl(&mu, &c1, &mu, &c1, &l, 3, &mut s).unwrap(), 0.0);
+    }
+
+    #[test]
+    fn near_equal_matrices_match_the_second_order_expansion() {
+        // KL ≈ ¼ ‖A‖_F² for small A (tr A − ln det(I + A) = ½ tr A² − ⅓ tr A³ + ..).
+        let (c1, c2) = spd3(1e-9);
+        let mut l2 = [0.0; 9];
+        cholesky(&c2, 3, &mut l2).unwrap();
+        let mut s = [0.0; 12];
+        let got = cov_kl(&[0.0; 3], &c1, &[0.0; 3], &c2, &l2, 3, &mut s).unwrap();
+        // A from the exact difference, by the same solves, as the reference quadratic form.
+        let mut a = [0.0; 9];
+        for j in 0..3 {
+            let mut col = [0.0; 3];
+            for i in 0..3 {
+                col[i] = c1[i * 3 + j] - c2[i * 3 + j];
+            }
+            crate::solve_lower(&l2, 3, &mut col);
+            for i in 0..3 {
+                a[i * 3 + j] = col[i];
+            }
+        }
+        for i in 0..3 {
+            let mut row = [a[i * 3], a[i * 3 + 1], a[i * 3 + 2]];
+            crate::solve_lower(&l2, 3, &mut row);
+            a[i * 3..i * 3 + 3].copy_from_slice(&row);
+        }
+        let frob: f64 = a.iter().map(|v| v * v).sum();
+        let want = 0.25 * frob;
+        assert!(((got - want) / want).abs() < 1e-6, "{got} vs {want}");
+    }
 }
