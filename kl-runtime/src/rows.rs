@@ -7,20 +7,23 @@
 //! broadcasting). The batch is memory-bound, so the work per element has to fit in the time it
 //! takes to stream the element in:
 //!
-//! * one division per element (`1 / s2`) instead of one per quotient, and the log reduction
-//!   `r = 2^k m` read from the bits of `r` (no libm);
-//! * the same stable split of the scale term as [`crate::scale_ratio_term`]:
-//!   `½ (r² − 1) − ln r = ½ u² + (u − w) − k ln 2 − log1pmx(w)`, with `u = (s1 − s2) / s2`
-//!   (exact difference) and `w = u` when `k = 0` (so `u − w` is exactly `0` near `r = 1` and
-//!   near-equal distributions keep their relative accuracy), `w = m − 1` otherwise;
-//! * validation fused into the same pass (an FMA `x · 0 + acc` turns any NaN or infinity into a
-//!   sticky NaN; a running minimum catches non-positive scales), checked once per block of rows;
-//! * explicit AVX2 + FMA code (8 `f32` or 4 `f64` lanes), chosen at run time, with rows summed
-//!   lane-wise and reduced for several rows at once by a transpose. Elsewhere the same
-//!   algorithm runs one lane at a time.
+//! * two divisions per element (`1 / s2`, and `t` below) instead of one per quotient, and the
+//!   log reduction `r = 2^k m` read from the bits of `r` (no libm), with `ln m = 2 atanh(t)`,
+//!   `t = (m − 1) / (m + 1)`, a short polynomial in `t²` evaluated by Estrin's scheme;
+//! * the stable split of the scale term of [`crate::scale_ratio_term`], written so that nothing
+//!   cancels near `r = 1` (see `scale_term`): `½ (r² − 1) − ln r = ½ u² + (u − 2t) − k ln 2 − T`,
+//!   `u = (s1 − s2) / s2` from the exact difference, `T = 2 atanh(t) − 2t`, and `u − 2t = u t`
+//!   exactly when `k = 0`, so near-equal distributions keep their relative accuracy;
+//! * validation fused into the same pass: a running minimum over the scales and the
+//!   quotients catches non-positive, subnormal and out-of-range values, and a NaN or infinite
+//!   input makes its row's value non-finite, which is checked once per block of rows;
+//! * explicit SIMD code chosen at run time: AVX-512F (16 `f32` or 8 `f64` lanes) when rows
+//!   fill whole or half vectors, else AVX2 + FMA (8 or 4 lanes); rows summed lane-wise and
+//!   reduced for several rows at once by a transpose. Elsewhere the same algorithm runs one
+//!   lane at a time.
 //!
-//! A block whose values fall outside the fast kernel's domain (a subnormal or overflowing ratio
-//! `s1 / s2`, a subnormal `1 / s2`) is recomputed with the scalar kernels
+//! A block whose values fall outside the fast kernel's domain (a subnormal scale, ratio `s1 / s2`
+//! or `1 / s2`, an overflowing ratio) or whose value overflows is recomputed with the scalar kernels
 //! ([`crate::normal_kl`] and friends), which handle every representable input.
 //!
 //! Every function returns `true` when every `out[i]` holds row `i`'s value; `false` when the
