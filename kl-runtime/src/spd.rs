@@ -13,6 +13,21 @@
 //! ```
 //!
 //! a sum of non-negative terms, exactly zero for `X == Y`.
+//!
+//! # Precision against covariance
+//!
+//! A normal given by a precision matrix against one given by a covariance (either order) has no
+//! matrix to subtract from the other, and factoring either in working precision already moves
+//! an ill-conditioned KL by more than its accuracy target (`tests/reference/SENSITIVITY.md`).
+//! Their product is `I` plus a small `E` when the distributions are close, so `E = P C − I` is
+//! formed with Ogita–Rump–Oishi dot products (as if in doubled precision, rounded once), then
+//! made symmetric by a similarity with the Cholesky factor `L` of the second distribution's
+//! matrix (rounding in `L` changes the similarity, not the eigenvalues):
+//!
+//! * `p` by precision `P1`, `q` by covariance `C2 = L Lᵀ`: `Σ2⁻¹ Σ1 = (I + E)⁻¹`, similar to
+//!   `I + W` with `A = Lᵀ E L⁻ᵀ` and `W = −(I + A)⁻¹ A`; the scale part is `½ (tr W − ln det(I + W))`;
+//! * `p` by covariance `C1`, `q` by precision `P2 = L Lᵀ`: `Σ2⁻¹ Σ1 = I + E`, similar to `I + A`
+//!   with `A = L⁻¹ E L`; the scale part is `½ (tr A − ln det(I + A))`.
 
 use crate::dense::{solve_lower, NotPositiveDefinite};
 use crate::real::Real;
@@ -319,7 +334,8 @@ fn mixed_scale<T: Real>(
 
 /// `KL(N(mu1, P1⁻¹) ‖ N(mu2, C2))`: the first normal by its precision matrix, the second by its
 /// covariance, `l2` the Cholesky factor of `C2`; `scratch.len() >= scratch_len_mixed_kl(d)`.
-/// The scale part from `P1 C2 − I` formed in doubled precision (see [`mixed_scale`]), so that
+/// The scale part from `P1 C2 − I` formed in doubled precision (the module docs' "precision
+/// against covariance"), so that
 /// near-equal and ill-conditioned pairs keep their accuracy; the mean part `½ ‖L2⁻¹ (mu2 − mu1)‖²`.
 #[inline]
 pub fn precision_cov_kl<T: Real>(
@@ -337,7 +353,8 @@ pub fn precision_cov_kl<T: Real>(
 
 /// `KL(N(mu1, C1) ‖ N(mu2, P2⁻¹))`: the first normal by its covariance, the second by its
 /// precision matrix, `l2` the Cholesky factor of `P2`; `scratch.len() >= scratch_len_mixed_kl(d)`.
-/// The scale part from `P2 C1 − I` formed in doubled precision (see [`mixed_scale`]); the mean
+/// The scale part from `P2 C1 − I` formed in doubled precision (the module docs' "precision
+/// against covariance"); the mean
 /// part `½ (mu2 − mu1)ᵀ P2 (mu2 − mu1)` read off `P2`.
 #[inline]
 pub fn cov_precision_kl<T: Real>(
