@@ -1,8 +1,11 @@
 //! `closed_form`: queries on base families become their closed-form kernels.
 //! Identities: KL(N(m1,s1²) ‖ N(m2,s2²)) = ln(s2/s1) + (s1² + (m1−m2)²)/(2 s2²) − ½ (elementwise);
 //! KL between multivariate normals through their lower factors L (Σ = L Lᵀ: Cholesky of the
-//! covariance, the flip trick for a precision, chol(W Wᵀ + D) for low rank); log_prob and
-//! entropy likewise. Precondition: the query's operands are base families, not wrappers.
+//! covariance, the flip trick for a precision, chol(W Wᵀ + D) for low rank), except where a
+//! more accurate form exists: two covariances, two precisions or two low-rank normals of one
+//! rank from the difference of their matrices, a precision against a covariance from their
+//! product formed in doubled precision; log_prob and entropy likewise. Precondition: the
+//! query's operands are base families, not wrappers.
 
 use super::{broadcast_to, nodes_where, scale_of, tensor_ty, tril_of, Pass};
 use crate::ir::{Ir, MvnParam, NodeId, NormalParam, Op};
