@@ -188,6 +188,9 @@ fn increment(idx: &mut [usize], shape: &[usize]) {
 /// Evaluate the root of a simplified IR. Validates the inputs first.
 pub fn eval<T: Real>(ir: &Ir, inputs: &BTreeMap<String, Tensor<T>>) -> Result<Tensor<T>, EvalError> {
     let syms = bind_symbols(ir, inputs)?;
+    if let Some(v) = rows_fast_path(ir, inputs, &syms) {
+        return Ok(v);
+    }
     validate(ir, inputs)?;
     let mut values: HashMap<NodeId, Tensor<T>> = HashMap::new();
     for id in ir.topo_order() {
@@ -198,6 +201,50 @@ pub fn eval<T: Real>(ir: &Ir, inputs: &BTreeMap<String, Tensor<T>>) -> Result<Te
         values.insert(id, v);
     }
     Ok(values.remove(&ir.root()).expect("root evaluated"))
+}
+
+/// A sum over rows of a univariate normal KL, KL against `N(0, 1)` or log density whose
+/// operands are parameters of the full shape: the runtime's one-pass row kernels
+/// ([`rt::normal_kl_rows`] and friends), which validate as they go. `None` when the IR is not of
+/// that form, or when a value is invalid (the careful path then reports the interpreter's first
+/// error).
+fn rows_fast_path<T: Real>(
+    ir: &Ir,
+    inputs: &BTreeMap<String, Tensor<T>>,
+    syms: &HashMap<String, usize>,
+) -> Option<Tensor<T>> {
+    let root = ir.root?;
+    let Op::SumLast { k, .. } = ir.op(root) else { return None };
+    let x = ir.operand(root, 0);
+    let resolve = |id: NodeId| ir.ty(id).tensor()?.resolve(&|name| syms.get(name).copied());
+    let (full, shape) = (resolve(x)?, resolve(root)?);
+    if *k == 0 || *k > full.len() || full[..full.len() - k] != shape[..] {
+        return None;
+    }
+    let mut args = Vec::new();
+    for o in ir.operands(x) {
+        let Op::Param(name) = ir.op(o) else { return None };
+        let t = inputs.get(name)?;
+        if t.shape != full {
+            return None;
+        }
+        args.push(&t.data[..]);
+    }
+    // Parameters the kernel does not read would go unvalidated.
+    if ir.roles.keys().any(|name| !ir.operands(x).iter().any(|&o| matches!(ir.op(o), Op::Param(n) if n == name))) {
+        return None;
+    }
+    let d: usize = full[full.len() - k..].iter().product();
+    let mut out = vec![T::ZERO; shape.iter().product()];
+    let ok = match ir.op(x) {
+        Op::NormalKl(NormalParam::Scale, NormalParam::Scale) => {
+            rt::normal_kl_rows(d, args[0], args[1], args[2], args[3], &mut out, true)
+        }
+        Op::StdNormalKl(NormalParam::Scale) => rt::std_normal_kl_rows(d, args[0], args[1], &mut out, true),
+        Op::NormalLogProb => rt::normal_log_prob_rows(d, args[0], args[1], args[2], &mut out, true),
+        _ => false,
+    };
+    ok.then(|| Tensor { shape, data: out })
 }
 
 fn node<T: Real>(
