@@ -244,7 +244,7 @@ fn rows_fast_path<T: Real>(
         Op::NormalLogProb => rt::normal_log_prob_rows(d, args[0], args[1], args[2], &mut out, true),
         _ => false,
     };
-    ok.then(|| Tensor { shape, data: out })
+    ok.then_some(Tensor { shape, data: out })
 }
 
 fn node<T: Real>(
