@@ -198,3 +198,106 @@ mod generated {
         });
     }
 }
+
+/// The batched kernels of `kl_runtime::mvn_rows` on the workload runner's sizes
+/// (`examples/workloads.rs`), checked and unchecked, next to `floor`: one streaming read of
+/// the same input bytes. `cargo bench --bench kernels -- rows`.
+mod rows {
+    use super::*;
+
+    /// Inputs of one workload, in the kernel's argument order.
+    struct Inputs {
+        x: [Vec<f64>; 4],
+        b: usize,
+    }
+
+    /// `b` lower factors, row-major, diagonals in `[0.5, 1.5)`, off-diagonals within
+    /// `±0.5 / √d` (the workload runner's).
+    fn trils(b: usize, d: usize, seed: u64) -> Vec<f64> {
+        let u = values::<f64>(b * d * d, 0.0, 1.0, seed);
+        let off = 0.5 / (d as f64).sqrt();
+        let mut l = vec![0.0; b * d * d];
+        for (m, u) in l.chunks_exact_mut(d * d).zip(u.chunks_exact(d * d)) {
+            for i in 0..d {
+                for j in 0..i {
+                    m[i * d + j] = off * (2.0 * u[i * d + j] - 1.0);
+                }
+                m[i * d + i] = 0.5 + u[i * d + i];
+            }
+        }
+        l
+    }
+
+    fn covs(b: usize, d: usize, seed: u64) -> Vec<f64> {
+        trils(b, d, seed).chunks_exact(d * d).flat_map(|l| cov(l, d)).collect()
+    }
+
+    fn means(b: usize, d: usize, seed: u64) -> Vec<f64> {
+        values(b * d, -1.0, 1.0, seed)
+    }
+
+    fn tril_inputs(b: usize, d: usize) -> Inputs {
+        Inputs { x: [means(b, d, 1), trils(b, d, 2), means(b, d, 3), trils(b, d, 4)], b }
+    }
+
+    fn cov_inputs(b: usize, d: usize) -> Inputs {
+        Inputs { x: [means(b, d, 1), covs(b, d, 2), means(b, d, 3), covs(b, d, 4)], b }
+    }
+
+    fn diag_inputs(b: usize, d: usize) -> Inputs {
+        Inputs { x: [means(b, d, 1), values(b * d, 0.5, 2.0, 2), means(b, d, 3), trils(b, d, 4)], b }
+    }
+
+    type Kernel = fn(&[f64], &[f64], &[f64], &[f64], &mut [f64], bool) -> bool;
+
+    fn run(bencher: divan::Bencher, inputs: fn() -> Inputs, kernel: Kernel, check: bool) {
+        let i = inputs();
+        let mut out = vec![0.0; i.b];
+        bencher.bench_local(|| {
+            let [m1, p1, m2, p2] = &i.x;
+            assert!(kernel(black_box(m1), p1, m2, p2, &mut out, check));
+        });
+    }
+
+    /// One streaming read of the inputs: `u64` lanes summed, as the workload runner's floor.
+    fn floor(bencher: divan::Bencher, inputs: fn() -> Inputs) {
+        let i = inputs();
+        bencher.bench_local(|| {
+            i.x.iter().fold(0u64, |a, x| {
+                let mut acc = [0u64; 16];
+                let chunks = black_box(x).chunks_exact(16);
+                let tail = chunks.remainder().iter().fold(0u64, |a, v| a.wrapping_add(v.to_bits()));
+                for c in chunks {
+                    for k in 0..16 {
+                        acc[k] = acc[k].wrapping_add(c[k].to_bits());
+                    }
+                }
+                acc.iter().fold(a.wrapping_add(tail), |a, &v| a.wrapping_add(v))
+            })
+        });
+    }
+
+    macro_rules! workload {
+        ($name:ident, $inputs:expr, $kernel:expr) => {
+            mod $name {
+                use super::*;
+
+                #[divan::bench(args = [true, false], sample_count = 40)]
+                fn kernel(bencher: divan::Bencher, check: bool) {
+                    run(bencher, $inputs, $kernel, check);
+                }
+
+                #[divan::bench(sample_count = 40)]
+                fn floor(bencher: divan::Bencher) {
+                    super::floor(bencher, $inputs);
+                }
+            }
+        };
+    }
+
+    workload!(tril_kl_d3, || tril_inputs(200_000, 3), rt::tril_kl_rows::<f64, 3>);
+    workload!(tril_kl_d8, || tril_inputs(100_000, 8), rt::tril_kl_rows::<f64, 8>);
+    workload!(tril_kl_d32, || tril_inputs(10_000, 32), rt::tril_kl_rows::<f64, 32>);
+    workload!(cov_kl_d4, || cov_inputs(100_000, 4), rt::cov_kl_rows::<f64, 4>);
+    workload!(diag_vs_tril_d8, || diag_inputs(100_000, 8), rt::diag_tril_kl_rows::<f64, 8>);
+}

@@ -88,17 +88,14 @@ pub(crate) fn rows_kernel(ir: &Ir, sig: &Sig) -> Res<Option<RowsKernel>> {
     Ok(Some(RowsKernel { func: Ident::new(func, Span::call_site()), inputs, size: Size::Elements(d) }))
 }
 
-/// Multivariate pairs with a static event size up to this have batched kernels.
+/// Multivariate pairs with a static event size up to this (and the runtime's `TRIL_MAX`,
+/// `COV_MAX`) call the batched kernels.
 pub(crate) const DENSE_MAX: usize = 32;
-const DENSE_ENABLED: bool = false;
 
 /// `tril_kl(m1, L1, m2, L2)`, `diag_tril_kl(m1, s1, m2, L2)` or
 /// `covariance_kl(m1, C1, m2, C2, cholesky(C2))` (under a no-op `sum_last[0]`) over parameters
 /// of the full `[.., D]` / `[.., D, D]` shapes, `D` static.
 fn dense_kernel(ir: &Ir, sig: &Sig, root: NodeId) -> Option<RowsKernel> {
-    if !DENSE_ENABLED {
-        return None;
-    }
     let mut x = root;
     if let Op::SumLast { k: 0, .. } = ir.op(x) {
         x = ir.operand(x, 0);
@@ -119,8 +116,10 @@ fn dense_kernel(ir: &Ir, sig: &Sig, root: NodeId) -> Option<RowsKernel> {
     };
     let batch = ir.ty(x).tensor()?;
     let m = ir.ty(operands[0]).tensor()?;
+    // The runtime's size limits: beyond them the kernels decline every call.
+    let max = if func == "cov_kl_rows" { kl_runtime::COV_MAX } else { kl_runtime::TRIL_MAX };
     let d = match m.dims().last() {
-        Some(Dim::Static(d @ 1..=DENSE_MAX)) => *d,
+        Some(Dim::Static(d)) if (1..=max.min(DENSE_MAX)).contains(d) => *d,
         _ => return None,
     };
     let mut inputs = Vec::new();
