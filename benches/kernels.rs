@@ -199,7 +199,7 @@ mod generated {
     }
 }
 
-/// The batched kernels of `kl_runtime::rows` on the workload runner's sizes
+/// The batched kernels of `kl_runtime::mvn_rows` on the workload runner's sizes
 /// (`examples/workloads.rs`), checked and unchecked, next to `floor`: one streaming read of
 /// the same input bytes. `cargo bench --bench kernels -- rows`.
 mod rows {

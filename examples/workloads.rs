@@ -17,6 +17,10 @@
 //! * `--reps N`: timed runs per workload (default 11, at least 7);
 //! * `--list`: print the workload names.
 //!
+//! Built with `--features rayon`, the checked functions split large batches across threads
+//! (`kl::runtime::batch::PARALLEL`); their JSON lines then carry `"parallel": true`, since they are not
+//! the single-threaded measurement of the contract.
+//!
 //! Without `--json` it prints a table with both variants and their ratios to the floor.
 //!
 //! Inputs are contiguous row-major (batch-major) arrays, as a tensor library hands them over:
@@ -449,6 +453,9 @@ fn main() {
     });
     let (f32s, f64s) = (f32_workloads(), f64_workloads());
     if !args.json {
+        if kl::runtime::batch::PARALLEL {
+            println!("# built with the `rayon` feature: the checked entry splits large batches across threads");
+        }
         println!(
             "{:<16} {:>9} {:>4} {:>5} {:>11} {:>11} {:>11} {:>10} {:>9} {:>9}",
             "workload",
@@ -472,7 +479,11 @@ fn main() {
         };
         let secs = if args.unchecked { t.unchecked } else { t.checked };
         if args.json {
-            let variant = if args.unchecked { ", \"variant\": \"unchecked\"" } else { "" };
+            let mut variant = if args.unchecked { ", \"variant\": \"unchecked\"" } else { "" }.to_string();
+            if kl::runtime::batch::PARALLEL && !args.unchecked {
+                // Not the single-threaded contract: say so in the line.
+                variant.push_str(", \"parallel\": true");
+            }
             println!(
                 "{{\"system\": \"kl\", \"workload\": \"{name}\", \"batch\": {batch}, \"dim\": {dim}, \"dtype\": \"{dtype}\", \
                  \"seconds\": {secs:.6e}, \"ns_per_batch_elem\": {:.4}, \"floor_seconds\": {:.6e}{variant}}}",

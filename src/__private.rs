@@ -122,7 +122,7 @@ pub fn bind(params: &[(&str, &[D], Vec<usize>)], names: &[&str]) -> Result<Vec<u
         open.dedup();
         match open.as_slice() {
             [] if known == len => {}
-            [k] if known > 0 && len % known == 0 => syms[*k] = Some(len / known),
+            [k] if known > 0 && len.is_multiple_of(known) => syms[*k] = Some(len / known),
             [] | [_] => {
                 return Err(Error::new(*name, &[], Rule::LengthMismatch { expected: known, found: len }));
             }

@@ -215,6 +215,22 @@ impl<'a> Formula<'a> {
                 let a = self.define("A", |a| format!("{a} = {l}⁻¹({delta}){l}⁻ᵀ"));
                 format!("{mean} + ½(tr {a} − ln det(I + {a}))")
             }
+            Op::MixedSpdKl(p) => {
+                let (m1, x1, m2, x2) = (self.arg(id, 0), self.arg(id, 1), self.arg(id, 2), self.arg(id, 3));
+                let l = self.arg(id, 4);
+                let dm = sub(&m2, &m1);
+                if *p == MvnParam::Precision {
+                    // M = Σ2⁻¹Σ1 = (P1 C2)⁻¹, similar to (I + A)⁻¹ = I + W.
+                    let a = self
+                        .define("A", |a| format!("{a} = {l}ᵀ({x1}{x2} − I){l}⁻ᵀ, the product in doubled precision"));
+                    let w = self.define("W", |w| format!("{w} = −(I + {a})⁻¹{a}"));
+                    format!("½‖{l}⁻¹({dm})‖² + ½(tr {w} − ln det(I + {w}))")
+                } else {
+                    let a =
+                        self.define("A", |a| format!("{a} = {l}⁻¹({x2}{x1} − I){l}, the product in doubled precision"));
+                    format!("½({dm})ᵀ{x2}({dm}) + ½(tr {a} − ln det(I + {a}))")
+                }
+            }
             Op::LowRankKl => {
                 let (m1, w1, d1) = (self.arg(id, 0), self.arg(id, 1), self.arg(id, 2));
                 let (m2, w2, d2, l2) = (self.arg(id, 3), self.arg(id, 4), self.arg(id, 5), self.arg(id, 6));
@@ -267,6 +283,7 @@ fn quantity(ir: &Ir) -> &'static str {
             | Op::TrilDiagKl
             | Op::TrilKl
             | Op::SpdKl(_)
+            | Op::MixedSpdKl(_)
             | Op::LowRankKl
             | Op::Zeros(_) => return "KL",
             Op::LogProb | Op::NormalLogProb | Op::TrilLogProb => return "log_prob",
@@ -374,9 +391,23 @@ mod tests {
     #[test]
     fn multivariate_kl_goes_through_lower_factors() {
         assert_eq!(
+            f("MultivariateNormal(a, covariance_matrix=C) || MultivariateNormal(b, scale_tril=S) where a, b: [B, 3], C, S: [3, 3]"),
+            "KL[b′] = ½Σ_{i>j} M_ij² + ½‖S⁻¹(b−a)‖² + Σ_{i<3} ( ½u_i² − log1pmx(u_i) ), \
+             u_i = M_ii − 1, M = S⁻¹L1, L1 = chol(C)"
+        );
+    }
+
+    #[test]
+    fn a_covariance_against_a_precision_goes_through_their_product() {
+        assert_eq!(
             f("MultivariateNormal(a, covariance_matrix=C) || MultivariateNormal(b, precision_matrix=P) where a, b: [B, 3], C, P: [3, 3]"),
-            "KL[b′] = ½Σ_{i>j} M_ij² + ½‖L2⁻¹(b−a)‖² + Σ_{i<3} ( ½u_i² − log1pmx(u_i) ), \
-             u_i = M_ii − 1, M = L2⁻¹L1, L2 = chol(P⁻¹), L1 = chol(C)"
+            "KL[b′] = ½(b−a)ᵀP(b−a) + ½(tr A − ln det(I + A)), A = L⁻¹(PC − I)L, the product in doubled \
+             precision, L = chol(P)"
+        );
+        assert_eq!(
+            f("MultivariateNormal(a, precision_matrix=P) || MultivariateNormal(b, covariance_matrix=C) where a, b: [3], C, P: [3, 3]"),
+            "KL = ½‖L⁻¹(b−a)‖² + ½(tr W − ln det(I + W)), W = −(I + A)⁻¹A, A = Lᵀ(PC − I)L⁻ᵀ, the product \
+             in doubled precision, L = chol(C)"
         );
     }
 

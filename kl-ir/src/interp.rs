@@ -188,6 +188,9 @@ fn increment(idx: &mut [usize], shape: &[usize]) {
 /// Evaluate the root of a simplified IR. Validates the inputs first.
 pub fn eval<T: Real>(ir: &Ir, inputs: &BTreeMap<String, Tensor<T>>) -> Result<Tensor<T>, EvalError> {
     let syms = bind_symbols(ir, inputs)?;
+    if let Some(v) = rows_fast_path(ir, inputs, &syms) {
+        return Ok(v);
+    }
     validate(ir, inputs)?;
     let mut values: HashMap<NodeId, Tensor<T>> = HashMap::new();
     for id in ir.topo_order() {
@@ -198,6 +201,50 @@ pub fn eval<T: Real>(ir: &Ir, inputs: &BTreeMap<String, Tensor<T>>) -> Result<Te
         values.insert(id, v);
     }
     Ok(values.remove(&ir.root()).expect("root evaluated"))
+}
+
+/// A sum over rows of a univariate normal KL, KL against `N(0, 1)` or log density whose
+/// operands are parameters of the full shape: the runtime's one-pass row kernels
+/// ([`rt::normal_kl_rows`] and friends), which validate as they go. `None` when the IR is not of
+/// that form, or when a value is invalid (the careful path then reports the interpreter's first
+/// error).
+fn rows_fast_path<T: Real>(
+    ir: &Ir,
+    inputs: &BTreeMap<String, Tensor<T>>,
+    syms: &HashMap<String, usize>,
+) -> Option<Tensor<T>> {
+    let root = ir.root?;
+    let Op::SumLast { k, .. } = ir.op(root) else { return None };
+    let x = ir.operand(root, 0);
+    let resolve = |id: NodeId| ir.ty(id).tensor()?.resolve(&|name| syms.get(name).copied());
+    let (full, shape) = (resolve(x)?, resolve(root)?);
+    if *k == 0 || *k > full.len() || full[..full.len() - k] != shape[..] {
+        return None;
+    }
+    let mut args = Vec::new();
+    for o in ir.operands(x) {
+        let Op::Param(name) = ir.op(o) else { return None };
+        let t = inputs.get(name)?;
+        if t.shape != full {
+            return None;
+        }
+        args.push(&t.data[..]);
+    }
+    // Parameters the kernel does not read would go unvalidated.
+    if ir.roles.keys().any(|name| !ir.operands(x).iter().any(|&o| matches!(ir.op(o), Op::Param(n) if n == name))) {
+        return None;
+    }
+    let d: usize = full[full.len() - k..].iter().product();
+    let mut out = vec![T::ZERO; shape.iter().product()];
+    let ok = match ir.op(x) {
+        Op::NormalKl(NormalParam::Scale, NormalParam::Scale) => {
+            rt::normal_kl_rows(d, args[0], args[1], args[2], args[3], &mut out, true)
+        }
+        Op::StdNormalKl(NormalParam::Scale) => rt::std_normal_kl_rows(d, args[0], args[1], &mut out, true),
+        Op::NormalLogProb => rt::normal_log_prob_rows(d, args[0], args[1], args[2], &mut out, true),
+        _ => false,
+    };
+    ok.then_some(Tensor { shape, data: out })
 }
 
 fn node<T: Real>(
@@ -244,6 +291,7 @@ fn node<T: Real>(
         | Op::TrilDiagKl
         | Op::TrilKl
         | Op::SpdKl(_)
+        | Op::MixedSpdKl(_)
         | Op::LowRankKl
         | Op::TrilLogProb
         | Op::TrilEntropy
@@ -333,7 +381,7 @@ fn kernel<T: Real>(ir: &Ir, id: NodeId, op: &Op, shape: &[usize], args: &[&Tenso
             .max()
             .unwrap_or(1),
     };
-    let mut scratch = vec![T::ZERO; d * d + 4 * d + 1];
+    let mut scratch = vec![T::ZERO; (d * d + 4 * d + 1).max(rt::scratch_len_mixed_kl(d))];
     let mut tmp = vec![T::ZERO; d * d];
     let mut data = vec![T::ZERO; shape.iter().product()];
     let mut idx = vec![0; batch.len()];
@@ -377,6 +425,14 @@ fn kernel<T: Real>(ir: &Ir, id: NodeId, op: &Op, shape: &[usize], args: &[&Tenso
                     _ => (rt::cov_kl(blk(0), x1, blk(2), x2, blk(4), d, &mut scratch), 1),
                 };
                 o[0] = r.map_err(|e| rt::Error::new(param_name(ir, id, other, p.keyword()), &idx, e.into()))?;
+            }
+            Op::MixedSpdKl(p) => {
+                let f = match p {
+                    MvnParam::Precision => rt::precision_cov_kl,
+                    _ => rt::cov_precision_kl,
+                };
+                o[0] = f(blk(0), blk(1), blk(2), blk(3), blk(4), d, &mut scratch)
+                    .map_err(|e| rt::Error::new(param_name(ir, id, 1, p.keyword()), &idx, e.into()))?;
             }
             Op::TrilLogProb => o[0] = rt::mvn_log_prob_tril(blk(0), blk(1), blk(2), d, &mut scratch),
             Op::TrilEntropy => o[0] = rt::mvn_entropy_tril(blk(0), d),

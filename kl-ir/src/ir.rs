@@ -132,6 +132,11 @@ pub enum Op {
     /// matrix (covariances, or precisions), from the difference of the matrices; `L` is the
     /// Cholesky factor of the reference matrix (`C2`, or `P1`).
     SpdKl(MvnParam),
+    /// `[m1, X1, m2, X2, L]`: KL between a multivariate normal given by a precision matrix and
+    /// one given by a covariance matrix (the parameter names `p`'s: `Precision` for `P1 ‖ C2`,
+    /// `Covariance` for `C1 ‖ P2`), from the product `P C − I` formed in doubled precision; `L`
+    /// is the Cholesky factor of `X2`.
+    MixedSpdKl(MvnParam),
     /// `[m1, W1, D1, m2, W2, D2, L2]`: KL between two low-rank normals of the same rank, from
     /// differences of their parameters; `L2` is the factor of `W2 W2ᵀ + D2`.
     LowRankKl,
@@ -188,7 +193,7 @@ impl Op {
             DiagTrilKl => &["m1", "s1", "m2", "L2"],
             TrilDiagKl => &["m1", "L1", "m2", "s2"],
             TrilKl => &["m1", "L1", "m2", "L2"],
-            SpdKl(_) => &["m1", "X1", "m2", "X2", "L"],
+            SpdKl(_) | MixedSpdKl(_) => &["m1", "X1", "m2", "X2", "L"],
             LowRankKl => &["m1", "W1", "D1", "m2", "W2", "D2", "L2"],
             NormalLogProb => &["x", "m", "s"],
             TrilLogProb => &["x", "m", "L"],
@@ -218,7 +223,7 @@ impl Op {
             DiagTrilKl => scalar(&[1, 1, 1, 2]),
             TrilDiagKl => scalar(&[1, 2, 1, 1]),
             TrilKl => scalar(&[1, 2, 1, 2]),
-            SpdKl(_) => scalar(&[1, 2, 1, 2, 2]),
+            SpdKl(_) | MixedSpdKl(_) => scalar(&[1, 2, 1, 2, 2]),
             LowRankKl => scalar(&[1, 2, 1, 1, 2, 1, 2]),
             TrilLogProb => scalar(&[1, 1, 2]),
             TrilEntropy => scalar(&[2]),
@@ -256,6 +261,8 @@ impl Op {
             TrilDiagKl => "tril_diag_kl".into(),
             TrilKl => "tril_kl".into(),
             LowRankKl => "low_rank_kl".into(),
+            MixedSpdKl(MvnParam::Precision) => "precision_covariance_kl".into(),
+            MixedSpdKl(_) => "covariance_precision_kl".into(),
             SpdKl(p) => format!(
                 "{}_kl",
                 match p {

@@ -310,7 +310,15 @@ fn shape(i: In<'_>) -> PResult<'_, ShapeLit> {
 
 fn primary(i: In<'_>, depth: usize) -> PResult<'_, Dist> {
     let (i, name) = expect("a distribution such as `Normal(..)`", ident)(i)?;
-    let (i, _) = sym("(", "`(`").parse(i)?;
+    let (i, _) = sym("(", "`(`").parse(i).map_err(|e: nom::Err<PError>| {
+        e.map(|mut err| {
+            // `where m, s: [3]` written before the expression.
+            if name.name == "where" {
+                err.help = Some("declarations come after the expression: `P || Q where m, s: [B, 3]`".into());
+            }
+            err
+        })
+    })?;
     if name.name == "Independent" {
         let (i, base) = cut(|i| dist_at(i, depth + 1)).parse(i)?;
         let (i, _) = cut(sym(",", "`,`")).parse(i)?;
@@ -506,6 +514,12 @@ mod tests {
         let e = err("Normal(a, b) Normal(c, d)");
         assert!(e.starts_with("error[parse::syntax]: expected `||` or a method call"), "{e}");
         assert!(e.contains(" --> 1:14"), "{e}");
+    }
+
+    #[test]
+    fn declarations_before_the_expression_get_a_hint() {
+        let e = parse("where m, s: [3]\nNormal(m, s) || Normal(0, 1)").unwrap_err();
+        assert_eq!(e.help.as_deref(), Some("declarations come after the expression: `P || Q where m, s: [B, 3]`"));
     }
 
     #[test]

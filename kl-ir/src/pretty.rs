@@ -40,6 +40,12 @@ fn slot_label(op: &Op, name: &str) -> String {
         (Op::Normal(p), "scale") => p.keyword().into(),
         (Op::Mvn(p), "matrix") => p.keyword().into(),
         (Op::SpdKl(p), "X1" | "X2") => format!("{}{}", p.keyword(), &name[1..]),
+        (Op::MixedSpdKl(p), "X1") => format!("{}1", p.keyword()),
+        (Op::MixedSpdKl(p), "X2") => {
+            use crate::ir::MvnParam;
+            let other = if *p == MvnParam::Precision { MvnParam::Covariance } else { MvnParam::Precision };
+            format!("{}2", other.keyword())
+        }
         (Op::NormalKl(p, _), "s1") => format!("{}1", p.keyword()),
         (Op::NormalKl(_, p), "s2") => format!("{}2", p.keyword()),
         (Op::StdNormalKl(p), "s") => p.keyword().into(),

@@ -44,11 +44,7 @@ fn rel_err(got: f64, want: f64) -> f64 {
 
 /// Cases that do not meet the accuracy target yet, with the bound they do meet today (still
 /// asserted, so they cannot get worse).
-const KNOWN_GAPS: &[(&str, f64)] = &[
-    // A precision against a covariance at cond 1e10 goes through two separately rounded
-    // factors (no common matrix to take a difference with): 1.45e-5 against a 1e-5 target.
-    ("ill_prec_vs_cov_cond1e+10_d4_same_basis", 2e-5),
-];
+const KNOWN_GAPS: &[(&str, f64)] = &[];
 
 #[test]
 fn interpreter_matches_high_precision_references() {

@@ -24,6 +24,21 @@ pub fn chunk_rows(row_bytes: usize) -> usize {
     (CHUNK_BYTES / row_bytes.max(1)).max(1)
 }
 
+/// Bytes of input per task when a fused row kernel ([`crate::rows`]) runs on several threads.
+pub const PAR_CHUNK_BYTES: usize = 256 * 1024;
+
+/// Rows per call of a fused row kernel, which validates and computes in one pass and so needs
+/// no cache-sized chunks: the whole batch in one call, or with the `rayon` feature tasks of
+/// about [`PAR_CHUNK_BYTES`].
+#[inline]
+pub fn kernel_chunk_rows(row_bytes: usize) -> usize {
+    if PARALLEL {
+        (PAR_CHUNK_BYTES / row_bytes.max(1)).max(1)
+    } else {
+        usize::MAX
+    }
+}
+
 /// Whether every value is finite (`Rule::NonFinite` cannot fire). Branch-free per element.
 #[inline]
 pub fn all_finite<T: Real>(xs: &[T]) -> bool {
@@ -50,14 +65,14 @@ where
     #[cfg(feature = "rayon")]
     if b >= PAR_MIN_ROWS && out_row > 0 {
         use rayon::prelude::*;
-        return out[..b * out_row].par_chunks_mut(rows * out_row).enumerate().all(|(k, o)| {
+        return out[..b * out_row].par_chunks_mut(rows.saturating_mul(out_row)).enumerate().all(|(k, o)| {
             let lo = k * rows;
-            f(lo, (lo + rows).min(b), o)
+            f(lo, lo.saturating_add(rows).min(b), o)
         });
     }
     let mut lo = 0;
     while lo < b {
-        let hi = (lo + rows).min(b);
+        let hi = lo.saturating_add(rows).min(b);
         if !f(lo, hi, &mut out[lo * out_row..hi * out_row]) {
             return false;
         }
@@ -94,5 +109,14 @@ mod tests {
         assert!(ok);
         assert!(out.iter().enumerate().all(|(k, &x)| x == k as u32));
         assert!(!for_each_chunk(100, 7, &mut out, 1, |lo, _, _| lo < 50));
+        // One call for the whole batch.
+        let calls = std::sync::atomic::AtomicUsize::new(0);
+        let mut out = vec![0_u32; 10];
+        assert!(for_each_chunk(10, usize::MAX, &mut out, 1, |lo, hi, o| {
+            assert_eq!((lo, hi, o.len()), (0, 10, 10));
+            calls.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            true
+        }));
+        assert_eq!(calls.into_inner(), 1);
     }
 }

@@ -1,4 +1,4 @@
-//! Lane vectors for the batched kernels of [`crate::rows`] (one lane per batch element, or
+//! Lane vectors for the batched kernels of [`crate::mvn_rows`] (one lane per batch element, or
 //! per column of a factor's row): [`Arr`] (portable arrays), `F64x4` (AVX2 + FMA), `F64x8`
 //! (AVX-512), and [`Many`], `D` vectors as one, which the branch-free logarithms run on so that
 //! their `D` dependency chains interleave. The `f64` logarithms ([`srt_f64`],
@@ -36,7 +36,7 @@ macro_rules! each {
 /// # Safety
 ///
 /// Implementations built on `std::arch` intrinsics may only be used inside functions compiled
-/// with the matching target features (the dispatchers in [`crate::rows`] guarantee that).
+/// with the matching target features (the dispatchers in [`crate::mvn_rows`] guarantee that).
 pub(crate) unsafe trait Arith:
     Copy + Add<Output = Self> + Sub<Output = Self> + Mul<Output = Self> + Div<Output = Self> + Neg<Output = Self>
 {
@@ -466,7 +466,7 @@ pub(crate) fn neg_log1pmx_f64<V: F64Ops>(x: V) -> V {
 
 #[cfg(target_arch = "x86_64")]
 pub(crate) use x86::F64x4;
-#[cfg(all(target_arch = "x86_64", kl_avx512))]
+#[cfg(target_arch = "x86_64")]
 pub(crate) use x86_512::F64x8;
 
 #[cfg(target_arch = "x86_64")]
@@ -672,10 +672,8 @@ mod x86 {
     }
 }
 
-/// The AVX-512 lanes: only with a compiler that has the AVX-512 intrinsics stable (1.89, see
-/// `build.rs`), above the crate's MSRV.
-#[cfg(all(target_arch = "x86_64", kl_avx512))]
-#[allow(clippy::incompatible_msrv)]
+/// The AVX-512 lanes.
+#[cfg(target_arch = "x86_64")]
 mod x86_512 {
     use super::{Arith, F64Ops, Lanes};
     use core::arch::x86_64::*;
@@ -936,7 +934,7 @@ mod tests {
     }
 
     /// `f` on `N`-lane chunks of `xs` (the last padded with copies), lane by lane.
-    #[cfg(all(target_arch = "x86_64", kl_avx512))]
+    #[cfg(target_arch = "x86_64")]
     fn on_lanes<V: Lanes<T = f64>>(xs: &[f64], f: impl Fn(V) -> V) -> Vec<f64> {
         let mut out = Vec::new();
         for c in xs.chunks(V::N) {
@@ -1031,7 +1029,6 @@ mod tests {
                 srt_matches::<F64x4>();
                 neg_log1pmx_matches::<F64x4>();
             }
-            #[cfg(kl_avx512)]
             if has!("avx512f") && has!("avx512vl") && has!("avx512dq") {
                 srt_matches::<F64x8>();
                 neg_log1pmx_matches::<F64x8>();

@@ -1,7 +1,7 @@
 //! Numeric kernels shared by the code `kl` emits and by its interpreter.
 //!
-//! Every kernel works on **one batch element** (except those of [`rows`], which take a whole
-//! batch): the caller loops over the batch and hands in slices. Kernels are generic over [`Real`] (`f32`, `f64`), never allocate (callers pass scratch
+//! Every kernel works on **one batch element** (except those of [`rows`] and [`mvn_rows`], which
+//! take a whole batch): the caller loops over the batch and hands in slices. Kernels are generic over [`Real`] (`f32`, `f64`), never allocate (callers pass scratch
 //! slices sized by the `scratch_len_*` functions), and never panic on bad numbers: those that can
 //! fail return a `Result`, the others propagate NaN. Matrices are row-major `d * d` slices; a
 //! "tril" is a lower-triangular scale factor `L` with `Σ = L Lᵀ`, of which only the lower triangle
@@ -14,7 +14,9 @@
 //! | [`dense`] | [`cholesky`], triangular solves, [`precision_to_scale_tril`], [`lowrank_covariance`] |
 //! | [`gaussian`] | multivariate normals: [`mvn_kl_tril`], [`diag_tril_kl`], [`tril_diag_kl`], [`mvn_log_prob_tril`], [`mvn_entropy_tril`] |
 //! | [`fixed`] | the same for sizes known at compile time: [`cholesky_n`], [`mvn_kl_tril_n`], .. |
-//! | [`rows`] | whole batches on SIMD lanes: [`tril_kl_rows`], [`diag_tril_kl_rows`], [`cov_kl_rows`] |
+//! | [`rows`] | whole batches of diagonal Gaussians in one pass, validation fused, SIMD lanes chosen at run time: [`normal_kl_rows`], [`std_normal_kl_rows`], [`normal_log_prob_rows`] |
+//! | [`mvn_rows`] | whole batches of multivariate KLs (scale_tril, diagonal against scale_tril, covariance) on SIMD lanes that hold different batch elements: [`tril_kl_rows`], [`diag_tril_kl_rows`], [`cov_kl_rows`] |
+//! | [`batch`] | driving generated functions over chunks of a batch (and threads, `rayon` feature) |
 //! | [`error`] | [`Error`] and [`Rule`]: the data error checked entry points report |
 //! | [`validate`] | the parameter checks that build those errors |
 //!
@@ -43,6 +45,7 @@ pub mod fixed;
 pub mod gaussian;
 pub mod input;
 mod lanes;
+pub mod mvn_rows;
 pub mod param;
 pub mod real;
 pub mod rows;
@@ -50,16 +53,17 @@ pub mod scalar;
 pub mod spd;
 pub mod validate;
 
-pub use batch::{all_finite, all_positive, chunk_rows, for_each_chunk};
+pub use batch::{all_finite, all_positive, chunk_rows, for_each_chunk, kernel_chunk_rows};
 pub use cshape::{CDist, CShape};
 pub use dense::*;
 pub use error::*;
 pub use fixed::*;
 pub use gaussian::*;
 pub use input::*;
+pub use mvn_rows::{cov_kl_rows, diag_tril_kl_rows, tril_kl_rows, COV_MAX, TRIL_MAX};
 pub use param::*;
 pub use real::*;
-pub use rows::*;
+pub use rows::{normal_kl_rows, normal_log_prob_rows, std_normal_kl_rows};
 pub use scalar::*;
 pub use spd::*;
 pub use validate::*;

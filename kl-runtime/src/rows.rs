@@ -1,1380 +1,1448 @@
-//! Batched multivariate-normal KL kernels: a whole batch of contiguous row-major inputs in one
-//! call, one KL per row, on SIMD lanes.
+//! Batched diagonal-Gaussian kernels: one result per row of `d` contiguous elements, over a
+//! whole batch, validated and computed in one pass over the data.
 //!
-//! | kernel | inputs (`B = out.len()` rows) | per row, the same value as |
-//! |---|---|---|
-//! | [`tril_kl_rows`] | `m1: [B, D]`, `l1: [B, D, D]`, `m2: [B, D]`, `l2: [B, D, D]` | [`crate::mvn_kl_tril_n`] |
-//! | [`diag_tril_kl_rows`] | `m1, s1, m2: [B, D]`, `l2: [B, D, D]` | [`crate::diag_tril_kl_n`] |
-//! | [`cov_kl_rows`] | `m1: [B, D]`, `c1: [B, D, D]`, `m2: [B, D]`, `c2: [B, D, D]` | [`crate::cholesky_n`] of `C2`, then [`crate::cov_kl`] |
+//! These are what generated code calls for `Normal(m1, s1).to_event(1) || Normal(m2, s2).to_event(1)`,
+//! `Normal(m, s).to_event(1) || Normal(0, 1).expand([d]).to_event(1)` and
+//! `log_prob(Normal(m, s).to_event(1), x)` when every parameter has the full `[.., d]` shape (no
+//! broadcasting). The batch is memory-bound, so the work per element has to fit in the time it
+//! takes to stream the element in:
 //!
-//! Factors are read in their lower triangles only; covariance matrices in full. No
-//! broadcasting: every input has all `B` rows.
+//! * two divisions per element (`1 / s2`, and `t` below) instead of one per quotient, and the
+//!   log reduction `r = 2^k m` read from the bits of `r` (no libm), with `ln m = 2 atanh(t)`,
+//!   `t = (m − 1) / (m + 1)`, a short polynomial in `t²` evaluated by Estrin's scheme;
+//! * the stable split of the scale term of [`crate::scale_ratio_term`], written so that nothing
+//!   cancels near `r = 1` (see `scale_term`): `½ (r² − 1) − ln r = ½ u² + (u − 2t) − k ln 2 − T`,
+//!   `u = (s1 − s2) / s2` from the exact difference, `T = 2 atanh(t) − 2t`, and `u − 2t = u t`
+//!   exactly when `k = 0`, so near-equal distributions keep their relative accuracy;
+//! * validation fused into the same pass: a running minimum over the scales and the
+//!   quotients catches non-positive, subnormal and out-of-range values, and a NaN or infinite
+//!   input makes its row's value non-finite, which is checked once per block of rows;
+//! * explicit SIMD code chosen at run time: AVX-512F (16 `f32` or 8 `f64` lanes) when rows
+//!   fill whole or half vectors, else AVX2 + FMA (8 or 4 lanes); rows summed lane-wise and
+//!   reduced for several rows at once by a transpose. Elsewhere the same algorithm runs one
+//!   lane at a time.
 //!
-//! # Contract
+//! A block whose values fall outside the fast kernel's domain (a subnormal scale, ratio `s1 / s2`
+//! or `1 / s2`, an overflowing ratio) or whose value overflows is recomputed with the scalar kernels
+//! ([`crate::normal_kl`] and friends), which handle every representable input.
 //!
-//! `true`: every `out[i]` holds row `i`'s KL, within a few ulp of the scalar kernel (the same
-//! algorithms, evaluated in another order and with fused multiply-adds; `KL(p ‖ p) == 0`
-//! exactly, and near-equal pairs keep their relative accuracy: the difference forms of the
-//! scalar kernels). `false`: the fast path could not finish, and `out` may be partly written;
-//! the caller redoes the batch on its careful path, which reports the precise error. That is
+//! Every function returns `true` when every `out[i]` holds row `i`'s value; `false` when the
+//! slice lengths disagree (`len != out.len() * d`) or, with `check`, when some value breaks its
+//! rule (a location or `x` not finite, a scale not finite and `> 0`). `out` may then be partly
+//! written; callers redo the batch on their careful path, which reports the precise error.
 //!
-//! * inconsistent lengths (never a panic);
-//! * with `check`, any value that breaks its rule: means finite; `s1` finite and `> 0`; factors
-//!   as [`crate::scale_tril_ok_n`]; covariances as [`crate::spd_ok_n`] (finite, symmetric within
-//!   `rel_tol = max(1e-8, 64 ε)`, and positive definite in exactly the arithmetic of
-//!   [`crate::cholesky_n`]), i.e. the same values the checked entry's rules reject;
-//! * in either mode, a failed Cholesky factorization (of `C2`, or of `I + A` in the difference
-//!   form of [`crate::cov_kl`]), a diagonal ratio `L1_ii / L2_ii` outside the normal range, and
-//!   sizes beyond [`TRIL_MAX`] / [`COV_MAX`].
+//! ```
+//! use kl_runtime::{normal_kl, normal_kl_rows};
 //!
-//! Checking costs little: the values are checked in the registers they are computed from, so
-//! the inputs are read from memory once.
+//! // Two rows of d = 3.
+//! let (m1, s1) = ([0.0_f64, 1.0, 2.0, 0.5, 0.5, 0.5], [1.0, 2.0, 0.5, 1.0, 1.0, 1.0]);
+//! let (m2, s2) = ([0.0_f64, 0.0, 0.0, 0.5, 0.5, 0.5], [1.0, 1.0, 1.0, 1.0, 1.0, 1.0]);
+//! let mut out = [0.0; 2];
+//! assert!(normal_kl_rows(3, &m1, &s1, &m2, &s2, &mut out, true));
+//! let row0: f64 = (0..3).map(|i| normal_kl(m1[i], s1[i], m2[i], s2[i])).sum();
+//! assert!((out[0] - row0).abs() <= 1e-15 * row0);
+//! assert_eq!(out[1], 0.0);
 //!
-//! # How
-//!
-//! For `D <= 8` the lanes hold batch rows: `V::N` rows at a time (8 `f64` with AVX-512, 4 with
-//! AVX2) are transposed into lane vectors (`N x N` tiles of the row-major inputs) and the
-//! straight-line small-`D` algorithm runs on them; the logarithms are branch-free
-//! ([`crate::scalar::scale_ratio_term`]'s reduction). Rows left over (`B % V::N`) take the
-//! same code with one lane. For larger factors the lanes run along the rows of the factors,
-//! one batch row at a time: `[z | X] = L2⁻¹ [m2 − m1 | L1 − L2]` row by row as sums of scaled
-//! rows, which reads the inputs in order. The instruction set is chosen at run time (AVX-512,
-//! with `cfg(kl_avx512)` from `build.rs`: Rust >= 1.89; AVX2 + FMA; portable arrays otherwise).
+//! // A zero scale is caught.
+//! let bad = [1.0, 0.0, 1.0, 1.0, 1.0, 1.0];
+//! assert!(!normal_kl_rows(3, &m1, &bad, &m2, &s2, &mut out, true));
+//! ```
 
-#![allow(clippy::needless_range_loop)]
+use crate::real::Real;
+use crate::scalar::{normal_kl, normal_log_prob, std_normal_kl};
+use core::any::TypeId;
 
-/// `for $i in $lo..$hi $body`. In optimized builds, when `$d <= 8` (a const generic), written
-/// out 8 times behind `if $lo + c < $hi` instead (and a loop for the rest): with constant
-/// bounds (`$d`, or an index of an enclosing `unroll!`) the code is then straight-line and
-/// every array index a constant, so that LLVM keeps lane vectors in registers (it does not
-/// fully unroll triangular loop nests). Debug builds keep the loop (compile time, stack frames).
-macro_rules! unroll {
-    ($d:ident; $i:ident in $lo:tt .. $hi:expr => $body:block) => {{
-        let (lo, hi): (usize, usize) = ($lo, $hi);
-        if cfg!(debug_assertions) || $d > 8 {
-            for $i in lo..hi $body
-        } else {
-            unroll!(@copies $i, lo, hi, $body, 0 1 2 3 4 5 6 7);
-            for $i in lo + 8..hi $body
+/// `KL(N(m1, s1²) ‖ N(m2, s2²))` summed over each row of `d` elements:
+/// `out[i] = Σ_j normal_kl(m1[i d + j], s1[..], m2[..], s2[..])`. See the [module](self) docs for
+/// the contract.
+pub fn normal_kl_rows<T: Real>(d: usize, m1: &[T], s1: &[T], m2: &[T], s2: &[T], out: &mut [T], check: bool) -> bool {
+    dispatch(d, Kind::NormalKl, [m1, s1, m2, s2], out, check)
+}
+
+/// `KL(N(m, s²) ‖ N(0, 1))` summed over each row of `d` elements.
+pub fn std_normal_kl_rows<T: Real>(d: usize, m: &[T], s: &[T], out: &mut [T], check: bool) -> bool {
+    dispatch(d, Kind::StdNormalKl, [m, s, m, s], out, check)
+}
+
+/// `log N(x; m, s²)` summed over each row of `d` elements.
+pub fn normal_log_prob_rows<T: Real>(d: usize, x: &[T], m: &[T], s: &[T], out: &mut [T], check: bool) -> bool {
+    dispatch(d, Kind::NormalLogProb, [x, m, s, s], out, check)
+}
+
+/// Which elementwise function a row sums. The kernels take it as a const parameter
+/// (`Kind as u8`), so that each gets its own loop.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+#[repr(u8)]
+enum Kind {
+    /// inputs `[m1, s1, m2, s2]`
+    NormalKl,
+    /// inputs `[m, s, _, _]`
+    StdNormalKl,
+    /// inputs `[x, m, s, _]`
+    NormalLogProb,
+}
+
+impl Kind {
+    const fn of(k: u8) -> Kind {
+        match k {
+            0 => Kind::NormalKl,
+            1 => Kind::StdNormalKl,
+            _ => Kind::NormalLogProb,
         }
-    }};
-    (@copies $i:ident, $lo:ident, $hi:ident, $body:block, $($c:literal)*) => {
-        $(
-            if $lo + $c < $hi {
-                let $i = $lo + $c;
-                $body
-            }
-        )*
+    }
+}
+
+/// `f::<K>(args)` with `K` the const of `kind`.
+macro_rules! with_kind {
+    ($kind:expr, $f:ident :: <$($t:ty),*> ($($a:expr),*)) => {
+        match $kind {
+            Kind::NormalKl => $f::<$($t,)* 0>($($a),*),
+            Kind::StdNormalKl => $f::<$($t,)* 1>($($a),*),
+            Kind::NormalLogProb => $f::<$($t,)* 2>($($a),*),
+        }
     };
 }
 
-#[cfg(target_arch = "x86_64")]
-use crate::lanes::F64x4;
-#[cfg(all(target_arch = "x86_64", kl_avx512))]
-use crate::lanes::F64x8;
-use crate::lanes::{Arr, Lanes};
-use crate::real::Real;
-use core::any::TypeId;
-
-/// A batched kernel, run with some lane type whose scalar is `T`.
-trait Job {
-    type T: Real;
-    /// # Safety
-    /// `V::T` must be `Self::T`; `V`'s target features must be enabled.
-    unsafe fn run<V: Lanes>(&self) -> bool;
-}
-
-fn is<A: 'static, B: 'static>() -> bool {
-    TypeId::of::<A>() == TypeId::of::<B>()
-}
-
-#[cfg(all(target_arch = "x86_64", kl_avx512))]
-#[allow(clippy::incompatible_msrv)] // only with Rust >= 1.89 (build.rs)
-#[target_feature(enable = "avx512f,avx512vl,avx512dq,avx2,fma")]
-unsafe fn avx512_f64<J: Job>(j: &J) -> bool {
-    unsafe { j.run::<F64x8>() }
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma")]
-unsafe fn avx2_f64<J: Job>(j: &J) -> bool {
-    unsafe { j.run::<F64x4>() }
-}
-
-#[cfg(all(target_arch = "x86_64", kl_avx512))]
-#[allow(clippy::incompatible_msrv)] // only with Rust >= 1.89 (build.rs)
-#[target_feature(enable = "avx512f,avx512vl,avx512dq,avx2,fma")]
-unsafe fn avx512_f32<J: Job>(j: &J) -> bool {
-    unsafe { j.run::<Arr<f32, 16>>() }
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma")]
-unsafe fn avx2_f32<J: Job>(j: &J) -> bool {
-    unsafe { j.run::<Arr<f32, 8>>() }
-}
-
-/// The instruction sets the kernels have lane types for.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[cfg_attr(not(test), allow(dead_code))]
-enum Isa {
-    /// `Arr<T, 4>`: whatever LLVM makes of arrays.
-    Portable,
-    /// AVX2 + FMA: `F64x4`, `Arr<f32, 8>`.
-    Avx2,
-    /// AVX-512 F/VL/DQ: `F64x8`, `Arr<f32, 16>`.
-    Avx512,
-}
-
-impl Isa {
-    /// The best the running CPU supports.
-    fn detect() -> Isa {
+fn dispatch<T: Real>(d: usize, kind: Kind, ins: [&[T]; 4], out: &mut [T], check: bool) -> bool {
+    let Some(len) = out.len().checked_mul(d) else { return false };
+    if ins.iter().any(|x| x.len() != len) {
+        return false;
+    }
+    if d == 0 {
+        out.fill(T::ZERO);
+        return true;
+    }
+    if let (Some(ins), Some(out)) = (cast::<T, f32>(ins), cast_mut::<T, f32>(out)) {
+        let rows = Rows { kind, d, ins: ins.map(<[f32]>::as_ptr), check };
         #[cfg(target_arch = "x86_64")]
-        {
-            use std::arch::is_x86_feature_detected as has;
-            if cfg!(kl_avx512) && has!("avx512f") && has!("avx512vl") && has!("avx512dq") {
-                return Isa::Avx512;
-            }
-            if has!("avx2") && has!("fma") {
-                return Isa::Avx2;
-            }
+        if (d.is_multiple_of(16) || d == 8) && avx512() {
+            // SAFETY: the CPU has AVX-512F, AVX2 and FMA; lengths were checked above.
+            return unsafe { x86::run_f32_avx512(&rows, out) };
         }
-        Isa::Portable
-    }
-}
-
-#[cfg(test)]
-thread_local! {
-    /// Tests run every instruction set the CPU has, not only the best.
-    static FORCE_ISA: core::cell::Cell<Option<Isa>> = const { core::cell::Cell::new(None) };
-}
-
-fn dispatch<J: Job>(j: &J) -> bool {
-    #[cfg(test)]
-    let isa = FORCE_ISA.with(|f| f.get()).unwrap_or_else(Isa::detect);
-    #[cfg(not(test))]
-    let isa = Isa::detect();
-    #[cfg(target_arch = "x86_64")]
-    {
-        let f64s = is::<J::T, f64>();
-        match isa {
-            #[cfg(kl_avx512)]
-            Isa::Avx512 if f64s => return unsafe { avx512_f64(j) },
-            #[cfg(kl_avx512)]
-            Isa::Avx512 => return unsafe { avx512_f32(j) },
-            #[cfg(not(kl_avx512))]
-            Isa::Avx512 => {}
-            Isa::Avx2 if f64s => return unsafe { avx2_f64(j) },
-            Isa::Avx2 => return unsafe { avx2_f32(j) },
-            Isa::Portable => {}
+        #[cfg(target_arch = "x86_64")]
+        if avx2() {
+            // SAFETY: the CPU has AVX2 and FMA; lengths were checked above.
+            return unsafe { x86::run_f32(&rows, out) };
         }
+        // SAFETY: lengths were checked above.
+        return unsafe { run::<f32>(&rows, out) };
     }
-    let _ = isa;
-    unsafe { j.run::<Arr<J::T, 4>>() }
+    if let (Some(ins), Some(out)) = (cast::<T, f64>(ins), cast_mut::<T, f64>(out)) {
+        let rows = Rows { kind, d, ins: ins.map(<[f64]>::as_ptr), check };
+        #[cfg(target_arch = "x86_64")]
+        if (d.is_multiple_of(8) || d == 4) && avx512() {
+            // SAFETY: the CPU has AVX-512F, AVX2 and FMA; lengths were checked above.
+            return unsafe { x86::run_f64_avx512(&rows, out) };
+        }
+        #[cfg(target_arch = "x86_64")]
+        if avx2() {
+            // SAFETY: the CPU has AVX2 and FMA; lengths were checked above.
+            return unsafe { x86::run_f64(&rows, out) };
+        }
+        // SAFETY: lengths were checked above.
+        return unsafe { run::<f64>(&rows, out) };
+    }
+    false
 }
 
-/// A batched kernel as groups of rows.
-trait Groups {
-    type T: Real;
-    /// The batch size.
-    fn rows(&self) -> usize;
-    /// The input slices with their row lengths, for prefetching.
-    fn inputs(&self) -> [(&[Self::T], usize); 4];
-    /// Computes rows `r..r + V::N` from their inputs at `p` (each as `inputs` has them, from row
-    /// `r` on); whether the fast path holds for them.
-    ///
+#[cfg(target_arch = "x86_64")]
+fn avx2() -> bool {
+    std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma")
+}
+
+/// AVX-512F (16 `f32` or 8 `f64` lanes), used when whole rows fill such vectors.
+#[cfg(target_arch = "x86_64")]
+fn avx512() -> bool {
+    std::is_x86_feature_detected!("avx512f") && avx2()
+}
+
+/// `xs` as slices of `U` when `T` is `U` (only `f32` and `f64` implement [`Real`]).
+fn cast<T: 'static, U: 'static>(xs: [&[T]; 4]) -> Option<[&[U]; 4]> {
+    // SAFETY: `T` and `U` are the same type.
+    (TypeId::of::<T>() == TypeId::of::<U>())
+        .then(|| xs.map(|x| unsafe { core::slice::from_raw_parts(x.as_ptr().cast::<U>(), x.len()) }))
+}
+
+fn cast_mut<T: 'static, U: 'static>(x: &mut [T]) -> Option<&mut [U]> {
+    // SAFETY: `T` and `U` are the same type.
+    (TypeId::of::<T>() == TypeId::of::<U>())
+        .then(|| unsafe { core::slice::from_raw_parts_mut(x.as_mut_ptr().cast::<U>(), x.len()) })
+}
+
+/// One call's inputs: `out.len() * d` elements behind every pointer.
+struct Rows<S> {
+    kind: Kind,
+    d: usize,
+    ins: [*const S; 4],
+    check: bool,
+}
+
+/// A vector of `N` lanes of `S` (or one plain `S`), with the operations the kernels need.
+trait Lane: Copy {
+    type S: Real + LaneScalar;
+    const N: usize;
     /// # Safety
-    /// As [`Job::run`]; `r + V::N <= self.rows()`, and `p[k]` valid for `V::N` rows of input `k`.
-    unsafe fn group<V: Lanes>(&self, p: [*const Self::T; 4], r: usize) -> bool;
+    /// `p` points at `N` readable values.
+    unsafe fn load(p: *const Self::S) -> Self;
+    /// # Safety
+    /// `p` points at `N` writable values.
+    unsafe fn store(self, p: *mut Self::S);
+    fn splat(x: f64) -> Self;
+    fn add(self, o: Self) -> Self;
+    fn sub(self, o: Self) -> Self;
+    fn mul(self, o: Self) -> Self;
+    fn div(self, o: Self) -> Self;
+    /// `self * b + c`.
+    fn fma(self, b: Self, c: Self) -> Self;
+    /// `c − self * b`.
+    fn fnma(self, b: Self, c: Self) -> Self;
+    /// The lane-wise minimum (NaN handling irrelevant: NaN is caught by the sticky FMA sum).
+    fn min(self, o: Self) -> Self;
+    /// `(S, k)` for a ratio `r = s1 / s2 = 2^k m` with `m` in `[√½, √2)`: `S = s2 · 2^k`, exact
+    /// (an exponent shift done on the bits), and `k` as a float. For positive normal `r` and
+    /// `s2` with `S` in the normal range.
+    fn ratio_split(r: Self, s2: Self) -> (Self, Self);
+    /// Lane-wise `if k == 0 { a } else { b }`.
+    fn if_zero(k: Self, a: Self, b: Self) -> Self;
+    /// Whether every lane of `lo` is at least `2 · MIN_POSITIVE` and every lane of `v` is
+    /// finite.
+    fn domain_ok(lo: Self, v: Self) -> bool;
+    /// Lane `i` of the result is the sum of the lanes of `row(i)`, for `i < N` (the rows
+    /// produced in order, kept in registers).
+    fn transpose_sum(row: &mut impl RowSource<Self>) -> Self;
+    /// Whether [`Lane::transpose_sum_pairs`] is implemented.
+    const PAIRS: bool = false;
+    /// Like [`Lane::transpose_sum`] for rows of `N / 2` lanes: `row(j)`, `j < N / 2`, holds rows
+    /// `2j` (low half) and `2j + 1` (high half).
+    fn transpose_sum_pairs(_row: &mut impl RowSource<Self>) -> Self {
+        unreachable!("no pair reduction for this lane type")
+    }
+    /// The sum of the lanes.
+    fn hsum(self) -> Self::S;
 }
 
-/// Runs `j.group::<V>` over rows `0, V::N, ..` and the scalar `j.group::<Arr<_, 1>>` over the rows
-/// left over, stopping at the first `false`.
-///
-/// The lanes read `V::N` rows side by side; with long rows (factors of `D = 8`: 512 bytes)
-/// that pattern defeats the hardware prefetchers, so the next group's inputs are prefetched
-/// (into L2) while one is computed. Short rows are left to the hardware, which does better.
-#[inline(always)]
-unsafe fn drive<V: Lanes, J: Groups>(j: &J) -> bool {
-    unsafe { drive_from::<V, J>(j, 0) }
-        .is_some_and(|r| (r..j.rows()).all(|r| unsafe { j.group::<Arr<J::T, 1>>(at(j, r), r) }))
+/// Bit-level constants of the scalar types.
+trait LaneScalar: Copy {
+    /// Terms of the `atanh` series in [`atanh_parts`] for this precision: 6 or 11.
+    const TERMS: usize;
+    fn ratio_split_bits(r: Self, s2: Self) -> (Self, Self);
 }
 
-/// The inputs of row `r`.
-#[inline(always)]
-fn at<J: Groups>(j: &J, r: usize) -> [*const J::T; 4] {
-    j.inputs().map(|(x, k)| x.as_ptr().wrapping_add(r * k))
+impl LaneScalar for f32 {
+    // |t| <= 0.1716, z <= 0.0295: the sixth term is below 2e-10 of ln m.
+    const TERMS: usize = 5;
+    #[inline(always)]
+    fn ratio_split_bits(r: f32, s2: f32) -> (f32, f32) {
+        // Moving √½ to the start of a binade makes the exponent field `k + 127`.
+        let ix = r.to_bits().wrapping_add(0x3f80_0000 - SQRT_HALF_32);
+        let kbits = (ix & 0x7f80_0000).wrapping_sub(0x3f80_0000);
+        (f32::from_bits(s2.to_bits().wrapping_add(kbits)), ((kbits as i32) >> 23) as f32)
+    }
 }
 
-/// Groups of `V::N` rows from row `r0` while whole groups are left: the first row not done, or
-/// `None` at the first group that fails.
-#[inline(always)]
-unsafe fn drive_from<V: Lanes, J: Groups>(j: &J, r0: usize) -> Option<usize> {
-    let b = j.rows();
-    let inputs = j.inputs();
-    let long_rows = inputs.iter().any(|(_, k)| k * core::mem::size_of::<J::T>() >= PREFETCH_ROW_BYTES);
-    let mut r = r0;
-    while r + V::N <= b {
-        if long_rows && r + 2 * V::N <= b {
-            for (x, k) in inputs {
-                prefetch(&x[(r + V::N) * k..(r + 2 * V::N) * k]);
+impl LaneScalar for f64 {
+    const TERMS: usize = 11;
+    #[inline(always)]
+    fn ratio_split_bits(r: f64, s2: f64) -> (f64, f64) {
+        let ix = r.to_bits().wrapping_add(0x3ff0_0000_0000_0000 - SQRT_HALF_64);
+        let kbits = (ix & 0x7ff0_0000_0000_0000).wrapping_sub(0x3ff0_0000_0000_0000);
+        (f64::from_bits(s2.to_bits().wrapping_add(kbits)), ((kbits as i64) >> 52) as f64)
+    }
+}
+
+/// The bits of `√½` rounded down into the binade below 1.
+const SQRT_HALF_32: u32 = 0x3f35_04f3;
+const SQRT_HALF_64: u64 = 0x3fe6_a09e_667f_3bcd;
+
+/// The one-lane version: the portable path, and the scalar tails of the vector paths.
+macro_rules! scalar_lane {
+    ($t:ident) => {
+        impl Lane for $t {
+            type S = $t;
+            const N: usize = 1;
+            #[inline(always)]
+            unsafe fn load(p: *const $t) -> $t {
+                // SAFETY: the caller's contract.
+                unsafe { *p }
             }
-        }
-        if !unsafe { j.group::<V>(at(j, r), r) } {
-            return None;
-        }
-        r += V::N;
-    }
-    Some(r)
-}
-
-/// Rows of an input at least this long make [`drive`] prefetch.
-const PREFETCH_ROW_BYTES: usize = 256;
-
-/// Asks for the cache lines of `x` to be loaded into L2.
-#[inline(always)]
-fn prefetch<T>(x: &[T]) {
-    #[cfg(target_arch = "x86_64")]
-    {
-        use core::arch::x86_64::{_mm_prefetch, _MM_HINT_T1};
-        let start = x.as_ptr() as usize & !63;
-        let end = x.as_ptr() as usize + core::mem::size_of_val(x);
-        let mut line = start;
-        while line < end {
-            // A prefetch never faults; the lines overlap `x`.
-            unsafe { _mm_prefetch::<_MM_HINT_T1>(line as *const i8) };
-            line += 64;
-        }
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    let _ = x;
-}
-
-struct Tril<'a, T, const D: usize, const DIAG: bool> {
-    m1: &'a [T],
-    l1: &'a [T],
-    m2: &'a [T],
-    l2: &'a [T],
-    b: usize,
-    out: *mut T,
-    check: bool,
-}
-
-impl<T: Real, const D: usize, const DIAG: bool> Groups for Tril<'_, T, D, DIAG> {
-    type T = T;
-    #[inline(always)]
-    fn rows(&self) -> usize {
-        self.b
-    }
-    #[inline(always)]
-    fn inputs(&self) -> [(&[T], usize); 4] {
-        let s1 = if DIAG { D } else { D * D };
-        [(self.m1, D), (self.l1, s1), (self.m2, D), (self.l2, D * D)]
-    }
-    #[inline(always)]
-    unsafe fn group<V: Lanes>(&self, p: [*const T; 4], r: usize) -> bool {
-        let (kl, ok) =
-            unsafe { tril_group::<V, D, DIAG>(p[0].cast(), p[1].cast(), p[2].cast(), p[3].cast(), self.check) };
-        unsafe { kl.store(self.out.add(r).cast()) };
-        ok
-    }
-}
-
-impl<T: Real, const D: usize, const DIAG: bool> Job for Tril<'_, T, D, DIAG> {
-    type T = T;
-    #[inline(always)]
-    unsafe fn run<V: Lanes>(&self) -> bool {
-        if D <= ROWS_IN_LANES_MAX {
-            return unsafe { drive::<V, Self>(self) };
-        }
-        if D > TRIL_MAX {
-            return false;
-        }
-        if V::N < 2 {
-            // The blocks of a row need at least two lanes (`D + 1` entries in `D` blocks).
-            return unsafe { self.run::<Arr<T, 2>>() };
-        }
-        // One row at a time, the lanes along the rows of the factors.
-        let s1 = if DIAG { D } else { D * D };
-        let mut x = [[T::ZERO; D]; D];
-        for r in 0..self.b {
-            let (kl, ok) = unsafe {
-                tril_row::<V, D, DIAG>(
-                    self.m1.as_ptr().add(r * D).cast(),
-                    self.l1.as_ptr().add(r * s1).cast(),
-                    self.m2.as_ptr().add(r * D).cast(),
-                    self.l2.as_ptr().add(r * D * D).cast(),
-                    self.check,
-                    &mut *(&mut x as *mut [[T; D]; D]).cast(),
-                )
-            };
-            if !ok {
-                return false;
+            #[inline(always)]
+            unsafe fn store(self, p: *mut $t) {
+                // SAFETY: the caller's contract.
+                unsafe { *p = self }
             }
-            unsafe { *self.out.add(r) = *(&kl as *const V::T).cast() };
-        }
-        true
-    }
-}
-
-/// The largest `D` [`tril_kl_rows`] and [`diag_tril_kl_rows`] handle (their scratch lives on
-/// the stack).
-pub const TRIL_MAX: usize = 64;
-
-/// Up to this size the lanes hold batch rows (straight-line code per group of rows); above,
-/// one batch row at a time with the lanes along the rows of the factors.
-const ROWS_IN_LANES_MAX: usize = 8;
-
-/// The KL of one row for larger `D`, the lanes along the rows of the factors. `X = L2⁻¹ (L1 − L2)`
-/// and `z = L2⁻¹ (m2 − m1)` together, row by row: with `Y_i = (z_i, X_i0, .., X_ii)`,
-/// `Y_i = ((m2 − m1)_i, (L1 − L2)_i0, .., (L1 − L2)_ii) − Σ_{k<i} L2_ik Y_k) / L2_ii` as sums of
-/// scaled rows (`y`: scratch for the `Y_k`, zero past their ends); the term of `Y_{i−1}` last, from
-/// registers (the row-to-row dependency is one multiply-add). The diagonal terms on lanes of the
-/// diagonals. Whether the fast path holds, as [`tril_group`].
-#[inline(always)]
-unsafe fn tril_row<V: Lanes, const D: usize, const DIAG: bool>(
-    m1: *const V::T,
-    l1: *const V::T,
-    m2: *const V::T,
-    l2: *const V::T,
-    check: bool,
-    y: &mut [[V::T; D]; D],
-) -> (V::T, bool) {
-    let n = V::N;
-    let zero = V::splat(V::T::ZERO);
-    let mut v = Valid::new();
-    let l1_at = |i: usize, j: usize| unsafe { *l1.add(if DIAG { i } else { i * D + j }) };
-    let l2_at = |i: usize, j: usize| unsafe { *l2.add(i * D + j) };
-    // The diagonals, and 1 / L2_ii (read row by row: the factors are read in order).
-    let (mut da, mut db, mut inv) = ([V::T::ONE; D], [V::T::ONE; D], [V::T::ONE; D]);
-    // Blocks of `n` lanes of the rows Y_i (i + 2 entries; lane p is column p − 1 of the
-    // factors); the accumulators in registers (constant indices once the block loops unroll).
-    let nb = (D + 1).div_ceil(n);
-    let mut off = zero;
-    let mut maha = V::T::ZERO;
-    let mut prev = [zero; D];
-    for i in 0..D {
-        let (l1i, l2i) = (l1.wrapping_add(i * D).wrapping_sub(1), l2.wrapping_add(i * D).wrapping_sub(1));
-        let len = i + 2;
-        (da[i], db[i]) = (l2_at(i, i), l1_at(i, i));
-        inv[i] = V::T::ONE / da[i];
-        let (p, q) = unsafe { (*m1.add(i), *m2.add(i)) };
-        let mut acc = [[zero; D]; 4];
-        for c in 0..nb {
-            let lo = c * n;
-            if lo < len {
-                let (from, to) = (if c == 0 { 1 } else { 0 }, n.min(len - lo));
-                let b = unsafe { V::load_range(l2i.wrapping_add(lo), from, to) };
-                let mut a = if DIAG {
-                    let b = -b;
-                    if i + 1 - lo < n {
-                        b.with_lane(i + 1 - lo, l1_at(i, i) - l2_at(i, i))
-                    } else {
-                        b
-                    }
+            #[inline(always)]
+            fn splat(x: f64) -> $t {
+                x as $t
+            }
+            #[inline(always)]
+            fn add(self, o: $t) -> $t {
+                self + o
+            }
+            #[inline(always)]
+            fn sub(self, o: $t) -> $t {
+                self - o
+            }
+            #[inline(always)]
+            fn mul(self, o: $t) -> $t {
+                self * o
+            }
+            #[inline(always)]
+            fn div(self, o: $t) -> $t {
+                self / o
+            }
+            #[inline(always)]
+            fn fma(self, b: $t, c: $t) -> $t {
+                // Not `mul_add`: without an FMA instruction that is a libm call.
+                self * b + c
+            }
+            #[inline(always)]
+            fn fnma(self, b: $t, c: $t) -> $t {
+                c - self * b
+            }
+            #[inline(always)]
+            fn min(self, o: $t) -> $t {
+                if o < self {
+                    o
                 } else {
-                    let a = unsafe { V::load_range(l1i.wrapping_add(lo), from, to) };
-                    if check {
-                        v.finite(a);
-                    }
-                    a - b
-                };
-                if check {
-                    v.finite(b);
+                    self
                 }
-                if c == 0 {
-                    a = a.with_lane(0, q - p);
+            }
+            #[inline(always)]
+            fn ratio_split(r: $t, s2: $t) -> ($t, $t) {
+                <$t as LaneScalar>::ratio_split_bits(r, s2)
+            }
+            #[inline(always)]
+            fn if_zero(k: $t, a: $t, b: $t) -> $t {
+                if k == 0.0 {
+                    a
+                } else {
+                    b
                 }
-                acc[0][c] = a;
+            }
+            #[inline(always)]
+            fn domain_ok(lo: $t, v: $t) -> bool {
+                lo >= 2.0 * $t::MIN_POSITIVE && v.is_finite()
+            }
+            #[inline(always)]
+            fn transpose_sum(row: &mut impl RowSource<$t>) -> $t {
+                row.row(0)
+            }
+            #[inline(always)]
+            fn hsum(self) -> $t {
+                self
             }
         }
-        // Y_k for k < i − 1 in four independent sums (Y_k has k + 2 entries).
-        let mut k = 0;
-        while k + 5 <= i {
-            for u in 0..4 {
-                let f = -V::splat(l2_at(i, k + u));
-                for c in 0..nb {
-                    if c * n < k + u + 2 {
-                        acc[u][c] = f.mul_add(load_y(y, k + u, c * n), acc[u][c]);
-                    }
-                }
-            }
-            k += 4;
-        }
-        while k + 1 < i {
-            let f = -V::splat(l2_at(i, k));
-            for c in 0..nb {
-                if c * n < k + 2 {
-                    acc[0][c] = f.mul_add(load_y(y, k, c * n), acc[0][c]);
-                }
-            }
-            k += 1;
-        }
-        let s = V::splat(inv[i]);
-        let f = -V::splat(if i > 0 { l2_at(i, i - 1) } else { V::T::ZERO });
-        for c in 0..nb {
-            let lo = c * n;
-            if lo < len {
-                let sum = (acc[0][c] + acc[1][c]) + (acc[2][c] + acc[3][c]);
-                let yi = f.mul_add(prev[c], sum) * s;
-                prev[c] = yi;
-                // Off the diagonal: lanes 1..=i of the row (X_i0 .. X_i,i−1).
-                let o = yi.first((i + 1).saturating_sub(lo));
-                let o = if c == 0 { o.with_lane(0, V::T::ZERO) } else { o };
-                off = o.mul_add(o, off);
-                if c == 0 {
-                    let z = (yi.first(1)).sum();
-                    maha += z * z;
-                }
-                if i + 1 < D {
-                    unsafe {
-                        if lo + n <= D {
-                            yi.store(y[i].as_mut_ptr().add(lo))
-                        } else {
-                            yi.store_n(y[i].as_mut_ptr().add(lo), D - lo)
-                        }
-                    };
-                }
-            }
-        }
-    }
-    // The diagonal terms (lanes past D: ones, a zero term).
-    let mut diag = zero;
-    let mut j = 0;
-    while j < D {
-        let k = n.min(D - j);
-        let mut pad = [[V::T::ONE; 64]; 3];
-        let (a, b, ia) = unsafe {
-            if k == n {
-                (V::load_n(da.as_ptr().add(j), n), V::load_n(db.as_ptr().add(j), n), V::load_n(inv.as_ptr().add(j), n))
-            } else {
-                pad[0][..k].copy_from_slice(&da[j..]);
-                pad[1][..k].copy_from_slice(&db[j..]);
-                pad[2][..k].copy_from_slice(&inv[j..]);
-                (V::load_n(pad[0].as_ptr(), n), V::load_n(pad[1].as_ptr(), n), V::load_n(pad[2].as_ptr(), n))
-            }
-        };
-        if check {
-            v.finite(a);
-            v.finite(b);
-            v.positive(a);
-            v.positive(b);
-            unsafe {
-                v.finite(V::load_n(m1.add(j), k));
-                v.finite(V::load_n(m2.add(j), k));
-            }
-        }
-        let (t, r) = V::scale_ratio_terms(&[b], &[a], &[ia]);
-        v.normal(r[0]);
-        diag = diag + t[0];
-        j += n;
-    }
-    let half = V::T::HALF;
-    (half * (off.sum() + maha) + diag.sum(), v.ok())
+    };
+}
+scalar_lane!(f32);
+scalar_lane!(f64);
+
+/// Per-row sums of one element function: the row's value is `½ q + l + ln 2 · k + d · c`.
+#[derive(Clone, Copy)]
+struct Acc<V> {
+    q: V,
+    l: V,
+    k: V,
 }
 
-/// Lanes `j..j + N` of the scratch row `y[k]` (zero past the row's end).
-#[inline(always)]
-fn load_y<V: Lanes, const D: usize>(y: &[[V::T; D]; D], k: usize, j: usize) -> V {
-    unsafe {
-        if j + V::N <= D {
-            V::load_n(y[k].as_ptr().add(j), V::N)
-        } else {
-            V::load_n(y[k].as_ptr().add(j), D - j)
-        }
-    }
+/// The domain of a block: `lo` is the smallest value that must be a positive normal number
+/// (at least `2 · MIN_POSITIVE`, so that `S = s2 · 2^k ≈ s1` stays normal too). With the rows'
+/// values finite (checked on the results) that covers validity as well: a NaN or infinite input
+/// makes its row NaN or infinite, a scale `<= 0` lands in `lo`.
+#[derive(Clone, Copy)]
+struct Dom<V> {
+    lo: V,
 }
 
-/// The smallest positive normal number of `T`.
-#[inline(always)]
-fn min_positive<T: Real>() -> T {
-    if is::<T, f32>() {
-        T::from_f64(f32::MIN_POSITIVE as f64)
-    } else {
-        T::from_f64(f64::MIN_POSITIVE)
-    }
-}
-
-/// Validity of a group of values, accumulated without branches (in several independent
-/// accumulators, so that long checks are no dependency chain).
-struct Valid<V> {
-    /// `Σ v · 0`: zero iff every `v` was finite.
-    fin: [V; 4],
-    /// The next `fin` to add to.
-    next: usize,
-    /// The smallest value that must be `> 0`.
-    pos: [V; 2],
-    /// The smallest value that must be `>= 0`.
-    nonneg: [V; 2],
-}
-
-impl<V: Lanes> Valid<V> {
+impl<V: Lane> Dom<V> {
     #[inline(always)]
     fn new() -> Self {
-        let (zero, one) = (V::splat(V::T::ZERO), V::splat(V::T::ONE));
-        Valid { fin: [zero; 4], next: 0, pos: [one; 2], nonneg: [zero; 2] }
+        Dom { lo: V::splat(1.0) }
     }
     #[inline(always)]
-    fn finite(&mut self, v: V) {
-        // v · 0 is ±0 for finite v, else NaN.
-        let k = self.next % 4;
-        self.fin[k] = v.mul_add(V::splat(V::T::ZERO), self.fin[k]);
-        self.next += 1;
+    fn normal(&mut self, x: V) {
+        self.lo = self.lo.min(x);
     }
-    /// `v > 0` (NaN must be caught by [`Valid::finite`]).
+    /// Whether the block was in the domain, given the values it produced.
     #[inline(always)]
-    fn positive(&mut self, v: V) {
-        let k = self.next % 2;
-        self.pos[k] = self.pos[k].min(v);
-    }
-    /// `v >= 0` (NaN must be caught by [`Valid::finite`]).
-    #[inline(always)]
-    fn nonneg(&mut self, v: V) {
-        let k = self.next % 2;
-        self.nonneg[k] = self.nonneg[k].min(v);
-    }
-    /// `v` finite and `>= MIN_POSITIVE` (normal, for positive `v`).
-    #[inline(always)]
-    fn normal(&mut self, v: V) {
-        self.finite(v);
-        self.nonneg(v - V::splat(min_positive::<V::T>()));
-    }
-    #[inline(always)]
-    fn ok(&self) -> bool {
-        let fin = (self.fin[0] + self.fin[1]) + (self.fin[2] + self.fin[3]);
-        fin.all_zero() & self.pos[0].min(self.pos[1]).all_positive() & self.nonneg[0].min(self.nonneg[1]).all_nonneg()
+    fn ok(&self, values: V) -> bool {
+        V::domain_ok(self.lo, values)
     }
 }
 
-/// The `D x D` matrices of `V::N` consecutive rows at `p` (row-major, `D * D` apart), in
-/// `out[i][j]`: all entries, or with `lower`, at least those with `j <= i` (matrices smaller
-/// than the lanes are read whole, as tiles of the flattened matrix).
+/// `2 / (2j + 3)`: the doubled coefficients of the `atanh` series `S(z) = Σ z^j / (2j + 3)`.
+const ATANH: [f64; 11] = {
+    let mut c = [0.0; 11];
+    let mut j = 0;
+    while j < c.len() {
+        c[j] = 2.0 / (2 * j + 3) as f64;
+        j += 1;
+    }
+    c
+};
+
+/// `2 S(z)` with `n` terms (6 or 11) by Estrin's scheme: pairs, then pairs of pairs, a shorter
+/// dependency chain than Horner's with the same number of FMAs.
 #[inline(always)]
-unsafe fn load_mat<V: Lanes, const D: usize>(p: *const V::T, lower: bool, out: &mut [[V; D]; D]) {
-    let len = D * D;
-    if D >= V::N {
-        // Row by row, up to the diagonal or whole.
-        unroll!(D; i in 0..D => {
-            let end = if lower { i + 1 } else { D };
-            unroll!(D; t in 0..end.div_ceil(V::N) => {
-                let c0 = t * V::N;
-                let n = V::N.min(end - c0);
-                unsafe { V::tile(p.add(i * D + c0), len, n, |c, x| out[i][c0 + c] = x) };
-            });
-        });
+fn atanh_series<V: Lane>(z: V, n: usize) -> V {
+    let c = |j: usize| V::splat(ATANH[j]);
+    let pair = |j: usize| c(j + 1).fma(z, c(j));
+    let z2 = z.mul(z);
+    let z4 = z2.mul(z2);
+    if n <= 5 {
+        c(4).fma(z2, pair(2)).fma(z2, pair(0))
+    } else if n == 6 {
+        pair(4).fma(z4, pair(2).fma(z2, pair(0)))
     } else {
-        // Tiles of `V::N` entries of the flattened matrices.
-        unroll!(D; t in 0..len.div_ceil(V::N) => {
-            let f = t * V::N;
-            let n = V::N.min(len - f);
-            unsafe { V::tile(p.add(f), len, n, |c, x| out[(f + c) / D][(f + c) % D] = x) };
-        });
+        let q0 = pair(2).fma(z2, pair(0));
+        let q1 = pair(6).fma(z2, pair(4));
+        let q2 = c(10).fma(z2, pair(8));
+        q2.fma(z4.mul(z4), q1.fma(z4, q0))
     }
 }
 
-/// The length-`D` vectors of `V::N` consecutive rows at `p`.
+/// `(t z, 2 S(z))` with `z = t²` and the series `S(z) = Σ z^j / (2j + 3)`, so that
+/// `2 atanh(t) = 2t + t z · 2 S(z)` (`|t| <= 0.172` here, where [`LaneScalar::TERMS`] terms
+/// reach the precision): with `t = (m − 1) / (m + 1)`, `ln m = 2 atanh(t)`. Returned in two
+/// factors so that callers fold the last product into an FMA.
 #[inline(always)]
-unsafe fn load_vec<V: Lanes, const D: usize>(p: *const V::T) -> [V; D] {
-    let mut out = [V::splat(V::T::ZERO); D];
-    unroll!(D; t in 0..D.div_ceil(V::N) => {
-        let f = t * V::N;
-        let n = V::N.min(D - f);
-        unsafe { V::tile(p.add(f), D, n, |c, x| out[f + c] = x) };
-    });
-    out
+fn atanh_parts<V: Lane>(t: V) -> (V, V) {
+    let z = t.mul(t);
+    (t.mul(z), atanh_series(z, <V::S as LaneScalar>::TERMS))
 }
 
-/// `½ ‖L⁻¹ (q − p)‖²` from `L`'s lower triangle and the reciprocals of its diagonal.
+/// Adds one vector of elements at flat offset `at` to `acc`.
+///
+/// # Safety
+/// `at + V::N` elements are readable behind every input of `rows`.
 #[inline(always)]
-fn half_maha<V: Lanes, const D: usize>(p: &[V; D], q: &[V; D], l: &[[V; D]; D], inv: &[V; D]) -> V {
-    let zero = V::splat(V::T::ZERO);
-    let mut z = [zero; D];
-    let mut maha = zero;
-    unroll!(D; i in 0..D => {
-        let mut dot = zero;
-        unroll!(D; k in 0..i => {
-            dot = l[i][k].mul_add(z[k], dot);
-        });
-        z[i] = ((q[i] - p[i]) - dot) * inv[i];
-        maha = z[i].mul_add(z[i], maha);
-    });
-    V::splat(V::T::HALF) * maha
-}
-
-/// KL of `V::N` consecutive rows, and whether the fast path holds for all of them (with
-/// `check`, every value valid; in either mode, every diagonal ratio in the normal range).
-#[inline(always)]
-unsafe fn tril_group<V: Lanes, const D: usize, const DIAG: bool>(
-    m1: *const V::T,
-    l1: *const V::T,
-    m2: *const V::T,
-    l2: *const V::T,
-    check: bool,
-) -> (V, bool) {
-    let zero = V::splat(V::T::ZERO);
-    let one = V::splat(V::T::ONE);
-    // L2's lower triangle in `a`; L1's (or diag(s1)'s) in `b`.
-    let mut a = [[zero; D]; D];
-    let mut b = [[zero; D]; D];
-    unsafe { load_mat::<V, D>(l2, true, &mut a) };
-    if DIAG {
-        let s1 = unsafe { load_vec::<V, D>(l1) };
-        unroll!(D; i in 0..D => {
-            b[i][i] = s1[i];
-        });
-    } else {
-        unsafe { load_mat::<V, D>(l1, true, &mut b) };
-    }
-    let (p, q) = unsafe { (load_vec::<V, D>(m1), load_vec::<V, D>(m2)) };
-    let mut v = Valid::new();
-    if check {
-        unroll!(D; i in 0..D => {
-            unroll!(D; j in 0..i => {
-                v.finite(a[i][j]);
-                if !DIAG {
-                    v.finite(b[i][j]);
-                }
-            });
-            v.finite(a[i][i]);
-            v.finite(b[i][i]);
-            v.positive(a[i][i]);
-            v.positive(b[i][i]);
-            v.finite(p[i]);
-            v.finite(q[i]);
-        });
-    }
-    let mut inv = [zero; D];
-    unroll!(D; i in 0..D => {
-        inv[i] = one / a[i][i];
-    });
-    // The Mahalanobis term first: its forward substitution is one long dependency chain, which
-    // the independent work below can overlap.
-    let maha = half_maha(&p, &q, &a, &inv);
-    let (ad, bd): ([V; D], [V; D]) = (core::array::from_fn(|j| a[j][j]), core::array::from_fn(|j| b[j][j]));
-    let (terms, ratios) = V::scale_ratio_terms(&bd, &ad, &inv);
-    let mut diag = zero;
-    unroll!(D; j in 0..D => {
-        v.normal(ratios[j]);
-        diag = diag + terms[j];
-    });
-    // X = L2⁻¹ (L1 − L2) (lower triangular), row by row so that the entries of a row are
-    // independent; each entry as in `tril_kl_core_n` (its column's forward substitution).
-    let mut x = [[zero; D]; D];
-    let mut off = zero;
-    unroll!(D; i in 0..D => {
-        unroll!(D; j in 0..i => {
-            let mut dot = zero;
-            unroll!(D; k in j..i => {
-                dot = a[i][k].mul_add(x[k][j], dot);
-            });
-            x[i][j] = ((b[i][j] - a[i][j]) - dot) * inv[i];
-            off = x[i][j].mul_add(x[i][j], off);
-        });
-        x[i][i] = (b[i][i] - a[i][i]) * inv[i];
-    });
-    (V::splat(V::T::HALF).mul_add(off, maha) + diag, v.ok())
-}
-
-/// Whether `len == rows * per_row` without overflow.
-fn len_is(len: usize, rows: usize, per_row: usize) -> bool {
-    rows.checked_mul(per_row) == Some(len)
-}
-
-/// `KL(N(m1, L1 L1ᵀ) ‖ N(m2, L2 L2ᵀ))` for every row of a batch: `out[i]` from `m1[i * D..]`,
-/// `l1[i * D * D..]`, `m2[i * D..]`, `l2[i * D * D..]` (row-major factors, lower triangles read).
-/// Returns `true` when every `out[i]` holds row `i`'s KL. Returns `false` (with `out` possibly
-/// partly written) when the lengths do not match `out.len()` rows, or, with `check`, when some
-/// value breaks its rule (`m*` finite; factors as [`crate::scale_tril_ok_n`]).
-pub fn tril_kl_rows<T: Real, const D: usize>(
-    m1: &[T],
-    l1: &[T],
-    m2: &[T],
-    l2: &[T],
-    out: &mut [T],
-    check: bool,
-) -> bool {
-    let b = out.len();
-    if !(len_is(m1.len(), b, D) && len_is(m2.len(), b, D) && len_is(l1.len(), b, D * D) && len_is(l2.len(), b, D * D)) {
-        return false;
-    }
-    dispatch(&Tril::<T, D, false> { m1, l1, m2, l2, b, out: out.as_mut_ptr(), check })
-}
-
-/// `KL(N(m1, diag(s1²)) ‖ N(m2, L2 L2ᵀ))` for every row of a batch, like [`tril_kl_rows`] with
-/// `s1: [B, D]` (finite and `> 0` when checked).
-pub fn diag_tril_kl_rows<T: Real, const D: usize>(
-    m1: &[T],
-    s1: &[T],
-    m2: &[T],
-    l2: &[T],
-    out: &mut [T],
-    check: bool,
-) -> bool {
-    let b = out.len();
-    if !(len_is(m1.len(), b, D) && len_is(m2.len(), b, D) && len_is(s1.len(), b, D) && len_is(l2.len(), b, D * D)) {
-        return false;
-    }
-    dispatch(&Tril::<T, D, true> { m1, l1: s1, m2, l2, b, out: out.as_mut_ptr(), check })
-}
-
-struct Cov<'a, T, const D: usize> {
-    m1: &'a [T],
-    c1: &'a [T],
-    m2: &'a [T],
-    c2: &'a [T],
-    b: usize,
-    out: *mut T,
-    check: bool,
-}
-
-impl<T: Real, const D: usize> Groups for Cov<'_, T, D> {
-    type T = T;
-    #[inline(always)]
-    fn rows(&self) -> usize {
-        self.b
-    }
-    #[inline(always)]
-    fn inputs(&self) -> [(&[T], usize); 4] {
-        [(self.m1, D), (self.c1, D * D), (self.m2, D), (self.c2, D * D)]
-    }
-    #[inline(always)]
-    unsafe fn group<V: Lanes>(&self, p: [*const T; 4], r: usize) -> bool {
-        let (kl, ok) = unsafe { cov_group::<V, D>(p[0].cast(), p[1].cast(), p[2].cast(), p[3].cast(), self.check) };
-        unsafe { kl.store(self.out.add(r).cast()) };
-        ok
-    }
-}
-
-impl<T: Real, const D: usize> Job for Cov<'_, T, D> {
-    type T = T;
-    #[inline(always)]
-    unsafe fn run<V: Lanes>(&self) -> bool {
-        if D <= ROWS_IN_LANES_MAX {
-            unsafe { drive::<V, Self>(self) }
-        } else if D <= COV_MAX {
-            // Straight-line code no longer pays; one row at a time, scalar.
-            unsafe { drive::<Arr<T, 1>, Self>(self) }
-        } else {
-            false
+unsafe fn step<V: Lane, const K: u8>(rows: &Rows<V::S>, at: usize, acc: &mut Acc<V>, dom: &mut Dom<V>) {
+    // SAFETY: the caller's contract.
+    let ld = |i: usize| unsafe { V::load(rows.ins[i].add(at)) };
+    let one = V::splat(1.0);
+    match Kind::of(K) {
+        Kind::NormalKl => {
+            let (m1, s1, m2, s2) = (ld(0), ld(1), ld(2), ld(3));
+            let inv = one.div(s2);
+            let z = m1.sub(m2).mul(inv);
+            let r = s1.mul(inv);
+            dom.normal(s1.min(s2));
+            dom.normal(r.min(inv));
+            scale_term(s1, s2, s1.sub(s2).mul(inv), r, acc);
+            acc.q = z.fma(z, acc.q);
+        }
+        Kind::StdNormalKl => {
+            let (m, s) = (ld(0), ld(1));
+            dom.normal(s);
+            scale_term(s, one, s.sub(one), s, acc);
+            acc.q = m.fma(m, acc.q);
+        }
+        Kind::NormalLogProb => {
+            let (x, m, s) = (ld(0), ld(1), ld(2));
+            let inv = one.div(s);
+            let z = x.sub(m).mul(inv);
+            dom.normal(s.min(inv));
+            // -½ z² − ln s, ln s = k ln 2 + 2 atanh(t), t = (s − 2^k) / (s + 2^k).
+            let (p, k) = V::ratio_split(s, one);
+            let t = s.sub(p).div(s.add(p));
+            acc.q = z.fma(z.mul(V::splat(-1.0)), acc.q);
+            let (tz, p2) = atanh_parts(t);
+            acc.l = acc.l.sub(tz.fma(p2, t.add(t)));
+            acc.k = acc.k.sub(k);
         }
     }
 }
 
-/// The largest `D` [`cov_kl_rows`] handles (its scratch lives on the stack).
-pub const COV_MAX: usize = 16;
-
-/// With `check`, notes the finiteness and symmetry of `m` in `v` (`|x - y| <= tol max(|x|, |y|)`
-/// as `spd_ok_n`, as `tol max(..) - |x - y| >= 0`; that test only where some pair differs).
+/// `½ (r² − 1) − ln r` for `r = s1 / s2`, given `u = (s1 − s2) / s2 = r − 1`, split over
+/// `acc` (`½ u²` into `q`, `−k` into `k`, the rest into `l`).
+///
+/// With `r = 2^k m`, `S = s2 2^k` (exact) and `t = (s1 − S) / (s1 + S) = (m − 1) / (m + 1)`
+/// (`s1 − S` exact, `s1` and `S` within a factor `√2`): `ln r = k ln 2 + 2t + T` with
+/// `T = 2 atanh(t) − 2t` ([`atanh_parts`]) and
+///
+/// ```text
+/// ½ (r² − 1) − ln r = ½ u² + (u − 2t) − k ln 2 − T,
+/// ```
+///
+/// where for `k = 0` (`S = s2`, `t = u / (2 + u)`) `u − 2t = u t` exactly: no cancellation
+/// near `r = 1`, every term of `½ u² + u t − T` accurate to a few ulp.
 #[inline(always)]
-fn check_sym<V: Lanes, const D: usize>(m: &[[V; D]; D], tol: V, v: &mut Valid<V>) {
-    let mut diff = V::splat(V::T::ZERO);
-    unroll!(D; i in 0..D => {
-        unroll!(D; j in 0..D => {
-            v.finite(m[i][j]);
-        });
-        unroll!(D; j in 0..i => {
-            diff = diff + (m[i][j] - m[j][i]).abs();
-        });
-    });
-    if !diff.all_zero() {
-        unroll!(D; i in 0..D => {
-            unroll!(D; j in 0..i => {
-                let (x, y) = (m[i][j], m[j][i]);
-                v.nonneg(tol * x.abs().max(y.abs()) - (x - y).abs());
-            });
-        });
+fn scale_term<V: Lane>(s1: V, s2: V, u: V, r: V, acc: &mut Acc<V>) {
+    let (p, k) = V::ratio_split(r, s2);
+    let t = s1.sub(p).div(s1.add(p));
+    let lin = V::if_zero(k, u.mul(t), t.fma(V::splat(-2.0), u));
+    let (tz, p2) = atanh_parts(t);
+    acc.q = u.fma(u, acc.q);
+    acc.l = acc.l.add(tz.fnma(p2, lin));
+    acc.k = acc.k.sub(k);
+}
+
+/// The row value from its sums, as a vector whose lanes add up to it.
+#[inline(always)]
+fn combine<V: Lane>(acc: Acc<V>, c: V) -> V {
+    // ln 2 in two parts: the `k` sums are exact integers.
+    let hi = <V::S as Real>::from_f64(std::f64::consts::LN_2).to_f64();
+    let lo = ln2_lo::<V::S>().to_f64();
+    let k = acc.k;
+    acc.q.fma(V::splat(0.5), acc.l).add(k.fma(V::splat(hi), k.mul(V::splat(lo)))).add(c)
+}
+
+/// `ln 2 − (ln 2 as S)`.
+fn ln2_lo<S: Real>() -> S {
+    // ln 2 to 40 digits, minus its rounding to `S` computed in f64 (exact for f32; for f64 the
+    // tail of ln 2 beyond double precision).
+    if S::EPSILON.to_f64() > 1e-10 {
+        S::from_f64(std::f64::consts::LN_2 - (std::f64::consts::LN_2 as f32) as f64)
+    } else {
+        S::from_f64(2.319_046_813_846_299_6e-17)
     }
 }
 
-/// The lower Cholesky factor of `a`, in the arithmetic of `cholesky_n` (same bits); its pivots
-/// go to `v` (finite and `> 0`).
+/// The per-element constant of a row (`−½ ln 2π` for `log_prob`) times the elements each lane
+/// sums (`per_lane`), in every lane.
 #[inline(always)]
-fn cholesky_lanes<V: Lanes, const D: usize>(a: &[[V; D]; D], v: &mut Valid<V>) -> ([[V; D]; D], [V; D]) {
-    let zero = V::splat(V::T::ZERO);
-    let mut l = [[zero; D]; D];
-    let mut pivots = [zero; D];
-    unroll!(D; i in 0..D => {
-        unroll!(D; j in 0..i => {
-            let mut dot = zero;
-            unroll!(D; k in 0..j => {
-                dot = dot + l[i][k] * l[j][k];
-            });
-            l[i][j] = (a[i][j] - dot) / l[j][j];
-        });
-        let mut dot = zero;
-        unroll!(D; k in 0..i => {
-            dot = dot + l[i][k] * l[i][k];
-        });
-        let pivot = a[i][i] - dot;
-        v.finite(pivot);
-        v.positive(pivot);
-        pivots[i] = pivot;
-        l[i][i] = pivot.sqrt();
-    });
-    (l, pivots)
-}
-
-/// KL of `V::N` consecutive rows from covariances, in the difference form of `cov_kl`; whether
-/// the fast path holds for all of them (the Cholesky pivots, and with `check`, every rule).
-#[inline(always)]
-unsafe fn cov_group<V: Lanes, const D: usize>(
-    m1: *const V::T,
-    c1: *const V::T,
-    m2: *const V::T,
-    c2: *const V::T,
-    check: bool,
-) -> (V, bool) {
-    let zero = V::splat(V::T::ZERO);
-    let one = V::splat(V::T::ONE);
-    let half = V::splat(V::T::HALF);
-    let mut x = [[zero; D]; D];
-    let mut y = [[zero; D]; D];
-    unsafe { load_mat::<V, D>(c1, false, &mut x) };
-    unsafe { load_mat::<V, D>(c2, false, &mut y) };
-    let (p, q) = unsafe { (load_vec::<V, D>(m1), load_vec::<V, D>(m2)) };
-    let mut v = Valid::new();
-    if check {
-        let tol = V::splat(V::T::from_f64(1e-8).max(V::T::EPSILON * V::T::from_f64(64.0)));
-        check_sym(&x, tol, &mut v);
-        check_sym(&y, tol, &mut v);
-        unroll!(D; i in 0..D => {
-            v.finite(p[i]);
-            v.finite(q[i]);
-        });
-        // Only whether C1 is positive definite; the factor itself is not needed.
-        let _ = cholesky_lanes(&x, &mut v);
+fn row_constant<V: Lane>(kind: Kind, per_lane: usize) -> V {
+    match kind {
+        Kind::NormalLogProb => V::splat(-0.5 * <V::S as Real>::LN_2PI.to_f64() * per_lane as f64),
+        // −0, not +0: `x + (−0) = x` for every `x`, so the add folds away.
+        _ => V::splat(-0.0),
     }
-    let (l, _) = cholesky_lanes(&y, &mut v);
-    let mut inv = [zero; D];
-    unroll!(D; i in 0..D => {
-        inv[i] = one / l[i][i];
-    });
-    let maha = half_maha(&p, &q, &l, &inv);
-    // A = L⁻¹ S L⁻ᵀ for the symmetric part S = ½ (Δ + Δᵀ) of Δ = C1 − C2: the symmetrized A of
-    // `delta_term` (linear in Δ), its lower triangle only. W = L⁻¹ S row by row (the columns of
-    // a row independent), then A_ij = (W_ij − Σ_{k<j} L_jk A_ik) / L_jj for j <= i.
-    let mut d = [[zero; D]; D];
-    unroll!(D; i in 0..D => {
-        d[i][i] = x[i][i] - y[i][i];
-        unroll!(D; j in 0..i => {
-            d[i][j] = half * ((x[i][j] - y[i][j]) + (x[j][i] - y[j][i]));
-            d[j][i] = d[i][j];
-        });
-    });
-    let mut a = [[zero; D]; D];
-    unroll!(D; i in 0..D => {
-        unroll!(D; j in 0..D => {
-            let mut dot = zero;
-            unroll!(D; k in 0..i => {
-                dot = l[i][k].mul_add(a[k][j], dot);
-            });
-            a[i][j] = (d[i][j] - dot) * inv[i];
-        });
-    });
-    unroll!(D; i in 0..D => {
-        unroll!(D; j in 0..(i + 1) => {
-            let mut dot = zero;
-            unroll!(D; k in 0..j => {
-                dot = l[j][k].mul_add(a[i][k], dot);
-            });
-            a[i][j] = (a[i][j] - dot) * inv[j];
-        });
-    });
-    // I + A = (I + H)(I + H)ᵀ with H lower, in place of A's lower triangle. With `1 + s_j` the
-    // j-th squared pivot (H_jj = √(1 + s_j) − 1), the diagonal terms H_jj² − 2 log1pmx(H_jj) of
-    // `delta_term` are s_j − ln(1 + s_j) = −log1pmx(s_j).
-    let mut sum = zero;
-    let mut s = [zero; D];
-    unroll!(D; j in 0..D => {
-        let mut sj = a[j][j];
-        unroll!(D; k in 0..j => {
-            sj = sj - a[j][k] * a[j][k];
-        });
-        s[j] = sj;
-        let p = one + sj;
-        v.finite(p);
-        v.normal(p);
-        // 1 / (1 + H_jj) = 1 / √p
-        let g = p.rsqrt();
-        unroll!(D; i in (j + 1)..D => {
-            let mut t = a[i][j];
-            unroll!(D; k in 0..j => {
-                t = t - a[i][k] * a[j][k];
-            });
-            a[i][j] = t * g;
-            sum = a[i][j].mul_add(a[i][j], sum);
-        });
-    });
-    let logs = V::neg_log1pmx(&s);
-    unroll!(D; j in 0..D => {
-        sum = sum + logs[j];
-    });
-    (half.mul_add(sum, maha), v.ok())
 }
 
-/// `KL(N(m1, C1) ‖ N(m2, C2))` for every row of a batch from covariance matrices (`c*: [B, D, D]`
-/// row-major, read in full), in the difference form of [`crate::cov_kl`]. Returns `true` when
-/// every `out[i]` holds row `i`'s KL; `false` (with `out` possibly partly written) when the
-/// lengths do not match `out.len()` rows, when a Cholesky factorization fails (of `C2`, or of
-/// `I + A` in the difference form), or, with `check`, when some value breaks its rule (`m*`
-/// finite; `C*` finite, symmetric and positive definite as [`crate::spd_ok_n`] with
-/// `rel_tol = max(1e-8, 64 ε)`).
-pub fn cov_kl_rows<T: Real, const D: usize>(
-    m1: &[T],
-    c1: &[T],
-    m2: &[T],
-    c2: &[T],
-    out: &mut [T],
-    check: bool,
+/// The careful value of one element (the scalar kernels), or `None` when `check` and a value
+/// breaks its rule.
+///
+/// # Safety
+/// Element `at` is readable behind every input.
+#[inline(never)]
+unsafe fn careful<S: Real>(rows: &Rows<S>, at: usize) -> Option<S> {
+    // SAFETY: the caller's contract.
+    let ld = |i: usize| unsafe { *rows.ins[i].add(at) };
+    let fin = |x: S| x.is_finite();
+    let pos = |x: S| x.is_finite() && x > S::ZERO;
+    let (ok, v) = match rows.kind {
+        Kind::NormalKl => {
+            let (m1, s1, m2, s2) = (ld(0), ld(1), ld(2), ld(3));
+            (fin(m1) && fin(m2) && pos(s1) && pos(s2), normal_kl(m1, s1, m2, s2))
+        }
+        Kind::StdNormalKl => {
+            let (m, s) = (ld(0), ld(1));
+            (fin(m) && pos(s), std_normal_kl(m, s))
+        }
+        Kind::NormalLogProb => {
+            let (x, m, s) = (ld(0), ld(1), ld(2));
+            (fin(x) && fin(m) && pos(s), normal_log_prob(x, m, s))
+        }
+    };
+    (ok || !rows.check).then_some(v)
+}
+
+/// Rows `lo..hi` with the scalar kernels.
+///
+/// # Safety
+/// Every input holds `hi * d` elements and `out.len() >= hi`.
+#[inline(never)]
+unsafe fn careful_rows<S: Real>(rows: &Rows<S>, lo: usize, hi: usize, out: &mut [S]) -> bool {
+    for (i, o) in out[lo..hi].iter_mut().enumerate() {
+        let mut sum = S::ZERO;
+        for j in 0..rows.d {
+            // SAFETY: the caller's contract.
+            match unsafe { careful(rows, (lo + i) * rows.d + j) } {
+                Some(v) => sum += v,
+                None => return false,
+            }
+        }
+        *o = sum;
+    }
+    true
+}
+
+/// Elements per block in the flat layout (rows shorter than a vector).
+const FLAT: usize = 512;
+
+/// Produces the row vectors of a block for [`Lane::transpose_sum`] (a trait, not a closure:
+/// closures do not inherit the target features of the function they are written in, and the
+/// intrinsics would not be inlined into them).
+trait RowSource<V> {
+    /// The lanes of row `r` of the block (summing to the row's value).
+    fn row(&mut self, r: usize) -> V;
+}
+
+/// `N` rows from `first` on, rows of whole vectors.
+struct Block<'a, V: Lane, const K: u8> {
+    rows: &'a Rows<V::S>,
+    first: usize,
+    c: V,
+    dom: Dom<V>,
+}
+
+impl<V: Lane, const K: u8> RowSource<V> for Block<'_, V, K> {
+    #[inline(always)]
+    fn row(&mut self, r: usize) -> V {
+        // −0: the first `acc + x` folds to `x` (not so for +0, since −0 + +0 = +0).
+        let zero = V::splat(-0.0);
+        let mut acc = Acc { q: zero, l: zero, k: zero };
+        let d = self.rows.d;
+        let base = (self.first + r) * d;
+        let mut at = base;
+        while at < base + d {
+            // SAFETY: the caller of `run_lanes` guarantees `(first + N) * d` elements.
+            unsafe { step::<V, K>(self.rows, at, &mut acc, &mut self.dom) };
+            at += V::N;
+        }
+        combine(acc, self.c)
+    }
+}
+
+/// The whole batch with lanes `V`.
+///
+/// # Safety
+/// Every input holds `out.len() * rows.d` elements, `rows.d > 0`.
+#[inline(always)]
+unsafe fn run_lanes<V: Lane<S = S>, S: Real + LaneScalar + Lane<S = S>, const K: u8>(
+    rows: &Rows<S>,
+    out: &mut [S],
 ) -> bool {
-    let b = out.len();
-    if !(len_is(m1.len(), b, D) && len_is(m2.len(), b, D) && len_is(c1.len(), b, D * D) && len_is(c2.len(), b, D * D)) {
-        return false;
+    let (n, d, b) = (V::N, rows.d, out.len());
+    // −0 starts the sums: see `Block::row`.
+    let zero = V::splat(-0.0);
+    let new_acc = || Acc { q: zero, l: zero, k: zero };
+    let c = row_constant::<V>(rows.kind, d / n);
+    let mut i = 0;
+    if V::PAIRS && 2 * d == n {
+        // Two rows per vector: N rows in N / 2 vectors, reduced at once.
+        let pairs = Rows { d: n, ..*rows };
+        let c = row_constant::<V>(rows.kind, 1);
+        while i + n <= b {
+            let mut block = Block::<V, K> { rows: &pairs, first: i / 2, c, dom: Dom::new() };
+            let v = V::transpose_sum_pairs(&mut block);
+            let dom = block.dom;
+            if dom.ok(v) {
+                // SAFETY: `i + n <= b`.
+                unsafe { v.store(out.as_mut_ptr().add(i)) };
+            } else if !unsafe { careful_rows(rows, i, i + n, out) } {
+                return false;
+            }
+            i += n;
+        }
+        // SAFETY: the remaining rows, one lane at a time.
+        return unsafe { run_lanes::<S, S, K>(&Rows { ins: rows.ins.map(|p| p.add(i * d)), ..*rows }, &mut out[i..]) };
     }
-    dispatch(&Cov::<T, D> { m1, c1, m2, c2, b, out: out.as_mut_ptr(), check })
+    if d % n == 0 {
+        // Rows of whole vectors: lane-wise sums, N rows reduced at once.
+        while i + n <= b {
+            let mut block = Block::<V, K> { rows, first: i, c, dom: Dom::new() };
+            let v = V::transpose_sum(&mut block);
+            let dom = block.dom;
+            if dom.ok(v) {
+                // SAFETY: `i + n <= b`.
+                unsafe { v.store(out.as_mut_ptr().add(i)) };
+            } else if !unsafe { careful_rows(rows, i, i + n, out) } {
+                return false;
+            }
+            i += n;
+        }
+        // The last rows one at a time.
+        while i < b {
+            let mut dom = Dom::new();
+            let mut acc = new_acc();
+            let mut at = i * d;
+            while at < (i + 1) * d {
+                // SAFETY: as above.
+                unsafe { step::<_, K>(rows, at, &mut acc, &mut dom) };
+                at += n;
+            }
+            let v = combine(acc, c).hsum();
+            if dom.ok(V::splat(v.to_f64())) {
+                out[i] = v;
+            } else if !unsafe { careful_rows(rows, i, i + 1, out) } {
+                return false;
+            }
+            i += 1;
+        }
+        return true;
+    }
+    if n > 1 && d * n <= FLAT {
+        // Short rows: whole vectors over a block of `per` rows (`per * d` a multiple of `n`),
+        // elements to a buffer, then each row summed from it.
+        let per = n * (FLAT / (d * n));
+        let mut buf = [S::ZERO; FLAT];
+        let fresh = new_acc();
+        while i + per <= b {
+            let mut dom = Dom::new();
+            let base = i * d;
+            let mut at = 0;
+            while at < per * d {
+                let mut acc = fresh;
+                // SAFETY: `base + at + n <= (i + per) * d <= b * d`.
+                unsafe { step::<_, K>(rows, base + at, &mut acc, &mut dom) };
+                // SAFETY: `at + n <= per * d <= FLAT`.
+                unsafe { combine(acc, zero).store(buf.as_mut_ptr().add(at)) };
+                at += n;
+            }
+            let c = row_constant::<S>(rows.kind, d);
+            let mut nan = S::ZERO;
+            for (r, o) in out[i..i + per].iter_mut().enumerate() {
+                *o = buf[r * d..(r + 1) * d].iter().fold(c, |s, &v| s + v);
+                nan += *o * S::ZERO;
+            }
+            if !dom.ok(V::splat(nan.to_f64())) && !unsafe { careful_rows(rows, i, i + per, out) } {
+                return false;
+            }
+            i += per;
+        }
+        // SAFETY: the remaining rows, one lane at a time.
+        return unsafe { run_lanes::<S, S, K>(&Rows { ins: rows.ins.map(|p| p.add(i * d)), ..*rows }, &mut out[i..]) };
+    }
+    // Long rows that are not whole vectors: vectors, then the tail one lane at a time.
+    let whole = d - d % n;
+    while i < b {
+        let mut dom = Dom::new();
+        let mut acc = new_acc();
+        let base = i * d;
+        let mut at = base;
+        while at < base + whole {
+            // SAFETY: `at + n <= base + d`.
+            unsafe { step::<_, K>(rows, at, &mut acc, &mut dom) };
+            at += n;
+        }
+        let (mut dom1, mut acc1) = (Dom::<S>::new(), Acc { q: S::ZERO, l: S::ZERO, k: S::ZERO });
+        while at < base + d {
+            // SAFETY: `at < base + d`.
+            unsafe { step::<_, K>(rows, at, &mut acc1, &mut dom1) };
+            at += 1;
+        }
+        let c = S::from_f64(-0.5 * S::LN_2PI.to_f64() * d as f64);
+        let c = if rows.kind == Kind::NormalLogProb { c } else { S::ZERO };
+        let v = combine(acc, zero).hsum() + combine(acc1, S::ZERO) + c;
+        if dom.ok(V::splat(v.to_f64())) && dom1.ok(v) {
+            out[i] = v;
+        } else if !unsafe { careful_rows(rows, i, i + 1, out) } {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
+
+impl<S> Clone for Rows<S> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<S> Copy for Rows<S> {}
+
+/// The portable path.
+///
+/// # Safety
+/// Every input holds `out.len() * rows.d` elements, `rows.d > 0`.
+unsafe fn run<S: Real + LaneScalar + Lane<S = S>>(rows: &Rows<S>, out: &mut [S]) -> bool {
+    // SAFETY: the caller's contract.
+    unsafe { with_kind!(rows.kind, run_lanes::<S, S>(rows, out)) }
+}
+
+#[cfg(target_arch = "x86_64")]
+mod x86 {
+    use super::{run_lanes, Kind, Lane, RowSource, Rows, SQRT_HALF_32, SQRT_HALF_64};
+    use core::arch::x86_64::*;
+
+    #[derive(Clone, Copy)]
+    pub struct F32x8(__m256);
+    #[derive(Clone, Copy)]
+    pub struct F64x4(__m256d);
+
+    /// # Safety
+    /// The CPU has AVX2 and FMA; every input holds `out.len() * rows.d` elements, `rows.d > 0`.
+    #[target_feature(enable = "avx2,fma")]
+    pub unsafe fn run_f32(rows: &Rows<f32>, out: &mut [f32]) -> bool {
+        // SAFETY: the caller's contract.
+        unsafe { with_kind!(rows.kind, run_lanes::<F32x8, f32>(rows, out)) }
+    }
+
+    /// # Safety
+    /// As [`run_f32`].
+    #[target_feature(enable = "avx2,fma")]
+    pub unsafe fn run_f64(rows: &Rows<f64>, out: &mut [f64]) -> bool {
+        // SAFETY: the caller's contract.
+        unsafe { with_kind!(rows.kind, run_lanes::<F64x4, f64>(rows, out)) }
+    }
+
+    /// # Safety
+    /// The CPU has AVX-512F (and AVX2, FMA); every input holds `out.len() * rows.d` elements,
+    /// `rows.d > 0`.
+    #[target_feature(enable = "avx512f,avx2,fma")]
+    pub unsafe fn run_f32_avx512(rows: &Rows<f32>, out: &mut [f32]) -> bool {
+        // SAFETY: the caller's contract.
+        unsafe { with_kind!(rows.kind, run_lanes::<F32x16, f32>(rows, out)) }
+    }
+
+    /// # Safety
+    /// As [`run_f32_avx512`].
+    #[target_feature(enable = "avx512f,avx2,fma")]
+    pub unsafe fn run_f64_avx512(rows: &Rows<f64>, out: &mut [f64]) -> bool {
+        // SAFETY: the caller's contract.
+        unsafe { with_kind!(rows.kind, run_lanes::<F64x8, f64>(rows, out)) }
+    }
+
+    #[derive(Clone, Copy)]
+    pub struct F32x16(__m512);
+    #[derive(Clone, Copy)]
+    pub struct F64x8(__m512d);
+
+    // SAFETY (every `unsafe` block below): only reached from `run_f32_avx512` and
+    // `run_f64_avx512`, which require AVX-512F; pointer arguments follow the trait's contract.
+    impl Lane for F32x16 {
+        type S = f32;
+        const N: usize = 16;
+        #[inline(always)]
+        unsafe fn load(p: *const f32) -> Self {
+            F32x16(unsafe { _mm512_loadu_ps(p) })
+        }
+        #[inline(always)]
+        unsafe fn store(self, p: *mut f32) {
+            unsafe { _mm512_storeu_ps(p, self.0) }
+        }
+        #[inline(always)]
+        fn splat(x: f64) -> Self {
+            F32x16(unsafe { _mm512_set1_ps(x as f32) })
+        }
+        #[inline(always)]
+        fn add(self, o: Self) -> Self {
+            F32x16(unsafe { _mm512_add_ps(self.0, o.0) })
+        }
+        #[inline(always)]
+        fn sub(self, o: Self) -> Self {
+            F32x16(unsafe { _mm512_sub_ps(self.0, o.0) })
+        }
+        #[inline(always)]
+        fn mul(self, o: Self) -> Self {
+            F32x16(unsafe { _mm512_mul_ps(self.0, o.0) })
+        }
+        #[inline(always)]
+        fn div(self, o: Self) -> Self {
+            F32x16(unsafe { _mm512_div_ps(self.0, o.0) })
+        }
+        #[inline(always)]
+        fn fma(self, b: Self, c: Self) -> Self {
+            F32x16(unsafe { _mm512_fmadd_ps(self.0, b.0, c.0) })
+        }
+        #[inline(always)]
+        fn fnma(self, b: Self, c: Self) -> Self {
+            F32x16(unsafe { _mm512_fnmadd_ps(self.0, b.0, c.0) })
+        }
+        #[inline(always)]
+        fn min(self, o: Self) -> Self {
+            F32x16(unsafe { _mm512_min_ps(self.0, o.0) })
+        }
+        #[inline(always)]
+        fn ratio_split(r: Self, s2: Self) -> (Self, Self) {
+            unsafe {
+                let ix =
+                    _mm512_add_epi32(_mm512_castps_si512(r.0), _mm512_set1_epi32(0x3f80_0000 - SQRT_HALF_32 as i32));
+                let kbits = _mm512_sub_epi32(
+                    _mm512_and_si512(ix, _mm512_set1_epi32(0x7f80_0000)),
+                    _mm512_set1_epi32(0x3f80_0000),
+                );
+                let p = _mm512_castsi512_ps(_mm512_add_epi32(_mm512_castps_si512(s2.0), kbits));
+                (F32x16(p), F32x16(_mm512_cvtepi32_ps(_mm512_srai_epi32::<23>(kbits))))
+            }
+        }
+        #[inline(always)]
+        fn if_zero(k: Self, a: Self, b: Self) -> Self {
+            unsafe {
+                let z = _mm512_cmp_ps_mask::<_CMP_EQ_OQ>(k.0, _mm512_setzero_ps());
+                F32x16(_mm512_mask_blend_ps(z, b.0, a.0))
+            }
+        }
+        #[inline(always)]
+        fn domain_ok(lo: Self, v: Self) -> bool {
+            unsafe {
+                let zero = _mm512_setzero_ps();
+                let a = _mm512_cmp_ps_mask::<_CMP_EQ_OQ>(_mm512_mul_ps(v.0, zero), zero);
+                let b = _mm512_cmp_ps_mask::<_CMP_GE_OQ>(lo.0, _mm512_set1_ps(2.0 * f32::MIN_POSITIVE));
+                a & b == 0xffff
+            }
+        }
+        #[inline(always)]
+        fn transpose_sum(row: &mut impl RowSource<Self>) -> Self {
+            // Each row folded to 8 lanes, then two 8-row transposes. (No closure here: closures
+            // do not inherit target features, and the intrinsics would not be inlined.)
+            #[inline(always)]
+            fn half(v: F32x16) -> F32x8 {
+                let v = v.0;
+                F32x8(unsafe {
+                    _mm256_add_ps(
+                        _mm512_castps512_ps256(v),
+                        _mm512_castps512_ps256(_mm512_shuffle_f32x4::<0b1110_1110>(v, v)),
+                    )
+                })
+            }
+            let mut h = [F32x8::splat(0.0); 16];
+            for (r, h) in h.iter_mut().enumerate() {
+                *h = half(row.row(r));
+            }
+            let a = F32x8::transpose_sum(&mut Halves([h[0], h[1], h[2], h[3], h[4], h[5], h[6], h[7]]));
+            let b = F32x8::transpose_sum(&mut Halves([h[8], h[9], h[10], h[11], h[12], h[13], h[14], h[15]]));
+            unsafe {
+                let lo = _mm512_castpd_ps(_mm512_castpd256_pd512(_mm256_castps_pd(a.0)));
+                F32x16(_mm512_castpd_ps(_mm512_insertf64x4::<1>(_mm512_castps_pd(lo), _mm256_castps_pd(b.0))))
+            }
+        }
+        const PAIRS: bool = true;
+        #[inline(always)]
+        fn transpose_sum_pairs(row: &mut impl RowSource<Self>) -> Self {
+            let mut h = [F32x8::splat(0.0); 16];
+            for j in 0..8 {
+                let v = row.row(j).0;
+                // SAFETY: as above.
+                unsafe {
+                    h[2 * j] = F32x8(_mm512_castps512_ps256(v));
+                    h[2 * j + 1] = F32x8(_mm512_castps512_ps256(_mm512_shuffle_f32x4::<0b1110_1110>(v, v)));
+                }
+            }
+            let a = F32x8::transpose_sum(&mut Halves([h[0], h[1], h[2], h[3], h[4], h[5], h[6], h[7]]));
+            let b = F32x8::transpose_sum(&mut Halves([h[8], h[9], h[10], h[11], h[12], h[13], h[14], h[15]]));
+            unsafe {
+                let lo = _mm512_castpd_ps(_mm512_castpd256_pd512(_mm256_castps_pd(a.0)));
+                F32x16(_mm512_castpd_ps(_mm512_insertf64x4::<1>(_mm512_castps_pd(lo), _mm256_castps_pd(b.0))))
+            }
+        }
+        #[inline(always)]
+        fn hsum(self) -> f32 {
+            let mut a = [0.0_f32; 16];
+            unsafe { _mm512_storeu_ps(a.as_mut_ptr(), self.0) };
+            a.chunks(4).map(|c| (c[0] + c[1]) + (c[2] + c[3])).fold(0.0, |s, v| s + v)
+        }
+    }
+
+    impl Lane for F64x8 {
+        type S = f64;
+        const N: usize = 8;
+        #[inline(always)]
+        unsafe fn load(p: *const f64) -> Self {
+            F64x8(unsafe { _mm512_loadu_pd(p) })
+        }
+        #[inline(always)]
+        unsafe fn store(self, p: *mut f64) {
+            unsafe { _mm512_storeu_pd(p, self.0) }
+        }
+        #[inline(always)]
+        fn splat(x: f64) -> Self {
+            F64x8(unsafe { _mm512_set1_pd(x) })
+        }
+        #[inline(always)]
+        fn add(self, o: Self) -> Self {
+            F64x8(unsafe { _mm512_add_pd(self.0, o.0) })
+        }
+        #[inline(always)]
+        fn sub(self, o: Self) -> Self {
+            F64x8(unsafe { _mm512_sub_pd(self.0, o.0) })
+        }
+        #[inline(always)]
+        fn mul(self, o: Self) -> Self {
+            F64x8(unsafe { _mm512_mul_pd(self.0, o.0) })
+        }
+        #[inline(always)]
+        fn div(self, o: Self) -> Self {
+            F64x8(unsafe { _mm512_div_pd(self.0, o.0) })
+        }
+        #[inline(always)]
+        fn fma(self, b: Self, c: Self) -> Self {
+            F64x8(unsafe { _mm512_fmadd_pd(self.0, b.0, c.0) })
+        }
+        #[inline(always)]
+        fn fnma(self, b: Self, c: Self) -> Self {
+            F64x8(unsafe { _mm512_fnmadd_pd(self.0, b.0, c.0) })
+        }
+        #[inline(always)]
+        fn min(self, o: Self) -> Self {
+            F64x8(unsafe { _mm512_min_pd(self.0, o.0) })
+        }
+        #[inline(always)]
+        fn ratio_split(r: Self, s2: Self) -> (Self, Self) {
+            unsafe {
+                let ix = _mm512_add_epi64(
+                    _mm512_castpd_si512(r.0),
+                    _mm512_set1_epi64((0x3ff0_0000_0000_0000 - SQRT_HALF_64) as i64),
+                );
+                let e = _mm512_and_si512(ix, _mm512_set1_epi64(0x7ff0_0000_0000_0000));
+                let kbits = _mm512_sub_epi64(e, _mm512_set1_epi64(0x3ff0_0000_0000_0000));
+                let p = _mm512_castsi512_pd(_mm512_add_epi64(_mm512_castpd_si512(s2.0), kbits));
+                let e = _mm512_or_si512(_mm512_srli_epi64::<52>(e), _mm512_set1_epi64(0x4330_0000_0000_0000));
+                let k = _mm512_sub_pd(_mm512_castsi512_pd(e), _mm512_set1_pd(4_503_599_627_370_496.0 + 1023.0));
+                (F64x8(p), F64x8(k))
+            }
+        }
+        #[inline(always)]
+        fn if_zero(k: Self, a: Self, b: Self) -> Self {
+            unsafe {
+                let z = _mm512_cmp_pd_mask::<_CMP_EQ_OQ>(k.0, _mm512_setzero_pd());
+                F64x8(_mm512_mask_blend_pd(z, b.0, a.0))
+            }
+        }
+        #[inline(always)]
+        fn domain_ok(lo: Self, v: Self) -> bool {
+            unsafe {
+                let zero = _mm512_setzero_pd();
+                let a = _mm512_cmp_pd_mask::<_CMP_EQ_OQ>(_mm512_mul_pd(v.0, zero), zero);
+                let b = _mm512_cmp_pd_mask::<_CMP_GE_OQ>(lo.0, _mm512_set1_pd(2.0 * f64::MIN_POSITIVE));
+                a & b == 0xff
+            }
+        }
+        #[inline(always)]
+        fn transpose_sum(row: &mut impl RowSource<Self>) -> Self {
+            #[inline(always)]
+            fn half(v: F64x8) -> F64x4 {
+                F64x4(unsafe { _mm256_add_pd(_mm512_castpd512_pd256(v.0), _mm512_extractf64x4_pd::<1>(v.0)) })
+            }
+            let mut h = [F64x4::splat(0.0); 8];
+            for (r, h) in h.iter_mut().enumerate() {
+                *h = half(row.row(r));
+            }
+            let a = F64x4::transpose_sum(&mut Halves([h[0], h[1], h[2], h[3]]));
+            let b = F64x4::transpose_sum(&mut Halves([h[4], h[5], h[6], h[7]]));
+            unsafe { F64x8(_mm512_insertf64x4::<1>(_mm512_castpd256_pd512(a.0), b.0)) }
+        }
+        const PAIRS: bool = true;
+        #[inline(always)]
+        fn transpose_sum_pairs(row: &mut impl RowSource<Self>) -> Self {
+            let mut h = [F64x4::splat(0.0); 8];
+            for j in 0..4 {
+                let v = row.row(j).0;
+                // SAFETY: as above.
+                unsafe {
+                    h[2 * j] = F64x4(_mm512_castpd512_pd256(v));
+                    h[2 * j + 1] = F64x4(_mm512_extractf64x4_pd::<1>(v));
+                }
+            }
+            let a = F64x4::transpose_sum(&mut Halves([h[0], h[1], h[2], h[3]]));
+            let b = F64x4::transpose_sum(&mut Halves([h[4], h[5], h[6], h[7]]));
+            unsafe { F64x8(_mm512_insertf64x4::<1>(_mm512_castpd256_pd512(a.0), b.0)) }
+        }
+        #[inline(always)]
+        fn hsum(self) -> f64 {
+            let mut a = [0.0_f64; 8];
+            unsafe { _mm512_storeu_pd(a.as_mut_ptr(), self.0) };
+            ((a[0] + a[1]) + (a[2] + a[3])) + ((a[4] + a[5]) + (a[6] + a[7]))
+        }
+    }
+
+    /// Rows already computed, for the narrower transpose.
+    struct Halves<V, const M: usize>([V; M]);
+
+    impl<V: Copy, const M: usize> RowSource<V> for Halves<V, M> {
+        #[inline(always)]
+        fn row(&mut self, r: usize) -> V {
+            self.0[r]
+        }
+    }
+
+    // SAFETY (every `unsafe` block below): these methods are only reached from `run_f32` and
+    // `run_f64`, which require AVX2 and FMA; pointer arguments follow the trait's contract.
+    impl Lane for F32x8 {
+        type S = f32;
+        const N: usize = 8;
+        #[inline(always)]
+        unsafe fn load(p: *const f32) -> Self {
+            F32x8(unsafe { _mm256_loadu_ps(p) })
+        }
+        #[inline(always)]
+        unsafe fn store(self, p: *mut f32) {
+            unsafe { _mm256_storeu_ps(p, self.0) }
+        }
+        #[inline(always)]
+        fn splat(x: f64) -> Self {
+            F32x8(unsafe { _mm256_set1_ps(x as f32) })
+        }
+        #[inline(always)]
+        fn add(self, o: Self) -> Self {
+            F32x8(unsafe { _mm256_add_ps(self.0, o.0) })
+        }
+        #[inline(always)]
+        fn sub(self, o: Self) -> Self {
+            F32x8(unsafe { _mm256_sub_ps(self.0, o.0) })
+        }
+        #[inline(always)]
+        fn mul(self, o: Self) -> Self {
+            F32x8(unsafe { _mm256_mul_ps(self.0, o.0) })
+        }
+        #[inline(always)]
+        fn div(self, o: Self) -> Self {
+            F32x8(unsafe { _mm256_div_ps(self.0, o.0) })
+        }
+        #[inline(always)]
+        fn fma(self, b: Self, c: Self) -> Self {
+            F32x8(unsafe { _mm256_fmadd_ps(self.0, b.0, c.0) })
+        }
+        #[inline(always)]
+        fn fnma(self, b: Self, c: Self) -> Self {
+            F32x8(unsafe { _mm256_fnmadd_ps(self.0, b.0, c.0) })
+        }
+        #[inline(always)]
+        fn min(self, o: Self) -> Self {
+            F32x8(unsafe { _mm256_min_ps(self.0, o.0) })
+        }
+        #[inline(always)]
+        fn ratio_split(r: Self, s2: Self) -> (Self, Self) {
+            unsafe {
+                let ix =
+                    _mm256_add_epi32(_mm256_castps_si256(r.0), _mm256_set1_epi32(0x3f80_0000 - SQRT_HALF_32 as i32));
+                let kbits = _mm256_sub_epi32(
+                    _mm256_and_si256(ix, _mm256_set1_epi32(0x7f80_0000)),
+                    _mm256_set1_epi32(0x3f80_0000),
+                );
+                let p = _mm256_castsi256_ps(_mm256_add_epi32(_mm256_castps_si256(s2.0), kbits));
+                (F32x8(p), F32x8(_mm256_cvtepi32_ps(_mm256_srai_epi32::<23>(kbits))))
+            }
+        }
+        #[inline(always)]
+        fn if_zero(k: Self, a: Self, b: Self) -> Self {
+            unsafe {
+                let z = _mm256_cmp_ps::<_CMP_EQ_OQ>(k.0, _mm256_setzero_ps());
+                F32x8(_mm256_blendv_ps(b.0, a.0, z))
+            }
+        }
+        #[inline(always)]
+        fn domain_ok(lo: Self, v: Self) -> bool {
+            unsafe {
+                // v · 0 is 0 for finite v, NaN otherwise.
+                let a = _mm256_cmp_ps::<_CMP_EQ_OQ>(_mm256_mul_ps(v.0, _mm256_setzero_ps()), _mm256_setzero_ps());
+                let b = _mm256_cmp_ps::<_CMP_GE_OQ>(lo.0, _mm256_set1_ps(2.0 * f32::MIN_POSITIVE));
+                _mm256_movemask_ps(_mm256_and_ps(a, b)) == 0xff
+            }
+        }
+        #[inline(always)]
+        fn transpose_sum(row: &mut impl RowSource<Self>) -> Self {
+            let r = [row.row(0), row.row(1), row.row(2), row.row(3), row.row(4), row.row(5), row.row(6), row.row(7)];
+            unsafe {
+                let h01 = _mm256_hadd_ps(r[0].0, r[1].0);
+                let h23 = _mm256_hadd_ps(r[2].0, r[3].0);
+                let h45 = _mm256_hadd_ps(r[4].0, r[5].0);
+                let h67 = _mm256_hadd_ps(r[6].0, r[7].0);
+                let a = _mm256_hadd_ps(h01, h23);
+                let b = _mm256_hadd_ps(h45, h67);
+                F32x8(_mm256_add_ps(_mm256_permute2f128_ps::<0x20>(a, b), _mm256_permute2f128_ps::<0x31>(a, b)))
+            }
+        }
+        #[inline(always)]
+        fn hsum(self) -> f32 {
+            let mut a = [0.0_f32; 8];
+            unsafe { _mm256_storeu_ps(a.as_mut_ptr(), self.0) };
+            ((a[0] + a[1]) + (a[2] + a[3])) + ((a[4] + a[5]) + (a[6] + a[7]))
+        }
+    }
+
+    impl Lane for F64x4 {
+        type S = f64;
+        const N: usize = 4;
+        #[inline(always)]
+        unsafe fn load(p: *const f64) -> Self {
+            F64x4(unsafe { _mm256_loadu_pd(p) })
+        }
+        #[inline(always)]
+        unsafe fn store(self, p: *mut f64) {
+            unsafe { _mm256_storeu_pd(p, self.0) }
+        }
+        #[inline(always)]
+        fn splat(x: f64) -> Self {
+            F64x4(unsafe { _mm256_set1_pd(x) })
+        }
+        #[inline(always)]
+        fn add(self, o: Self) -> Self {
+            F64x4(unsafe { _mm256_add_pd(self.0, o.0) })
+        }
+        #[inline(always)]
+        fn sub(self, o: Self) -> Self {
+            F64x4(unsafe { _mm256_sub_pd(self.0, o.0) })
+        }
+        #[inline(always)]
+        fn mul(self, o: Self) -> Self {
+            F64x4(unsafe { _mm256_mul_pd(self.0, o.0) })
+        }
+        #[inline(always)]
+        fn div(self, o: Self) -> Self {
+            F64x4(unsafe { _mm256_div_pd(self.0, o.0) })
+        }
+        #[inline(always)]
+        fn fma(self, b: Self, c: Self) -> Self {
+            F64x4(unsafe { _mm256_fmadd_pd(self.0, b.0, c.0) })
+        }
+        #[inline(always)]
+        fn fnma(self, b: Self, c: Self) -> Self {
+            F64x4(unsafe { _mm256_fnmadd_pd(self.0, b.0, c.0) })
+        }
+        #[inline(always)]
+        fn min(self, o: Self) -> Self {
+            F64x4(unsafe { _mm256_min_pd(self.0, o.0) })
+        }
+        #[inline(always)]
+        fn ratio_split(r: Self, s2: Self) -> (Self, Self) {
+            unsafe {
+                let ix = _mm256_add_epi64(
+                    _mm256_castpd_si256(r.0),
+                    _mm256_set1_epi64x((0x3ff0_0000_0000_0000 - SQRT_HALF_64) as i64),
+                );
+                let e = _mm256_and_si256(ix, _mm256_set1_epi64x(0x7ff0_0000_0000_0000));
+                let kbits = _mm256_sub_epi64(e, _mm256_set1_epi64x(0x3ff0_0000_0000_0000));
+                let p = _mm256_castsi256_pd(_mm256_add_epi64(_mm256_castpd_si256(s2.0), kbits));
+                // The biased exponent (0..=2047) placed in the mantissa of 2^52: AVX2 has no
+                // int64 -> double conversion.
+                let e = _mm256_or_si256(_mm256_srli_epi64::<52>(e), _mm256_set1_epi64x(0x4330_0000_0000_0000));
+                let k = _mm256_sub_pd(_mm256_castsi256_pd(e), _mm256_set1_pd(4_503_599_627_370_496.0 + 1023.0));
+                (F64x4(p), F64x4(k))
+            }
+        }
+        #[inline(always)]
+        fn if_zero(k: Self, a: Self, b: Self) -> Self {
+            unsafe {
+                let z = _mm256_cmp_pd::<_CMP_EQ_OQ>(k.0, _mm256_setzero_pd());
+                F64x4(_mm256_blendv_pd(b.0, a.0, z))
+            }
+        }
+        #[inline(always)]
+        fn domain_ok(lo: Self, v: Self) -> bool {
+            unsafe {
+                let a = _mm256_cmp_pd::<_CMP_EQ_OQ>(_mm256_mul_pd(v.0, _mm256_setzero_pd()), _mm256_setzero_pd());
+                let b = _mm256_cmp_pd::<_CMP_GE_OQ>(lo.0, _mm256_set1_pd(2.0 * f64::MIN_POSITIVE));
+                _mm256_movemask_pd(_mm256_and_pd(a, b)) == 0xf
+            }
+        }
+        #[inline(always)]
+        fn transpose_sum(row: &mut impl RowSource<Self>) -> Self {
+            let r = [row.row(0), row.row(1), row.row(2), row.row(3)];
+            unsafe {
+                let h01 = _mm256_hadd_pd(r[0].0, r[1].0);
+                let h23 = _mm256_hadd_pd(r[2].0, r[3].0);
+                F64x4(_mm256_add_pd(_mm256_permute2f128_pd::<0x20>(h01, h23), _mm256_permute2f128_pd::<0x31>(h01, h23)))
+            }
+        }
+        #[inline(always)]
+        fn hsum(self) -> f64 {
+            let mut a = [0.0_f64; 4];
+            unsafe { _mm256_storeu_pd(a.as_mut_ptr(), self.0) };
+            (a[0] + a[1]) + (a[2] + a[3])
+        }
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{cholesky_n, cov_kl, diag_tril_kl_n, mvn_kl_tril_n};
 
-    /// Every instruction set this CPU can run.
-    fn isas() -> Vec<Isa> {
-        let mut v = vec![Isa::Portable];
-        #[cfg(target_arch = "x86_64")]
-        {
-            use std::arch::is_x86_feature_detected as has;
-            if has!("avx2") && has!("fma") {
-                v.push(Isa::Avx2);
-            }
-            if cfg!(kl_avx512) && has!("avx512f") && has!("avx512vl") && has!("avx512dq") {
-                v.push(Isa::Avx512);
-            }
-        }
-        v
+    /// Deterministic uniform values in `[lo, hi)`.
+    fn values(n: usize, lo: f64, hi: f64, seed: u64) -> Vec<f64> {
+        let mut s = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
+        (0..n)
+            .map(|_| {
+                s ^= s << 13;
+                s ^= s >> 7;
+                s ^= s << 17;
+                lo + (hi - lo) * ((s >> 11) as f64 / (1u64 << 53) as f64)
+            })
+            .collect()
     }
 
-    fn on<R>(isa: Isa, f: impl FnOnce() -> R) -> R {
-        FORCE_ISA.with(|c| c.set(Some(isa)));
-        let r = f();
-        FORCE_ISA.with(|c| c.set(None));
-        r
-    }
-
-    struct Rng(u64);
-
-    impl Rng {
-        fn next(&mut self) -> u64 {
-            self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-            let mut z = self.0;
-            z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-            z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-            z ^ (z >> 31)
-        }
-        fn uniform(&mut self, lo: f64, hi: f64) -> f64 {
-            lo + (hi - lo) * ((self.next() >> 11) as f64 / (1u64 << 53) as f64)
-        }
-        fn vec(&mut self, n: usize, lo: f64, hi: f64) -> Vec<f64> {
-            (0..n).map(|_| self.uniform(lo, hi)).collect()
-        }
-        /// `b` well-conditioned factors with garbage (huge values, NaN) above the diagonal.
-        fn trils(&mut self, b: usize, d: usize) -> Vec<f64> {
-            let off = 0.5 / (d as f64).sqrt();
-            let mut v = vec![0.0; b * d * d];
-            for m in v.chunks_exact_mut(d * d) {
-                for i in 0..d {
-                    for j in 0..d {
-                        m[i * d + j] = match i.cmp(&j) {
-                            core::cmp::Ordering::Greater => self.uniform(-off, off),
-                            core::cmp::Ordering::Equal => self.uniform(0.5, 1.5),
-                            core::cmp::Ordering::Less if (i + j) % 2 == 0 => f64::NAN,
-                            core::cmp::Ordering::Less => 1e300,
-                        };
-                    }
+    /// The row sums of the scalar kernels, in f64 on the (already rounded) inputs.
+    fn reference(kind: Kind, d: usize, ins: [&[f64]; 4]) -> Vec<(f64, f64)> {
+        let b = ins[0].len().checked_div(d).unwrap_or(0);
+        (0..b)
+            .map(|i| {
+                let (mut sum, mut abs) = (0.0, 0.0);
+                #[allow(clippy::needless_range_loop)]
+                for j in i * d..(i + 1) * d {
+                    let v = match kind {
+                        Kind::NormalKl => normal_kl(ins[0][j], ins[1][j], ins[2][j], ins[3][j]),
+                        Kind::StdNormalKl => std_normal_kl(ins[0][j], ins[1][j]),
+                        Kind::NormalLogProb => normal_log_prob(ins[0][j], ins[1][j], ins[2][j]),
+                    };
+                    sum += v;
+                    abs += v.abs();
                 }
-            }
-            v
-        }
-        /// Covariances `L Lᵀ` of factors as [`Rng::trils`].
-        fn covs(&mut self, b: usize, d: usize) -> Vec<f64> {
-            let l = self.trils(b, d);
-            let mut c = vec![0.0; b * d * d];
-            for (c, l) in c.chunks_exact_mut(d * d).zip(l.chunks_exact(d * d)) {
-                for i in 0..d {
-                    for j in 0..d {
-                        c[i * d + j] = (0..=i.min(j)).map(|k| l[i * d + k] * l[j * d + k]).sum();
-                    }
-                }
-            }
-            c
-        }
+                (sum, abs)
+            })
+            .collect()
     }
 
-    fn cast<T: Real>(v: &[f64]) -> Vec<T> {
-        v.iter().map(|&x| T::from_f64(x)).collect()
-    }
-
-    fn arr<T: Real, const D: usize>(p: &[T]) -> [T; D] {
-        core::array::from_fn(|i| p[i])
-    }
-
-    fn mat<T: Real, const D: usize>(p: &[T]) -> [[T; D]; D] {
-        core::array::from_fn(|i| core::array::from_fn(|j| p[i * D + j]))
-    }
-
-    /// The scalar kernels' value for row `r`: `None` where they fail (cov: a Cholesky).
-    fn reference<T: Real, const D: usize>(kind: Kind, x: &[Vec<T>; 4], r: usize) -> Option<T> {
-        let [m1, p1, m2, p2] = x;
-        let (m1, m2) = (arr::<T, D>(&m1[r * D..]), arr::<T, D>(&m2[r * D..]));
-        let dd = D * D;
+    fn call<T: Real>(kind: Kind, d: usize, ins: [&[T]; 4], out: &mut [T], check: bool) -> bool {
         match kind {
-            Kind::Tril => Some(mvn_kl_tril_n(&m1, &mat(&p1[r * dd..]), &m2, &mat(&p2[r * dd..]))),
-            Kind::Diag => Some(diag_tril_kl_n(&m1, &arr(&p1[r * D..]), &m2, &mat(&p2[r * dd..]))),
-            Kind::Cov => {
-                let (c1, c2) = (&p1[r * dd..(r + 1) * dd], &p2[r * dd..(r + 1) * dd]);
-                let l = cholesky_n::<T, D>(&mat(c2)).ok()?;
-                let l: Vec<T> = l.iter().flatten().copied().collect();
-                let mut scratch = vec![T::ZERO; dd + D];
-                cov_kl(&m1, c1, &m2, c2, &l, D, &mut scratch).ok()
+            Kind::NormalKl => normal_kl_rows(d, ins[0], ins[1], ins[2], ins[3], out, check),
+            Kind::StdNormalKl => std_normal_kl_rows(d, ins[0], ins[1], out, check),
+            Kind::NormalLogProb => normal_log_prob_rows(d, ins[0], ins[1], ins[2], out, check),
+        }
+    }
+
+    /// Every kind, f64 and f32, through the dispatched path and the portable one, against the
+    /// scalar kernels: `tol` relative to the sum of the absolute terms.
+    fn agree(kind: Kind, d: usize, ins: [Vec<f64>; 4], tol64: f64, tol32: f64) {
+        agree_in(kind, d, ins, tol64, Some(tol32))
+    }
+
+    fn agree_in(kind: Kind, d: usize, ins: [Vec<f64>; 4], tol64: f64, tol32: Option<f64>) {
+        let b = ins[0].len().checked_div(d).unwrap_or(0);
+        let refs = |ins: [&[f64]; 4]| reference(kind, d, ins);
+        let want = refs([&ins[0], &ins[1], &ins[2], &ins[3]]);
+        let close = |got: f64, (want, abs): (f64, f64), tol: f64, what: &str| {
+            assert!(
+                (got - want).abs() <= tol * abs.max(f64::MIN_POSITIVE) || got == want,
+                "{kind:?} d={d} b={b} {what}: {got:e} vs {want:e}"
+            );
+        };
+        let mut out = vec![f64::NAN; b];
+        assert!(call(kind, d, [&ins[0], &ins[1], &ins[2], &ins[3]], &mut out, true));
+        for (i, &g) in out.iter().enumerate() {
+            close(g, want[i], tol64, &format!("f64 row {i}"));
+        }
+        let rows = Rows { kind, d, ins: [&ins[0], &ins[1], &ins[2], &ins[3]].map(|x| x.as_ptr()), check: true };
+        let mut portable = vec![f64::NAN; b];
+        if d > 0 {
+            assert!(unsafe { run::<f64>(&rows, &mut portable) });
+            for (i, &g) in portable.iter().enumerate() {
+                close(g, want[i], tol64, &format!("portable f64 row {i}"));
             }
         }
-    }
-
-    #[derive(Clone, Copy, Debug, PartialEq)]
-    enum Kind {
-        Tril,
-        Diag,
-        Cov,
-    }
-
-    /// A batched kernel's signature.
-    type Kernel<T> = fn(&[T], &[T], &[T], &[T], &mut [T], bool) -> bool;
-
-    fn kernel<T: Real, const D: usize>(kind: Kind) -> Kernel<T> {
-        match kind {
-            Kind::Tril => tril_kl_rows::<T, D>,
-            Kind::Diag => diag_tril_kl_rows::<T, D>,
-            Kind::Cov => cov_kl_rows::<T, D>,
+        // f32: against the f64 value of the rounded inputs.
+        let Some(tol32) = tol32 else { return };
+        let ins32: Vec<Vec<f32>> = ins.iter().map(|x| x.iter().map(|&v| v as f32).collect()).collect();
+        let wide: Vec<Vec<f64>> = ins32.iter().map(|x| x.iter().map(|&v| v as f64).collect()).collect();
+        let want = refs([&wide[0], &wide[1], &wide[2], &wide[3]]);
+        let mut out = vec![f32::NAN; b];
+        assert!(call(kind, d, [&ins32[0], &ins32[1], &ins32[2], &ins32[3]], &mut out, true));
+        for (i, &g) in out.iter().enumerate() {
+            if want[i].0.abs() > f32::MAX as f64 {
+                // Beyond f32's range: the f32 value overflows.
+                assert_eq!(g as f64, want[i].0.signum() * f64::INFINITY, "{kind:?} f32 row {i}");
+            } else {
+                close(g as f64, want[i], tol32, &format!("f32 row {i}"));
+            }
         }
     }
 
-    /// Random valid inputs of `b` rows, `[m1, l1 | s1 | c1, m2, l2 | c2]`.
-    fn inputs(kind: Kind, b: usize, d: usize, seed: u64) -> [Vec<f64>; 4] {
-        let mut r = Rng(seed);
-        let (m1, m2) = (r.vec(b * d, -1.0, 1.0), r.vec(b * d, -1.0, 1.0));
-        match kind {
-            Kind::Tril => [m1, r.trils(b, d), m2, r.trils(b, d)],
-            Kind::Diag => [m1, r.vec(b * d, 0.5, 2.0), m2, r.trils(b, d)],
-            Kind::Cov => [m1, r.covs(b, d), m2, r.covs(b, d)],
-        }
-    }
+    const KINDS: [Kind; 3] = [Kind::NormalKl, Kind::StdNormalKl, Kind::NormalLogProb];
 
-    fn rel_tol<T: Real>() -> f64 {
-        if is::<T, f32>() {
-            1e-5
-        } else {
-            1e-14
-        }
-    }
-
-    /// Runs `kind` on `x` with every instruction set and both `check` values, and compares every
-    /// row with the scalar kernels within `tol` (relative).
-    fn agrees<T: Real, const D: usize>(kind: Kind, x: &[Vec<T>; 4], tol: f64) {
-        let b = x[0].len() / D.max(1);
-        let want: Vec<T> = (0..b).map(|r| reference::<T, D>(kind, x, r).expect("valid input")).collect();
-        for isa in isas() {
-            for check in [true, false] {
-                let mut out = vec![T::NAN; b];
-                let ok = on(isa, || kernel::<T, D>(kind)(&x[0], &x[1], &x[2], &x[3], &mut out, check));
-                assert!(ok, "{kind:?} {} d={D} b={b} {isa:?} check={check}: false", T::NAME);
-                for (r, (&got, &want)) in out.iter().zip(&want).enumerate() {
-                    let (g, w) = (got.to_f64(), want.to_f64());
-                    let err = if g == w { 0.0 } else { ((g - w) / w).abs() };
-                    assert!(
-                        err <= tol,
-                        "{kind:?} {} d={D} b={b} {isa:?} check={check} row {r}: {g:e} vs {w:e} (rel {err:e})",
-                        T::NAME
-                    );
+    #[test]
+    fn every_layout_agrees_with_the_scalar_kernels() {
+        // Multiples of both lane counts, shorter rows (flat blocks), long ragged rows.
+        for d in [1, 2, 3, 4, 5, 7, 8, 9, 12, 16, 17, 64, 65, 100, 129, 300] {
+            for b in [0, 1, 3, 7, 8, 9, 33, 130, 700] {
+                let n = b * d;
+                let seed = (d * 1000 + b) as u64;
+                let ins = [
+                    values(n, -3.0, 3.0, seed),
+                    values(n, 0.05, 4.0, seed + 1),
+                    values(n, -3.0, 3.0, seed + 2),
+                    values(n, 0.05, 4.0, seed + 3),
+                ];
+                for kind in KINDS {
+                    let [a, b, c, e] = ins.clone();
+                    // log_prob takes `[x, m, s]`.
+                    let ins = if kind == Kind::NormalLogProb { [a, c, b.clone(), b] } else { [a, b, c, e] };
+                    agree(kind, d, ins, 1e-14, 2e-6);
                 }
             }
         }
-    }
-
-    fn agrees_all_sizes<T: Real, const D: usize>(kind: Kind) {
-        for b in [0, 1, 3, 7, 8, 17, 1001] {
-            let x = inputs(kind, b, D, 1000 * D as u64 + b as u64);
-            agrees::<T, D>(kind, &[cast(&x[0]), cast(&x[1]), cast(&x[2]), cast(&x[3])], rel_tol::<T>());
-        }
-    }
-
-    macro_rules! agree_tests {
-        ($($name:ident: $kind:expr, [$($d:literal),*];)*) => {$(
-            #[test]
-            fn $name() {
-                $(
-                    agrees_all_sizes::<f64, $d>($kind);
-                    agrees_all_sizes::<f32, $d>($kind);
-                )*
-            }
-        )*};
-    }
-
-    agree_tests! {
-        tril_agrees_with_the_scalar_kernel: Kind::Tril, [1, 2, 3, 4, 5, 8, 9, 32];
-        diag_tril_agrees_with_the_scalar_kernel: Kind::Diag, [1, 2, 3, 4, 5, 8, 13];
-        cov_agrees_with_the_scalar_kernel: Kind::Cov, [1, 2, 3, 4, 5, 8, 12];
     }
 
     #[test]
-    fn sizes_beyond_the_fast_path_give_false() {
-        let mut out = vec![0.0; 2];
-        let (m, l) = (vec![0.0; 2 * 17], vec![1.0; 2 * 17 * 17]);
-        assert!(!cov_kl_rows::<f64, 17>(&m, &l, &m, &l, &mut out, false));
-        let (m, l) = (vec![0.0; 2 * 65], vec![1.0; 2 * 65 * 65]);
-        assert!(!tril_kl_rows::<f64, 65>(&m, &l, &m, &l, &mut out, false));
-    }
-
-    /// `b` rows of valid `kind` inputs with `spoil` applied to row `r`: the kernels must report
-    /// `false` with `check` (and, `always`, without).
-    fn rejects<T: Real, const D: usize>(
-        kind: Kind,
-        what: &str,
-        always: bool,
-        spoil: impl Fn(&mut [Vec<f64>; 4], usize),
-    ) {
-        let b = 19;
-        for r in [0, 5, 15, 16, 18] {
-            let mut x = inputs(kind, b, D, 77 + r as u64);
-            spoil(&mut x, r);
-            let x: [Vec<T>; 4] = [cast(&x[0]), cast(&x[1]), cast(&x[2]), cast(&x[3])];
-            for isa in isas() {
-                for check in [true, false] {
-                    let mut out = vec![T::ZERO; b];
-                    let ok = on(isa, || kernel::<T, D>(kind)(&x[0], &x[1], &x[2], &x[3], &mut out, check));
-                    if check || always {
-                        assert!(!ok, "{kind:?} {} d={D} {isa:?} check={check}: {what} at row {r} accepted", T::NAME);
-                    }
-                }
+    fn near_equal_distributions_keep_their_relative_accuracy() {
+        for (d, b) in [(8, 40), (3, 50), (64, 9)] {
+            let n = b * d;
+            let base = values(n, 0.1, 3.0, 7);
+            let rel = values(n, -1.0, 1.0, 8);
+            for eps in [1e-4, 1e-8, 1e-12] {
+                let s1: Vec<f64> = base.iter().zip(&rel).map(|(s, e)| s * (1.0 + eps * e)).collect();
+                let m = values(n, -1.0, 1.0, 9);
+                // KL down to ~eps² per element: relative accuracy, not absolute.
+                agree(Kind::NormalKl, d, [m.clone(), s1.clone(), m.clone(), base.clone()], 1e-13, 1e-5);
+                let s: Vec<f64> = rel.iter().map(|e| 1.0 + eps * e).collect();
+                agree(Kind::StdNormalKl, d, [vec![0.0; n], s.clone(), vec![0.0; n], s], 1e-13, 1e-5);
             }
         }
-    }
-
-    fn rejects_invalid<T: Real, const D: usize>() {
-        let (d, dd) = (D, D * D);
-        // Means.
-        for kind in [Kind::Tril, Kind::Diag, Kind::Cov] {
-            rejects::<T, D>(kind, "NaN in m1", false, |x, r| x[0][r * d + d - 1] = f64::NAN);
-            rejects::<T, D>(kind, "inf in m2", false, |x, r| x[2][r * d] = f64::INFINITY);
-        }
-        // Factors: only the lower triangle counts.
-        for kind in [Kind::Tril, Kind::Diag] {
-            rejects::<T, D>(kind, "zero diagonal in L2", false, |x, r| x[3][r * dd + dd - 1] = 0.0);
-            rejects::<T, D>(kind, "negative diagonal in L2", false, |x, r| x[3][r * dd] = -1.0);
-            if D > 1 {
-                rejects::<T, D>(kind, "NaN below the diagonal of L2", false, |x, r| x[3][r * dd + d] = f64::NAN);
-                rejects::<T, D>(kind, "inf below the diagonal of L2", false, |x, r| {
-                    x[3][r * dd + dd - 2] = f64::NEG_INFINITY
-                });
-            }
-        }
-        rejects::<T, D>(Kind::Tril, "zero diagonal in L1", false, |x, r| x[1][r * dd + (d / 2) * (d + 1)] = 0.0);
-        rejects::<T, D>(Kind::Tril, "NaN diagonal in L1", false, |x, r| x[1][r * dd] = f64::NAN);
-        if D > 1 {
-            rejects::<T, D>(Kind::Tril, "NaN below the diagonal of L1", false, |x, r| {
-                x[1][r * dd + (d - 1) * d] = f64::NAN
-            });
-        }
-        rejects::<T, D>(Kind::Diag, "zero s1", false, |x, r| x[1][r * d + d - 1] = 0.0);
-        rejects::<T, D>(Kind::Diag, "negative s1", false, |x, r| x[1][r * d] = -0.5);
-        rejects::<T, D>(Kind::Diag, "NaN s1", false, |x, r| x[1][r * d] = f64::NAN);
-        // Covariances.
-        rejects::<T, D>(Kind::Cov, "NaN in C1", false, |x, r| x[1][r * dd + dd - 1] = f64::NAN);
-        rejects::<T, D>(Kind::Cov, "inf in C2", false, |x, r| x[3][r * dd] = f64::INFINITY);
-        if D > 1 {
-            // Only an upper-triangle entry: symmetry (and finiteness) must read it.
-            rejects::<T, D>(Kind::Cov, "NaN above the diagonal of C2", false, |x, r| x[3][r * dd + 1] = f64::NAN);
-            rejects::<T, D>(Kind::Cov, "non-symmetric C1", false, |x, r| x[1][r * dd + d] *= 1.0 + 1e-4);
-            rejects::<T, D>(Kind::Cov, "non-symmetric C2", false, |x, r| x[3][r * dd + 1] += 0.25);
-            // Symmetric but indefinite: a large off-diagonal pair.
-            rejects::<T, D>(Kind::Cov, "indefinite C1", false, |x, r| {
-                x[1][r * dd + d] = 10.0;
-                x[1][r * dd + 1] = 10.0;
-            });
-            rejects::<T, D>(Kind::Cov, "indefinite C2", true, |x, r| {
-                x[3][r * dd + dd - 2] = 10.0;
-                x[3][r * dd + dd - 1 - d] = 10.0;
-            });
-        }
-        rejects::<T, D>(Kind::Cov, "negative diagonal in C1", false, |x, r| x[1][r * dd] = -1.0);
-        rejects::<T, D>(Kind::Cov, "zero C2", true, |x, r| x[3][r * dd..(r + 1) * dd].fill(0.0));
     }
 
     #[test]
-    fn check_rejects_every_invalid_value() {
-        rejects_invalid::<f64, 1>();
-        rejects_invalid::<f64, 2>();
-        rejects_invalid::<f64, 3>();
-        rejects_invalid::<f64, 4>();
-        rejects_invalid::<f64, 8>();
-        rejects_invalid::<f32, 3>();
-        rejects_invalid::<f32, 4>();
-    }
-
-    #[test]
-    fn check_rejects_invalid_values_of_large_factors() {
-        let (d, dd) = (32, 32 * 32);
-        rejects::<f64, 32>(Kind::Tril, "NaN in m1", false, |x, r| x[0][r * d + 17] = f64::NAN);
-        rejects::<f64, 32>(Kind::Tril, "zero diagonal in L1", false, |x, r| x[1][r * dd + 9 * 33] = 0.0);
-        rejects::<f64, 32>(Kind::Tril, "negative diagonal in L2", false, |x, r| x[3][r * dd + 31 * 33] = -1.0);
-        rejects::<f64, 32>(Kind::Tril, "NaN below the diagonal of L1", false, |x, r| {
-            x[1][r * dd + 31 * 32 + 30] = f64::NAN
-        });
-        rejects::<f64, 32>(Kind::Tril, "inf below the diagonal of L2", false, |x, r| {
-            x[3][r * dd + 12 * 32 + 3] = f64::INFINITY
-        });
-        rejects::<f32, 32>(Kind::Tril, "NaN in m2", false, |x, r| x[2][r * d + 31] = f64::NAN);
-    }
-
-    /// Identical distributions: exactly zero, on every path.
-    fn identical<T: Real, const D: usize>(kind: Kind) {
-        for b in [1, 7, 8, 19] {
-            let mut x = inputs(kind, b, D, 5);
-            x[2] = x[0].clone();
-            match kind {
-                Kind::Tril | Kind::Cov => x[3] = x[1].clone(),
-                Kind::Diag => {
-                    // L2 = diag(s1) (garbage above the diagonal is not read).
-                    for r in 0..b {
-                        for i in 0..D {
-                            for j in 0..i {
-                                x[3][r * D * D + i * D + j] = 0.0;
-                            }
-                            x[3][r * D * D + i * D + i] = x[1][r * D + i];
-                        }
-                    }
-                }
-            }
-            let x: [Vec<T>; 4] = [cast(&x[0]), cast(&x[1]), cast(&x[2]), cast(&x[3])];
-            for isa in isas() {
-                for check in [true, false] {
-                    let mut out = vec![T::NAN; b];
-                    let ok = on(isa, || kernel::<T, D>(kind)(&x[0], &x[1], &x[2], &x[3], &mut out, check));
-                    assert!(ok && out.iter().all(|&v| v == T::ZERO), "{kind:?} {} d={D} {isa:?}: {out:?}", T::NAME);
-                }
-            }
-        }
+    fn extreme_scales_fall_back_to_the_scalar_kernels() {
+        // Ratios that under- or overflow, subnormal scales, huge scales (1 / s2 subnormal).
+        let d = 8;
+        let mut s1 = values(8 * d, 0.5, 2.0, 1);
+        let mut s2 = values(8 * d, 0.5, 2.0, 2);
+        (s1[3], s2[3]) = (1e-150, 1e150);
+        (s1[20], s2[20]) = (1e150, 1e-150);
+        (s1[33], s2[33]) = (5e-324, 1.0);
+        (s1[40], s2[40]) = (1.0, 1e308);
+        (s1[50], s2[50]) = (1e-30, 1e30);
+        let m = values(8 * d, -1.0, 1.0, 3);
+        agree_in(Kind::NormalKl, d, [m.clone(), s1.clone(), m.clone(), s2.clone()], 1e-14, None);
+        agree_in(Kind::StdNormalKl, d, [m.clone(), s1.clone(), m.clone(), s1.clone()], 1e-14, None);
+        agree_in(Kind::NormalLogProb, d, [m.clone(), m.clone(), s2.clone(), s2.clone()], 1e-14, None);
+        // The same for f32's range: subnormal f32 scales, ratios beyond it, 1 / s2 subnormal.
+        (s1[3], s2[3]) = (1e-30, 1e30);
+        (s1[20], s2[20]) = (1e30, 1e-30);
+        (s1[33], s2[33]) = (1e-40, 1.0);
+        (s1[40], s2[40]) = (1.0, 3e38);
+        (s1[50], s2[50]) = (1e-20, 1e20);
+        agree(Kind::NormalKl, d, [m.clone(), s1.clone(), m.clone(), s2.clone()], 1e-14, 2e-6);
+        agree(Kind::StdNormalKl, d, [m.clone(), s1.clone(), m.clone(), s1.clone()], 1e-14, 2e-6);
+        agree(Kind::NormalLogProb, d, [m.clone(), m.clone(), s2.clone(), s2], 1e-14, 2e-6);
     }
 
     #[test]
     fn identical_distributions_give_exactly_zero() {
-        for kind in [Kind::Tril, Kind::Diag, Kind::Cov] {
-            identical::<f64, 1>(kind);
-            identical::<f64, 3>(kind);
-            identical::<f64, 4>(kind);
-            identical::<f64, 8>(kind);
-            identical::<f32, 3>(kind);
-            identical::<f32, 5>(kind);
-        }
-        identical::<f64, 32>(Kind::Tril);
-        identical::<f64, 32>(Kind::Diag);
-        identical::<f32, 32>(Kind::Tril);
-    }
-
-    /// Near-equal pairs: relative perturbations of `eps`; the batched kernels keep the relative
-    /// accuracy of the scalar ones.
-    fn near_equal<const D: usize>(kind: Kind, eps: f64) {
-        let b = 19;
-        let mut x = inputs(kind, b, D, 11);
-        let mut rng = Rng(12);
-        x[2] = x[0].iter().map(|&m| m + eps * rng.uniform(-1.0, 1.0)).collect();
-        match kind {
-            Kind::Tril => x[3] = x[1].iter().map(|&l| l * (1.0 + eps * rng.uniform(-1.0, 1.0))).collect(),
-            Kind::Diag => {
-                for r in 0..b {
-                    for i in 0..D {
-                        for j in 0..i {
-                            x[3][r * D * D + i * D + j] = eps * rng.uniform(-1.0, 1.0);
-                        }
-                        x[3][r * D * D + i * D + i] = x[1][r * D + i] * (1.0 + eps * rng.uniform(-1.0, 1.0));
-                    }
-                }
-            }
-            Kind::Cov => {
-                let mut c = x[1].clone();
-                for r in 0..b {
-                    for i in 0..D {
-                        for j in 0..=i {
-                            let e = 1.0 + eps * rng.uniform(-1.0, 1.0);
-                            c[r * D * D + i * D + j] *= e;
-                            c[r * D * D + j * D + i] = c[r * D * D + i * D + j];
-                        }
-                    }
-                }
-                x[3] = c;
-            }
-        }
-        agrees::<f64, D>(kind, &x, 1e-12);
-    }
-
-    #[test]
-    fn near_equal_pairs_keep_relative_accuracy() {
-        for eps in [1e-9, 1e-6] {
-            for kind in [Kind::Tril, Kind::Diag, Kind::Cov] {
-                near_equal::<1>(kind, eps);
-                near_equal::<3>(kind, eps);
-                near_equal::<4>(kind, eps);
-                near_equal::<8>(kind, eps);
-            }
-            near_equal::<32>(Kind::Tril, eps);
-            near_equal::<32>(Kind::Diag, eps);
+        for d in [3, 8, 64] {
+            let m = values(50 * d, -5.0, 5.0, 4);
+            let s = values(50 * d, 1e-3, 1e3, 5);
+            let mut out = vec![1.0; 50];
+            assert!(normal_kl_rows(d, &m, &s, &m, &s, &mut out, true));
+            assert!(out.iter().all(|&v| v == 0.0), "{out:?}");
+            let ones = vec![1.0_f32; 50 * d];
+            let zeros = vec![0.0_f32; 50 * d];
+            let mut out = vec![1.0_f32; 50];
+            assert!(std_normal_kl_rows(d, &zeros, &ones, &mut out, true));
+            assert!(out.iter().all(|&v| v == 0.0));
         }
     }
 
     #[test]
-    fn covariances_asymmetric_within_the_tolerance_are_accepted() {
-        let b = 19;
-        let mut x = inputs(Kind::Cov, b, 4, 3);
-        for r in 0..b {
-            x[1][r * 16 + 1] *= 1.0 + 1e-10;
-            x[3][r * 16 + 14] *= 1.0 - 1e-10;
-        }
-        agrees::<f64, 4>(Kind::Cov, &x, 1e-14);
-    }
-
-    #[test]
-    fn extreme_scale_ratios_are_right_or_refused() {
-        // Diagonal ratios of 1e-300 / 1e200 leave the lanes' normal range: `false` is allowed
-        // there, a wrong value is not.
-        let b = 19;
-        let mut x = inputs(Kind::Tril, b, 3, 9);
-        for r in 0..b {
-            x[1][r * 9] = 1e-300;
-            x[3][r * 9 + 4] = 1e200;
-        }
-        for isa in isas() {
-            let mut out = vec![0.0; b];
-            if on(isa, || tril_kl_rows::<f64, 3>(&x[0], &x[1], &x[2], &x[3], &mut out, true)) {
-                for r in 0..b {
-                    let want = reference::<f64, 3>(Kind::Tril, &x, r).unwrap();
-                    assert!(((out[r] - want) / want).abs() < 1e-14, "{isa:?} row {r}: {} vs {want}", out[r]);
+    fn invalid_values_are_reported_only_when_checking() {
+        let (d, b) = (8, 21);
+        let good = || {
+            [
+                values(b * d, -1.0, 1.0, 1),
+                values(b * d, 0.5, 2.0, 2),
+                values(b * d, -1.0, 1.0, 3),
+                values(b * d, 0.5, 2.0, 4),
+            ]
+        };
+        // Positions in the first block, a middle block and the last (remainder) rows.
+        for at in [0, 77, b * d - 1] {
+            for (input, bad) in
+                [(0, f64::NAN), (2, f64::INFINITY), (1, 0.0), (3, -1.0), (1, f64::NAN), (3, f64::INFINITY)]
+            {
+                let mut ins = good();
+                ins[input][at] = bad;
+                let mut out = vec![0.0; b];
+                let r = [&ins[0][..], &ins[1], &ins[2], &ins[3]];
+                assert!(!normal_kl_rows(d, r[0], r[1], r[2], r[3], &mut out, true), "{input} {bad} at {at}");
+                assert!(normal_kl_rows(d, r[0], r[1], r[2], r[3], &mut out, false));
+                let r32: Vec<Vec<f32>> = ins.iter().map(|x| x.iter().map(|&v| v as f32).collect()).collect();
+                let mut out32 = vec![0.0_f32; b];
+                assert!(!normal_kl_rows(d, &r32[0], &r32[1], &r32[2], &r32[3], &mut out32, true));
+                if input < 2 {
+                    let (m, s) = (&ins[input & !1], &ins[1]);
+                    assert!(!std_normal_kl_rows(d, m, s, &mut out, true));
+                    assert!(!normal_log_prob_rows(d, &ins[2], m, s, &mut out, true));
                 }
             }
         }
     }
 
     #[test]
-    fn inconsistent_lengths_give_false() {
-        let x = inputs(Kind::Tril, 5, 3, 1);
-        let mut out = vec![0.0; 5];
-        assert!(tril_kl_rows::<f64, 3>(&x[0], &x[1], &x[2], &x[3], &mut out, true));
-        assert!(!tril_kl_rows::<f64, 3>(&x[0][..14], &x[1], &x[2], &x[3], &mut out, true));
-        assert!(!tril_kl_rows::<f64, 3>(&x[0], &x[1], &x[2], &x[3][..44], &mut out, false));
-        assert!(!tril_kl_rows::<f64, 3>(&x[0], &x[1], &x[2], &x[3], &mut out[..4], false));
-        assert!(!diag_tril_kl_rows::<f64, 3>(&x[0], &x[1], &x[2], &x[3], &mut out, true));
-        assert!(!cov_kl_rows::<f64, 3>(&x[0], &x[1], &x[2], &x[3][..9], &mut out, true));
-        // A zero-sized event: every KL is zero.
-        let mut out = vec![1.0; 4];
-        assert!(tril_kl_rows::<f64, 0>(&[], &[], &[], &[], &mut out, true) && out == [0.0; 4]);
+    fn wrong_lengths_are_refused() {
+        let x = vec![1.0_f64; 16];
+        let mut out = vec![0.0; 2];
+        assert!(!normal_kl_rows(8, &x, &x, &x, &x[..15], &mut out, false));
+        assert!(!std_normal_kl_rows(7, &x, &x, &mut out, true));
+        assert!(!normal_log_prob_rows(usize::MAX, &x, &x, &x, &mut out, true));
+        assert!(normal_kl_rows(0, &[], &[], &[], &[], &mut out, true));
+        assert_eq!(out, [0.0, 0.0]);
     }
 }

@@ -13,6 +13,21 @@
 //! ```
 //!
 //! a sum of non-negative terms, exactly zero for `X == Y`.
+//!
+//! # Precision against covariance
+//!
+//! A normal given by a precision matrix against one given by a covariance (either order) has no
+//! matrix to subtract from the other, and factoring either in working precision already moves
+//! an ill-conditioned KL by more than its accuracy target (`tests/reference/SENSITIVITY.md`).
+//! Their product is `I` plus a small `E` when the distributions are close, so `E = P C − I` is
+//! formed with Ogita–Rump–Oishi dot products (as if in doubled precision, rounded once), then
+//! made symmetric by a similarity with the Cholesky factor `L` of the second distribution's
+//! matrix (rounding in `L` changes the similarity, not the eigenvalues):
+//!
+//! * `p` by precision `P1`, `q` by covariance `C2 = L Lᵀ`: `Σ2⁻¹ Σ1 = (I + E)⁻¹`, similar to
+//!   `I + W` with `A = Lᵀ E L⁻ᵀ` and `W = −(I + A)⁻¹ A`; the scale part is `½ (tr W − ln det(I + W))`;
+//! * `p` by covariance `C1`, `q` by precision `P2 = L Lᵀ`: `Σ2⁻¹ Σ1 = I + E`, similar to `I + A`
+//!   with `A = L⁻¹ E L`; the scale part is `½ (tr A − ln det(I + A))`.
 
 use crate::dense::{solve_lower, NotPositiveDefinite};
 use crate::real::Real;
@@ -71,12 +86,25 @@ fn delta_term<T: Real>(
         a[i * d..i * d + d].copy_from_slice(col);
     }
     // The result is Aᵀ; A is symmetric, so average the two triangles and keep the lower one.
+    symmetrize(a, d);
+    half_tr_minus_logdet(a, d)
+}
+
+/// Averages the two triangles of the row-major `d x d` matrix `a` into its lower triangle.
+#[inline]
+fn symmetrize<T: Real>(a: &mut [T], d: usize) {
     for i in 0..d {
         for j in 0..i {
             let v = T::HALF * (a[i * d + j] + a[j * d + i]);
             a[i * d + j] = v;
         }
     }
+}
+
+/// `½ (tr A − ln det(I + A))` for a symmetric `A` given by its lower triangle (overwritten), as
+/// the sum of non-negative terms of the module docs.
+#[inline]
+fn half_tr_minus_logdet<T: Real>(a: &mut [T], d: usize) -> Result<T, NotPositiveDefinite> {
     // I + A = (I + H)(I + H)ᵀ, H lower, computed in place of A's lower triangle.
     let mut sum = T::ZERO;
     for j in 0..d {
@@ -149,17 +177,7 @@ pub fn precision_kl<T: Real>(
     scratch: &mut [T],
 ) -> Result<T, NotPositiveDefinite> {
     let scale = spd_delta_term(p2, p1, l1, d, scratch)?;
-    let mut maha = T::ZERO;
-    for i in 0..d {
-        let di = mu2[i] - mu1[i];
-        let mut row = T::ZERO;
-        for j in 0..d {
-            row += p2[i * d + j] * (mu2[j] - mu1[j]);
-        }
-        maha += di * row;
-    }
-    // A positive-definite P2 makes the quadratic form non-negative; rounding may not.
-    Ok(T::HALF * maha.max(T::ZERO) + scale)
+    Ok(T::HALF * precision_quadratic(mu1, mu2, p2, d) + scale)
 }
 
 /// `KL(N(mu1, W1 W1ᵀ + D1) ‖ N(mu2, W2 W2ᵀ + D2))` for low-rank factors of the same rank `r`
@@ -190,6 +208,182 @@ pub fn low_rank_kl<T: Real>(
     };
     let scale = delta_term(delta, l2, d, scratch)?;
     Ok(half_maha(mu1, mu2, l2, d, &mut scratch[..d]) + scale)
+}
+
+/// Scratch length [`precision_cov_kl`] and [`cov_precision_kl`] need: `3 d² + d`.
+pub const fn scratch_len_mixed_kl(d: usize) -> usize {
+    3 * d * d + d
+}
+
+/// `Σ_k a(k) b(k) − c`, computed as if in twice the working precision and rounded once
+/// (Ogita, Rump and Oishi's `Dot2`: each product split exactly into `p + e` with an FMA, the
+/// running sum's rounding error recovered by `TwoSum`).
+#[inline]
+fn dot2<T: Real>(n: usize, a: impl Fn(usize) -> T, b: impl Fn(usize) -> T, c: T) -> T {
+    let (mut s, mut err) = (-c, T::ZERO);
+    for k in 0..n {
+        let (x, y) = (a(k), b(k));
+        let p = x * y;
+        let pe = x.mul_add(y, -p);
+        let t = s + p;
+        let z = t - s;
+        err += pe + ((s - (t - z)) + (p - z));
+        s = t;
+    }
+    s + err
+}
+
+/// The scale part `½ (tr M − d − ln det M)`, `M = Σ2⁻¹ Σ1`, of the KL between a normal given
+/// by a precision matrix and one given by a covariance matrix (in either order).
+///
+/// Neither side can be subtracted from the other, and factoring either matrix in working
+/// precision already moves an ill-conditioned KL by more than its target (see
+/// `tests/reference/SENSITIVITY.md`). So the product of the two matrices, which is `I` plus a
+/// small `E` when the distributions are close, is formed with [`dot2`] as `E = X Y − I` to full
+/// relative accuracy. A similarity by the Cholesky factor `L` of the second distribution's
+/// matrix then makes it symmetric; rounding in `L` changes the similarity, not the eigenvalues:
+///
+/// * `p` by precision `P1`, `q` by covariance `C2 = L Lᵀ`: `M = (P1 C2)⁻¹ = (I + E)⁻¹` with
+///   `E = P1 C2 − I`, similar to `(I + A)⁻¹ = I + W` for `A = Lᵀ E L⁻ᵀ = Lᵀ P1 L − I` and
+///   `W = −(I + A)⁻¹ A`; the scale part is `½ (tr W − ln det(I + W))`.
+/// * `p` by covariance `C1`, `q` by precision `P2 = L Lᵀ`: `M = P2 C1 = I + E`, similar to
+///   `I + A` with `A = L⁻¹ E L = Lᵀ C1 L − I`; the scale part is `½ (tr A − ln det(I + A))`.
+#[inline]
+fn mixed_scale<T: Real>(
+    x1: &[T],
+    x2: &[T],
+    l: &[T],
+    d: usize,
+    precision_first: bool,
+    scratch: &mut [T],
+) -> Result<T, NotPositiveDefinite> {
+    let (e, rest) = scratch[..scratch_len_mixed_kl(d)].split_at_mut(d * d);
+    let (a, rest) = rest.split_at_mut(d * d);
+    let (g, col) = rest.split_at_mut(d * d);
+    // E = P C − I with the precision on the left: P1 C2, or P2 C1.
+    let (left, right) = if precision_first { (x1, x2) } else { (x2, x1) };
+    for i in 0..d {
+        for j in 0..d {
+            let delta = if i == j { T::ONE } else { T::ZERO };
+            e[i * d + j] = dot2(d, |k| left[i * d + k], |k| right[k * d + j], delta);
+        }
+    }
+    if precision_first {
+        // F = E L⁻ᵀ row by row (row i of F solves L f = E[i, ..]), into g; then A = Lᵀ F.
+        for i in 0..d {
+            col.copy_from_slice(&e[i * d..i * d + d]);
+            solve_lower(l, d, col);
+            g[i * d..i * d + d].copy_from_slice(col);
+        }
+        for i in 0..d {
+            for j in 0..d {
+                let mut v = T::ZERO;
+                for k in i..d {
+                    v += l[k * d + i] * g[k * d + j];
+                }
+                a[i * d + j] = v;
+            }
+        }
+    } else {
+        // G = E L into g, then A = L⁻¹ G column by column.
+        for i in 0..d {
+            for j in 0..d {
+                let mut v = T::ZERO;
+                for k in j..d {
+                    v += e[i * d + k] * l[k * d + j];
+                }
+                g[i * d + j] = v;
+            }
+        }
+        for j in 0..d {
+            for (i, c) in col.iter_mut().enumerate() {
+                *c = g[i * d + j];
+            }
+            solve_lower(l, d, col);
+            for i in 0..d {
+                a[i * d + j] = col[i];
+            }
+        }
+    }
+    symmetrize(a, d);
+    if !precision_first {
+        return half_tr_minus_logdet(a, d);
+    }
+    // W = −(I + A)⁻¹ A, with the Cholesky factor of the well-conditioned I + A in g.
+    for i in 0..d {
+        for j in 0..=i {
+            let v = a[i * d + j];
+            g[j * d + i] = v;
+            g[i * d + j] = if i == j { T::ONE + v } else { v };
+        }
+    }
+    crate::dense::cholesky_in_place(g, d)?;
+    for j in 0..d {
+        for (i, c) in col.iter_mut().enumerate() {
+            *c = -a[if i >= j { i * d + j } else { j * d + i }];
+        }
+        solve_lower(g, d, col);
+        crate::dense::solve_lower_transpose(g, d, col);
+        for i in 0..d {
+            e[i * d + j] = col[i];
+        }
+    }
+    symmetrize(e, d);
+    half_tr_minus_logdet(e, d)
+}
+
+/// `KL(N(mu1, P1⁻¹) ‖ N(mu2, C2))`: the first normal by its precision matrix, the second by its
+/// covariance, `l2` the Cholesky factor of `C2`; `scratch.len() >= scratch_len_mixed_kl(d)`.
+/// The scale part from `P1 C2 − I` formed in doubled precision (the module docs' "precision
+/// against covariance"), so that
+/// near-equal and ill-conditioned pairs keep their accuracy; the mean part `½ ‖L2⁻¹ (mu2 − mu1)‖²`.
+#[inline]
+pub fn precision_cov_kl<T: Real>(
+    mu1: &[T],
+    p1: &[T],
+    mu2: &[T],
+    c2: &[T],
+    l2: &[T],
+    d: usize,
+    scratch: &mut [T],
+) -> Result<T, NotPositiveDefinite> {
+    let scale = mixed_scale(p1, c2, l2, d, true, scratch)?;
+    Ok(half_maha(mu1, mu2, l2, d, &mut scratch[..d]) + scale)
+}
+
+/// `KL(N(mu1, C1) ‖ N(mu2, P2⁻¹))`: the first normal by its covariance, the second by its
+/// precision matrix, `l2` the Cholesky factor of `P2`; `scratch.len() >= scratch_len_mixed_kl(d)`.
+/// The scale part from `P2 C1 − I` formed in doubled precision (the module docs' "precision
+/// against covariance"); the mean
+/// part `½ (mu2 − mu1)ᵀ P2 (mu2 − mu1)` read off `P2`.
+#[inline]
+pub fn cov_precision_kl<T: Real>(
+    mu1: &[T],
+    c1: &[T],
+    mu2: &[T],
+    p2: &[T],
+    l2: &[T],
+    d: usize,
+    scratch: &mut [T],
+) -> Result<T, NotPositiveDefinite> {
+    let scale = mixed_scale(c1, p2, l2, d, false, scratch)?;
+    Ok(T::HALF * precision_quadratic(mu1, mu2, p2, d) + scale)
+}
+
+/// `(mu2 − mu1)ᵀ P (mu2 − mu1)`, clamped at 0 (a positive-definite `P` makes it non-negative;
+/// rounding may not).
+#[inline]
+fn precision_quadratic<T: Real>(mu1: &[T], mu2: &[T], p: &[T], d: usize) -> T {
+    let mut maha = T::ZERO;
+    for i in 0..d {
+        let di = mu2[i] - mu1[i];
+        let mut row = T::ZERO;
+        for j in 0..d {
+            row += p[i * d + j] * (mu2[j] - mu1[j]);
+        }
+        maha += di * row;
+    }
+    maha.max(T::ZERO)
 }
 
 #[cfg(test)]
@@ -224,6 +418,74 @@ mod tests {
         let mut s2 = [0.0; scratch_len_mvn_kl_tril(3)];
         let want = mvn_kl_tril(&mu1, &l1, &mu2, &l2, 3, &mut s2);
         assert!((got - want).abs() <= 1e-14 * want, "{got} vs {want}");
+    }
+
+    /// The inverse of a symmetric positive-definite 3x3 matrix (Gauss–Jordan, for the tests).
+    fn inverse3(c: &[f64; 9]) -> [f64; 9] {
+        let mut a = *c;
+        let mut inv = [0.0; 9];
+        for i in 0..3 {
+            inv[i * 3 + i] = 1.0;
+        }
+        for col in 0..3 {
+            let p = a[col * 3 + col];
+            for j in 0..3 {
+                a[col * 3 + j] /= p;
+                inv[col * 3 + j] /= p;
+            }
+            for r in 0..3 {
+                if r != col {
+                    let f = a[r * 3 + col];
+                    for j in 0..3 {
+                        a[r * 3 + j] -= f * a[col * 3 + j];
+                        inv[r * 3 + j] -= f * inv[col * 3 + j];
+                    }
+                }
+            }
+        }
+        inv
+    }
+
+    #[test]
+    fn mixed_pairs_agree_with_the_factor_route() {
+        let (c1, c2) = spd3(0.3);
+        let (p1, p2) = (inverse3(&c1), inverse3(&c2));
+        let (mu1, mu2) = ([0.1, -0.2, 0.3], [0.0, 0.5, -0.1]);
+        let (mut l1, mut l2, mut lp2) = ([0.0; 9], [0.0; 9], [0.0; 9]);
+        cholesky(&c1, 3, &mut l1).unwrap();
+        cholesky(&c2, 3, &mut l2).unwrap();
+        cholesky(&p2, 3, &mut lp2).unwrap();
+        let mut s2 = [0.0; scratch_len_mvn_kl_tril(3)];
+        let want = mvn_kl_tril(&mu1, &l1, &mu2, &l2, 3, &mut s2);
+        let mut s = [0.0; scratch_len_mixed_kl(3)];
+        // p by precision, q by covariance; p by covariance, q by precision.
+        let a = precision_cov_kl(&mu1, &p1, &mu2, &c2, &l2, 3, &mut s).unwrap();
+        let b = cov_precision_kl(&mu1, &c1, &mu2, &p2, &lp2, 3, &mut s).unwrap();
+        for got in [a, b] {
+            assert!((got - want).abs() <= 1e-13 * want, "{got} vs {want}");
+        }
+    }
+
+    #[test]
+    fn mixed_pairs_of_one_distribution_give_exactly_zero() {
+        // Powers of two: P C = I exactly.
+        let c = [4.0, 0.0, 0.0, 0.0, 0.25, 0.0, 0.0, 0.0, 1.0];
+        let p = [0.25, 0.0, 0.0, 0.0, 4.0, 0.0, 0.0, 0.0, 1.0];
+        let (mut lc, mut lp) = ([0.0; 9], [0.0; 9]);
+        cholesky(&c, 3, &mut lc).unwrap();
+        cholesky(&p, 3, &mut lp).unwrap();
+        let mu = [0.5, -1.0, 2.0];
+        let mut s = [0.0; scratch_len_mixed_kl(3)];
+        assert_eq!(precision_cov_kl(&mu, &p, &mu, &c, &lc, 3, &mut s).unwrap(), 0.0);
+        assert_eq!(cov_precision_kl(&mu, &c, &mu, &p, &lp, 3, &mut s).unwrap(), 0.0);
+    }
+
+    #[test]
+    fn dot2_is_exact_where_the_plain_sum_cancels() {
+        // (1 + 2^-30)(1 − 2^-30) − 1 = −2^-60: the plain product rounds to 1 and gives 0.
+        let (a, b) = ([1.0 + 2f64.powi(-30)], [1.0 - 2f64.powi(-30)]);
+        assert_eq!(dot2(1, |k| a[k], |k| b[k], 1.0), -(2f64.powi(-60)));
+        assert_eq!(a[0] * b[0] - 1.0, 0.0);
     }
 
     #[test]

@@ -185,7 +185,7 @@ pub(crate) mod tests {
         let fortran = if fortran { "True" } else { "False" };
         let mut header = format!("{{'descr': '{descr}', 'fortran_order': {fortran}, 'shape': {shape}, }}");
         let prefix = MAGIC.len() + 2 + if major == 1 { 2 } else { 4 };
-        while (prefix + header.len() + 1) % 64 != 0 {
+        while !(prefix + header.len() + 1).is_multiple_of(64) {
             header.push(' ');
         }
         header.push('\n');

@@ -120,6 +120,7 @@ impl Gen<'_> {
             | Op::TrilDiagKl
             | Op::TrilKl
             | Op::SpdKl(_)
+            | Op::MixedSpdKl(_)
             | Op::LowRankKl
             | Op::TrilLogProb
             | Op::TrilEntropy => self.scalar_kernel(id, idx)?,

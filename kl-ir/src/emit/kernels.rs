@@ -132,7 +132,7 @@ impl Gen<'_> {
         let scope = self.scope_of(idx);
         let b = |g: &Self, slot| g.operand_batch(id, slot, idx);
         // The difference form (`SpdKl`) always calls the runtime kernel: accuracy first.
-        let small = Self::small(&d).filter(|_| !matches!(op, Op::SpdKl(_) | Op::LowRankKl));
+        let small = Self::small(&d).filter(|_| !matches!(op, Op::SpdKl(_) | Op::MixedSpdKl(_) | Op::LowRankKl));
         let Some(n) = small else { return self.scalar_kernel_loop(id, idx, &d) };
         let value = match op {
             Op::TrilKl | Op::DiagTrilKl => {
@@ -237,6 +237,18 @@ impl Gen<'_> {
                     _ => (quote!(cov_kl), 1),
                 };
                 let name = self.operand_name(id, slot, p.keyword());
+                let batch = self.ix_tokens(&idx[..idx.len()]);
+                quote!(#rt::#f(#(#args,)* #dt, &mut #s[..])
+                    .map_err(|e| #rt::Error::new(#name, #batch, e.into()))?)
+            }
+            Op::MixedSpdKl(p) => {
+                let len = dl.clone().mul(&dl).mul(&Lin::Const(3)).add(&dl);
+                let s = self.alloc("scratch", &len);
+                let f = match p {
+                    MvnParam::Precision => quote!(precision_cov_kl),
+                    _ => quote!(cov_precision_kl),
+                };
+                let name = self.operand_name(id, 1, p.keyword());
                 let batch = self.ix_tokens(&idx[..idx.len()]);
                 quote!(#rt::#f(#(#args,)* #dt, &mut #s[..])
                     .map_err(|e| #rt::Error::new(#name, #batch, e.into()))?)

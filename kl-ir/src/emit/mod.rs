@@ -34,6 +34,7 @@ mod elementwise;
 mod gen;
 mod index;
 mod kernels;
+mod rows;
 mod signature;
 mod validate;
 
@@ -89,8 +90,22 @@ pub fn emit_tokens(ir: &Ir, opts: &EmitOptions) -> Result<TokenStream, Diagnosti
     let num = Num::new(opts)?;
     let sig = signature::signature(ir)?;
     let unchecked = format_ident!("{}_unchecked", opts.fn_name);
-    let checks = validate::checks(ir, &sig, &num, &unchecked)?;
-    let body = body(ir, &sig, num.clone())?;
+    let rows = rows::rows_kernel(ir, &sig)?;
+    let checks = validate::checks(ir, &sig, &num, &unchecked, rows.as_ref())?;
+    let mut body = body(ir, &sig, num.clone())?;
+    if let Some(k) = &rows {
+        // The batched row kernel; its `false` (wrong lengths) leaves them to the loops below.
+        let call = k.call(
+            &num,
+            |n| sig.param(n).map(|p| &p.ident).map(|i| quote!(#i)).unwrap_or_default(),
+            {
+                let o = &sig.out;
+                quote!(#o)
+            },
+            false,
+        );
+        body.insert(0, quote!(if #call { return Ok(()); }));
+    }
     Ok(items(ir, &sig, &num, opts, checks, body)?)
 }
 

@@ -6,6 +6,7 @@
 
 use super::gen::Res;
 use super::index::{lit, numel, Lin};
+use super::rows::RowsKernel;
 use super::signature::{Names, Num, Sig};
 use crate::ir::{Ir, Role};
 use crate::shape::{Dim, Shape};
@@ -14,7 +15,7 @@ use quote::quote;
 
 type Tok = TokenStream;
 
-fn dims(sig: &Sig, s: &Shape) -> Res<Vec<Lin>> {
+pub(crate) fn dims(sig: &Sig, s: &Shape) -> Res<Vec<Lin>> {
     s.dims()
         .iter()
         .map(|d| match d {
@@ -59,9 +60,9 @@ fn unravel(n: &Ident, dims: &[Lin]) -> Tok {
 
 /// The checked entry's statements: the length checks, then (see [`chunked`]) the fast path
 /// over chunks of the batch, then the interpreter-ordered value checks.
-pub(crate) fn checks(ir: &Ir, sig: &Sig, num: &Num, unchecked: &Ident) -> Res<Vec<Tok>> {
+pub(crate) fn checks(ir: &Ir, sig: &Sig, num: &Num, unchecked: &Ident, rows: Option<&RowsKernel>) -> Res<Vec<Tok>> {
     let (mut out, values) = length_and_value_checks(ir, sig, num)?;
-    out.extend(chunked(ir, sig, num, unchecked)?);
+    out.extend(chunked(ir, sig, num, unchecked, rows)?);
     out.extend(values);
     Ok(out)
 }
@@ -168,7 +169,10 @@ enum Part {
 /// computation) falls through to the interpreter-ordered checks and a whole-batch computation,
 /// which report exactly the interpreter's first error. The chunks may run on several threads
 /// (`kl_runtime::for_each_chunk`, `rayon` feature).
-fn chunked(ir: &Ir, sig: &Sig, num: &Num, unchecked: &Ident) -> Res<Option<Tok>> {
+///
+/// When a batched row kernel computes the root ([`super::rows`]), each chunk is one call of it
+/// with `check = true`: validation and computation in the same pass.
+fn chunked(ir: &Ir, sig: &Sig, num: &Num, unchecked: &Ident, kernel: Option<&RowsKernel>) -> Res<Option<Tok>> {
     let Some(Dim::Symbol(bsym)) = sig.result.dims().first() else { return Ok(None) };
     let uses_b = |s: &Shape| s.dims().iter().filter(|d| matches!(d, Dim::Symbol(x) if x == bsym)).count();
     if uses_b(&sig.result) != 1 {
@@ -255,6 +259,7 @@ fn chunked(ir: &Ir, sig: &Sig, num: &Num, unchecked: &Ident) -> Res<Option<Tok>>
         Ok(if all.is_empty() { quote!(true) } else { quote!(#(#all)&&*) })
     };
     let (mut shared, mut batched, mut args, mut row_elems) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let mut slices = std::collections::HashMap::new();
     for (p, part) in sig.params.iter().zip(&parts) {
         let ident = &p.ident;
         let check = ok(&p.name, &p.shape)?;
@@ -272,6 +277,7 @@ fn chunked(ir: &Ir, sig: &Sig, num: &Num, unchecked: &Ident) -> Res<Option<Tok>>
                     _ => row.tokens(),
                 };
                 batched.push(quote!({ let #c: &[#ty] = #slice; #check }));
+                slices.insert(p.name.clone(), slice.clone());
                 args.push(slice);
                 row_elems.push(r);
             }
@@ -286,6 +292,15 @@ fn chunked(ir: &Ir, sig: &Sig, num: &Num, unchecked: &Ident) -> Res<Option<Tok>>
         if row_elems.is_empty() { quote!(1) } else { quote!((#(#row_elems)+*) * ::core::mem::size_of::<#ty>()) };
     let out = &sig.out;
     let batched = if batched.is_empty() { quote!() } else { quote!(#(#batched)&&* &&) };
+    let mut chunk_rows = quote!(#rt::chunk_rows);
+    let chunk = match kernel {
+        // Every input of a row kernel leads with `B` (it has the result's shape plus the row).
+        Some(k) if k.inputs.iter().all(|n| slices.contains_key(n)) => {
+            chunk_rows = quote!(#rt::kernel_chunk_rows);
+            k.call(num, |n| slices[n].clone(), quote!(#o), true)
+        }
+        _ => quote!((#batched #unchecked(#(#args),*).is_ok())),
+    };
     // Shared parameters are checked once; an invalid one skips the fast path.
     let (label, shared) = if shared.is_empty() {
         (quote!(), quote!())
@@ -295,9 +310,9 @@ fn chunked(ir: &Ir, sig: &Sig, num: &Num, unchecked: &Ident) -> Res<Option<Tok>>
     Ok(Some(quote! {
         #label {
             #shared
-            let #rows = #rt::chunk_rows(#row_bytes);
+            let #rows = #chunk_rows(#row_bytes);
             if #rt::for_each_chunk(#bid, #rows, #out, #out_row, |#lo: usize, #hi: usize, #o: &mut [#ty]| {
-                (#batched #unchecked(#(#args),*).is_ok())
+                #chunk
             }) {
                 return Ok(());
             }

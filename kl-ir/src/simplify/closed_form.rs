@@ -1,8 +1,11 @@
 //! `closed_form`: queries on base families become their closed-form kernels.
 //! Identities: KL(N(m1,s1²) ‖ N(m2,s2²)) = ln(s2/s1) + (s1² + (m1−m2)²)/(2 s2²) − ½ (elementwise);
 //! KL between multivariate normals through their lower factors L (Σ = L Lᵀ: Cholesky of the
-//! covariance, the flip trick for a precision, chol(W Wᵀ + D) for low rank); log_prob and
-//! entropy likewise. Precondition: the query's operands are base families, not wrappers.
+//! covariance, the flip trick for a precision, chol(W Wᵀ + D) for low rank), except where a
+//! more accurate form exists: two covariances, two precisions or two low-rank normals of one
+//! rank from the difference of their matrices, a precision against a covariance from their
+//! product formed in doubled precision; log_prob and entropy likewise. Precondition: the
+//! query's operands are base families, not wrappers.
 
 use super::{broadcast_to, nodes_where, scale_of, tensor_ty, tril_of, Pass};
 use crate::ir::{Ir, MvnParam, NodeId, NormalParam, Op};
@@ -71,6 +74,21 @@ fn lower_query(ir: &mut Ir, id: NodeId) -> Option<NodeId> {
                     let span_r = ir.node(reference).span;
                     let l = ir.add(Op::TrilFrom(MvnParam::Covariance), span_r, &[reference]);
                     Some(ir.add(Op::SpdKl(pq), span, &[m1, x1, m2, x2, l]))
+                }
+                // A precision against a covariance (either order): from the product of the two
+                // matrices, formed in doubled precision.
+                (_, true, Op::Mvn(pq))
+                    if matches!(
+                        (&family, pq),
+                        (Op::Mvn(MvnParam::Precision), MvnParam::Covariance)
+                            | (Op::Mvn(MvnParam::Covariance), MvnParam::Precision)
+                    ) =>
+                {
+                    let Op::Mvn(pp) = family else { unreachable!("matched above") };
+                    let (m1, x1, m2, x2) = (ir.operand(d, 0), ir.operand(d, 1), ir.operand(q, 0), ir.operand(q, 1));
+                    let span_r = ir.node(x2).span;
+                    let l = ir.add(Op::TrilFrom(MvnParam::Covariance), span_r, &[x2]);
+                    Some(ir.add(Op::MixedSpdKl(pp), span, &[m1, x1, m2, x2, l]))
                 }
                 // Two low-rank normals of the same rank: from differences of the parameters.
                 (_, true, Op::LowRankMvn) if family == Op::LowRankMvn && same_rank(ir, d, q) => {

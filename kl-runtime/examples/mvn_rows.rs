@@ -1,13 +1,14 @@
-//! Times the batched kernels of `kl_runtime::rows` on the sizes of the root crate's workload
+//! Times the batched kernels of `kl_runtime::mvn_rows` on the sizes of the root crate's workload
 //! runner (`examples/workloads.rs`), against one streaming read of the same input bytes.
 //!
 //! ```sh
-//! cargo run --release -p kl-runtime --example rows -- [--reps N] [NAME ...]
+//! cargo run --release -p kl-runtime --example mvn_rows -- [--reps N] [--min] [--batch B --inner K] [NAME ...]
 //! ```
 //!
 //! Names: `tril_kl_d3`, `tril_kl_d8`, `tril_kl_d32`, `cov_kl_d4`, `diag_vs_tril_d8` (f64), and
-//! the same with an `_f32` suffix. Prints the medians of the checked and unchecked calls and of
-//! the floor, and their ratios.
+//! the same with an `_f32` suffix. Prints the medians (`--min`: the fastest runs) of the checked
+//! and unchecked calls and of the floor, their ratios, and the same per row in ns. `--batch B
+//! --inner K` times `K` calls on `B` rows instead (a cache-resident batch: the compute alone).
 
 use kl_runtime::{cov_kl_rows, diag_tril_kl_rows, tril_kl_rows, Real};
 use std::hint::black_box;
