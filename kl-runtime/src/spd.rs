@@ -70,15 +70,7 @@ fn delta_term<T: Real>(
 ) -> Result<T, NotPositiveDefinite> {
     let (a, col) = scratch[..d * d + d].split_at_mut(d * d);
     // W = L⁻¹ (X − Y), column by column.
-    for j in 0..d {
-        for (i, c) in col.iter_mut().enumerate() {
-            *c = delta(i, j);
-        }
-        solve_lower(l, d, col);
-        for i in 0..d {
-            a[i * d + j] = col[i];
-        }
-    }
+    solve_columns(d, &delta, a, col, |c| solve_lower(l, d, c));
     // A = W L⁻ᵀ = (L⁻¹ Wᵀ)ᵀ: solve on the rows of W.
     for i in 0..d {
         col.copy_from_slice(&a[i * d..i * d + d]);
@@ -88,6 +80,27 @@ fn delta_term<T: Real>(
     // The result is Aᵀ; A is symmetric, so average the two triangles and keep the lower one.
     symmetrize(a, d);
     half_tr_minus_logdet(a, d)
+}
+
+/// `out = S(M)` for the `d x d` matrix with entries `m(i, j)`, column by column through `col`
+/// (length `d`), `solve` acting on one column in place.
+#[inline(always)]
+fn solve_columns<T: Real>(
+    d: usize,
+    m: impl Fn(usize, usize) -> T,
+    out: &mut [T],
+    col: &mut [T],
+    solve: impl Fn(&mut [T]),
+) {
+    for j in 0..d {
+        for (i, c) in col.iter_mut().enumerate() {
+            *c = m(i, j);
+        }
+        solve(col);
+        for (i, &c) in col.iter().enumerate() {
+            out[i * d + j] = c;
+        }
+    }
 }
 
 /// Averages the two triangles of the row-major `d x d` matrix `a` into its lower triangle.
@@ -295,15 +308,7 @@ fn mixed_scale<T: Real>(
                 g[i * d + j] = v;
             }
         }
-        for j in 0..d {
-            for (i, c) in col.iter_mut().enumerate() {
-                *c = g[i * d + j];
-            }
-            solve_lower(l, d, col);
-            for i in 0..d {
-                a[i * d + j] = col[i];
-            }
-        }
+        solve_columns(d, |i, j| g[i * d + j], a, col, |c| solve_lower(l, d, c));
     }
     symmetrize(a, d);
     if !precision_first {
@@ -318,16 +323,12 @@ fn mixed_scale<T: Real>(
         }
     }
     crate::dense::cholesky_in_place(g, d)?;
-    for j in 0..d {
-        for (i, c) in col.iter_mut().enumerate() {
-            *c = -a[if i >= j { i * d + j } else { j * d + i }];
-        }
-        solve_lower(g, d, col);
-        crate::dense::solve_lower_transpose(g, d, col);
-        for i in 0..d {
-            e[i * d + j] = col[i];
-        }
-    }
+    let g = &*g;
+    let neg_a = |i: usize, j: usize| -a[if i >= j { i * d + j } else { j * d + i }];
+    solve_columns(d, neg_a, e, col, |c| {
+        solve_lower(g, d, c);
+        crate::dense::solve_lower_transpose(g, d, c);
+    });
     symmetrize(e, d);
     half_tr_minus_logdet(e, d)
 }
