@@ -157,7 +157,7 @@ mod generated {
         let [m1, m2, s1, s2] = diag_inputs(b);
         let mut out = vec![0.0; b];
         bench.counter(divan::counter::ItemsCount::new(b)).bench_local(|| {
-            diag_kl_d64_into(black_box(&m1), &m2, &s1, &s2, b, &mut out).unwrap();
+            diag_kl_d64_into(black_box(&m1), &s1, &m2, &s2, b, &mut out).unwrap();
         });
     }
 
@@ -166,7 +166,7 @@ mod generated {
         let [m1, m2, s1, s2] = diag_inputs(b);
         let mut out = vec![0.0; b];
         bench.counter(divan::counter::ItemsCount::new(b)).bench_local(|| {
-            diag_kl_d64_into_unchecked(black_box(&m1), &m2, &s1, &s2, b, &mut out).unwrap();
+            diag_kl_d64_into_unchecked(black_box(&m1), &s1, &m2, &s2, b, &mut out).unwrap();
         });
     }
 
@@ -185,7 +185,7 @@ mod generated {
         let [c1, c2, m1, m2] = cov_inputs(b);
         let mut out = vec![0.0; b];
         bench.counter(divan::counter::ItemsCount::new(b)).bench_local(|| {
-            cov_kl_d4_into(black_box(&c1), &c2, &m1, &m2, b, &mut out).unwrap();
+            cov_kl_d4_into(&m1, black_box(&c1), &m2, &c2, b, &mut out).unwrap();
         });
     }
 
@@ -194,7 +194,7 @@ mod generated {
         let [c1, c2, m1, m2] = cov_inputs(b);
         let mut out = vec![0.0; b];
         bench.counter(divan::counter::ItemsCount::new(b)).bench_local(|| {
-            cov_kl_d4_into_unchecked(black_box(&c1), &c2, &m1, &m2, b, &mut out).unwrap();
+            cov_kl_d4_into_unchecked(&m1, black_box(&c1), &m2, &c2, b, &mut out).unwrap();
         });
     }
 }

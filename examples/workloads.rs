@@ -231,17 +231,21 @@ fn scales(rng: &mut Rng, b: usize, d: usize) -> Vec<f64> {
     rng.vec(b * d, 0.5, 2.0)
 }
 
-/// Inputs of the two-sided diagonal KL, in argument order `m1, m2, s1, s2`.
+/// Inputs of the two-sided diagonal KL, in argument order `m1, s1, m2, s2` (drawn in the order
+/// `m1, m2, s1, s2`, so the data stay those of earlier runs).
 fn diag_inputs(r: &mut Rng, b: usize, d: usize) -> Vec<Vec<f64>> {
-    vec![means(r, b, d), means(r, b, d), scales(r, b, d), scales(r, b, d)]
+    let (m1, m2, s1, s2) = (means(r, b, d), means(r, b, d), scales(r, b, d), scales(r, b, d));
+    vec![m1, s1, m2, s2]
 }
 
-/// `l1, l2, m1, m2` (or `c1, c2, m1, m2` with covariances).
+/// `m1, l1, m2, l2` (or `m1, c1, m2, c2` with covariances), drawn as `l1, l2, m1, m2`.
 fn tril_inputs(r: &mut Rng, b: usize, d: usize) -> Vec<Vec<f64>> {
-    vec![r.trils(b, d), r.trils(b, d), means(r, b, d), means(r, b, d)]
+    let (l1, l2, m1, m2) = (r.trils(b, d), r.trils(b, d), means(r, b, d), means(r, b, d));
+    vec![m1, l1, m2, l2]
 }
 fn cov_inputs(r: &mut Rng, b: usize, d: usize) -> Vec<Vec<f64>> {
-    vec![r.covs(b, d), r.covs(b, d), means(r, b, d), means(r, b, d)]
+    let (c1, c2, m1, m2) = (r.covs(b, d), r.covs(b, d), means(r, b, d), means(r, b, d));
+    vec![m1, c1, m2, c2]
 }
 
 /// Adapts a generated function with `N` slice arguments (`kernel!(f, 0, 1, ..)`) to [`Kernel`].
@@ -336,8 +340,11 @@ fn f64_workloads() -> Vec<Workload<f64>> {
             name: "diag_vs_tril_d8",
             batch: 100_000,
             dim: 8,
-            // `l2, m1, m2, s1`
-            inputs: |r, b, d| vec![r.trils(b, d), means(r, b, d), means(r, b, d), scales(r, b, d)],
+            // `m1, s1, m2, l2`, drawn as `l2, m1, m2, s1`
+            inputs: |r, b, d| {
+                let (l2, m1, m2, s1) = (r.trils(b, d), means(r, b, d), means(r, b, d), scales(r, b, d));
+                vec![m1, s1, m2, l2]
+            },
             checked: kernel!(diag_vs_tril_d8_into, 0, 1, 2, 3),
             unchecked: kernel!(diag_vs_tril_d8_into_unchecked, 0, 1, 2, 3),
         },

@@ -27,6 +27,7 @@
 //!   `entropy(P)`; the result is a [`Tensor`] of the batch shape.
 //! - [`kl_fn!`] defines named functions for hot loops: a checked one returning a [`Tensor`],
 //!   `NAME_into` writing into a caller's buffer, and `NAME_into_unchecked` skipping validation.
+//!   All three take the parameters in the order the signature declares them.
 //!
 //! The language, its shape rules and the compiler are documented in the repository README and
 //! in [`ir`]; the numeric kernels in [`runtime`].

@@ -12,3 +12,6 @@ mod ui;
 
 #[path = "kl/differential.rs"]
 mod differential;
+
+#[path = "kl/order.rs"]
+mod order;

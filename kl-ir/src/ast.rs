@@ -9,6 +9,45 @@ pub struct Program {
     pub decls: Vec<Decl>,
 }
 
+impl Program {
+    /// The parameters the expression names, each once, in order of first appearance (the
+    /// first occurrence's identifier). Declarations are not uses.
+    pub fn params(&self) -> Vec<&Ident> {
+        fn value<'a>(v: &'a Value, out: &mut Vec<&'a Ident>) {
+            match v {
+                Value::Param(i) => {
+                    if !out.iter().any(|o| o.name == i.name) {
+                        out.push(i);
+                    }
+                }
+                Value::Diag(inner, _) => value(inner, out),
+                Value::Number(..) => {}
+            }
+        }
+        fn dist<'a>(d: &'a Dist, out: &mut Vec<&'a Ident>) {
+            match d {
+                Dist::Call { args, .. } => args.iter().for_each(|a| value(&a.value, out)),
+                Dist::Independent { base, .. } | Dist::Expand { base, .. } | Dist::UnknownMethod { base, .. } => {
+                    dist(base, out)
+                }
+            }
+        }
+        let mut out = Vec::new();
+        match &self.expr {
+            Expr::Kl { p, q, .. } => {
+                dist(p, &mut out);
+                dist(q, &mut out);
+            }
+            Expr::LogProb { dist: d, value: v, .. } => {
+                dist(d, &mut out);
+                value(v, &mut out);
+            }
+            Expr::Entropy { dist: d, .. } => dist(d, &mut out),
+        }
+        out
+    }
+}
+
 /// An identifier with its location.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Ident {

@@ -92,8 +92,7 @@ pub fn bind_symbols<T>(ir: &Ir, inputs: &BTreeMap<String, Tensor<T>>) -> Result<
     let mut bound: HashMap<String, usize> = HashMap::new();
     // Every parameter of the expression, including those simplification made dead (an
     // entropy does not read `loc`): they still bind symbols and must still be given.
-    let names: std::collections::BTreeSet<&String> = ir.params.keys().chain(ir.roles.keys()).collect();
-    for name in names {
+    for name in &ir.param_names() {
         let declared = &ir.shapes[name];
         let t = inputs.get(name).ok_or_else(|| EvalError::MissingParam(name.clone()))?;
         let mismatch = |reason: String| EvalError::ShapeMismatch {
@@ -126,7 +125,8 @@ pub fn bind_symbols<T>(ir: &Ir, inputs: &BTreeMap<String, Tensor<T>>) -> Result<
 /// Check every parameter against the rules of the roles it is used in (scale > 0, finite,
 /// symmetric positive-definite matrices, lower factors with a positive diagonal).
 pub fn validate<T: Real>(ir: &Ir, inputs: &BTreeMap<String, Tensor<T>>) -> Result<(), rt::Error> {
-    for (name, roles) in &ir.roles {
+    for (name, roles) in ir.roles_in_order() {
+        let name = name.as_str();
         let Some(t) = inputs.get(name) else { continue };
         for role in roles {
             match role {

@@ -362,6 +362,10 @@ pub struct Ir {
     pub shapes: BTreeMap<String, Shape>,
     /// The roles each parameter is used in.
     pub roles: BTreeMap<String, Vec<Role>>,
+    /// Parameter names in the order users pass them: `where` declaration order (a `kl_fn!`
+    /// signature is one), then order of first appearance in the expression. The maps above
+    /// are sorted by name; every argument list follows this order instead.
+    pub order: Vec<String>,
 }
 
 impl Ir {
@@ -387,6 +391,26 @@ impl Ir {
 
     pub fn root(&self) -> NodeId {
         self.root.expect("IR without a root")
+    }
+
+    /// Every parameter the expression names (also those simplification made dead: the checked
+    /// entry still validates them), in [`Ir::order`].
+    pub fn param_names(&self) -> Vec<String> {
+        let used = |n: &String| self.params.contains_key(n) || self.roles.contains_key(n);
+        let mut names: Vec<String> = self.order.iter().filter(|n| used(n)).cloned().collect();
+        // IRs built by hand (tests) may leave `order` empty: the rest follow in name order.
+        for n in self.params.keys().chain(self.roles.keys()) {
+            if !names.contains(n) {
+                names.push(n.clone());
+            }
+        }
+        names
+    }
+
+    /// The roles of each parameter, parameters in [`Ir::order`]: validation runs in this order
+    /// on every path, so the first error reported is the first in argument order.
+    pub fn roles_in_order(&self) -> Vec<(String, &[Role])> {
+        self.param_names().into_iter().filter_map(|n| self.roles.get(&n).map(|r| (n, r.as_slice()))).collect()
     }
 
     /// Operands in slot order.

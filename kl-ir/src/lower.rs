@@ -45,7 +45,15 @@ impl Lower<'_> {
                     );
                 }
                 self.ir.shapes.insert(name.name.clone(), shape.clone());
+                self.note_order(&name.name);
             }
+        }
+    }
+
+    /// The argument order: declarations first, then first appearance.
+    fn note_order(&mut self, name: &str) {
+        if !self.ir.order.iter().any(|n| n == name) {
+            self.ir.order.push(name.to_string());
         }
     }
 
@@ -308,6 +316,7 @@ impl Lower<'_> {
                 Some(self.ir.add(Op::Diag, *span, &[inner]))
             }
             Value::Param(id) => {
+                self.note_order(&id.name);
                 self.ir.roles.entry(id.name.clone()).or_default().push(role);
                 if let Some(&node) = self.ir.params.get(&id.name) {
                     return Some(node);

@@ -151,6 +151,7 @@ pub fn emit(input: &str, dtype: Option<Dtype>, name: Option<String>, style: Styl
 pub fn eval(input: &str, data_path: &Path, dtype: Dtype, style: Style) -> Result<String, Error> {
     let src = source(input)?;
     let inputs = data::load(data_path).map_err(Error::user)?;
+    unused_data(&src, &inputs)?;
     let result = match dtype {
         Dtype::F64 => interp::evaluate::<f64>(&src.text, &inputs),
         Dtype::F32 => {
@@ -163,6 +164,46 @@ pub fn eval(input: &str, data_path: &Path, dtype: Dtype, style: Style) -> Result
         Failure::Eval(e) => Error::user(e),
     })?;
     Ok(to_json(&value)? + "\n")
+}
+
+/// Every data entry must be a parameter of the expression: an entry nothing reads is most often
+/// a misspelt name, and ignoring it would leave the user hunting for the "missing" one. Each
+/// unused entry is named with a "did you mean" against the parameters (those without data
+/// first), together with the parameters that have no data. A program that does not parse is
+/// left to the compiler's diagnostics.
+fn unused_data(src: &Source, inputs: &data::Inputs) -> Result<(), Error> {
+    let Ok(program) = kl_ir::parse::parse(&src.text) else { return Ok(()) };
+    let params: Vec<&str> = program.params().iter().map(|i| i.name.as_str()).collect();
+    let unused: Vec<&String> = inputs.keys().filter(|k| !params.contains(&k.as_str())).collect();
+    if unused.is_empty() {
+        return Ok(());
+    }
+    let missing: Vec<&str> = params.iter().copied().filter(|p| !inputs.contains_key(*p)).collect();
+    let quoted = |names: &[&str]| names.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ");
+    let mut text = String::new();
+    for name in unused {
+        // Close in spelling; else the one parameter without data; else the one parameter the
+        // entry's name starts with (`sigma` for `s`: short names are far in edit distance).
+        let prefix = || match params.iter().filter(|p| name.starts_with(**p)).collect::<Vec<_>>()[..] {
+            [one] => Some(*one),
+            _ => None,
+        };
+        let hint = kl_ir::diag::suggest(name, &missing)
+            .or_else(|| (missing.len() == 1).then(|| missing[0]))
+            .or_else(|| kl_ir::diag::suggest(name, &params))
+            .or_else(prefix)
+            .map(|s| format!("; did you mean `{s}`?"))
+            .unwrap_or_else(|| match params.len() {
+                0 => "; the expression has no parameters".to_string(),
+                _ => format!("; the parameters are {}", quoted(&params)),
+            });
+        let _ = writeln!(text, "error: the data entry `{name}` is not a parameter of the expression{hint}");
+    }
+    if !missing.is_empty() {
+        let s = if missing.len() == 1 { "" } else { "s" };
+        let _ = writeln!(text, "error: no data given for parameter{s} {}", quoted(&missing));
+    }
+    Err(Error { text, code: 1 })
 }
 
 /// With data, every data name has a shape: an undeclared shape means the data lacks the
@@ -181,12 +222,13 @@ fn missing_data(diags: &Diagnostics, src: &Source) -> Option<Error> {
     Some(Error::user(format!("no data given for parameter{s} {}", names.join(", "))))
 }
 
-/// The result as one JSON object; JSON has no NaN or infinity, so those are errors.
+/// The result as one JSON object. JSON has no infinity: an infinite value is the string
+/// `"inf"` (`"-inf"` below zero), as the eval contract fixes. NaN is an error naming the index.
 fn to_json(t: &Tensor<f64>) -> Result<String, Error> {
-    if let Some(k) = t.data.iter().position(|v| !v.is_finite()) {
+    if let Some(k) = t.data.iter().position(|v| v.is_nan()) {
         let index = unravel(k, &t.shape);
         let at = if index.is_empty() { String::new() } else { format!(" at index {index:?}") };
-        return Err(Error::user(format!("the result is not finite{at}: {}", t.data[k])));
+        return Err(Error::user(format!("the result is not a number{at}: {}", t.data[k])));
     }
     let value = nest(&t.shape, &t.data);
     let obj = serde_json::json!({ "shape": t.shape, "value": value });
@@ -195,7 +237,11 @@ fn to_json(t: &Tensor<f64>) -> Result<String, Error> {
 
 fn nest(shape: &[usize], data: &[f64]) -> Value {
     match shape.split_first() {
-        None => serde_json::Number::from_f64(data[0]).map_or(Value::Null, Value::Number),
+        None => match serde_json::Number::from_f64(data[0]) {
+            Some(n) => Value::Number(n),
+            None if data[0] > 0.0 => Value::String("inf".into()),
+            None => Value::String("-inf".into()),
+        },
         Some((&n, rest)) => {
             let block: usize = rest.iter().product();
             Value::Array((0..n).map(|i| nest(rest, &data[i * block..(i + 1) * block])).collect())
@@ -225,9 +271,17 @@ mod tests {
     }
 
     #[test]
-    fn non_finite_results_are_errors_naming_the_index() {
+    fn nan_results_are_errors_naming_the_index() {
         let t = Tensor { shape: vec![2, 3], data: vec![0.0, 0.0, 0.0, 0.0, f64::NAN, 0.0] };
-        assert_eq!(to_json(&t).unwrap_err().text, "error: the result is not finite at index [1, 1]: NaN\n");
+        assert_eq!(to_json(&t).unwrap_err().text, "error: the result is not a number at index [1, 1]: NaN\n");
+    }
+
+    #[test]
+    fn infinite_results_are_the_string_inf() {
+        let t = Tensor { shape: vec![3], data: vec![f64::INFINITY, 0.5, f64::NEG_INFINITY] };
+        assert_eq!(to_json(&t).unwrap(), r#"{"shape":[3],"value":["inf",0.5,"-inf"]}"#);
+        let t = Tensor { shape: vec![], data: vec![f64::INFINITY] };
+        assert_eq!(to_json(&t).unwrap(), r#"{"shape":[],"value":"inf"}"#);
     }
 
     #[test]

@@ -52,13 +52,81 @@ fn load_npy_dir(dir: &Path) -> Result<Inputs, String> {
     Ok(inputs)
 }
 
-/// Parse a JSON object of parameter values.
+/// Parse a JSON object of parameter values. A name given twice is an error (JSON parsers
+/// differ on which value wins; a silent choice would be a wrong answer).
 pub fn from_json(text: &str) -> Result<Inputs, String> {
-    let value: Value = serde_json::from_str(text).map_err(|e| format!("invalid JSON: {e}"))?;
-    let Value::Object(map) = value else {
-        return Err(format!("expected a JSON object mapping parameter names to values, found {}", kind(&value)));
-    };
-    map.iter().map(|(name, v)| Ok((name.clone(), tensor(v).map_err(|e| format!("parameter `{name}`: {e}"))?))).collect()
+    let Entries(entries) = serde_json::from_str(text).map_err(|e| match e.classify() {
+        serde_json::error::Category::Data => e.to_string(),
+        _ => format!("invalid JSON: {e}"),
+    })?;
+    entries
+        .into_iter()
+        .map(|(name, v)| {
+            let t = tensor(&v).map_err(|e| format!("parameter `{name}`: {e}"))?;
+            Ok((name, t))
+        })
+        .collect()
+}
+
+/// The top-level object's entries in document order, refusing a repeated name.
+struct Entries(Vec<(String, Value)>);
+
+impl<'de> serde::Deserialize<'de> for Entries {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(EntriesVisitor)
+    }
+}
+
+struct EntriesVisitor;
+
+impl EntriesVisitor {
+    fn not_an_object<E: serde::de::Error>(found: &str) -> E {
+        E::custom(format!("expected a JSON object mapping parameter names to values, found {found}"))
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for EntriesVisitor {
+    type Value = Entries;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a JSON object mapping parameter names to values")
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Entries, A::Error> {
+        let mut out: Vec<(String, Value)> = Vec::new();
+        while let Some(name) = map.next_key::<String>()? {
+            if out.iter().any(|(n, _)| *n == name) {
+                return Err(serde::de::Error::custom(format!(
+                    "the entry `{name}` is given twice; give each parameter once"
+                )));
+            }
+            let value = map.next_value::<Value>()?;
+            out.push((name, value));
+        }
+        Ok(Entries(out))
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, _: A) -> Result<Entries, A::Error> {
+        Err(Self::not_an_object("an array"))
+    }
+    fn visit_bool<E: serde::de::Error>(self, _: bool) -> Result<Entries, E> {
+        Err(Self::not_an_object("a boolean"))
+    }
+    fn visit_i64<E: serde::de::Error>(self, _: i64) -> Result<Entries, E> {
+        Err(Self::not_an_object("a number"))
+    }
+    fn visit_u64<E: serde::de::Error>(self, _: u64) -> Result<Entries, E> {
+        Err(Self::not_an_object("a number"))
+    }
+    fn visit_f64<E: serde::de::Error>(self, _: f64) -> Result<Entries, E> {
+        Err(Self::not_an_object("a number"))
+    }
+    fn visit_str<E: serde::de::Error>(self, _: &str) -> Result<Entries, E> {
+        Err(Self::not_an_object("a string"))
+    }
+    fn visit_unit<E: serde::de::Error>(self) -> Result<Entries, E> {
+        Err(Self::not_an_object("null"))
+    }
 }
 
 /// A number or a rectangular nest of arrays of numbers; the nesting gives the shape.
@@ -164,7 +232,20 @@ mod tests {
     }
 
     #[test]
+    fn a_name_given_twice_is_an_error_naming_it() {
+        let err = from_json(r#"{"m": 1, "s": 1, "m": 2}"#).unwrap_err();
+        assert!(err.starts_with("the entry `m` is given twice"), "{err}");
+        // Distinct names in any order are fine, and keep their values.
+        let ok = from_json(r#"{"s": 2, "m": [1, 3]}"#).unwrap();
+        assert_eq!(ok["s"].data, vec![2.0]);
+        assert_eq!(ok["m"].data, vec![1.0, 3.0]);
+    }
+
+    #[test]
     fn the_document_must_be_an_object_of_valid_json() {
+        assert!(from_json("3").unwrap_err().contains("expected a JSON object"));
+        assert!(from_json("null").unwrap_err().contains("found null"));
+        assert!(from_json("\"m\"").unwrap_err().contains("found a string"));
         assert!(from_json("[1, 2]").unwrap_err().contains("expected a JSON object"));
         assert!(from_json("{\"x\": [1, 2,]}").unwrap_err().starts_with("invalid JSON"));
         assert!(from_json("{\"x\": NaN}").unwrap_err().starts_with("invalid JSON"));

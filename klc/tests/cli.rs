@@ -207,6 +207,46 @@ fn emit_prints_rust_that_parses() {
     syn::parse_file(&stdout(&o)).unwrap_or_else(|e| panic!("emitted code does not parse: {e}\n{}", stdout(&o)));
 }
 
+/// The argument names of every top-level function in emitted code, by function name.
+fn emitted_args(code: &str) -> Vec<(String, Vec<String>)> {
+    let file = syn::parse_file(code).unwrap_or_else(|e| panic!("emitted code does not parse: {e}\n{code}"));
+    file.items
+        .iter()
+        .filter_map(|item| match item {
+            syn::Item::Fn(f) => Some((
+                f.sig.ident.to_string(),
+                f.sig
+                    .inputs
+                    .iter()
+                    .map(|a| match a {
+                        syn::FnArg::Typed(p) => match &*p.pat {
+                            syn::Pat::Ident(i) => i.ident.to_string(),
+                            _ => panic!("a pattern argument in emitted code"),
+                        },
+                        syn::FnArg::Receiver(_) => panic!("a receiver in emitted code"),
+                    })
+                    .collect(),
+            )),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn emit_takes_arguments_in_where_order_then_first_appearance() {
+    let o = klc(&["emit", "Normal(zeta, alpha) || Normal(mu, beta) where mu: [T, B], zeta, alpha, beta: [T, B]"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let fns = emitted_args(&stdout(&o));
+    assert_eq!(fns.len(), 2, "{fns:?}");
+    for (name, args) in fns {
+        assert_eq!(args, ["mu", "zeta", "alpha", "beta", "t", "b", "out"], "{name}");
+    }
+    // Partly declared: declared first, then the others as they appear.
+    let o = klc(&["emit", "Normal(s2, m1) || Normal(a, b) where b: [3], s2, m1, a: [3]"]);
+    let fns = emitted_args(&stdout(&o));
+    assert_eq!(fns[0].1, ["b", "s2", "m1", "a", "out"]);
+}
+
 #[test]
 fn emit_reports_compile_errors() {
     let err = assert_user_error(&klc(&["emit", "Normal(m, s) ||"]));
@@ -392,10 +432,61 @@ fn eval_rejects_shape_errors_from_the_data() {
 }
 
 #[test]
-fn eval_rejects_nan_and_overflow() {
-    // JSON has neither NaN nor infinity: a result that overflows is an error, not `null`.
-    let err = eval_error("overflow", "Normal(m, s) || Normal(0, 1)", r#"{"m": 1e300, "s": 1}"#);
-    assert_eq!(err, "error: the result is not finite: inf\n");
+fn eval_rejects_data_no_parameter_reads() {
+    // A misspelt name: the unused entry, with a suggestion, and the parameter left without data.
+    let err = eval_error("unused-typo", "Normal(m, s) || Normal(0, 1)", r#"{"m": 1, "sigma": 2}"#);
+    assert_eq!(
+        err,
+        "error: the data entry `sigma` is not a parameter of the expression; did you mean `s`?\n\
+         error: no data given for parameter `s`\n"
+    );
+    // An extra entry beside complete data is an error too.
+    let err = eval_error("unused-extra", "Normal(m, s) || Normal(0, 1)", r#"{"m": 1, "s": 1, "sigma": 2}"#);
+    assert_eq!(err, "error: the data entry `sigma` is not a parameter of the expression; did you mean `s`?\n");
+    // Nothing close: the parameters are listed.
+    let err = eval_error("unused-far", "Normal(loc, scale) || Normal(0, 1)", r#"{"loc": 1, "scale": 1, "zzz": 2}"#);
+    assert_eq!(
+        err,
+        "error: the data entry `zzz` is not a parameter of the expression; the parameters are `loc`, `scale`\n"
+    );
+}
+
+#[test]
+fn eval_rejects_a_name_given_twice() {
+    let err = eval_error("duplicate", "Normal(m, s) || Normal(0, 1)", r#"{"m": 1, "s": 1, "m": 2}"#);
+    assert!(err.starts_with("error: in data file") && err.contains("the entry `m` is given twice"), "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+}
+
+#[test]
+fn eval_rejects_npy_files_no_parameter_reads() {
+    let dir = temp_dir("eval-npy-unused");
+    write(&dir, "m.npy", npy("<f8", "()", &f8(&[0.5])));
+    write(&dir, "s.npy", npy("<f8", "()", &f8(&[1.0])));
+    write(&dir, "sigma.npy", npy("<f8", "()", &f8(&[1.0])));
+    // Files that do not end in `.npy` are not data.
+    write(&dir, "README.txt", "not data");
+    write(&dir, "m.npy.bak", "not data either");
+    let err = assert_user_error(&klc(&["eval", "Normal(m, s) || Normal(0, 1)", "--data", dir.to_str().unwrap()]));
+    assert_eq!(err, "error: the data entry `sigma` is not a parameter of the expression; did you mean `s`?\n");
+    std::fs::remove_file(dir.join("sigma.npy")).unwrap();
+    let (shape, got) = eval_json(&klc(&["eval", "Normal(m, s) || Normal(0, 1)", "--data", dir.to_str().unwrap()]));
+    assert_eq!(shape, Vec::<usize>::new());
+    assert!((got[0] - normal_kl(0.5, 1.0, 0.0, 1.0)).abs() < 1e-15);
+}
+
+#[test]
+fn eval_prints_an_infinite_value_as_the_string_inf() {
+    // KL = m²/2 = 5e599 overflows f64: the value is +inf, printed as the contract fixes it.
+    let dir = temp_dir("overflow");
+    let data = write(&dir, "d.json", r#"{"m": 1e300, "s": 1}"#);
+    let o = klc(&["eval", "Normal(m, s) || Normal(0, 1)", "--data", &data]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(String::from_utf8_lossy(&o.stdout), "{\"shape\":[],\"value\":\"inf\"}\n");
+}
+
+#[test]
+fn eval_rejects_nan_and_overflowing_inputs() {
     // A value that overflows f32 becomes infinite and is refused.
     let dir = temp_dir("f32-overflow2");
     let data = write(&dir, "d.json", r#"{"m": 1e300, "s": 1}"#);

@@ -359,8 +359,8 @@ fn normal_elementwise() {
         kl!(Normal(m1, s1) || Normal(m2, s2) where m1, s1, m2, s2: [B]).unwrap()
     };
     let item = normal_item(&m1, &s1, &m2, &s2).unwrap();
-    let into = run_into(&[5], |out| normal_item_into(&m1, &m2, &s1, &s2, 5, out));
-    let unchecked = run_into(&[5], |out| normal_item_into_unchecked(&m1, &m2, &s1, &s2, 5, out));
+    let into = run_into(&[5], |out| normal_item_into(&m1, &s1, &m2, &s2, 5, out));
+    let unchecked = run_into(&[5], |out| normal_item_into_unchecked(&m1, &s1, &m2, &s2, 5, out));
 
     let (n1, t1, n2, t2) = (m1.narrow(), s1.narrow(), m2.narrow(), s2.narrow());
     let typed32 = {
@@ -372,8 +372,8 @@ fn normal_elementwise() {
         kl!(Normal(m1, s1) || Normal(m2, s2) where m1, s1, m2, s2: [B]).unwrap()
     };
     let item32 = normal_item32(&n1, &t1, &n2, &t2).unwrap();
-    let into32 = run_into(&[5], |out| normal_item32_into(&n1, &n2, &t1, &t2, 5, out));
-    let unchecked32 = run_into(&[5], |out| normal_item32_into_unchecked(&n1, &n2, &t1, &t2, 5, out));
+    let into32 = run_into(&[5], |out| normal_item32_into(&n1, &t1, &n2, &t2, 5, out));
+    let unchecked32 = run_into(&[5], |out| normal_item32_into_unchecked(&n1, &t1, &n2, &t2, 5, out));
 
     agree(
         "Normal(m1, s1) || Normal(m2, s2)",
@@ -434,8 +434,8 @@ fn diagonal_to_event() {
         kl!(Normal(m1, s1).to_event(1) || Normal(m2, s2).to_event(1) where m1, s1, m2, s2: [B, 3]).unwrap();
     let item = diag_item(&m1, &s1, &m2, &s2).unwrap();
     let item_flat = diag_item(&fm1, &fs1, &fm2, &fs2).unwrap();
-    let into = run_into(&[b], |out| diag_item_into(&fm1, &fm2, &fs1, &fs2, b, out));
-    let unchecked = run_into(&[b], |out| diag_item_into_unchecked(&fm1, &fm2, &fs1, &fs2, b, out));
+    let into = run_into(&[b], |out| diag_item_into(&fm1, &fs1, &fm2, &fs2, b, out));
+    let unchecked = run_into(&[b], |out| diag_item_into_unchecked(&fm1, &fs1, &fm2, &fs2, b, out));
 
     let (n1, t1, n2, t2) = (m1.narrow(), s1.narrow(), m2.narrow(), s2.narrow());
     let typed32 = {
@@ -444,7 +444,7 @@ fn diagonal_to_event() {
     };
     let item32 = diag_item32(&n1, &t1, &n2, &t2).unwrap();
     let (gm1, gs1, gm2, gs2): (Vec<f32>, Vec<f32>, Vec<f32>, Vec<f32>) = (n1.flat(), t1.flat(), n2.flat(), t2.flat());
-    let unchecked32 = run_into(&[b], |out| diag_item32_into_unchecked(&gm1, &gm2, &gs1, &gs2, b, out));
+    let unchecked32 = run_into(&[b], |out| diag_item32_into_unchecked(&gm1, &gs1, &gm2, &gs2, b, out));
 
     agree(
         "Normal(m1, s1).to_event(1) || Normal(m2, s2).to_event(1)",
@@ -484,8 +484,8 @@ fn normal_var_and_precision() {
             .unwrap()
     };
     let item = var_precision_item(&m1, &v1, &m2, &p2).unwrap();
-    let into = run_into(&[b], |out| var_precision_item_into(&fm1, &fm2, &fp2, &fv1, b, out));
-    let unchecked = run_into(&[b], |out| var_precision_item_into_unchecked(&fm1, &fm2, &fp2, &fv1, b, out));
+    let into = run_into(&[b], |out| var_precision_item_into(&fm1, &fv1, &fm2, &fp2, b, out));
+    let unchecked = run_into(&[b], |out| var_precision_item_into_unchecked(&fm1, &fv1, &fm2, &fp2, b, out));
     let typed32 = {
         let (m1, v1, m2, p2) = (m1.narrow(), v1.narrow(), m2.narrow(), p2.narrow());
         kl!(Normal(m1, var = v1).to_event(1) || Normal(m2, precision = p2).to_event(1)).unwrap()
@@ -526,8 +526,8 @@ fn normal_log_scale() {
         kl!(Normal(m1, log_scale = l1) || Normal(m2, scale = s2) where m1, l1, m2, s2: [B]).unwrap()
     };
     let item = log_scale_item(&m1, &l1, &m2, &s2).unwrap();
-    let into = run_into(&[6], |out| log_scale_item_into(&l1, &m1, &m2, &s2, 6, out));
-    let unchecked = run_into(&[6], |out| log_scale_item_into_unchecked(&l1, &m1, &m2, &s2, 6, out));
+    let into = run_into(&[6], |out| log_scale_item_into(&m1, &l1, &m2, &s2, 6, out));
+    let unchecked = run_into(&[6], |out| log_scale_item_into_unchecked(&m1, &l1, &m2, &s2, 6, out));
     let typed32 = {
         let (m1, l1, m2, s2) = (m1.narrow(), l1.narrow(), m2.narrow(), s2.narrow());
         kl!(Normal(m1, log_scale = l1) || Normal(m2, scale = s2)).unwrap()
@@ -566,8 +566,8 @@ fn broadcasting_batches_and_literals() {
         kl!(Normal(m1, s1) || Normal(m2, s2) where m1, s1: [2, 1], m2, s2: [3]).unwrap()
     };
     let item = broadcast_item(&m1, &s1, &m2, &s2).unwrap();
-    let into = run_into(&[2, 3], |out| broadcast_item_into(&fm1, &m2, &fs1, &s2, out));
-    let unchecked = run_into(&[2, 3], |out| broadcast_item_into_unchecked(&fm1, &m2, &fs1, &s2, out));
+    let into = run_into(&[2, 3], |out| broadcast_item_into(&fm1, &fs1, &m2, &s2, out));
+    let unchecked = run_into(&[2, 3], |out| broadcast_item_into_unchecked(&fm1, &fs1, &m2, &s2, out));
     let typed32 = {
         let (m1, s1, m2, s2) = (m1.narrow(), s1.narrow(), m2.narrow(), s2.narrow());
         kl!(Normal(m1, s1) || Normal(m2, s2)).unwrap()
@@ -662,8 +662,8 @@ fn nested_to_event_against_to_event_2() {
             .unwrap()
     };
     let item = nested_item(&m1, &s1, &m2, &s2).unwrap();
-    let into = run_into(&[b], |out| nested_item_into(&fm1, &fm2, &fs1, &fs2, b, out));
-    let unchecked = run_into(&[b], |out| nested_item_into_unchecked(&fm1, &fm2, &fs1, &fs2, b, out));
+    let into = run_into(&[b], |out| nested_item_into(&fm1, &fs1, &fm2, &fs2, b, out));
+    let unchecked = run_into(&[b], |out| nested_item_into_unchecked(&fm1, &fs1, &fm2, &fs2, b, out));
     let typed32 = {
         let (m1, s1, m2, s2) = (m1.narrow(), s1.narrow(), m2.narrow(), s2.narrow());
         kl!(Normal(m1, s1).to_event(2) || Independent(Normal(m2, s2).to_event(1), 1)).unwrap()
@@ -705,8 +705,8 @@ fn mvn_covariance_against_scale_tril() {
         .unwrap()
     };
     let item = cov_tril_item(&m1, &c1, &m2, &l2).unwrap();
-    let into = run_into(&[], |out| cov_tril_item_into(&fc1, &fl2, &m1, &m2, out));
-    let unchecked = run_into(&[], |out| cov_tril_item_into_unchecked(&fc1, &fl2, &m1, &m2, out));
+    let into = run_into(&[], |out| cov_tril_item_into(&m1, &fc1, &m2, &fl2, out));
+    let unchecked = run_into(&[], |out| cov_tril_item_into_unchecked(&m1, &fc1, &m2, &fl2, out));
     let typed32 = {
         let (m1, c1, m2, l2) = (m1.narrow(), c1.narrow(), m2.narrow(), l2.narrow());
         kl!(MultivariateNormal(m1, covariance_matrix = c1) || MultivariateNormal(m2, scale_tril = l2)).unwrap()
@@ -747,8 +747,8 @@ fn mvn_precision_against_covariance() {
         .unwrap()
     };
     let item = prec_cov_item(&m1, &p1, &m2, &c2).unwrap();
-    let into = run_into(&[], |out| prec_cov_item_into(&fc2, &m1, &m2, &fp1, out));
-    let unchecked = run_into(&[], |out| prec_cov_item_into_unchecked(&fc2, &m1, &m2, &fp1, out));
+    let into = run_into(&[], |out| prec_cov_item_into(&m1, &fp1, &m2, &fc2, out));
+    let unchecked = run_into(&[], |out| prec_cov_item_into_unchecked(&m1, &fp1, &m2, &fc2, out));
     let typed32 = {
         let (m1, p1, m2, c2) = (m1.narrow(), p1.narrow(), m2.narrow(), c2.narrow());
         kl!(MultivariateNormal(m1, precision_matrix = p1) || MultivariateNormal(m2, covariance_matrix = c2)).unwrap()
@@ -790,8 +790,8 @@ fn low_rank_against_precision_and_back() {
         .unwrap()
     };
     let item = low_rank_item(&m1, &w1, &d1, &m2, &p2).unwrap();
-    let into = run_into(&[], |out| low_rank_item_into(&d1, &m1, &m2, &fp2, &fw1, out));
-    let unchecked = run_into(&[], |out| low_rank_item_into_unchecked(&d1, &m1, &m2, &fp2, &fw1, out));
+    let into = run_into(&[], |out| low_rank_item_into(&m1, &fw1, &d1, &m2, &fp2, out));
+    let unchecked = run_into(&[], |out| low_rank_item_into_unchecked(&m1, &fw1, &d1, &m2, &fp2, out));
     let typed32 = {
         let (m1, w1, d1, m2, p2) = (m1.narrow(), w1.narrow(), d1.narrow(), m2.narrow(), p2.narrow());
         kl!(LowRankMultivariateNormal(m1, cov_factor = w1, cov_diag = d1)
@@ -854,8 +854,8 @@ fn batched_mvn_against_a_shared_covariance() {
         .unwrap()
     };
     let item = batched_cov_item(&m1, &c1, &m2, &c2).unwrap();
-    let into = run_into(&[b], |out| batched_cov_item_into(&fc1, &fc2, &fm1, &fm2, b, out));
-    let unchecked = run_into(&[b], |out| batched_cov_item_into_unchecked(&fc1, &fc2, &fm1, &fm2, b, out));
+    let into = run_into(&[b], |out| batched_cov_item_into(&fm1, &fc1, &fm2, &fc2, b, out));
+    let unchecked = run_into(&[b], |out| batched_cov_item_into_unchecked(&fm1, &fc1, &fm2, &fc2, b, out));
     let typed32 = {
         let (m1, c1, m2, c2) = (m1.narrow(), c1.narrow(), m2.narrow(), c2.narrow());
         kl!(MultivariateNormal(m1, covariance_matrix = c1) || MultivariateNormal(m2, covariance_matrix = c2)).unwrap()
@@ -902,8 +902,8 @@ fn diagonal_against_full_both_directions() {
         .unwrap()
     };
     let item = diag_mvn_item(&m1, &s1, &m2, &c2).unwrap();
-    let into = run_into(&[b], |out| diag_mvn_item_into(&fc2, &fm1, &m2, &fs1, b, out));
-    let unchecked = run_into(&[b], |out| diag_mvn_item_into_unchecked(&fc2, &fm1, &m2, &fs1, b, out));
+    let into = run_into(&[b], |out| diag_mvn_item_into(&fm1, &fs1, &m2, &fc2, b, out));
+    let unchecked = run_into(&[b], |out| diag_mvn_item_into_unchecked(&fm1, &fs1, &m2, &fc2, b, out));
     let typed32 = {
         let (m1, s1, m2, c2) = (m1.narrow(), s1.narrow(), m2.narrow(), c2.narrow());
         kl!(Normal(m1, s1).to_event(1) || MultivariateNormal(m2, covariance_matrix = c2)).unwrap()
@@ -932,8 +932,8 @@ fn diagonal_against_full_both_directions() {
         .unwrap()
     };
     let back_item = mvn_diag_item(&n1, &l1, n2, t2).unwrap();
-    let back_into = run_into(&[b], |out| mvn_diag_item_into(&fl1, &n1, &fm1, &fs1, b, out));
-    let back_unchecked = run_into(&[b], |out| mvn_diag_item_into_unchecked(&fl1, &n1, &fm1, &fs1, b, out));
+    let back_into = run_into(&[b], |out| mvn_diag_item_into(&n1, &fl1, &fm1, &fs1, b, out));
+    let back_unchecked = run_into(&[b], |out| mvn_diag_item_into_unchecked(&n1, &fl1, &fm1, &fs1, b, out));
     agree(
         "MultivariateNormal(n1, scale_tril=l1) || Normal(n2, t2).to_event(1)",
         &json!({"n1": n1, "l1": l1, "n2": m1, "t2": s1}),
@@ -1030,8 +1030,8 @@ fn log_prob_diagonal_full_and_low_rank() {
         kl!(log_prob(MultivariateNormal(m, scale_tril = l), x) where m: [3], l: [3, 3], x: [N, 3]).unwrap()
     };
     let tril_item = log_prob_tril_item(&m, &l, &x).unwrap();
-    let tril_into = run_into(&[n], |out| log_prob_tril_item_into(&fl, &m, &fx, n, out));
-    let tril_unchecked = run_into(&[n], |out| log_prob_tril_item_into_unchecked(&fl, &m, &fx, n, out));
+    let tril_into = run_into(&[n], |out| log_prob_tril_item_into(&m, &fl, &fx, n, out));
+    let tril_unchecked = run_into(&[n], |out| log_prob_tril_item_into_unchecked(&m, &fl, &fx, n, out));
     let tril32 = {
         let (m, l, x) = (m.narrow(), l.narrow(), x.narrow());
         kl!(log_prob(MultivariateNormal(m, scale_tril = l), x)).unwrap()
@@ -1102,8 +1102,8 @@ fn entropy_of_each_family() {
     };
     let cov_item = entropy_cov_item(&m, &c).unwrap();
     // `loc` does not enter the entropy, but the flat forms still take (and validate) it.
-    let cov_into = run_into(&[b], |out| entropy_cov_item_into(&fc, &fm, b, out));
-    let cov_unchecked = run_into(&[b], |out| entropy_cov_item_into_unchecked(&fc, &fm, b, out));
+    let cov_into = run_into(&[b], |out| entropy_cov_item_into(&fm, &fc, b, out));
+    let cov_unchecked = run_into(&[b], |out| entropy_cov_item_into_unchecked(&fm, &fc, b, out));
     agree(
         "entropy(MultivariateNormal(m, covariance_matrix=c))",
         &json!({"m": m, "c": c}),
@@ -1164,8 +1164,8 @@ fn self_kl_is_zero_everywhere() {
     let item = self_item(&m, &c).unwrap();
     let (fm, fc): (Vec<f64>, Vec<f64>) = (m.flat(), c.flat());
     // No parameter enters `P || P`, but the flat forms still take (and validate) them.
-    let into = run_into(&[b], |out| self_item_into(&fc, &fm, b, out));
-    let unchecked = run_into(&[b], |out| self_item_into_unchecked(&fc, &fm, b, out));
+    let into = run_into(&[b], |out| self_item_into(&fm, &fc, b, out));
+    let unchecked = run_into(&[b], |out| self_item_into_unchecked(&fm, &fc, b, out));
     agree(
         "MultivariateNormal(m, covariance_matrix=c) || MultivariateNormal(m, covariance_matrix=c)",
         &json!({"m": m, "c": c}),
@@ -1431,7 +1431,7 @@ fn negative_scale_is_the_same_error_everywhere() {
     };
     let item = diag_item(&m1, &s1, &m2, &s2).unwrap_err();
     let mut out = vec![0.0; b];
-    let into = diag_item_into(&fm1, &fm2, &fs1, &fs2, b, &mut out).unwrap_err();
+    let into = diag_item_into(&fm1, &fs1, &fm2, &fs2, b, &mut out).unwrap_err();
     for (route, e) in [("kl!", &typed), ("kl! where", &declared), ("kl_fn!", &item), ("kl_fn! _into", &into)] {
         assert_eq!(e, &expected, "{route}: {e}");
     }
@@ -1516,7 +1516,7 @@ fn non_positive_definite_covariance_is_the_same_error_everywhere() {
     };
     let item = batched_cov_item(&m1, &c1, &m2, &c2).unwrap_err();
     let mut out = vec![0.0; b];
-    let into = batched_cov_item_into(&fc1, &fc2, &fm1, &fm2, b, &mut out).unwrap_err();
+    let into = batched_cov_item_into(&fm1, &fc1, &fm2, &fc2, b, &mut out).unwrap_err();
     for (route, e) in [("kl! where", &declared), ("kl_fn!", &item), ("kl_fn! _into", &into)] {
         assert_eq!(e, &typed, "{route}: {e}");
     }
@@ -1556,7 +1556,7 @@ fn asymmetric_covariance_and_negative_tril_diagonal_agree() {
     assert!(matches!(tril.rule, Rule::NonPositive { value } if value == -0.5), "{tril}");
     assert_eq!(cov_tril_item(&n1, &cov, &n2, &l2).unwrap_err(), tril, "kl_fn!");
     let mut out = [0.0];
-    assert_eq!(cov_tril_item_into(&cov.flat(), &l2.flat(), &n1, &n2, &mut out).unwrap_err(), tril, "_into");
+    assert_eq!(cov_tril_item_into(&n1, &cov.flat(), &n2, &l2.flat(), &mut out).unwrap_err(), tril, "_into");
     assert_klc_fails(
         "MultivariateNormal(n1, covariance_matrix=cov) || MultivariateNormal(n2, scale_tril=l2)",
         &json!({"n1": n1, "cov": cov, "n2": n2, "l2": l2}),
@@ -1612,7 +1612,7 @@ fn mismatched_batch_lengths_are_errors_naming_both_shapes() {
     // Flat buffers carry no shape, only a length: the checked `_into` names the lengths.
     let (fm1, fs1, fm2, fs2): (Vec<f64>, Vec<f64>, Vec<f64>, Vec<f64>) = (m1.flat(), s1.flat(), m2.flat(), s2.flat());
     let mut out = vec![0.0; 4];
-    let into = diag_item_into(&fm1, &fm2, &fs1, &fs2, 4, &mut out).unwrap_err();
+    let into = diag_item_into(&fm1, &fs1, &fm2, &fs2, 4, &mut out).unwrap_err();
     assert_eq!(into, Error::new("m2", &[], Rule::LengthMismatch { expected: 12, found: 15 }));
     assert_klc_fails(
         "Normal(m1, s1).to_event(1) || Normal(m2, s2).to_event(1)",

@@ -249,12 +249,12 @@ fn header(ir: &Ir, sig: &Sig, name: &str) -> Vec<String> {
     lines.push(String::new());
     lines.push(" Arguments:".into());
     for p in &sig.params {
-        lines.push(format!(" * `{}`: shape {}, row-major", p.ident, p.shape));
+        lines.push(format!(" * `{}`: shape `{}`, row-major", p.ident, p.shape));
     }
     for (sym, id) in &sig.dims {
         lines.push(format!(" * `{id}`: the size of `{sym}`"));
     }
-    lines.push(format!(" * `{}`: the result, shape {}", sig.out, sig.result));
+    lines.push(format!(" * `{}`: the result, shape `{}`", sig.out, sig.result));
     lines.push(String::new());
     lines.push(
         " Checks every slice length (`Rule::LengthMismatch`) and every parameter value as the \

@@ -1,7 +1,8 @@
 //! The generated function's signature: argument names, the numeric type, fresh local names.
 //!
-//! Arguments: one `&[T]` per live parameter in sorted name order, one `usize` per shape symbol
-//! in sorted symbol order (snake case: `B` -> `b`), then `out: &mut [T]`. Names that are not
+//! Arguments: one `&[T]` per parameter in the user's order ([`Ir::order`]: `where` declaration
+//! order, then first appearance), one `usize` per shape symbol in order of first appearance in
+//! those parameters' shapes (snake case: `B` -> `b`), then `out: &mut [T]`. Names that are not
 //! Rust identifiers (keywords) become raw identifiers or get a `_` suffix; a dim or `out` that
 //! would collide with a parameter gets a `_` suffix too. Callers pass arguments by position, so
 //! these renames never change how the function is called.
@@ -12,7 +13,7 @@ use crate::ir::{Ir, Op};
 use crate::shape::{Dim, Shape};
 use proc_macro2::{Ident, Span, TokenStream};
 use quote::{format_ident, quote};
-use std::collections::{BTreeSet, HashSet};
+use std::collections::HashSet;
 
 /// A parameter argument.
 pub(crate) struct ParamArg {
@@ -48,21 +49,24 @@ impl Sig {
     }
 }
 
-/// The parameters the simplified IR still reads, in sorted order (the argument order).
+/// The parameters of the expression in the user's order (the argument order).
 pub fn params(ir: &Ir) -> Vec<String> {
     // Every parameter of the expression, also those simplification made dead (`P || P` reads
     // none, an entropy does not read `loc`): the checked entry still validates them, as the
     // interpreter does.
-    ir.params.keys().chain(ir.roles.keys()).cloned().collect::<BTreeSet<_>>().into_iter().collect()
+    ir.param_names()
 }
 
-/// The shape symbols the generated function takes as `usize` arguments, in sorted order.
+/// The shape symbols the generated function takes as `usize` arguments, in order of first
+/// appearance: in the parameters' shapes (in argument order), then in the IR.
 pub fn dims(ir: &Ir) -> Vec<String> {
-    let mut syms = BTreeSet::new();
+    let mut syms: Vec<String> = Vec::new();
     let mut add = |s: &Shape| {
         for d in s.dims() {
             if let Dim::Symbol(n) = d {
-                syms.insert(n.clone());
+                if !syms.contains(n) {
+                    syms.push(n.clone());
+                }
             }
         }
     };
@@ -80,10 +84,10 @@ pub fn dims(ir: &Ir) -> Vec<String> {
             _ => {}
         }
     }
-    syms.into_iter().collect()
+    syms
 }
 
-/// The generated function's arguments before `out`: (parameters, shape symbols), each sorted.
+/// The generated function's arguments before `out`: (parameters, shape symbols), in order.
 pub fn arguments(ir: &Ir) -> (Vec<String>, Vec<String>) {
     (params(ir), dims(ir))
 }
@@ -275,6 +279,30 @@ mod tests {
         let sig = signature(&c.simplified).unwrap();
         assert_eq!(sig.dims[0].1.to_string(), "b_");
         assert_eq!(sig.out.to_string(), "out_");
+    }
+
+    fn args(src: &str, env: &[(&str, usize)]) -> (Vec<String>, Vec<String>) {
+        let env = env.iter().map(|(n, k)| (n.to_string(), Shape::of(&[*k]))).collect();
+        arguments(&crate::compile(src, &env).unwrap().simplified)
+    }
+
+    #[test]
+    fn arguments_follow_the_where_clause_then_first_appearance() {
+        // Declared order wins, whatever the alphabet or the order of use says.
+        let (p, d) = args("Normal(zeta, alpha) || Normal(mu, beta) where mu: [T, B], zeta, alpha, beta: [T, B]", &[]);
+        assert_eq!(p, ["mu", "zeta", "alpha", "beta"]);
+        assert_eq!(d, ["T", "B"]);
+        // Without declarations (shapes from data, as `klc eval`): order of first appearance.
+        let (p, d) =
+            args("Normal(zeta, alpha) || Normal(mu, beta)", &[("alpha", 4), ("beta", 4), ("mu", 4), ("zeta", 4)]);
+        assert_eq!(p, ["zeta", "alpha", "mu", "beta"]);
+        assert!(d.is_empty());
+        // Partly declared: the declared ones first, then the rest as they appear.
+        let (p, _) = args("Normal(s2, m1) || Normal(a, b) where b: [3]", &[("s2", 3), ("m1", 3), ("a", 3)]);
+        assert_eq!(p, ["b", "s2", "m1", "a"]);
+        // A parameter simplification makes dead (`P || P` reads nothing) keeps its place.
+        let (p, _) = args("Normal(z, y) || Normal(z, y) where z, y: [2]", &[]);
+        assert_eq!(p, ["z", "y"]);
     }
 
     #[test]

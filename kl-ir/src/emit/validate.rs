@@ -1,7 +1,7 @@
 //! The checked entry point's checks, in the interpreter's order: every slice length against
 //! its declared shape (parameters in argument order, then `out`), then every parameter value
-//! against the rules of its roles exactly as `interp::validate` applies them (roles by
-//! parameter name, each role over all elements or matrix blocks in row-major order), so both
+//! against the rules of its roles exactly as `interp::validate` applies them (parameters in
+//! argument order, each role over all elements or matrix blocks in row-major order), so both
 //! report the same first error with the same parameter name and batch index.
 
 use super::gen::Res;
@@ -82,7 +82,8 @@ fn length_and_value_checks(ir: &Ir, sig: &Sig, num: &Num) -> Res<(Vec<Tok>, Vec<
     let (o, len) = (&sig.out, numel(&dims(sig, &sig.result)?).tokens());
     out.push(quote!(#rt::check_len("out", &[], #len, #o.len())?;));
     let lengths = std::mem::take(&mut out);
-    for (name, roles) in &ir.roles {
+    for (name, roles) in ir.roles_in_order() {
+        let name = &name;
         let Some(p) = sig.param(name) else { continue };
         let (ident, shape) = (&p.ident, &p.shape);
         let all = dims(sig, shape)?;

@@ -4,7 +4,7 @@
 
 use super::errors;
 use super::tokens::SpanMap;
-use crate::ast::{Dist, Expr, Program, Value};
+use crate::ast::Program;
 use crate::ir::{Ir, Op};
 use crate::shape::{Dim, Shape};
 use proc_macro2::{Span, TokenStream};
@@ -37,7 +37,7 @@ pub(crate) struct Plan {
 
 /// `kl!(..)`: parse, choose the path, build the run function and call it.
 pub(crate) fn expression(src: &str, map: &SpanMap, elem: Option<Elem>) -> Result<TokenStream, syn::Error> {
-    let plan = plan(src, map, elem.unwrap_or(Elem::Generic), None)?;
+    let plan = plan(src, map, elem.unwrap_or(Elem::Generic), None, None)?;
     let params: Vec<TokenStream> = plan
         .params
         .iter()
@@ -56,9 +56,33 @@ pub(crate) fn expression(src: &str, map: &SpanMap, elem: Option<Elem>) -> Result
 /// Parse and compile; errors come back under the user's tokens.
 /// `callee`: call this already emitted function (the `kl_fn!` item form) instead of nesting
 /// a fresh copy of the emitted code in the body.
-pub(crate) fn plan(src: &str, map: &SpanMap, elem: Elem, callee: Option<&syn::Ident>) -> Result<Plan, syn::Error> {
+/// `signature`: the run function's parameters in this order (a `kl_fn!` signature) instead of
+/// the order of first use; each must be used and every used name must be in it.
+pub(crate) fn plan(
+    src: &str,
+    map: &SpanMap,
+    elem: Elem,
+    callee: Option<&syn::Ident>,
+    signature: Option<Vec<Param>>,
+) -> Result<Plan, syn::Error> {
     let program = crate::parse::parse(src).map_err(|d| errors(&d.into(), src, map))?;
-    let params = used_params(&program, map);
+    let used = used_params(&program, map);
+    let params = match signature {
+        None => used,
+        Some(declared) => {
+            if let Some(p) = used.iter().find(|p| !declared.iter().any(|d| d.name == p.name)) {
+                return Err(syn::Error::new(p.span, format!("`{}` is not a parameter of this function", p.name)));
+            }
+            if let Some(d) = declared.iter().find(|d| !used.iter().any(|p| p.name == d.name)) {
+                return Err(syn::Error::new(
+                    d.span,
+                    format!("`{}` is declared but the expression does not use it", d.name),
+                ));
+            }
+            // Everything below (checks, body) indexes the arguments `__a{i}` in this order.
+            declared
+        }
+    };
     let declared: BTreeMap<String, Shape> = program
         .decls
         .iter()
@@ -141,41 +165,7 @@ pub(crate) fn elem_type(elem: Elem, no_params: bool) -> TokenStream {
 
 /// Parameters in order of first use, each with the span of that use.
 fn used_params(program: &Program, map: &SpanMap) -> Vec<Param> {
-    let mut out: Vec<Param> = Vec::new();
-    let mut add = |v: &Value| {
-        fn walk(v: &Value, f: &mut dyn FnMut(&crate::ast::Ident)) {
-            match v {
-                Value::Param(i) => f(i),
-                Value::Diag(inner, _) => walk(inner, f),
-                Value::Number(..) => {}
-            }
-        }
-        walk(v, &mut |i| {
-            if !out.iter().any(|p| p.name == i.name) {
-                out.push(Param { name: i.name.clone(), span: map.span(i.span) });
-            }
-        });
-    };
-    fn dist(d: &Dist, add: &mut dyn FnMut(&Value)) {
-        match d {
-            Dist::Call { args, .. } => args.iter().for_each(|a| add(&a.value)),
-            Dist::Independent { base, .. } | Dist::Expand { base, .. } | Dist::UnknownMethod { base, .. } => {
-                dist(base, add)
-            }
-        }
-    }
-    match &program.expr {
-        Expr::Kl { p, q, .. } => {
-            dist(p, &mut add);
-            dist(q, &mut add);
-        }
-        Expr::LogProb { dist: d, value, .. } => {
-            dist(d, &mut add);
-            add(value);
-        }
-        Expr::Entropy { dist: d, .. } => dist(d, &mut add),
-    }
-    out
+    program.params().into_iter().map(|i| Param { name: i.name.clone(), span: map.span(i.span) }).collect()
 }
 
 /// `CShape::new(&[..])` for a declared shape, symbols as DYN.

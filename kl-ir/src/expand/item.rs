@@ -67,7 +67,7 @@ pub(crate) fn emitted_body(
         let (arg, f) = (format_ident!("__a{}", i), format_ident!("__f{}", i));
         quote!(let #f = ::kl::__private::Param::values(#arg);)
     });
-    // Arguments of the emitted function: live parameters (sorted), then symbols (sorted).
+    // Arguments of the emitted function: parameters, then symbols, in `emit::arguments` order.
     let live: Vec<String> = crate::emit::arguments(ir).0;
     let call_params = live.iter().map(|name| {
         let i = params.iter().position(|p| &p.name == name).unwrap_or(0);
@@ -185,23 +185,10 @@ fn expand_item(input: TokenStream) -> syn::Result<TokenStream> {
     }
     let elem = if item.elem == "f32" { Elem::F32 } else { Elem::F64 };
     let into = format_ident!("{}_into", item.name);
-    let mut plan = frame::plan(&src, &map, elem, Some(&into))?;
     // The function's parameters are the declared ones, in declaration order.
     let declared: Vec<Param> =
         item.params.iter().map(|p| Param { name: p.name.to_string(), span: p.name.span() }).collect();
-    for p in &plan.params {
-        if !declared.iter().any(|d| d.name == p.name) {
-            return Err(syn::Error::new(p.span, format!("`{}` is not a parameter of this function", p.name)));
-        }
-    }
-    if declared.iter().any(|d| !plan.params.iter().any(|p| p.name == d.name)) {
-        let unused = declared.iter().find(|d| !plan.params.iter().any(|p| p.name == d.name)).unwrap();
-        return Err(syn::Error::new(
-            unused.span,
-            format!("`{}` is declared but the expression does not use it", unused.name),
-        ));
-    }
-    plan.params = declared;
+    let plan = frame::plan(&src, &map, elem, Some(&into), Some(declared))?;
     // The flat-slice functions for hot loops: emitted once, at item level.
     let compiled = crate::compile(&src, &Default::default()).map_err(|d| super::errors(&d, &src, &map))?;
     let opts = crate::emit::EmitOptions {

@@ -20,8 +20,34 @@ pub mod reference {
     include!(concat!(env!("OUT_DIR"), "/reference.rs"));
 }
 
-/// Calls an emitted function with parameters and dims given as slices (sorted as the
-/// function's arguments are).
+/// `kl_fn!` items as a user's crate has them: `RUSTDOCFLAGS="-D warnings" cargo doc --workspace`
+/// (run by CI) checks the documentation they generate (shapes such as `[B, 3]` must not read as
+/// links).
+pub mod items {
+    kl::kl_fn! {
+        /// Per-row KL between diagonal Gaussians.
+        pub fn diag_kl(m1: [B, 3], s1: [B, 3], m2: [B, 3], s2: [B, 3]) -> f64 {
+            Normal(m1, s1).to_event(1) || Normal(m2, s2).to_event(1)
+        }
+    }
+
+    kl::kl_fn! {
+        /// Full covariance against a Cholesky factor, one `[T, B]` batch.
+        pub fn cov_tril_kl(m1: [T, B, 2], c1: [T, B, 2, 2], m2: [2], l2: [2, 2]) -> f32 {
+            MultivariateNormal(m1, covariance_matrix=c1) || MultivariateNormal(m2, scale_tril=l2)
+        }
+    }
+
+    kl::kl_fn! {
+        /// Log-density of a shared diagonal Gaussian at each row of `x`.
+        pub fn diag_log_prob(m: [4], s: [4], x: [N, 4]) -> f64 {
+            log_prob(Normal(m, s).to_event(1), x)
+        }
+    }
+}
+
+/// Calls an emitted function with parameters and dims given as slices (in the function's
+/// argument order, `kl_ir::emit::arguments`).
 pub type Call<T> = fn(&[&[T]], &[usize], &mut [T]) -> Result<(), kl_runtime::Error>;
 
 /// One input file and its emitted function.

@@ -32,18 +32,18 @@ fn main() {
         assert!((d[b] - by_hand).abs() < 1e-12);
     }
 
-    // Flat slices; the arguments of the `_into` forms are in name order, then the sizes.
+    // Flat slices; the `_into` forms take the parameters in declared order, then the sizes.
     let flat = |v: &[[f64; 3]]| v.as_flattened().to_vec();
     let (fm1, fs1, fm2, fs2) = (flat(&m1), flat(&s1), flat(&m2), flat(&s2));
     let mut out = vec![0.0; 2];
-    diag_kl_into(&fm1, &fm2, &fs1, &fs2, 2, &mut out).unwrap();
+    diag_kl_into(&fm1, &fs1, &fm2, &fs2, 2, &mut out).unwrap();
     assert_eq!(out[..], d[..]);
     let mut fast = vec![0.0; 2];
-    diag_kl_into_unchecked(&fm1, &fm2, &fs1, &fs2, 2, &mut fast).unwrap();
+    diag_kl_into_unchecked(&fm1, &fs1, &fm2, &fs2, 2, &mut fast).unwrap();
     assert_eq!(fast, out);
 
     // A wrong buffer length is an error, not a panic.
-    assert!(diag_kl_into(&fm1[..5], &fm2, &fs1, &fs2, 2, &mut out).is_err());
+    assert!(diag_kl_into(&fm1[..5], &fs1, &fm2, &fs2, 2, &mut out).is_err());
 
     let mu: Vec<[f32; 2]> = vec![[0.5, -0.5]];
     let sigma: Vec<[f32; 2]> = vec![[0.8, 1.2]];
