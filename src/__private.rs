@@ -1,8 +1,8 @@
 //! Run-time support for macro expansions. Not a public API: names and signatures may change.
 
 use crate::{Error, Rule, Tensor};
-use kl_ir::interp::{EvalError, Failure};
-use kl_ir::{Ir, ShapeEnv};
+use kl_compiler::interp::{EvalError, Failure};
+use kl_compiler::{Ir, ShapeEnv};
 use kl_runtime::cshape::CShape;
 use kl_runtime::{Real, DYN};
 use std::borrow::Cow;
@@ -166,7 +166,7 @@ impl Cache {
         if let Some(ir) = map.lock().unwrap_or_else(|e| e.into_inner()).get(&key) {
             return Ok(ir.clone());
         }
-        let ir = Arc::new(kl_ir::compile(src, env).map_err(Failure::Compile)?.simplified);
+        let ir = Arc::new(kl_compiler::compile(src, env).map_err(Failure::Compile)?.simplified);
         map.lock().unwrap_or_else(|e| e.into_inner()).insert(key, ir.clone());
         Ok(ir)
     }
@@ -179,9 +179,9 @@ pub fn eval<T: Real>(src: &str, cache: &Cache, inputs: &[Arg<'_, T>]) -> Result<
         .iter()
         .map(|(n, dims, data)| (n.to_string(), Tensor { shape: dims.clone(), data: data.to_vec() }))
         .collect();
-    let env: ShapeEnv = inputs.iter().map(|(n, dims, _)| (n.to_string(), kl_ir::Shape::of(dims))).collect();
+    let env: ShapeEnv = inputs.iter().map(|(n, dims, _)| (n.to_string(), kl_compiler::Shape::of(dims))).collect();
     let key = inputs.iter().map(|(_, dims, _)| dims.clone()).collect();
-    let result = cache.get(src, key, &env).and_then(|ir| kl_ir::interp::eval(&ir, &map).map_err(Failure::Eval));
+    let result = cache.get(src, key, &env).and_then(|ir| kl_compiler::interp::eval(&ir, &map).map_err(Failure::Eval));
     result.map_err(|f| match f {
         Failure::Eval(EvalError::Data(e)) => e,
         Failure::Eval(e @ EvalError::ShapeMismatch { .. }) => {

@@ -32,8 +32,8 @@
 //! The language, its shape rules and the compiler are documented in the repository README and
 //! in [`ir`]; the numeric kernels in [`runtime`].
 
-pub use kl_ir as ir;
-pub use kl_ir::interp::Tensor;
+pub use kl_compiler as compiler;
+pub use kl_compiler::interp::Tensor;
 pub use kl_macros::{kl, kl_fn};
 pub use kl_runtime as runtime;
 pub use kl_runtime::{Error, Input, Rule};

@@ -7,10 +7,10 @@ use libfuzzer_sys::fuzz_target;
 fuzz_target!(|data: &[u8]| {
     let Some((src, mut u)) = kl_fuzz::split(data) else { return };
     let env = kl_fuzz::env(src, &mut u);
-    match kl_ir::compile(src, &env) {
+    match kl_compiler::compile(src, &env) {
         Ok(c) => {
-            let _ = kl_ir::pretty::pretty(&c.lowered);
-            let _ = kl_ir::pretty::pretty(&c.simplified);
+            let _ = kl_compiler::pretty::pretty(&c.lowered);
+            let _ = kl_compiler::pretty::pretty(&c.simplified);
         }
         Err(d) => {
             kl_fuzz::assert_no_internal(&d, src);

@@ -9,6 +9,6 @@ fuzz_target!(|data: &[u8]| {
     let Some((src, mut u)) = kl_fuzz::split(data) else { return };
     let Ok(tokens) = proc_macro2::TokenStream::from_str(src) else { return };
     let out =
-        if u.arbitrary::<bool>().unwrap_or(false) { kl_ir::expand::kl_fn(tokens) } else { kl_ir::expand::kl(tokens) };
+        if u.arbitrary::<bool>().unwrap_or(false) { kl_codegen::expand::kl_fn(tokens) } else { kl_codegen::expand::kl(tokens) };
     let _ = out.to_string();
 });

@@ -6,7 +6,7 @@ use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
     let Ok(src) = std::str::from_utf8(data) else { return };
-    match kl_ir::parse::parse(src) {
+    match kl_compiler::parse::parse(src) {
         Ok(program) => {
             let _ = format!("{program:?}");
         }

@@ -4,8 +4,8 @@
 //! directly.
 
 use arbitrary::Unstructured;
-use kl_ir::interp::Tensor;
-use kl_ir::{Diagnostics, Dim, Shape, ShapeEnv};
+use kl_compiler::interp::Tensor;
+use kl_compiler::{Diagnostics, Dim, Shape, ShapeEnv};
 use std::collections::BTreeMap;
 
 /// The source text (up to the first NUL) and the choice bytes after it.
@@ -105,7 +105,7 @@ pub const MAX_NUMEL: usize = 4096;
 
 /// Data for every parameter `ir` knows a shape for, with symbols bound to small sizes; `None`
 /// when some node of `ir` would be too large to evaluate quickly.
-pub fn inputs(ir: &kl_ir::Ir, u: &mut Unstructured<'_>) -> arbitrary::Result<Option<BTreeMap<String, Tensor<f64>>>> {
+pub fn inputs(ir: &kl_compiler::Ir, u: &mut Unstructured<'_>) -> arbitrary::Result<Option<BTreeMap<String, Tensor<f64>>>> {
     let mut bound: BTreeMap<String, usize> = BTreeMap::new();
     for s in ir.shapes.values() {
         for d in s.dims() {
@@ -120,12 +120,12 @@ pub fn inputs(ir: &kl_ir::Ir, u: &mut Unstructured<'_>) -> arbitrary::Result<Opt
     let small = |dims: &[usize]| dims.iter().try_fold(1usize, |a, &d| a.checked_mul(d)).is_some_and(|n| n <= MAX_NUMEL);
     for id in ir.graph.node_indices() {
         let shape = match &ir.node(id).ty {
-            kl_ir::ir::Ty::Tensor(s) => s.clone(),
-            kl_ir::ir::Ty::Dist { batch, event } => batch.concat(event),
-            kl_ir::ir::Ty::Unknown => continue,
+            kl_compiler::ir::Ty::Tensor(s) => s.clone(),
+            kl_compiler::ir::Ty::Dist { batch, event } => batch.concat(event),
+            kl_compiler::ir::Ty::Unknown => continue,
         };
         let full = match &ir.node(id).op {
-            kl_ir::ir::Op::SumLast { full, .. } => Some(full.clone()),
+            kl_compiler::ir::Op::SumLast { full, .. } => Some(full.clone()),
             _ => None,
         };
         for s in std::iter::once(shape).chain(full) {

@@ -1,4 +1,4 @@
-//! The `kl!` and `kl_fn!` macros: a thin doorway. Tokens go to `kl-ir`, which parses, checks,
+//! The `kl!` and `kl_fn!` macros: a thin doorway. Tokens go to `kl-codegen`, which parses, checks,
 //! simplifies and emits; errors come back as `compile_error!`s under the offending tokens.
 //! Use them through the `kl` crate (`use kl::kl;`), which the expansions refer to.
 
@@ -8,12 +8,12 @@ use proc_macro::TokenStream;
 /// See the `kl` crate for the language and the result type.
 #[proc_macro]
 pub fn kl(input: TokenStream) -> TokenStream {
-    kl_ir::expand::kl(input.into()).into()
+    kl_codegen::expand::kl(input.into()).into()
 }
 
 /// Define named functions for one expression with declared shapes:
 /// `kl_fn! { pub fn diag_kl(m1: [B, 8], s1: [B, 8], m2: [B, 8], s2: [B, 8]) -> f32 { .. } }`.
 #[proc_macro]
 pub fn kl_fn(input: TokenStream) -> TokenStream {
-    kl_ir::expand::kl_fn(input.into()).into()
+    kl_codegen::expand::kl_fn(input.into()).into()
 }

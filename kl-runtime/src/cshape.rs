@@ -1,9 +1,9 @@
-//! The shape rules of `kl-ir`'s checker, as `const fn`s over the shapes the Rust types of the
+//! The shape rules of `kl-compiler`'s checker, as `const fn`s over the shapes the Rust types of the
 //! parameters fix, so that `kl!` can turn a shape error into a compile error.
 //!
 //! The macro calls these in an inline `const { .. }` block, in the structure of the expression:
 //! a violation panics during constant evaluation, and rustc reports `evaluation panicked:` and
-//! the message. Messages mirror `kl-ir/src/check.rs` word for word, prefixed by the source text
+//! the message. Messages mirror `kl-compiler/src/check.rs` word for word, prefixed by the source text
 //! of the sub-expression: ``in `Normal(a, b)`: `loc` has shape [3] and `scale` ..``.
 //!
 //! A [`DYN`] dim (a size the Rust type leaves to run time, or a symbol of a `where` clause) is
@@ -235,7 +235,7 @@ const fn rank_overflow(what: &str, rank: usize) -> ! {
 }
 
 // ---------------------------------------------------------------------------------------------
-// The rules, in the order of kl-ir's checker
+// The rules, in the order of kl-compiler's checker
 
 /// A numeric literal: shape `[]`.
 pub const fn literal() -> CShape {

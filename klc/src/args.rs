@@ -1,5 +1,5 @@
 //! Command-line parsing: four subcommands, a few options, `--help` for each. Plain
-//! `std::env::args` parsing keeps the binary's dependencies to what `kl-ir` already builds.
+//! `std::env::args` parsing keeps the binary's dependencies to what `kl-compiler` already builds.
 
 use std::fmt;
 use std::path::PathBuf;

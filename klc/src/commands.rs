@@ -4,9 +4,9 @@
 use crate::args::Dtype;
 use crate::data;
 use crate::render::{self, Style};
-use kl_ir::interp::{self, Failure, Tensor};
-use kl_ir::ir::Ty;
-use kl_ir::{Compiled, Diagnostics, Ir};
+use kl_compiler::interp::{self, Failure, Tensor};
+use kl_compiler::ir::Ty;
+use kl_compiler::{Compiled, Diagnostics, Ir};
 use serde_json::Value;
 use std::fmt::Write;
 use std::path::Path;
@@ -52,7 +52,7 @@ pub fn source(input: &str) -> Result<Source, Error> {
 }
 
 fn compile(src: &Source, style: Style) -> Result<Compiled, Error> {
-    kl_ir::compile(&src.text, &Default::default()).map_err(|d| Error::compile(&d, src, style))
+    kl_compiler::compile(&src.text, &Default::default()).map_err(|d| Error::compile(&d, src, style))
 }
 
 fn result_shape(ir: &Ir) -> String {
@@ -75,28 +75,28 @@ pub fn explain(input: &str, style: Style) -> Result<String, Error> {
     out += "== shapes (batch / event) ==\n";
     out += &shape_table(&c.lowered, &src.text);
     out += "\n== IR after lowering ==\n";
-    out += &kl_ir::pretty::pretty(&c.lowered);
+    out += &kl_compiler::pretty::pretty(&c.lowered);
     out += "\n== passes ==\n";
     if c.passes.is_empty() {
         out += "(none fired)\n";
     }
     for name in &c.passes {
-        let identity = kl_ir::simplify::PASSES.iter().find(|p| p.name == *name).map_or("", |p| p.identity);
+        let identity = kl_compiler::simplify::PASSES.iter().find(|p| p.name == *name).map_or("", |p| p.identity);
         let _ = writeln!(out, "{name}: {identity}");
     }
     out += "\n== IR after simplification ==\n";
-    out += &kl_ir::pretty::pretty(&c.simplified);
+    out += &kl_compiler::pretty::pretty(&c.simplified);
     out += "\n== formula ==\n";
-    out += &kl_ir::explain::formula(&c.simplified);
+    out += &kl_compiler::explain::formula(&c.simplified);
     out.push('\n');
     Ok(out)
 }
 
 fn quantity_name(c: &Compiled) -> &'static str {
     match c.lowered.root.map(|r| c.lowered.op(r)) {
-        Some(kl_ir::ir::Op::Kl) => "KL divergence",
-        Some(kl_ir::ir::Op::LogProb) => "log density",
-        Some(kl_ir::ir::Op::Entropy) => "entropy",
+        Some(kl_compiler::ir::Op::Kl) => "KL divergence",
+        Some(kl_compiler::ir::Op::LogProb) => "log density",
+        Some(kl_compiler::ir::Op::Entropy) => "entropy",
         _ => "value",
     }
 }
@@ -133,7 +133,7 @@ fn shape_table(ir: &Ir, src: &str) -> String {
 
 /// `klc emit`: the generated Rust source.
 pub fn emit(input: &str, dtype: Option<Dtype>, name: Option<String>, style: Style) -> Result<String, Error> {
-    use kl_ir::emit::{emit_source, Dtype as EmitDtype, EmitOptions};
+    use kl_codegen::emit::{emit_source, Dtype as EmitDtype, EmitOptions};
     let src = source(input)?;
     let c = compile(&src, style)?;
     let mut opts = EmitOptions::default();
@@ -172,7 +172,7 @@ pub fn eval(input: &str, data_path: &Path, dtype: Dtype, style: Style) -> Result
 /// first), together with the parameters that have no data. A program that does not parse is
 /// left to the compiler's diagnostics.
 fn unused_data(src: &Source, inputs: &data::Inputs) -> Result<(), Error> {
-    let Ok(program) = kl_ir::parse::parse(&src.text) else { return Ok(()) };
+    let Ok(program) = kl_compiler::parse::parse(&src.text) else { return Ok(()) };
     let params: Vec<&str> = program.params().iter().map(|i| i.name.as_str()).collect();
     let unused: Vec<&String> = inputs.keys().filter(|k| !params.contains(&k.as_str())).collect();
     if unused.is_empty() {
@@ -188,9 +188,9 @@ fn unused_data(src: &Source, inputs: &data::Inputs) -> Result<(), Error> {
             [one] => Some(*one),
             _ => None,
         };
-        let hint = kl_ir::diag::suggest(name, &missing)
+        let hint = kl_compiler::diag::suggest(name, &missing)
             .or_else(|| (missing.len() == 1).then(|| missing[0]))
-            .or_else(|| kl_ir::diag::suggest(name, &params))
+            .or_else(|| kl_compiler::diag::suggest(name, &params))
             .or_else(prefix)
             .map(|s| format!("; did you mean `{s}`?"))
             .unwrap_or_else(|| match params.len() {
@@ -293,10 +293,10 @@ mod tests {
     #[test]
     fn shape_table_lists_batch_and_event_for_every_node() {
         let src = "Normal(m, s).to_event(1) || Normal(0, 1).expand([B, 4]).to_event(1) where m, s: [B, 4]";
-        let c = kl_ir::compile(src, &Default::default()).unwrap();
+        let c = kl_compiler::compile(src, &Default::default()).unwrap();
         let table = shape_table(&c.lowered, src);
         assert!(table.lines().next().unwrap().starts_with("node"));
-        assert_eq!(table.lines().count(), kl_ir::pretty::pretty(&c.lowered).lines().count() + 1);
+        assert_eq!(table.lines().count(), kl_compiler::pretty::pretty(&c.lowered).lines().count() + 1);
         let row: Vec<&str> = table
             .lines()
             .find(|l| l.starts_with("%3 "))

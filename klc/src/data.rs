@@ -3,7 +3,7 @@
 //! parameter and the element.
 
 use crate::npy;
-use kl_ir::interp::Tensor;
+use kl_compiler::interp::Tensor;
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::fmt::Write;

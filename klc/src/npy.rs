@@ -6,7 +6,7 @@
 //! in 1.0, `u32` LE in 2.0 and 3.0), a header that is a Python dict literal such as
 //! `{'descr': '<f8', 'fortran_order': False, 'shape': (2, 3), }`, then the raw data.
 
-use kl_ir::interp::Tensor;
+use kl_compiler::interp::Tensor;
 
 const MAGIC: &[u8] = b"\x93NUMPY";
 

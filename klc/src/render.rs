@@ -1,10 +1,10 @@
-//! Diagnostics at the edge: a `kl_ir::Diagnostic` becomes a miette report with the source, the
+//! Diagnostics at the edge: a `kl_compiler::Diagnostic` becomes a miette report with the source, the
 //! primary label at its span, notes as secondary labels, the help and the code.
 //!
 //! Colors and Unicode box drawing are used only when stderr is a terminal and `NO_COLOR` is not
 //! set; otherwise the theme is plain ASCII (`^` carets), so that output is stable for tests.
 
-use kl_ir::{Diagnostic, Diagnostics, Span};
+use kl_compiler::{Diagnostic, Diagnostics, Span};
 use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource, SourceCode};
 use std::fmt;
 use std::io::IsTerminal;
@@ -55,7 +55,7 @@ fn diagnostic(d: &Diagnostic, source: &NamedSource<String>, style: Style) -> Str
     }
 }
 
-/// A `kl_ir::Diagnostic` seen through miette's trait.
+/// A `kl_compiler::Diagnostic` seen through miette's trait.
 struct Report<'a> {
     d: &'a Diagnostic,
     source: &'a NamedSource<String>,
@@ -112,7 +112,7 @@ mod tests {
     use super::*;
 
     fn render(src: &str) -> String {
-        let err = kl_ir::compile(src, &Default::default()).unwrap_err();
+        let err = kl_compiler::compile(src, &Default::default()).unwrap_err();
         diagnostics(&err, src, "<expr>", Style::Plain)
     }
 

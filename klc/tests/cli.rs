@@ -165,9 +165,9 @@ fn explain_shows_shapes_both_listings_passes_and_the_formula() {
     let o = klc(&["explain", DIAG_KL]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let out = stdout(&o);
-    let c = kl_ir::compile(DIAG_KL, &Default::default()).unwrap();
-    let lowered = format!("== IR after lowering ==\n{}", kl_ir::pretty::pretty(&c.lowered));
-    let simplified = format!("== IR after simplification ==\n{}", kl_ir::pretty::pretty(&c.simplified));
+    let c = kl_compiler::compile(DIAG_KL, &Default::default()).unwrap();
+    let lowered = format!("== IR after lowering ==\n{}", kl_compiler::pretty::pretty(&c.lowered));
+    let simplified = format!("== IR after simplification ==\n{}", kl_compiler::pretty::pretty(&c.simplified));
     assert!(out.contains(&lowered), "{out}");
     assert!(out.contains(&simplified), "{out}");
     assert!(out.contains("\nindependent_sum: ") && out.contains("\nclosed_form: "), "{out}");
@@ -280,13 +280,13 @@ fn eval_prints_full_precision_and_sums_events() {
     let (shape, got) = eval_json(&klc(&["eval", src, "--data", &data]));
     assert_eq!(shape, vec![2]);
     // The printed value reads back to exactly the interpreter's f64.
-    let inputs: BTreeMap<String, kl_ir::interp::Tensor<f64>> =
+    let inputs: BTreeMap<String, kl_compiler::interp::Tensor<f64>> =
         serde_json::from_str::<BTreeMap<String, Vec<Vec<f64>>>>(json)
             .unwrap()
             .into_iter()
-            .map(|(k, rows)| (k, kl_ir::interp::Tensor::new(vec![2, 2], rows.concat()).unwrap()))
+            .map(|(k, rows)| (k, kl_compiler::interp::Tensor::new(vec![2, 2], rows.concat()).unwrap()))
             .collect();
-    assert_eq!(got, kl_ir::interp::evaluate::<f64>(src, &inputs).unwrap().data);
+    assert_eq!(got, kl_compiler::interp::evaluate::<f64>(src, &inputs).unwrap().data);
     let want0 = normal_kl(0.1, 1.1, 0.0, 1.0) + normal_kl(0.2, 0.9, 0.0, 1.0);
     assert!((got[0] - want0).abs() < 1e-14, "{} vs {want0}", got[0]);
 }

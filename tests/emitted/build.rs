@@ -5,7 +5,7 @@
 //! compile but fail to emit are listed in `EMIT_FAILURES`, which the tests require to be empty,
 //! so an emitter gap fails a test with its message rather than the build.
 
-use kl_ir::emit::{arguments, emit_source, Dtype, EmitOptions};
+use kl_codegen::emit::{arguments, emit_source, Dtype, EmitOptions};
 use std::fmt::Write;
 use std::path::{Path, PathBuf};
 
@@ -63,7 +63,7 @@ fn main() {
         let src = std::fs::read_to_string(path).unwrap();
         let stem = path.file_stem().unwrap().to_string_lossy().to_string();
         let shown = path.display().to_string();
-        let Ok(compiled) = kl_ir::compile(&src, &Default::default()) else {
+        let Ok(compiled) = kl_compiler::compile(&src, &Default::default()) else {
             writeln!(not_compiled, "    {shown:?},").unwrap();
             continue;
         };
@@ -154,9 +154,9 @@ fn reference() -> String {
             .as_object()
             .unwrap()
             .iter()
-            .map(|(k, v)| (k.clone(), kl_ir::Shape::of(&json_shape(v))))
+            .map(|(k, v)| (k.clone(), kl_compiler::Shape::of(&json_shape(v))))
             .collect();
-        let Ok(compiled) = kl_ir::compile(expr, &env) else { continue };
+        let Ok(compiled) = kl_compiler::compile(expr, &env) else { continue };
         let name = format!("ref_{i}");
         let (params, dims) = arguments(&compiled.simplified);
         let opts = EmitOptions { fn_name: name.clone(), ..Default::default() };

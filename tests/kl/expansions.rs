@@ -11,7 +11,7 @@ fn pretty(tokens: TokenStream) -> String {
 }
 
 fn kl(src: &str) -> String {
-    pretty(kl::ir::expand::kl(TokenStream::from_str(src).unwrap()))
+    pretty(kl_codegen::expand::kl(TokenStream::from_str(src).unwrap()))
 }
 
 #[test]
@@ -44,7 +44,7 @@ fn item_form() {
         "/// Per-row KL.\npub fn diag_kl(m1: [B, 3], s1: [B, 3], m2: [B, 3], s2: [B, 3]) -> f32 { Normal(m1, s1).to_event(1) || Normal(m2, s2).to_event(1) }",
     )
     .unwrap();
-    let tokens = kl::ir::expand::kl_fn(item);
+    let tokens = kl_codegen::expand::kl_fn(item);
     let file: syn::File = syn::parse2(tokens).unwrap();
     insta::assert_snapshot!(prettyplease::unparse(&file));
 }
@@ -55,6 +55,6 @@ fn errors_expand_to_compile_errors_and_a_typed_fallback() {
     assert!(out.contains("compile_error!"), "{out}");
     assert!(out.contains("unknown distribution `Normla`"), "{out}");
     assert!(out.contains("unreachable!()"), "{out}");
-    let empty = kl::ir::expand::kl(TokenStream::new()).to_string();
+    let empty = kl_codegen::expand::kl(TokenStream::new()).to_string();
     assert!(empty.contains("compile_error"), "{empty}");
 }

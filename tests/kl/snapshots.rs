@@ -1,7 +1,7 @@
 //! Every stage's output is a golden file (naga-style): for each `tests/inputs/*.kl`, the IR
 //! after lowering and after simplification, and the emitted Rust; for each `tests/errors/*.kl`, every diagnostic.
 
-use kl::ir::{compile, pretty::pretty};
+use kl::compiler::{compile, pretty::pretty};
 
 #[test]
 fn compiler_stages() {
@@ -16,9 +16,9 @@ fn compiler_stages() {
             pretty(&c.simplified)
         );
         insta::assert_snapshot!("ir", out);
-        let opts = kl::ir::emit::EmitOptions { fn_name: "kl".into(), ..Default::default() };
+        let opts = kl_codegen::emit::EmitOptions { fn_name: "kl".into(), ..Default::default() };
         let code =
-            kl::ir::emit::emit_source(&c.simplified, &opts).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            kl_codegen::emit::emit_source(&c.simplified, &opts).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         insta::assert_snapshot!("emitted", code);
     });
 }

@@ -1,4 +1,4 @@
-//! The functions `kl_ir::emit` generates for every `tests/inputs/*.kl` (and the local
+//! The functions `kl_codegen::emit` generates for every `tests/inputs/*.kl` (and the local
 //! `tests/emitted/inputs/*.kl`), compiled as ordinary Rust, with adapters that take their
 //! arguments as slices so the differential test can call all of them alike.
 //!
@@ -47,7 +47,7 @@ pub mod items {
 }
 
 /// Calls an emitted function with parameters and dims given as slices (in the function's
-/// argument order, `kl_ir::emit::arguments`).
+/// argument order, `kl_codegen::emit::arguments`).
 pub type Call<T> = fn(&[&[T]], &[usize], &mut [T]) -> Result<(), kl_runtime::Error>;
 
 /// One input file and its emitted function.

@@ -1,10 +1,10 @@
-//! Differential tests: every emitted function against `kl_ir::interp` on the same random valid
+//! Differential tests: every emitted function against `kl_compiler::interp` on the same random valid
 //! inputs, plus the checked entry point's errors against `interp::validate`.
 
+use kl_compiler::interp::{self, Tensor};
+use kl_compiler::ir::{Ir, Role};
+use kl_compiler::Dim;
 use kl_emitted_tests::{generic, Case};
-use kl_ir::interp::{self, Tensor};
-use kl_ir::ir::{Ir, Role};
-use kl_ir::Dim;
 use kl_runtime::{Error, Real, Rule};
 use std::collections::BTreeMap;
 
@@ -79,9 +79,9 @@ struct Args {
 
 impl Args {
     fn new(case: &Case<impl Real>, seed: u64, size: usize) -> Args {
-        let ir = kl_ir::compile(case.src, &Default::default()).unwrap().simplified;
-        let (names, syms) = kl_ir::emit::arguments(&ir);
-        let resolve = |s: &kl_ir::Shape| -> Vec<usize> {
+        let ir = kl_compiler::compile(case.src, &Default::default()).unwrap().simplified;
+        let (names, syms) = kl_codegen::emit::arguments(&ir);
+        let resolve = |s: &kl_compiler::Shape| -> Vec<usize> {
             s.dims()
                 .iter()
                 .map(|d| match d {

@@ -1,5 +1,5 @@
 //! The emitted code against the committed mpmath references, with the targets the
-//! interpreter meets (`kl-ir/tests/reference.rs`): 1e-13 relative on well-conditioned cases,
+//! interpreter meets (`kl-compiler/tests/reference.rs`): 1e-13 relative on well-conditioned cases,
 //! cond·1e-15 on ill-conditioned ones (with the same known gaps).
 
 use serde_json::Value;
@@ -36,11 +36,11 @@ fn emitted_code_matches_high_precision_references() {
                     shape.push(items.len());
                     x = &items[0];
                 }
-                (k.clone(), kl_ir::Shape::of(&shape))
+                (k.clone(), kl_compiler::Shape::of(&shape))
             })
             .collect();
-        let ir = kl_ir::compile(expr, &env).unwrap().simplified;
-        let (params, _) = kl_ir::emit::arguments(&ir);
+        let ir = kl_compiler::compile(expr, &env).unwrap().simplified;
+        let (params, _) = kl_codegen::emit::arguments(&ir);
         let data: Vec<Vec<f64>> = params
             .iter()
             .map(|p| {

@@ -14,7 +14,7 @@ mod frame;
 mod item;
 pub mod tokens;
 
-use crate::diag::Diagnostics;
+use kl_compiler::diag::Diagnostics;
 use proc_macro2::{Span, TokenStream};
 use quote::quote;
 use tokens::{to_source, to_syn_error, SpanMap};

@@ -8,9 +8,9 @@
 //! these renames never change how the function is called.
 
 use super::{Dtype, EmitOptions};
-use crate::diag::Diagnostic;
-use crate::ir::{Ir, Op};
-use crate::shape::{Dim, Shape};
+use kl_compiler::diag::Diagnostic;
+use kl_compiler::ir::{Ir, Op};
+use kl_compiler::shape::{Dim, Shape};
 use proc_macro2::{Ident, Span, TokenStream};
 use quote::{format_ident, quote};
 use std::collections::HashSet;
@@ -275,7 +275,7 @@ mod tests {
     fn keywords_and_clashes_get_other_names() {
         assert_eq!(rust_ident("type").to_string(), "r#type");
         assert_eq!(rust_ident("self").to_string(), "self_");
-        let c = crate::compile("Normal(b, out) || Normal(0, 1) where b, out: [B]", &Default::default()).unwrap();
+        let c = kl_compiler::compile("Normal(b, out) || Normal(0, 1) where b, out: [B]", &Default::default()).unwrap();
         let sig = signature(&c.simplified).unwrap();
         assert_eq!(sig.dims[0].1.to_string(), "b_");
         assert_eq!(sig.out.to_string(), "out_");
@@ -283,7 +283,7 @@ mod tests {
 
     fn args(src: &str, env: &[(&str, usize)]) -> (Vec<String>, Vec<String>) {
         let env = env.iter().map(|(n, k)| (n.to_string(), Shape::of(&[*k]))).collect();
-        arguments(&crate::compile(src, &env).unwrap().simplified)
+        arguments(&kl_compiler::compile(src, &env).unwrap().simplified)
     }
 
     #[test]

@@ -8,8 +8,8 @@ use super::gen::Res;
 use super::index::{lit, numel, Lin};
 use super::rows::RowsKernel;
 use super::signature::{Names, Num, Sig};
-use crate::ir::{Ir, Role};
-use crate::shape::{Dim, Shape};
+use kl_compiler::ir::{Ir, Role};
+use kl_compiler::shape::{Dim, Shape};
 use proc_macro2::{Ident, TokenStream};
 use quote::quote;
 

@@ -6,7 +6,7 @@
 //! are built in Horner form (`(i0 * 8 + i1) * 3 + 2`), folding constants so the emitted source
 //! stays readable and identity factors (`* 1`, `+ 0`) never appear.
 
-use crate::shape::{Dim, Shape};
+use kl_compiler::shape::{Dim, Shape};
 use proc_macro2::TokenStream;
 use quote::quote;
 

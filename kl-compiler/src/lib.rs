@@ -1,13 +1,16 @@
-//! The kl compiler as a plain library.
+//! The kl compiler as a plain library: everything but code generation.
 //!
 //! ```text
 //! source --parse--> AST --lower--> IR --check--> typed IR --simplify--> closed forms
-//!                                                   |                      |-- emit --> Rust source
+//!                                                   |                      |-- emit --> Rust source (kl-codegen)
 //!                                                   |                      `-- interp --> values
 //! ```
 //!
+//! It builds without syn, quote, proc-macro2 or prettyplease: the emitter and the macro
+//! expansions live in `kl-codegen`, which only the proc macro and `klc` link.
+//!
 //! ```
-//! let c = kl_ir::compile(
+//! let c = kl_compiler::compile(
 //!     "Normal(m1, s1).to_event(1) || Normal(m2, s2).to_event(1) where m1, s1, m2, s2: [B, 8]",
 //!     &Default::default(),
 //! )
@@ -21,8 +24,6 @@
 pub mod ast;
 pub mod check;
 pub mod diag;
-pub mod emit;
-pub mod expand;
 pub mod explain;
 pub mod interp;
 pub mod ir;

@@ -11,8 +11,8 @@ use super::dense::{Dense, Left, Tri};
 use super::gen::{Block, Gen, Res};
 use super::index::{broadcast_index, numel, offset, Ix, Lin};
 use super::{CHOLESKY_UNROLL_MAX, UNROLL_MAX};
-use crate::ir::{CoreOut, MvnParam, NodeId, Op};
-use crate::shape::{Dim, Shape};
+use kl_compiler::ir::{CoreOut, MvnParam, NodeId, Op};
+use kl_compiler::shape::{Dim, Shape};
 use proc_macro2::TokenStream;
 use quote::quote;
 

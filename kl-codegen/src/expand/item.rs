@@ -3,8 +3,8 @@
 
 use super::frame::{self, Elem, Param};
 use super::tokens::{extend_source, spanned_error, to_source, SpanMap};
-use crate::shape::{Dim, Shape};
-use crate::Compiled;
+use kl_compiler::shape::{Dim, Shape};
+use kl_compiler::Compiled;
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote, ToTokens};
 use std::collections::BTreeMap;
@@ -162,7 +162,7 @@ fn expand_item(input: TokenStream) -> syn::Result<TokenStream> {
     }
     let (mut src, mut map) = to_source(item.body.clone());
     if src.contains(" where ") || src.starts_with("where ") {
-        let (start, end) = map.locate(crate::Span::new(0, src.len()));
+        let (start, end) = map.locate(kl_compiler::Span::new(0, src.len()));
         return Err(spanned_error(
             start,
             end,
@@ -190,7 +190,7 @@ fn expand_item(input: TokenStream) -> syn::Result<TokenStream> {
         item.params.iter().map(|p| Param { name: p.name.to_string(), span: p.name.span() }).collect();
     let plan = frame::plan(&src, &map, elem, Some(&into), Some(declared))?;
     // The flat-slice functions for hot loops: emitted once, at item level.
-    let compiled = crate::compile(&src, &Default::default()).map_err(|d| super::errors(&d, &src, &map))?;
+    let compiled = kl_compiler::compile(&src, &Default::default()).map_err(|d| super::errors(&d, &src, &map))?;
     let opts = crate::emit::EmitOptions {
         fn_name: into.to_string(),
         runtime_path: "::kl::runtime".into(),

@@ -10,9 +10,9 @@
 
 use super::index::{lit, static_positions, unrolled_suffix, Ix, Lin};
 use super::signature::{Names, Num, Sig};
-use crate::diag::Diagnostic;
-use crate::ir::{Ir, NodeId};
-use crate::shape::{Dim, Shape};
+use kl_compiler::diag::Diagnostic;
+use kl_compiler::ir::{Ir, NodeId};
+use kl_compiler::shape::{Dim, Shape};
 use proc_macro2::{Ident, TokenStream, TokenTree};
 use quote::quote;
 use std::collections::{HashMap, HashSet};

@@ -3,8 +3,8 @@
 //! overflow. They run on the test harness's threads (2 MiB stacks), smaller than rustc's,
 //! so what passes here also passes inside the `kl!` macro.
 
-use kl_ir::emit::{emit_source, EmitOptions};
-use kl_ir::{compile, Diagnostics};
+use kl_codegen::emit::{emit_source, EmitOptions};
+use kl_compiler::{compile, Diagnostics};
 use proc_macro2::TokenStream;
 use std::str::FromStr;
 
@@ -29,7 +29,7 @@ fn first_code(d: &Diagnostics) -> String {
 
 /// The `kl!` expansion of `src`: a `compile_error!` or code, never a panic.
 fn expands_to_error(src: &str) -> bool {
-    let out = kl_ir::expand::kl(TokenStream::from_str(src).expect("lexes as Rust tokens")).to_string();
+    let out = kl_codegen::expand::kl(TokenStream::from_str(src).expect("lexes as Rust tokens")).to_string();
     out.contains("compile_error")
 }
 
@@ -47,14 +47,14 @@ fn long_method_chains_are_refused_not_recursed() {
         assert_eq!(outcome(&src), "parse::too_deep", "{method}");
         assert!(expands_to_error(&src), "{method}");
     }
-    let e = kl_ir::parse::parse(&chain(".to_event(0)", 100)).unwrap_err();
+    let e = kl_compiler::parse::parse(&chain(".to_event(0)", 100)).unwrap_err();
     assert_eq!(e.message, "distributions nested deeper than 64 levels");
     assert_eq!(e.span.text(&chain(".to_event(0)", 100)), ".to_event");
 }
 
 #[test]
 fn chains_up_to_the_limit_still_compile_and_emit() {
-    let n = kl_ir::parse::MAX_NESTING;
+    let n = kl_compiler::parse::MAX_NESTING;
     assert_eq!(outcome(&chain(".to_event(0)", n)), "ok");
     assert_eq!(outcome(&chain(".to_event(0)", n + 1)), "parse::too_deep");
     let same = format!("Normal(a, b){0} || Normal(a, b){0} where a, b: [3]", ".to_event(0)".repeat(n));
@@ -89,7 +89,7 @@ fn deep_brackets_are_refused() {
         assert!(expands_to_error(&src), "{open}");
     }
     let src = format!("entropy({}Normal(a, b){}) where a, b: [3]", "(".repeat(64), ")".repeat(64));
-    let out = kl_ir::expand::kl(TokenStream::from_str(&src).unwrap()).to_string();
+    let out = kl_codegen::expand::kl(TokenStream::from_str(&src).unwrap()).to_string();
     assert!(out.contains("brackets nested deeper than 64 levels"), "{out}");
     let src = format!(
         "entropy(MultivariateNormal(m, covariance_matrix={}v{})) where m: [2], v: [2]",
@@ -107,7 +107,7 @@ fn ranked(n: usize, dim: &str) -> String {
 fn shapes_of_too_many_dims_are_refused() {
     // A rank-300 shape made the emitter nest 300 loops; parsing the generated code with syn
     // overflowed the stack. Shapes now have at most `MAX_RANK` dims.
-    let max = kl_ir::check::MAX_RANK;
+    let max = kl_compiler::check::MAX_RANK;
     for n in [max + 1, 300, 10_000] {
         assert_eq!(outcome(&ranked(n, "2")), "shape::too_many_dims", "rank {n}");
         assert_eq!(outcome(&ranked(n, "1")), "shape::too_many_dims", "rank {n}");
@@ -125,7 +125,7 @@ fn shapes_of_too_many_dims_are_refused() {
 
 #[test]
 fn the_largest_rank_compiles_and_emits() {
-    let max = kl_ir::check::MAX_RANK;
+    let max = kl_compiler::check::MAX_RANK;
     assert_eq!(outcome(&ranked(max, "2")), "ok");
     assert_eq!(outcome(&ranked(max, "B")), "ok");
     assert_eq!(

@@ -13,8 +13,8 @@
 use super::gen::Res;
 use super::index::{lit, numel, Lin};
 use super::signature::{Num, Sig};
-use crate::ir::{Ir, MvnParam, NodeId, NormalParam, Op};
-use crate::shape::Dim;
+use kl_compiler::ir::{Ir, MvnParam, NodeId, NormalParam, Op};
+use kl_compiler::shape::Dim;
 use proc_macro2::{Ident, Span, TokenStream};
 use quote::quote;
 

@@ -1,7 +1,7 @@
 //! The interpreter against the committed mpmath references (`tests/reference/cases.json`,
 //! made by `tests/reference/generate.py` from textbook formulas at 60 digits).
 
-use kl_ir::interp::{evaluate, Tensor};
+use kl_compiler::interp::{evaluate, Tensor};
 use serde_json::Value;
 use std::collections::BTreeMap;
 

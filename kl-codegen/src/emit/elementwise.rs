@@ -5,8 +5,8 @@
 use super::gen::{Gen, Res};
 use super::index::{broadcast_index, lit, offset, Ix, Lin};
 use super::UNROLL_MAX;
-use crate::ir::{NodeId, NormalParam, Op};
-use crate::shape::Dim;
+use kl_compiler::ir::{NodeId, NormalParam, Op};
+use kl_compiler::shape::Dim;
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 

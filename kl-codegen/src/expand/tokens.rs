@@ -2,9 +2,9 @@
 //! while recording which byte range each token occupies, so that a diagnostic's byte span
 //! maps back to the user's tokens and rustc underlines the offending sub-expression.
 
-use crate::diag::Diagnostic;
-use crate::parse::MAX_NESTING;
-use crate::span::Span as ByteSpan;
+use kl_compiler::diag::Diagnostic;
+use kl_compiler::parse::MAX_NESTING;
+use kl_compiler::span::Span as ByteSpan;
 use proc_macro2::{Delimiter, Spacing, Span, TokenStream, TokenTree};
 
 /// Byte ranges of the printed source, each with the span of the token it came from.

@@ -4,9 +4,9 @@
 
 use super::errors;
 use super::tokens::SpanMap;
-use crate::ast::Program;
-use crate::ir::{Ir, Op};
-use crate::shape::{Dim, Shape};
+use kl_compiler::ast::Program;
+use kl_compiler::ir::{Ir, Op};
+use kl_compiler::shape::{Dim, Shape};
 use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned};
 use std::collections::BTreeMap;
@@ -65,7 +65,7 @@ pub(crate) fn plan(
     callee: Option<&syn::Ident>,
     signature: Option<Vec<Param>>,
 ) -> Result<Plan, syn::Error> {
-    let program = crate::parse::parse(src).map_err(|d| errors(&d.into(), src, map))?;
+    let program = kl_compiler::parse::parse(src).map_err(|d| errors(&d.into(), src, map))?;
     let used = used_params(&program, map);
     let params = match signature {
         None => used,
@@ -93,7 +93,7 @@ pub(crate) fn plan(
         .collect();
     let all_declared = params.iter().all(|p| declared.contains_key(&p.name));
     if all_declared {
-        let compiled = crate::compile_program(program, &Default::default()).map_err(|d| errors(&d, src, map))?;
+        let compiled = kl_compiler::compile_program(program, &Default::default()).map_err(|d| errors(&d, src, map))?;
         let checks = declared_checks(&params, &declared);
         let body = super::item::emitted_body(&compiled, &params, &declared, elem, src, map, callee)?;
         Ok(Plan { params, checks, body })
@@ -104,7 +104,7 @@ pub(crate) fn plan(
             .filter(|p| !declared.contains_key(&p.name))
             .map(|p| (p.name.clone(), Shape::scalar()))
             .collect();
-        let lowered = crate::lower::lower(&program, &env).map_err(|d| errors(&d, src, map))?;
+        let lowered = kl_compiler::lower::lower(&program, &env).map_err(|d| errors(&d, src, map))?;
         let checks = typed_checks(&lowered, &params, &declared, src, map);
         let inputs = inputs_list(&params);
         let body = quote! {
@@ -215,7 +215,7 @@ fn typed_checks(
 ) -> TokenStream {
     let mut stmts = vec![declared_checks(params, declared)];
     let order = ir.topo_order();
-    let var = |id: crate::ir::NodeId| format_ident!("__n{}", order.iter().position(|x| *x == id).unwrap_or(0));
+    let var = |id: kl_compiler::ir::NodeId| format_ident!("__n{}", order.iter().position(|x| *x == id).unwrap_or(0));
     let cs = quote!(::kl::runtime::cshape);
     for &id in &order {
         let node = ir.node(id);

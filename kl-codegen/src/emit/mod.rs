@@ -8,7 +8,7 @@
 //!
 //! * `NAME(params.., dims.., out) -> Result<(), Error>` checks every slice length against the
 //!   declared shapes (`Rule::LengthMismatch`) and every value against its roles exactly like
-//!   [`crate::interp::validate`], then calls
+//!   [`kl_compiler::interp::validate`], then calls
 //! * `NAME_unchecked(..)` with the same arguments: the bare computation, for hot loops whose
 //!   inputs are known to be valid. It does no validation; wrong slice lengths panic at an index,
 //!   invalid values give NaN or infinities. It still returns `Err(NotPositiveDefinite)` when a
@@ -23,8 +23,8 @@
 //! runtime's loop kernels with scratch buffers allocated once before the loops.
 //!
 //! ```
-//! let c = kl_ir::compile("Normal(m1, s1).to_event(1) || Normal(m2, s2).to_event(1) where m1, s1, m2, s2: [B, 8]", &Default::default()).unwrap();
-//! let src = kl_ir::emit::emit_source(&c.simplified, &kl_ir::emit::EmitOptions::default()).unwrap();
+//! let c = kl_compiler::compile("Normal(m1, s1).to_event(1) || Normal(m2, s2).to_event(1) where m1, s1, m2, s2: [B, 8]", &Default::default()).unwrap();
+//! let src = kl_codegen::emit::emit_source(&c.simplified, &kl_codegen::emit::EmitOptions::default()).unwrap();
 //! assert!(src.contains("pub fn kl<T: ::kl_runtime::Real>("));
 //! assert!(src.contains("pub fn kl_unchecked<T: ::kl_runtime::Real>("));
 //! ```
@@ -40,10 +40,10 @@ mod validate;
 
 pub use signature::{arguments, dims, params};
 
-use crate::diag::{Diagnostic, Diagnostics};
-use crate::ir::{fmt_f64, Ir, NodeId, Op};
 use gen::{Gen, Res, ROOT};
 use index::{offset, Lin};
+use kl_compiler::diag::{Diagnostic, Diagnostics};
+use kl_compiler::ir::{fmt_f64, Ir, NodeId, Op};
 use proc_macro2::{Ident, Span, TokenStream};
 use quote::{format_ident, quote};
 use signature::{Num, Sig};

@@ -1,7 +1,7 @@
 //! Property tests (proptest) of the identities every KL implementation must satisfy, through
 //! the whole pipeline (parse, check, simplify, interpret with the runtime kernels).
 
-use kl_ir::interp::{evaluate, Tensor};
+use kl_compiler::interp::{evaluate, Tensor};
 use proptest::prelude::*;
 use std::collections::BTreeMap;
 
