@@ -466,3 +466,17 @@ const STACK_MAX: usize = 4096;
 pub(crate) fn internal(msg: String) -> Diagnostic {
     Diagnostic::new("emit::internal", Default::default(), format!("internal emitter error: {msg}"))
 }
+
+/// The dims of `s` as index expressions: static sizes, or the shape symbol's argument.
+pub(crate) fn dims(sig: &Sig, s: &Shape) -> Res<Vec<Lin>> {
+    s.dims()
+        .iter()
+        .map(|d| match d {
+            Dim::Static(n) => Ok(Lin::Const(*n)),
+            Dim::Symbol(s) => {
+                let id = sig.dim(s).ok_or_else(|| internal(format!("shape symbol `{s}` is not an argument")))?;
+                Ok(Lin::atom(quote!(#id)))
+            }
+        })
+        .collect()
+}

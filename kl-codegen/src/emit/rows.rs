@@ -83,7 +83,7 @@ pub(crate) fn rows_kernel(ir: &Ir, sig: &Sig) -> Res<Option<RowsKernel>> {
     if sig.params.iter().any(|p| !inputs.contains(&p.name)) {
         return Ok(None);
     }
-    let all = super::validate::dims(sig, shape)?;
+    let all = super::gen::dims(sig, shape)?;
     let d = numel(&all[all.len() - k..]);
     Ok(Some(RowsKernel { func: Ident::new(func, Span::call_site()), inputs, size: Size::Elements(d) }))
 }

@@ -4,7 +4,7 @@
 //! argument order, each role over all elements or matrix blocks in row-major order), so both
 //! report the same first error with the same parameter name and batch index.
 
-use super::gen::Res;
+use super::gen::{dims, Res};
 use super::index::{lit, numel, Lin};
 use super::rows::RowsKernel;
 use super::signature::{Names, Num, Sig};
@@ -14,20 +14,6 @@ use proc_macro2::{Ident, TokenStream};
 use quote::quote;
 
 type Tok = TokenStream;
-
-pub(crate) fn dims(sig: &Sig, s: &Shape) -> Res<Vec<Lin>> {
-    s.dims()
-        .iter()
-        .map(|d| match d {
-            Dim::Static(n) => Ok(Lin::Const(*n)),
-            Dim::Symbol(s) => {
-                let id =
-                    sig.dim(s).ok_or_else(|| super::gen::internal(format!("shape symbol `{s}` is not an argument")))?;
-                Ok(Lin::atom(quote!(#id)))
-            }
-        })
-        .collect()
-}
 
 /// The multi-index of flat position `n` in a row-major block of `dims`: the comma-separated
 /// items, for `vec![..]` or `&[..]`.

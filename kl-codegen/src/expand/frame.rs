@@ -2,7 +2,9 @@
 //! with the compile-time shape checks in an inline `const` block, then either the emitted
 //! specialized code (declared shapes) or the interpreter (shapes from types).
 
+use super::declared::emitted_body;
 use super::errors;
+use super::param::{elem_type, Elem, Param};
 use super::tokens::SpanMap;
 use kl_compiler::ast::Program;
 use kl_compiler::ir::{Ir, Op};
@@ -10,21 +12,6 @@ use kl_compiler::shape::{Dim, Shape};
 use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned};
 use std::collections::BTreeMap;
-
-/// The element type of a generated function: generic, or fixed by `kl_fn!`'s `-> f32`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Elem {
-    Generic,
-    F32,
-    F64,
-}
-
-/// A parameter as the user wrote it: name and the span of its first use.
-#[derive(Clone, Debug)]
-pub(crate) struct Param {
-    pub name: String,
-    pub span: Span,
-}
 
 /// Everything the run function needs, from either path.
 pub(crate) struct Plan {
@@ -95,7 +82,7 @@ pub(crate) fn plan(
     if all_declared {
         let compiled = kl_compiler::compile_program(program, &Default::default()).map_err(|d| errors(&d, src, map))?;
         let checks = declared_checks(&params, &declared);
-        let body = super::item::emitted_body(&compiled, &params, &declared, elem, src, map, callee)?;
+        let body = emitted_body(&compiled, &params, &declared, elem, src, map, callee)?;
         Ok(Plan { params, checks, body })
     } else {
         // Structure only: names and parameterizations; shapes come from the types.
@@ -150,16 +137,6 @@ pub(crate) fn run_fn(plan: &Plan, name: &syn::Ident, elem: Elem, vis: &TokenStre
             const { #checks }
             #body
         }
-    }
-}
-
-pub(crate) fn elem_type(elem: Elem, no_params: bool) -> TokenStream {
-    match elem {
-        Elem::F32 => quote!(f32),
-        Elem::F64 => quote!(f64),
-        // Nothing to infer the type from: literals only.
-        Elem::Generic if no_params => quote!(f64),
-        Elem::Generic => quote!(__T),
     }
 }
 

@@ -10,8 +10,10 @@
 //!   types' static dims inside an inline `const` block, so a violation is still a compile error
 //!   naming both shapes; the value is computed by the interpreter with the run-time shapes.
 
+mod declared;
 mod frame;
 mod item;
+mod param;
 pub mod tokens;
 
 use kl_compiler::diag::Diagnostics;
