@@ -103,97 +103,18 @@ pub fn infer(ir: &Ir, id: NodeId) -> Result<Ty, Diagnostic> {
                 _ => Ty::Tensor(target.clone()),
             }
         }
-        Op::Normal(p) => {
-            let (loc, scale) = (tensor(0)?, tensor(1)?);
-            // Rule: loc and scale broadcast against each other.
-            let batch = loc.broadcast(&scale).ok_or_else(|| {
-                Diagnostic::new(
-                    "shape::param_broadcast",
-                    span,
-                    format!("`loc` has shape {loc} and `{}` has shape {scale}; they do not broadcast", p.keyword()),
-                )
-                .label("parameters do not broadcast")
-                .note(op_span(0), format!("loc: {loc}"))
-                .note(op_span(1), format!("{}: {scale}", p.keyword()))
-                .help("trailing dims must be equal, or 1; a symbol broadcasts only with itself or 1")
+        Op::Dist(d) => {
+            // The family's shape rule (crate::family), over the operands as given.
+            let shapes = (0..ops.len()).map(tensor).collect::<Result<Vec<_>, _>>()?;
+            let spans: Vec<_> = (0..ops.len()).map(op_span).collect();
+            let keywords: Vec<&'static str> = (0..ops.len()).map(|slot| d.keyword(slot)).collect();
+            let (batch, event) = (d.family.shape)(&crate::family::ShapeCx {
+                shapes: &shapes,
+                spans: &spans,
+                keywords: &keywords,
+                span,
             })?;
-            Ty::Dist { batch, event: Shape::scalar() }
-        }
-        Op::Mvn(p) => {
-            let (loc, m) = (tensor(0)?, tensor(1)?);
-            let name = p.keyword();
-            let d = loc_event_dim(&loc, span, op_span(0))?;
-            // Rule: the matrix is square, [.., d, d], with d = loc's last dim.
-            if m.rank() < 2 || m.0[m.rank() - 1] != m.0[m.rank() - 2] {
-                return Err(Diagnostic::new(
-                    "shape::matrix_not_square",
-                    op_span(1),
-                    format!("`{name}` must be a square matrix [.., d, d], but its shape is {m}"),
-                )
-                .label("not square"));
-            }
-            if m.0[m.rank() - 1] != d {
-                return Err(Diagnostic::new(
-                    "shape::matrix_loc_mismatch",
-                    op_span(1),
-                    format!(
-                        "`{name}` is {}x{} but `loc` has event size {d} (loc shape {loc}, {name} shape {m})",
-                        m.0[m.rank() - 2],
-                        m.0[m.rank() - 1]
-                    ),
-                )
-                .label(format!("expected [.., {d}, {d}]"))
-                .note(op_span(0), format!("loc: {loc}")));
-            }
-            let batch = loc.drop_last(1).broadcast(&m.drop_last(2)).ok_or_else(|| {
-                Diagnostic::new(
-                    "shape::param_broadcast",
-                    span,
-                    format!(
-                        "the batch dims of `loc` {} and `{name}` {} do not broadcast",
-                        loc.drop_last(1),
-                        m.drop_last(2)
-                    ),
-                )
-                .label("parameters do not broadcast")
-            })?;
-            Ty::Dist { batch, event: loc.last(1) }
-        }
-        Op::LowRankMvn => {
-            let (loc, w, dg) = (tensor(0)?, tensor(1)?, tensor(2)?);
-            let d = loc_event_dim(&loc, span, op_span(0))?;
-            // Rule: cov_factor is [.., d, r] and cov_diag is [.., d].
-            if w.rank() < 2 || w.0[w.rank() - 2] != d {
-                return Err(Diagnostic::new(
-                    "shape::low_rank_factor",
-                    op_span(1),
-                    format!("`cov_factor` must have shape [.., {d}, r] to match `loc` {loc}, but its shape is {w}"),
-                )
-                .label(format!("expected [.., {d}, r]")));
-            }
-            if dg.rank() < 1 || dg.0[dg.rank() - 1] != d {
-                return Err(Diagnostic::new(
-                    "shape::low_rank_diag",
-                    op_span(2),
-                    format!("`cov_diag` must have shape [.., {d}] to match `loc` {loc}, but its shape is {dg}"),
-                )
-                .label(format!("expected [.., {d}]")));
-            }
-            let batch =
-                Shape::broadcast_all([&loc.drop_last(1), &w.drop_last(2), &dg.drop_last(1)]).ok_or_else(|| {
-                    Diagnostic::new(
-                        "shape::param_broadcast",
-                        span,
-                        format!(
-                            "the batch dims of `loc` {}, `cov_factor` {} and `cov_diag` {} do not broadcast",
-                            loc.drop_last(1),
-                            w.drop_last(2),
-                            dg.drop_last(1)
-                        ),
-                    )
-                    .label("parameters do not broadcast")
-                })?;
-            Ty::Dist { batch, event: loc.last(1) }
+            Ty::Dist { batch, event }
         }
         Op::Independent(n) => {
             let (batch, event) = dist(0)?;
@@ -335,23 +256,6 @@ fn within_limits(ir: &Ir, id: NodeId, ty: Ty) -> Result<Ty, Diagnostic> {
         .label("too large"));
     }
     Ok(ty)
-}
-
-/// Rule: an MVN's `loc` has at least one dim, the event size `d`.
-fn loc_event_dim(
-    loc: &Shape,
-    span: crate::span::Span,
-    loc_span: crate::span::Span,
-) -> Result<crate::shape::Dim, Diagnostic> {
-    loc.dims().last().cloned().ok_or_else(|| {
-        Diagnostic::new(
-            "shape::mvn_loc_scalar",
-            loc_span,
-            "the `loc` of a multivariate normal needs at least one dim (the event size d), but it is a scalar (shape [])",
-        )
-        .label("scalar loc")
-        .note(span, "in this distribution")
-    })
 }
 
 fn internal(ir: &Ir, id: NodeId, msg: &str) -> Diagnostic {

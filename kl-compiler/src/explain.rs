@@ -446,7 +446,7 @@ mod tests {
     fn unsimplified_queries_are_written_by_name() {
         let src = "Normal(m, s) || Normal(0, 1) where m, s: [B]";
         let c = crate::compile(src, &Default::default()).unwrap();
-        let normal = crate::ir::Op::Normal(crate::ir::NormalParam::Scale).name();
+        let normal = crate::ir::Op::Dist(crate::family::normal_dist(crate::ir::NormalParam::Scale)).name();
         assert_eq!(formula(&c.lowered), format!("KL[b] = kl(p, q), q = {normal}(0, 1), p = {normal}(m, s)"));
     }
 }

@@ -7,6 +7,7 @@
 //! (`Kl`, `LogProb`, `Entropy`); simplification rewrites queries into closed-form tensor
 //! kernels (`NormalKl`, `TrilKl`, `SumLast`, ...), which the interpreter and emitter execute.
 
+pub use crate::family::Dist;
 use crate::shape::Shape;
 use crate::span::Span;
 use petgraph::stable_graph::{NodeIndex, StableDiGraph};
@@ -91,12 +92,8 @@ pub enum Op {
     BroadcastTo(Shape),
 
     // ---- distributions ----
-    /// `[loc, p]`
-    Normal(NormalParam),
-    /// `[loc, matrix]`
-    Mvn(MvnParam),
-    /// `[loc, cov_factor, cov_diag]`
-    LowRankMvn,
+    /// A base family (`crate::family`): one operand per slot of the family, in slot order.
+    Dist(Dist),
     /// `[base]`: reinterpret the last `n` batch dims as event dims.
     Independent(usize),
     /// `[base]`: broadcast the batch shape to this shape.
@@ -178,9 +175,7 @@ impl Op {
             Param(_) | Literal(_) | Zeros(_) => &[],
             Diag => &["v"],
             BroadcastTo(_) | SumLast { .. } => &["x"],
-            Normal(_) => &["loc", "scale"],
-            Mvn(_) => &["loc", "matrix"],
-            LowRankMvn => &["loc", "cov_factor", "cov_diag"],
+            Dist(d) => d.family.operands,
             Independent(_) | Expand(_) => &["base"],
             Kl => &["p", "q"],
             LogProb => &["dist", "value"],
@@ -203,7 +198,36 @@ impl Op {
     }
 
     pub fn is_distribution(&self) -> bool {
-        matches!(self, Op::Normal(_) | Op::Mvn(_) | Op::LowRankMvn | Op::Independent(_) | Op::Expand(_))
+        matches!(self, Op::Dist(_) | Op::Independent(_) | Op::Expand(_))
+    }
+
+    /// The parameterization of a `Normal` node.
+    pub fn as_normal(&self) -> Option<NormalParam> {
+        match self {
+            Op::Dist(d) if *d.family == crate::family::NORMAL => Some(crate::family::normal_param(d.choice)),
+            _ => None,
+        }
+    }
+
+    /// The parameterization of a `MultivariateNormal` node.
+    pub fn as_mvn(&self) -> Option<MvnParam> {
+        match self {
+            Op::Dist(d) if *d.family == crate::family::MVN => Some(crate::family::mvn_param(d.choice)),
+            _ => None,
+        }
+    }
+
+    /// Whether this is a `LowRankMultivariateNormal` node.
+    pub fn is_low_rank(&self) -> bool {
+        matches!(self, Op::Dist(d) if *d.family == crate::family::LOW_RANK)
+    }
+
+    /// The base family of a distribution node.
+    pub fn family(&self) -> Option<&'static crate::family::Family> {
+        match self {
+            Op::Dist(d) => Some(d.family),
+            _ => None,
+        }
     }
 
     pub fn is_query(&self) -> bool {
@@ -242,9 +266,7 @@ impl Op {
             Literal(v) => format!("literal {}", fmt_f64(*v)),
             Diag => "diag".into(),
             BroadcastTo(s) => format!("broadcast_to {s}"),
-            Normal(_) => "Normal".into(),
-            Mvn(_) => "MultivariateNormal".into(),
-            LowRankMvn => "LowRankMultivariateNormal".into(),
+            Dist(d) => d.family.name.into(),
             Independent(n) => format!("Independent[{n}]"),
             Expand(s) => format!("Expand{s}"),
             Kl => "kl".into(),

@@ -1,15 +1,19 @@
 //! Lowering: the syntax tree becomes IR nodes. Names are resolved here (distribution
 //! families, parameterizations, methods, parameter shapes); every problem is collected.
 
-use crate::ast::{self, Arg, Dist, Expr, Program, Value};
+use crate::ast::{self, Arg, Dist as DistExpr, Expr, Program, Value};
 use crate::diag::{suggest, Diagnostic, Diagnostics};
-use crate::ir::{Ir, MvnParam, NodeId, NormalParam, Op, Role};
+use crate::family::{self, Alt, Family};
+use crate::ir::{Dist, Ir, NodeId, Op, Role};
 use crate::shape::Shape;
 use crate::span::Span;
 use std::collections::BTreeMap;
 
-/// Known distribution families.
-pub const FAMILIES: &[&str] = &["Normal", "MultivariateNormal", "LowRankMultivariateNormal", "Independent"];
+/// The names a distribution may be called by: the registered families, then the
+/// `Independent(..)` wrapper.
+pub fn distribution_names() -> Vec<&'static str> {
+    family::FAMILIES.iter().map(|f| f.name).chain(["Independent"]).collect()
+}
 
 /// Known methods on distributions.
 pub const METHODS: &[&str] = &["to_event", "expand"];
@@ -75,17 +79,17 @@ impl Lower<'_> {
         }
     }
 
-    fn dist(&mut self, d: &Dist) -> Option<NodeId> {
+    fn dist(&mut self, d: &DistExpr) -> Option<NodeId> {
         match d {
-            Dist::Independent { base, n, span, .. } => {
+            DistExpr::Independent { base, n, span, .. } => {
                 let b = self.dist(base)?;
                 Some(self.ir.add(Op::Independent(*n), *span, &[b]))
             }
-            Dist::Expand { base, shape, span } => {
+            DistExpr::Expand { base, shape, span } => {
                 let b = self.dist(base)?;
                 Some(self.ir.add(Op::Expand(shape.to_shape()), *span, &[b]))
             }
-            Dist::UnknownMethod { base, name, .. } => {
+            DistExpr::UnknownMethod { base, name, .. } => {
                 let _ = self.dist(base);
                 let mut err = Diagnostic::new(
                     "name::unknown_method",
@@ -100,20 +104,20 @@ impl Lower<'_> {
                 self.errors.push(err);
                 None
             }
-            Dist::Call { name, args, span } => match name.name.as_str() {
-                "Normal" => self.normal(args, *span),
-                "MultivariateNormal" => self.mvn(args, *span),
-                "LowRankMultivariateNormal" => self.low_rank(args, *span),
-                other => {
+            DistExpr::Call { name, args, span } => match family::lookup(&name.name) {
+                Some(f) => self.family(f, args, *span),
+                None => {
+                    let other = name.name.as_str();
                     let mut err = Diagnostic::new(
                         "name::unknown_distribution",
                         name.span,
                         format!("unknown distribution `{other}`"),
                     )
                     .label("not a distribution kl knows");
-                    err = match suggest(other, FAMILIES) {
+                    let names = distribution_names();
+                    err = match suggest(other, &names) {
                         Some(s) => err.help(format!("did you mean `{s}`?")),
-                        None => err.help(format!("the distributions are {}", FAMILIES.join(", "))),
+                        None => err.help(format!("the distributions are {}", names.join(", "))),
                     };
                     self.errors.push(err);
                     None
@@ -122,90 +126,63 @@ impl Lower<'_> {
         }
     }
 
-    fn normal(&mut self, args: &[Arg], span: Span) -> Option<NodeId> {
-        let mut keys = vec!["loc"];
-        keys.extend(NormalParam::ALL.iter().map(|p| p.keyword()));
-        let a = self.bind_args("Normal", args, &["loc", "scale"], &keys)?;
-        let loc = self.required(&a, "loc", "Normal", span);
-        let given: Vec<_> = NormalParam::ALL.iter().filter(|p| a.contains_key(p.keyword())).collect();
-        let param = match given.as_slice() {
-            [one] => Some(**one),
-            [] => {
-                self.errors.push(
-                    Diagnostic::new("param::missing", span, "`Normal` needs a scale")
-                        .label("no scale given")
-                        .help("give exactly one of `scale=`, `var=`, `log_scale=` or `precision=` (a second positional argument is the scale, the standard deviation)"),
-                );
-                None
+    /// A base family from its descriptor: bind the arguments to its slots, pick the given
+    /// alternative of each slot (exactly one), and lower the values with their roles.
+    fn family(&mut self, family: &'static Family, args: &[Arg], span: Span) -> Option<NodeId> {
+        let positional = family.positional();
+        // Rule: a keyword-only slot is never given by position.
+        if let Some(arg) = args.iter().filter(|a| a.name.is_none()).nth(positional.len()) {
+            if let Some(m) = family.slots.get(positional.len()).and_then(|s| s.keyword_only.as_ref()) {
+                self.errors.push(Diagnostic::new(m.code, arg.span, m.message).label(m.label).help(m.help));
+                return None;
             }
-            many => {
-                self.conflict("Normal", many.iter().map(|p| &a[p.keyword()]), span);
-                None
-            }
-        };
-        let (loc, param) = (loc?, param?);
-        let role = if param == NormalParam::LogScale { Role::Real } else { Role::Positive };
-        let loc = self.value(&loc.value, Role::Real);
-        let p = self.value(&a[param.keyword()].value, role);
-        Some(self.ir.add(Op::Normal(param), span, &[loc?, p?]))
-    }
-
-    fn mvn(&mut self, args: &[Arg], span: Span) -> Option<NodeId> {
-        let mut keys = vec!["loc"];
-        keys.extend(MvnParam::ALL.iter().map(|p| p.keyword()));
-        if let Some(second) = args.iter().filter(|a| a.name.is_none()).nth(1) {
-            self.errors.push(
-                Diagnostic::new(
-                    "param::positional_matrix",
-                    second.span,
-                    "the matrix of a `MultivariateNormal` must be passed by keyword",
-                )
-                .label("positional matrix")
-                .help("write `covariance_matrix=`, `scale_tril=` or `precision_matrix=`: they differ, and guessing is how the scale-versus-variance bug starts"),
-            );
-            return None;
         }
-        let a = self.bind_args("MultivariateNormal", args, &["loc"], &keys)?;
-        let loc = self.required(&a, "loc", "MultivariateNormal", span);
-        let given: Vec<_> = MvnParam::ALL.iter().filter(|p| a.contains_key(p.keyword())).collect();
-        let param = match given.as_slice() {
-            [one] => Some(**one),
-            [] => {
-                self.errors.push(
-                    Diagnostic::new("param::missing", span, "`MultivariateNormal` needs a matrix")
-                        .label("no matrix given")
-                        .help("give exactly one of `covariance_matrix=`, `scale_tril=` or `precision_matrix=`"),
-                );
-                None
-            }
-            many => {
-                self.conflict("MultivariateNormal", many.iter().map(|p| &a[p.keyword()]), span);
-                None
-            }
-        };
-        let (loc, param) = (loc?, param?);
-        let m = &a[param.keyword()];
-        let role = match (param, &m.value) {
-            (_, Value::Diag(..)) => Role::PositiveDiag,
-            (MvnParam::ScaleTril, _) => Role::ScaleTril,
-            _ => Role::SpdMatrix,
-        };
-        let loc = self.value(&loc.value, Role::Real);
-        let m = self.value(&m.value, role);
-        Some(self.ir.add(Op::Mvn(param), span, &[loc?, m?]))
-    }
-
-    fn low_rank(&mut self, args: &[Arg], span: Span) -> Option<NodeId> {
-        let keys = ["loc", "cov_factor", "cov_diag"];
-        let a = self.bind_args("LowRankMultivariateNormal", args, &keys, &keys)?;
-        let loc = self.required(&a, "loc", "LowRankMultivariateNormal", span);
-        let w = self.required(&a, "cov_factor", "LowRankMultivariateNormal", span);
-        let d = self.required(&a, "cov_diag", "LowRankMultivariateNormal", span);
-        let (loc, w, d) = (loc?, w?, d?);
-        let loc = self.value(&loc.value, Role::Real);
-        let w = self.value(&w.value, Role::Real);
-        let d = self.value(&d.value, Role::Positive);
-        Some(self.ir.add(Op::LowRankMvn, span, &[loc?, w?, d?]))
+        let a = self.bind_args(family.name, args, &positional, &family.keywords())?;
+        // Rule: each slot is given exactly one way.
+        let mut chosen: Vec<Option<&Alt>> = Vec::new();
+        for slot in family.slots {
+            let given: Vec<&Alt> = slot.alternatives.iter().filter(|alt| a.contains_key(alt.keyword)).collect();
+            chosen.push(match (given.as_slice(), &slot.missing) {
+                ([one], _) => Some(*one),
+                ([], Some(m)) => {
+                    self.errors.push(
+                        Diagnostic::new("param::missing", span, format!("`{}` needs {}", family.name, m.what))
+                            .label(m.label)
+                            .help(m.help),
+                    );
+                    None
+                }
+                ([], None) => {
+                    let key = slot.alternatives[0].keyword;
+                    self.errors.push(
+                        Diagnostic::new("param::missing", span, format!("`{}` needs `{key}`", family.name))
+                            .label(format!("`{key}` missing")),
+                    );
+                    None
+                }
+                (many, _) => {
+                    self.conflict(family.name, many.iter().map(|alt| &a[alt.keyword]), span);
+                    None
+                }
+            });
+        }
+        let chosen: Vec<&Alt> = chosen.into_iter().collect::<Option<_>>()?;
+        let choice = family
+            .choice_slot()
+            .and_then(|s| family.slots[s].alternatives.iter().position(|alt| std::ptr::eq(alt, chosen[s])))
+            .unwrap_or(0) as u8;
+        // Values in slot order, each with the role of the way it was given.
+        let mut operands = Vec::new();
+        for alt in &chosen {
+            let arg = &a[alt.keyword];
+            let role = match (&arg.value, alt.diag_role) {
+                (Value::Diag(..), Some(r)) => r,
+                _ => alt.role,
+            };
+            operands.push(self.value(&arg.value, role));
+        }
+        let operands: Vec<NodeId> = operands.into_iter().collect::<Option<_>>()?;
+        Some(self.ir.add(Op::Dist(Dist { family, choice }), span, &operands))
     }
 
     /// Match positional and keyword arguments to parameter names.
@@ -270,23 +247,6 @@ impl Lower<'_> {
             }
         }
         ok.then_some(out)
-    }
-
-    fn required<'a>(
-        &mut self,
-        a: &BTreeMap<&'static str, &'a Arg>,
-        key: &str,
-        family: &str,
-        span: Span,
-    ) -> Option<&'a Arg> {
-        let found = a.get(key).copied();
-        if found.is_none() {
-            self.errors.push(
-                Diagnostic::new("param::missing", span, format!("`{family}` needs `{key}`"))
-                    .label(format!("`{key}` missing")),
-            );
-        }
-        found
     }
 
     fn conflict<'a>(&mut self, family: &str, args: impl Iterator<Item = &'a &'a Arg>, span: Span) {

@@ -37,8 +37,9 @@ pub fn pretty(ir: &Ir) -> String {
 /// The parameter keyword as the user wrote it (`var`, `scale_tril`, ..) where the op knows it.
 fn slot_label(op: &Op, name: &str) -> String {
     match (op, name) {
-        (Op::Normal(p), "scale") => p.keyword().into(),
-        (Op::Mvn(p), "matrix") => p.keyword().into(),
+        (Op::Dist(d), _) => {
+            d.family.operands.iter().position(|o| *o == name).map_or(name, |slot| d.keyword(slot)).into()
+        }
         (Op::SpdKl(p), "X1" | "X2") => format!("{}{}", p.keyword(), &name[1..]),
         (Op::MixedSpdKl(p), "X1") => format!("{}1", p.keyword()),
         (Op::MixedSpdKl(p), "X2") => {

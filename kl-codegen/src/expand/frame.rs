@@ -208,15 +208,12 @@ fn typed_checks(
             }
             Op::Literal(_) => quote!(#cs::literal()),
             Op::Diag => quote!(#cs::diag(#(#ops),*, #text)),
-            Op::Normal(p) => {
-                let kw = p.keyword();
-                quote!(#cs::normal(#(#ops),*, #kw, #text))
+            // The family's const-fn shape rule, named by its descriptor.
+            Op::Dist(d) => {
+                let f = format_ident!("{}", d.family.cshape);
+                let kw = d.chosen().into_iter();
+                quote!(#cs::#f(#(#ops),*, #(#kw,)* #text))
             }
-            Op::Mvn(p) => {
-                let kw = p.keyword();
-                quote!(#cs::mvn(#(#ops),*, #kw, #text))
-            }
-            Op::LowRankMvn => quote!(#cs::low_rank(#(#ops),*, #text)),
             Op::Independent(n) => quote!(#cs::independent(#(#ops),*, #n, #text)),
             Op::Expand(shape) => {
                 let lit = cshape_lit(shape);

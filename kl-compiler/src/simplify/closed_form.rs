@@ -4,11 +4,13 @@
 //! covariance, the flip trick for a precision, chol(W Wᵀ + D) for low rank), except where a
 //! more accurate form exists: two covariances, two precisions or two low-rank normals of one
 //! rank from the difference of their matrices, a precision against a covariance from their
-//! product formed in doubled precision; log_prob and entropy likewise. Precondition: the
-//! query's operands are base families, not wrappers.
+//! product formed in doubled precision; log_prob and entropy likewise. The rules are data
+//! (`crate::rules`), each in its family's file. Precondition: the query's operands are base
+//! families, not wrappers.
 
-use super::{broadcast_to, nodes_where, scale_of, tensor_ty, tril_of, Pass};
-use crate::ir::{Ir, MvnParam, NodeId, NormalParam, Op};
+use super::{broadcast_to, nodes_where, tensor_ty, Pass};
+use crate::ir::{Ir, NodeId, Op};
+use crate::rules::{self, Site};
 
 pub const PASS: Pass = Pass {
     name: "closed_form",
@@ -32,103 +34,22 @@ fn run(ir: &mut Ir) -> bool {
     changed
 }
 
-/// Loc, second parameter and its parameterization of a `Normal`; a literal parameter is
-/// folded to a literal scale.
-fn given(ir: &mut Ir, normal: NodeId) -> (NodeId, NodeId, NormalParam) {
-    let Op::Normal(p) = *ir.op(normal) else { unreachable!("given on a non-Normal") };
-    let (loc, a) = (ir.operand(normal, 0), ir.operand(normal, 1));
-    if matches!(ir.op(a), Op::Literal(_)) {
-        return (loc, scale_of(ir, normal), NormalParam::Scale);
-    }
-    (loc, a, p)
-}
-
-/// Whether two low-rank normals' factors have the same rank (last dim of `cov_factor`).
-fn same_rank(ir: &Ir, p: NodeId, q: NodeId) -> bool {
-    let rank = |d: NodeId| tensor_ty(ir, ir.operand(d, 1)).dims().last().cloned();
-    rank(p).is_some() && rank(p) == rank(q)
-}
-
+/// The closed form of a query from the rule tables (`crate::rules`), keyed by the families of
+/// its (unwrapped) distribution operands.
 fn lower_query(ir: &mut Ir, id: NodeId) -> Option<NodeId> {
     let span = ir.node(id).span;
-    let d = ir.operand(id, 0);
-    let family = ir.op(d).clone();
-    let multivariate = matches!(family, Op::Mvn(_) | Op::LowRankMvn);
-    let univariate = matches!(family, Op::Normal(_));
-    match ir.op(id) {
+    let p = ir.operand(id, 0);
+    let family = ir.op(p).family()?;
+    let (rule, other) = match ir.op(id) {
         Op::Kl => {
             let q = ir.operand(id, 1);
-            match (univariate, multivariate, ir.op(q)) {
-                (true, _, Op::Normal(_)) => {
-                    // The parameters as given (not converted to scales): the kernel takes each
-                    // side's ratio from them directly.
-                    let ((m1, a1, p1), (m2, a2, p2)) = (given(ir, d), given(ir, q));
-                    Some(ir.add(Op::NormalKl(p1, p2), span, &[m1, a1, m2, a2]))
-                }
-                // Both covariances, or both precisions: from the difference of the matrices,
-                // which keeps near-equal pairs accurate.
-                (_, true, Op::Mvn(pq)) if family == Op::Mvn(*pq) && *pq != MvnParam::ScaleTril => {
-                    let pq = *pq;
-                    let (m1, x1, m2, x2) = (ir.operand(d, 0), ir.operand(d, 1), ir.operand(q, 0), ir.operand(q, 1));
-                    let reference = if pq == MvnParam::Covariance { x2 } else { x1 };
-                    let span_r = ir.node(reference).span;
-                    let l = ir.add(Op::TrilFrom(MvnParam::Covariance), span_r, &[reference]);
-                    Some(ir.add(Op::SpdKl(pq), span, &[m1, x1, m2, x2, l]))
-                }
-                // A precision against a covariance (either order): from the product of the two
-                // matrices, formed in doubled precision.
-                (_, true, Op::Mvn(pq))
-                    if matches!(
-                        (&family, pq),
-                        (Op::Mvn(MvnParam::Precision), MvnParam::Covariance)
-                            | (Op::Mvn(MvnParam::Covariance), MvnParam::Precision)
-                    ) =>
-                {
-                    let Op::Mvn(pp) = family else { unreachable!("matched above") };
-                    let (m1, x1, m2, x2) = (ir.operand(d, 0), ir.operand(d, 1), ir.operand(q, 0), ir.operand(q, 1));
-                    let span_r = ir.node(x2).span;
-                    let l = ir.add(Op::TrilFrom(MvnParam::Covariance), span_r, &[x2]);
-                    Some(ir.add(Op::MixedSpdKl(pp), span, &[m1, x1, m2, x2, l]))
-                }
-                // Two low-rank normals of the same rank: from differences of the parameters.
-                (_, true, Op::LowRankMvn) if family == Op::LowRankMvn && same_rank(ir, d, q) => {
-                    let (a, b) = (ir.operands(d), ir.operands(q));
-                    let l2 = tril_of(ir, q);
-                    Some(ir.add(Op::LowRankKl, span, &[a[0], a[1], a[2], b[0], b[1], b[2], l2]))
-                }
-                (_, true, Op::Mvn(_) | Op::LowRankMvn) => {
-                    let (m1, l1) = (ir.operand(d, 0), tril_of(ir, d));
-                    let (m2, l2) = (ir.operand(q, 0), tril_of(ir, q));
-                    Some(ir.add(Op::TrilKl, span, &[m1, l1, m2, l2]))
-                }
-                _ => None,
-            }
+            (rules::kl(family, ir.op(q).family()?)?.lower, q)
         }
-        Op::LogProb => {
-            let x = ir.operand(id, 1);
-            if univariate {
-                let (m, s) = (ir.operand(d, 0), scale_of(ir, d));
-                Some(ir.add(Op::NormalLogProb, span, &[x, m, s]))
-            } else if multivariate {
-                let (m, l) = (ir.operand(d, 0), tril_of(ir, d));
-                Some(ir.add(Op::TrilLogProb, span, &[x, m, l]))
-            } else {
-                None
-            }
-        }
-        Op::Entropy => {
-            if univariate {
-                let s = scale_of(ir, d);
-                Some(ir.add(Op::NormalEntropy, span, &[s]))
-            } else if multivariate {
-                let l = tril_of(ir, d);
-                Some(ir.add(Op::TrilEntropy, span, &[l]))
-            } else {
-                None
-            }
-        }
-        _ => None,
-    }
+        Op::LogProb => (rules::unary(rules::LOG_PROB, family)?.lower, ir.operand(id, 1)),
+        Op::Entropy => (rules::unary(rules::ENTROPY, family)?.lower, p),
+        _ => return None,
+    };
+    rule(ir, Site { span, p, other })
 }
 
 #[cfg(test)]

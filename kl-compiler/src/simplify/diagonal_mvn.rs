@@ -16,8 +16,8 @@ pub const PASS: Pass = Pass {
 
 fn run(ir: &mut Ir) -> bool {
     let mut changed = false;
-    for mvn in nodes_where(ir, |op| matches!(op, Op::Mvn(_))) {
-        let Op::Mvn(param) = *ir.op(mvn) else { continue };
+    for mvn in nodes_where(ir, |op| op.as_mvn().is_some()) {
+        let Some(param) = ir.op(mvn).as_mvn() else { continue };
         let (loc, m) = (ir.operand(mvn, 0), ir.operand(mvn, 1));
         if *ir.op(m) != Op::Diag {
             continue;
@@ -29,7 +29,7 @@ fn run(ir: &mut Ir) -> bool {
             MvnParam::Precision => NormalParam::Precision,
         };
         let span = ir.node(mvn).span;
-        let normal = ir.add(Op::Normal(np), span, &[loc, v]);
+        let normal = ir.add(Op::Dist(crate::family::normal_dist(np)), span, &[loc, v]);
         let indep = ir.add(Op::Independent(1), span, &[normal]);
         ir.replace_uses(mvn, indep);
         changed = true;

@@ -75,13 +75,7 @@ fn no_queries_left(ir: &Ir) -> Result<(), Diagnostics> {
 
 fn family(ir: &Ir, id: NodeId) -> String {
     let (base, _) = strip(ir, id);
-    match ir.op(base) {
-        Op::Normal(_) => "Normal",
-        Op::Mvn(_) => "MultivariateNormal",
-        Op::LowRankMvn => "LowRankMultivariateNormal",
-        _ => "?",
-    }
-    .to_string()
+    ir.op(base).family().map_or("?", |f| f.name).to_string()
 }
 
 /// Walk through `Independent` and `Expand` wrappers to the base family node; also returns
@@ -95,13 +89,9 @@ pub(crate) fn strip(ir: &Ir, mut id: NodeId) -> (NodeId, bool) {
     (id, wrapped)
 }
 
-/// Event rank of a base family: 0 for `Normal`, 1 for the multivariate ones.
+/// Event rank of a base family, from its descriptor.
 pub(crate) fn base_event_rank(op: &Op) -> Option<usize> {
-    match op {
-        Op::Normal(_) => Some(0),
-        Op::Mvn(_) | Op::LowRankMvn => Some(1),
-        _ => None,
-    }
+    op.family().map(|f| f.event_rank)
 }
 
 pub(crate) fn dist_ty(ir: &Ir, id: NodeId) -> (Shape, Shape) {
@@ -117,7 +107,7 @@ pub(crate) fn tensor_ty(ir: &Ir, id: NodeId) -> Shape {
 
 /// The standard deviation of a `Normal` node, as a tensor node (literals are folded).
 pub(crate) fn scale_of(ir: &mut Ir, normal: NodeId) -> NodeId {
-    let Op::Normal(param) = *ir.op(normal) else { unreachable!("scale_of on a non-Normal") };
+    let Some(param) = ir.op(normal).as_normal() else { unreachable!("scale_of on a non-Normal") };
     let p = ir.operand(normal, 1);
     if param == NormalParam::Scale {
         return p;
@@ -139,11 +129,12 @@ pub(crate) fn scale_of(ir: &mut Ir, normal: NodeId) -> NodeId {
 pub(crate) fn tril_of(ir: &mut Ir, mvn: NodeId) -> NodeId {
     let ops = ir.operands(mvn);
     let span = ir.node(mvn).span;
-    match *ir.op(mvn) {
-        Op::Mvn(MvnParam::ScaleTril) => ops[1],
-        Op::Mvn(p) => ir.add(Op::TrilFrom(p), ir.node(ops[1]).span, &[ops[1]]),
-        Op::LowRankMvn => ir.add(Op::LowRankTril, span, &[ops[1], ops[2]]),
-        _ => unreachable!("tril_of on a non-multivariate node"),
+    let op = ir.op(mvn);
+    match (op.as_mvn(), op.is_low_rank()) {
+        (Some(MvnParam::ScaleTril), _) => ops[1],
+        (Some(p), _) => ir.add(Op::TrilFrom(p), ir.node(ops[1]).span, &[ops[1]]),
+        (None, true) => ir.add(Op::LowRankTril, span, &[ops[1], ops[2]]),
+        (None, false) => unreachable!("tril_of on a non-multivariate node"),
     }
 }
 

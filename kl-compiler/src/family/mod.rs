@@ -1,0 +1,225 @@
+//! Distribution families as data. A family is one file here holding one [`Family`]: its name,
+//! its parameters and their parameterizations (positional or keyword, "exactly one of"), each
+//! parameter's role (how its values are validated), its shape rule, its event rank, its
+//! support and its structure. Registering it is one line in [`FAMILIES`].
+//!
+//! Lowering (argument binding, "did you mean", parameterization errors), shape checking, the
+//! compile-time shape checks of `kl!` (the named `kl_runtime::cshape` function), pretty
+//! printing and the structural simplification passes read these descriptors instead of
+//! matching on family names.
+
+pub mod low_rank;
+pub mod mvn;
+pub mod normal;
+
+pub use low_rank::LOW_RANK;
+pub use mvn::{param as mvn_param, MVN};
+pub use normal::{dist as normal_dist, param as normal_param, NORMAL};
+
+use crate::diag::Diagnostic;
+use crate::ir::Role;
+use crate::shape::{Dim, Shape};
+use crate::span::Span;
+use std::fmt;
+
+/// Every family kl knows, in the order "did you mean" and the help texts list them.
+pub const FAMILIES: &[&Family] = &[&NORMAL, &MVN, &LOW_RANK];
+
+/// The family called `name`.
+pub fn lookup(name: &str) -> Option<&'static Family> {
+    FAMILIES.iter().copied().find(|f| f.name == name)
+}
+
+/// One distribution family.
+#[derive(Debug)]
+pub struct Family {
+    /// The torch.distributions name.
+    pub name: &'static str,
+    /// The IR operand names, one per slot, in slot order.
+    pub operands: &'static [&'static str],
+    /// The parameters in torch's positional order, one slot per IR operand.
+    pub slots: &'static [Slot],
+    /// How many trailing dims of the parameters are the event (0 for scalar families).
+    pub event_rank: usize,
+    pub support: Support,
+    /// What the structural passes may assume about the family.
+    pub structure: Structure,
+    /// The shape rule: batch and event shape from the operands' shapes, or the diagnostic.
+    pub shape: fn(&ShapeCx) -> Result<(Shape, Shape), Diagnostic>,
+    /// The `kl_runtime::cshape` const fn that applies the same rule to the static dims of Rust
+    /// types (`kl!` with shapes from types). It takes the operands' shapes, then the keyword of
+    /// the chosen parameterization when the family has a choice, then the source text.
+    pub cshape: &'static str,
+}
+
+// Families are singletons: two are the same family when their names are.
+impl PartialEq for Family {
+    fn eq(&self, other: &Self) -> bool {
+        self.name == other.name
+    }
+}
+
+/// One parameter of a family: given one way (`loc`), or exactly one of several ways (`scale=`,
+/// `var=`, `log_scale=`, `precision=`).
+#[derive(Debug)]
+pub struct Slot {
+    /// The ways to give it; the first is the positional meaning when `positional`.
+    pub alternatives: &'static [Alt],
+    /// Whether it may be passed by position (slots that may form a prefix of the slot list).
+    pub positional: bool,
+    /// How a missing slot with several alternatives is reported (single-alternative slots say
+    /// "`Family` needs `key`").
+    pub missing: Option<Missing>,
+    /// When set, a positional argument landing on this slot is this error (a parameter that
+    /// must be named because its parameterizations are easy to confuse).
+    pub keyword_only: Option<Message>,
+}
+
+/// One way of giving a slot.
+#[derive(Debug)]
+pub struct Alt {
+    pub keyword: &'static str,
+    /// How a parameter passed here is validated.
+    pub role: Role,
+    /// The role when the value is written `diag(v)`, if different.
+    pub diag_role: Option<Role>,
+}
+
+/// The diagnostic for a slot given none of its ways: "`{family}` needs {what}".
+#[derive(Debug)]
+pub struct Missing {
+    /// `a scale`.
+    pub what: &'static str,
+    /// `no scale given`.
+    pub label: &'static str,
+    pub help: &'static str,
+}
+
+/// A fixed diagnostic text.
+#[derive(Debug)]
+pub struct Message {
+    pub code: &'static str,
+    pub message: &'static str,
+    pub label: &'static str,
+    pub help: &'static str,
+}
+
+/// The set a family's samples lie in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Support {
+    /// (−∞, ∞) for each element.
+    Real,
+    /// ℝ^d: vectors of the event size.
+    RealVector,
+}
+
+impl fmt::Display for Support {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Support::Real => "(−∞, ∞)",
+            Support::RealVector => "ℝ^d",
+        })
+    }
+}
+
+/// Structural facts the simplification passes use, so that none of them has to know family
+/// names: how a Gaussian family's covariance is given.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Structure {
+    /// Independent univariate normals: `to_event(1)` of it is a diagonal Gaussian.
+    DiagonalGaussian,
+    /// A multivariate normal with a dense covariance (any parameterization, or low rank).
+    DenseGaussian,
+}
+
+/// What a shape rule sees: the operands' shapes, spans and the chosen keyword of each slot.
+pub struct ShapeCx<'a> {
+    pub shapes: &'a [Shape],
+    pub spans: &'a [Span],
+    pub keywords: &'a [&'static str],
+    /// The span of the distribution expression.
+    pub span: Span,
+}
+
+impl Family {
+    /// The slot with several alternatives, if any (its chosen index is `Dist::choice`).
+    pub fn choice_slot(&self) -> Option<usize> {
+        self.slots.iter().position(|s| s.alternatives.len() > 1)
+    }
+
+    /// Every keyword, slot by slot (the names "did you mean" searches).
+    pub fn keywords(&self) -> Vec<&'static str> {
+        self.slots.iter().flat_map(|s| s.alternatives.iter().map(|a| a.keyword)).collect()
+    }
+
+    /// The keywords of the leading slots that may be passed by position.
+    pub fn positional(&self) -> Vec<&'static str> {
+        self.slots.iter().take_while(|s| s.positional).map(|s| s.alternatives[0].keyword).collect()
+    }
+}
+
+/// A distribution node: the family and, for a family with a choice slot, which of its
+/// alternatives the user gave.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Dist {
+    pub family: &'static Family,
+    pub choice: u8,
+}
+
+impl Dist {
+    /// The keyword slot `slot` was given with.
+    pub fn keyword(&self, slot: usize) -> &'static str {
+        let alts = self.family.slots[slot].alternatives;
+        if alts.len() > 1 {
+            alts[self.choice as usize].keyword
+        } else {
+            alts[0].keyword
+        }
+    }
+
+    /// The keyword of the chosen alternative of the choice slot, if the family has one.
+    pub fn chosen(&self) -> Option<&'static str> {
+        self.family.choice_slot().map(|s| self.keyword(s))
+    }
+}
+
+/// Rule: a multivariate family's `loc` has at least one dim, the event size `d`.
+pub(crate) fn loc_event_dim(loc: &Shape, span: Span, loc_span: Span) -> Result<Dim, Diagnostic> {
+    loc.dims().last().cloned().ok_or_else(|| {
+        Diagnostic::new(
+            "shape::mvn_loc_scalar",
+            loc_span,
+            "the `loc` of a multivariate normal needs at least one dim (the event size d), but it is a scalar (shape [])",
+        )
+        .label("scalar loc")
+        .note(span, "in this distribution")
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_family_is_consistent() {
+        for f in FAMILIES {
+            assert_eq!(f.slots.len(), f.operands.len(), "{}: one operand per slot", f.name);
+            assert!(f.slots.iter().all(|s| !s.alternatives.is_empty()), "{}", f.name);
+            // Positional slots form a prefix.
+            let k = f.positional().len();
+            assert!(f.slots[k..].iter().all(|s| !s.positional), "{}", f.name);
+            // At most one choice slot (its index is the node's `choice`).
+            assert!(f.slots.iter().filter(|s| s.alternatives.len() > 1).count() <= 1, "{}", f.name);
+            assert!(f.slots.iter().all(|s| s.alternatives.len() == 1 || s.missing.is_some()), "{}", f.name);
+            let mut keys = f.keywords();
+            keys.sort_unstable();
+            keys.dedup();
+            assert_eq!(keys.len(), f.keywords().len(), "{}: keywords are unique", f.name);
+            assert_eq!(lookup(f.name), Some(*f));
+        }
+        let mut names: Vec<_> = FAMILIES.iter().map(|f| f.name).collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), FAMILIES.len(), "family names are unique");
+    }
+}

@@ -1,0 +1,114 @@
+//! `Normal(loc, scale)`: independent univariate normals, the scale given as exactly one of
+//! `scale=` (the positional second argument), `var=`, `log_scale=` or `precision=`.
+
+use super::{Alt, Family, Missing, ShapeCx, Slot, Structure, Support};
+use crate::diag::Diagnostic;
+use crate::ir::{Ir, NodeId, NormalParam, Op, Role};
+use crate::rules::Site;
+use crate::shape::Shape;
+use crate::simplify::scale_of;
+
+pub const NORMAL: Family = Family {
+    name: "Normal",
+    operands: &["loc", "scale"],
+    slots: &[
+        Slot {
+            alternatives: &[Alt { keyword: "loc", role: Role::Real, diag_role: None }],
+            positional: true,
+            missing: None,
+            keyword_only: None,
+        },
+        Slot {
+            // In `NormalParam::ALL` order: `Dist::choice` indexes both.
+            alternatives: &[
+                Alt { keyword: "scale", role: Role::Positive, diag_role: None },
+                Alt { keyword: "var", role: Role::Positive, diag_role: None },
+                Alt { keyword: "log_scale", role: Role::Real, diag_role: None },
+                Alt { keyword: "precision", role: Role::Positive, diag_role: None },
+            ],
+            positional: true,
+            missing: Some(Missing {
+                what: "a scale",
+                label: "no scale given",
+                help: "give exactly one of `scale=`, `var=`, `log_scale=` or `precision=` (a second positional argument is the scale, the standard deviation)",
+            }),
+            keyword_only: None,
+        },
+    ],
+    event_rank: 0,
+    support: Support::Real,
+    structure: Structure::DiagonalGaussian,
+    shape,
+    cshape: "normal",
+};
+
+/// Rule: loc and scale broadcast against each other; the event is a scalar.
+fn shape(cx: &ShapeCx) -> Result<(Shape, Shape), Diagnostic> {
+    let (loc, scale) = (&cx.shapes[0], &cx.shapes[1]);
+    let kw = cx.keywords[1];
+    let batch = loc.broadcast(scale).ok_or_else(|| {
+        Diagnostic::new(
+            "shape::param_broadcast",
+            cx.span,
+            format!("`loc` has shape {loc} and `{kw}` has shape {scale}; they do not broadcast"),
+        )
+        .label("parameters do not broadcast")
+        .note(cx.spans[0], format!("loc: {loc}"))
+        .note(cx.spans[1], format!("{kw}: {scale}"))
+        .help("trailing dims must be equal, or 1; a symbol broadcasts only with itself or 1")
+    })?;
+    Ok((batch, Shape::scalar()))
+}
+
+/// KL between two `Normal`s: elementwise, on the parameters as given (not converted to
+/// scales), so that the kernel takes each side's ratio from them directly.
+pub fn kl(ir: &mut Ir, at: Site) -> Option<NodeId> {
+    let ((m1, a1, p1), (m2, a2, p2)) = (given(ir, at.p), given(ir, at.other));
+    Some(ir.add(Op::NormalKl(p1, p2), at.span, &[m1, a1, m2, a2]))
+}
+
+pub fn log_prob(ir: &mut Ir, at: Site) -> Option<NodeId> {
+    let (m, s) = (ir.operand(at.p, 0), scale_of(ir, at.p));
+    Some(ir.add(Op::NormalLogProb, at.span, &[at.other, m, s]))
+}
+
+pub fn entropy(ir: &mut Ir, at: Site) -> Option<NodeId> {
+    let s = scale_of(ir, at.p);
+    Some(ir.add(Op::NormalEntropy, at.span, &[s]))
+}
+
+/// Loc, second parameter and its parameterization of a `Normal`; a literal parameter is
+/// folded to a literal scale.
+fn given(ir: &mut Ir, normal: NodeId) -> (NodeId, NodeId, NormalParam) {
+    let p = ir.op(normal).as_normal().unwrap_or(NormalParam::Scale);
+    let (loc, a) = (ir.operand(normal, 0), ir.operand(normal, 1));
+    if matches!(ir.op(a), Op::Literal(_)) {
+        return (loc, scale_of(ir, normal), NormalParam::Scale);
+    }
+    (loc, a, p)
+}
+
+/// A `Normal` node's op with its scale given as `p`.
+pub fn dist(p: NormalParam) -> super::Dist {
+    let choice = NormalParam::ALL.iter().position(|q| *q == p).unwrap_or(0) as u8;
+    super::Dist { family: &NORMAL, choice }
+}
+
+/// The parameterization of a `Normal` node's scale.
+pub fn param(choice: u8) -> NormalParam {
+    NormalParam::ALL[choice as usize]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn choices_follow_normal_param_order() {
+        let alts = NORMAL.slots[1].alternatives;
+        assert_eq!(alts.len(), NormalParam::ALL.len());
+        for (i, a) in alts.iter().enumerate() {
+            assert_eq!(a.keyword, param(i as u8).keyword());
+        }
+    }
+}

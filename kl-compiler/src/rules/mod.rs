@@ -1,0 +1,65 @@
+//! The closed forms as data, like torch.distributions' `register_kl` table: KL pairs keyed by
+//! the two base families, `log_prob` and `entropy` keyed by one. The `closed_form` pass looks
+//! a query up here; each rule builds the kernel nodes for its query and lives in its family's
+//! file (`crate::family::*`). Adding a pair is one line below.
+
+use crate::family::{Family, LOW_RANK, MVN, NORMAL};
+use crate::ir::{Ir, NodeId};
+use crate::span::Span;
+
+/// Where a rule applies: the query node's span and its operands (base families, unwrapped).
+#[derive(Clone, Copy, Debug)]
+pub struct Site {
+    pub span: Span,
+    /// The (left) distribution.
+    pub p: NodeId,
+    /// The right distribution of a KL, or the value of a `log_prob`; unused for `entropy`.
+    pub other: NodeId,
+}
+
+/// Builds the closed form at a site; `None` when the rule does not cover these operands.
+pub type Lower = fn(&mut Ir, Site) -> Option<NodeId>;
+
+/// KL(p ‖ q) for base families `p` and `q`.
+pub struct KlRule {
+    pub p: &'static Family,
+    pub q: &'static Family,
+    pub lower: Lower,
+}
+
+/// `log_prob` or `entropy` of one base family.
+pub struct UnaryRule {
+    pub family: &'static Family,
+    pub lower: Lower,
+}
+
+/// Every KL pair with a closed form.
+pub const KL: &[KlRule] = &[
+    KlRule { p: &NORMAL, q: &NORMAL, lower: crate::family::normal::kl },
+    KlRule { p: &MVN, q: &MVN, lower: crate::family::mvn::kl },
+    KlRule { p: &MVN, q: &LOW_RANK, lower: crate::family::mvn::kl_by_factors },
+    KlRule { p: &LOW_RANK, q: &MVN, lower: crate::family::mvn::kl_by_factors },
+    KlRule { p: &LOW_RANK, q: &LOW_RANK, lower: crate::family::low_rank::kl },
+];
+
+pub const LOG_PROB: &[UnaryRule] = &[
+    UnaryRule { family: &NORMAL, lower: crate::family::normal::log_prob },
+    UnaryRule { family: &MVN, lower: crate::family::mvn::log_prob },
+    UnaryRule { family: &LOW_RANK, lower: crate::family::mvn::log_prob },
+];
+
+pub const ENTROPY: &[UnaryRule] = &[
+    UnaryRule { family: &NORMAL, lower: crate::family::normal::entropy },
+    UnaryRule { family: &MVN, lower: crate::family::mvn::entropy },
+    UnaryRule { family: &LOW_RANK, lower: crate::family::mvn::entropy },
+];
+
+/// The KL rule for base families `p` and `q`.
+pub fn kl(p: &Family, q: &Family) -> Option<&'static KlRule> {
+    KL.iter().find(|r| r.p == p && r.q == q)
+}
+
+/// The rule for `family` in a unary table.
+pub fn unary(table: &'static [UnaryRule], family: &Family) -> Option<&'static UnaryRule> {
+    table.iter().find(|r| r.family == family)
+}
