@@ -32,7 +32,7 @@ pub const LOW_RANK: Family = Family {
     ],
     event_rank: 1,
     support: Support::RealVector,
-    structure: Structure::DenseGaussian,
+    structure: Structure::DenseGaussian { tril },
     shape,
     cshape: "low_rank",
 };
@@ -46,8 +46,15 @@ pub fn kl(ir: &mut Ir, at: Site) -> Option<NodeId> {
         return super::mvn::kl_by_factors(ir, at);
     }
     let (a, b) = (ir.operands(at.p), ir.operands(at.other));
-    let l2 = tril_of(ir, at.other);
+    let l2 = tril_of(ir, at.other)?;
     Some(ir.add(Op::LowRankKl, at.span, &[a[0], a[1], a[2], b[0], b[1], b[2], l2]))
+}
+
+/// The lower factor of a low-rank node: chol(W Wᵀ + diag(D)).
+fn tril(ir: &mut Ir, dist: NodeId) -> NodeId {
+    let (w, d) = (ir.operand(dist, 1), ir.operand(dist, 2));
+    let span = ir.node(dist).span;
+    ir.add(Op::LowRankTril, span, &[w, d])
 }
 
 /// Rule: `cov_factor` is `[.., d, r]` and `cov_diag` is `[.., d]`, `d` = loc's last dim; batch

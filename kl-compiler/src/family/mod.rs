@@ -17,7 +17,7 @@ pub use mvn::{param as mvn_param, MVN};
 pub use normal::{dist as normal_dist, param as normal_param, NORMAL};
 
 use crate::diag::Diagnostic;
-use crate::ir::Role;
+use crate::ir::{Ir, NodeId, Role};
 use crate::shape::{Dim, Shape};
 use crate::span::Span;
 use std::fmt;
@@ -122,14 +122,39 @@ impl fmt::Display for Support {
     }
 }
 
+/// Builds a tensor node from a distribution node (its standard deviation, its lower factor).
+pub type Part = fn(&mut Ir, NodeId) -> NodeId;
+
 /// Structural facts the simplification passes use, so that none of them has to know family
-/// names: how a Gaussian family's covariance is given.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// names: what a Gaussian family's covariance is, and how to get at it.
+#[derive(Clone, Copy, Debug)]
 pub enum Structure {
-    /// Independent univariate normals: `to_event(1)` of it is a diagonal Gaussian.
-    DiagonalGaussian,
-    /// A multivariate normal with a dense covariance (any parameterization, or low rank).
-    DenseGaussian,
+    /// Independent univariate normals (`to_event(1)` of it is a diagonal Gaussian), with the
+    /// standard deviation of a node.
+    DiagonalGaussian { scale: Part },
+    /// A multivariate normal with a dense covariance, with the lower factor L (Σ = L Lᵀ) of a
+    /// node.
+    DenseGaussian { tril: Part },
+    /// Nothing the Gaussian rewrites can use.
+    Other,
+}
+
+impl Family {
+    /// The standard-deviation accessor of a diagonal Gaussian family.
+    pub fn diagonal_scale(&self) -> Option<Part> {
+        match self.structure {
+            Structure::DiagonalGaussian { scale } => Some(scale),
+            _ => None,
+        }
+    }
+
+    /// The lower-factor accessor of a dense Gaussian family.
+    pub fn dense_tril(&self) -> Option<Part> {
+        match self.structure {
+            Structure::DenseGaussian { tril } => Some(tril),
+            _ => None,
+        }
+    }
 }
 
 /// What a shape rule sees: the operands' shapes, spans and the chosen keyword of each slot.

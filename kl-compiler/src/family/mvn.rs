@@ -41,7 +41,7 @@ pub const MVN: Family = Family {
     ],
     event_rank: 1,
     support: Support::RealVector,
-    structure: Structure::DenseGaussian,
+    structure: Structure::DenseGaussian { tril },
     shape,
     cshape: "mvn",
 };
@@ -110,21 +110,31 @@ pub fn kl(ir: &mut Ir, at: Site) -> Option<NodeId> {
 /// KL between any two dense Gaussians (MultivariateNormal in any parameterization, or low
 /// rank) through their lower factors L (Σ = L Lᵀ).
 pub fn kl_by_factors(ir: &mut Ir, at: Site) -> Option<NodeId> {
-    let (m1, l1) = (ir.operand(at.p, 0), tril_of(ir, at.p));
-    let (m2, l2) = (ir.operand(at.other, 0), tril_of(ir, at.other));
+    let (m1, l1) = (ir.operand(at.p, 0), tril_of(ir, at.p)?);
+    let (m2, l2) = (ir.operand(at.other, 0), tril_of(ir, at.other)?);
     Some(ir.add(Op::TrilKl, at.span, &[m1, l1, m2, l2]))
 }
 
 /// `log_prob` of a dense Gaussian, through its lower factor.
 pub fn log_prob(ir: &mut Ir, at: Site) -> Option<NodeId> {
-    let (m, l) = (ir.operand(at.p, 0), tril_of(ir, at.p));
+    let (m, l) = (ir.operand(at.p, 0), tril_of(ir, at.p)?);
     Some(ir.add(Op::TrilLogProb, at.span, &[at.other, m, l]))
 }
 
 /// `entropy` of a dense Gaussian, through its lower factor.
 pub fn entropy(ir: &mut Ir, at: Site) -> Option<NodeId> {
-    let l = tril_of(ir, at.p);
+    let l = tril_of(ir, at.p)?;
     Some(ir.add(Op::TrilEntropy, at.span, &[l]))
+}
+
+/// The lower factor of a `MultivariateNormal` node: the matrix itself for `scale_tril`, else
+/// the Cholesky factor of the covariance (the flip trick for a precision).
+fn tril(ir: &mut Ir, mvn: NodeId) -> NodeId {
+    let m = ir.operand(mvn, 1);
+    match ir.op(mvn).as_mvn().unwrap_or(MvnParam::ScaleTril) {
+        MvnParam::ScaleTril => m,
+        p => ir.add(Op::TrilFrom(p), ir.node(m).span, &[m]),
+    }
 }
 
 /// The parameterization of a `MultivariateNormal` node's matrix.

@@ -6,7 +6,6 @@ use crate::diag::Diagnostic;
 use crate::ir::{Ir, NodeId, NormalParam, Op, Role};
 use crate::rules::Site;
 use crate::shape::Shape;
-use crate::simplify::scale_of;
 
 pub const NORMAL: Family = Family {
     name: "Normal",
@@ -37,7 +36,7 @@ pub const NORMAL: Family = Family {
     ],
     event_rank: 0,
     support: Support::Real,
-    structure: Structure::DiagonalGaussian,
+    structure: Structure::DiagonalGaussian { scale },
     shape,
     cshape: "normal",
 };
@@ -68,12 +67,12 @@ pub fn kl(ir: &mut Ir, at: Site) -> Option<NodeId> {
 }
 
 pub fn log_prob(ir: &mut Ir, at: Site) -> Option<NodeId> {
-    let (m, s) = (ir.operand(at.p, 0), scale_of(ir, at.p));
+    let (m, s) = (ir.operand(at.p, 0), scale(ir, at.p));
     Some(ir.add(Op::NormalLogProb, at.span, &[at.other, m, s]))
 }
 
 pub fn entropy(ir: &mut Ir, at: Site) -> Option<NodeId> {
-    let s = scale_of(ir, at.p);
+    let s = scale(ir, at.p);
     Some(ir.add(Op::NormalEntropy, at.span, &[s]))
 }
 
@@ -83,9 +82,29 @@ fn given(ir: &mut Ir, normal: NodeId) -> (NodeId, NodeId, NormalParam) {
     let p = ir.op(normal).as_normal().unwrap_or(NormalParam::Scale);
     let (loc, a) = (ir.operand(normal, 0), ir.operand(normal, 1));
     if matches!(ir.op(a), Op::Literal(_)) {
-        return (loc, scale_of(ir, normal), NormalParam::Scale);
+        return (loc, scale(ir, normal), NormalParam::Scale);
     }
     (loc, a, p)
+}
+
+/// The standard deviation of a `Normal` node, as a tensor node (literals are folded).
+fn scale(ir: &mut Ir, normal: NodeId) -> NodeId {
+    let param = ir.op(normal).as_normal().unwrap_or(NormalParam::Scale);
+    let p = ir.operand(normal, 1);
+    if param == NormalParam::Scale {
+        return p;
+    }
+    let span = ir.node(p).span;
+    if let Op::Literal(x) = *ir.op(p) {
+        let s = match param {
+            NormalParam::Scale => x,
+            NormalParam::Var => x.sqrt(),
+            NormalParam::LogScale => x.exp(),
+            NormalParam::Precision => 1.0 / x.sqrt(),
+        };
+        return ir.add(Op::Literal(s), span, &[]);
+    }
+    ir.add(Op::ScaleFrom(param), span, &[p])
 }
 
 /// A `Normal` node's op with its scale given as `p`.

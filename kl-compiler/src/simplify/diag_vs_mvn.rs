@@ -2,11 +2,13 @@
 //! normal, in either direction, without building a dense diagonal matrix.
 //! Identity: KL(N(m1, diag(s1²)) ‖ N(m2, L2 L2ᵀ)) =
 //!   ½(‖L2⁻¹ diag(s1)‖²_F + ‖L2⁻¹(m2 − m1)‖² − d) + Σ ln L2_ii − Σ ln s1_i, and its mirror.
-//! Precondition: one base is `Normal` reinterpreted one dim deeper than the other base, a
-//! multivariate normal (MultivariateNormal in any parameterization, or LowRank).
+//! Precondition: one base is a diagonal Gaussian family (`Structure::DiagonalGaussian`:
+//! Normal) reinterpreted one dim deeper than the other, a dense Gaussian family
+//! (`Structure::DenseGaussian`: MultivariateNormal in any parameterization, or LowRank).
 
-use super::{base_event_rank, broadcast_to, dist_ty, nodes_where, scale_of, strip, tensor_ty, tril_of, Pass};
-use crate::ir::{Ir, Op};
+use super::{broadcast_to, dist_ty, nodes_where, scale_of, strip, tensor_ty, tril_of, Pass};
+use crate::family::Structure;
+use crate::ir::{Ir, NodeId, Op};
 
 pub const PASS: Pass = Pass {
     name: "diag_vs_mvn",
@@ -21,19 +23,24 @@ fn run(ir: &mut Ir) -> bool {
     for kl in nodes_where(ir, |op| *op == Op::Kl) {
         let (p, q) = (ir.operand(kl, 0), ir.operand(kl, 1));
         let ((bp, _), (bq, _)) = (strip(ir, p), strip(ir, q));
-        let (rp, rq) = (base_event_rank(ir.op(bp)), base_event_rank(ir.op(bq)));
+        // Which side is which comes from the families' structure, not from their names.
+        let structure = |id| ir.op(id).family().map(|f| f.structure);
+        let (sp, sq) = (structure(bp), structure(bq));
         let span = ir.node(kl).span;
         let out = tensor_ty(ir, kl);
         let (_, event) = dist_ty(ir, p);
-        let kernel = match (rp, rq) {
-            (Some(0), Some(1)) => {
-                let (m1, s1) = diagonal_parts(ir, p, bp);
-                let (m2, l2) = (ir.operand(bq, 0), tril_of(ir, bq));
+        // Rule: the diagonal side is reinterpreted one dim deeper (equal event shapes, checked).
+        let kernel = match (sp, sq) {
+            (Some(Structure::DiagonalGaussian { .. }), Some(Structure::DenseGaussian { .. })) => {
+                let Some((m1, s1)) = diagonal_parts(ir, p, bp) else { continue };
+                let Some(l2) = tril_of(ir, bq) else { continue };
+                let m2 = ir.operand(bq, 0);
                 ir.add(Op::DiagTrilKl, span, &[m1, s1, m2, l2])
             }
-            (Some(1), Some(0)) => {
-                let (m1, l1) = (ir.operand(bp, 0), tril_of(ir, bp));
-                let (m2, s2) = diagonal_parts(ir, q, bq);
+            (Some(Structure::DenseGaussian { .. }), Some(Structure::DiagonalGaussian { .. })) => {
+                let Some(l1) = tril_of(ir, bp) else { continue };
+                let m1 = ir.operand(bp, 0);
+                let Some((m2, s2)) = diagonal_parts(ir, q, bq) else { continue };
                 ir.add(Op::TrilDiagKl, span, &[m1, l1, m2, s2])
             }
             _ => continue,
@@ -50,11 +57,7 @@ fn run(ir: &mut Ir) -> bool {
 
 /// Loc and scale of a `Normal`, each broadcast to the full shape of its wrapped side so that
 /// the last dim is the event dim the kernel walks.
-fn diagonal_parts(
-    ir: &mut Ir,
-    outer: crate::ir::NodeId,
-    normal: crate::ir::NodeId,
-) -> (crate::ir::NodeId, crate::ir::NodeId) {
+fn diagonal_parts(ir: &mut Ir, outer: NodeId, normal: NodeId) -> Option<(NodeId, NodeId)> {
     // The full shape of the wrapped side (batch ++ event): an `expand` may have widened it
     // beyond the base normal's own batch shape.
     let (b, e) = dist_ty(ir, outer);
@@ -62,10 +65,10 @@ fn diagonal_parts(
     let loc = ir.operand(normal, 0);
     let loc_shape = tensor_ty(ir, loc);
     let m = broadcast_to(ir, loc, &batch, &loc_shape);
-    let s = scale_of(ir, normal);
+    let s = scale_of(ir, normal)?;
     let s_shape = crate::check::type_new(ir, s);
     let s = broadcast_to(ir, s, &batch, &s_shape);
-    (m, s)
+    Some((m, s))
 }
 
 #[cfg(test)]

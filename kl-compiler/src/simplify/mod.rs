@@ -12,7 +12,7 @@ mod std_normal_prior;
 
 use crate::check;
 use crate::diag::{Diagnostic, Diagnostics};
-use crate::ir::{Ir, MvnParam, NodeId, NormalParam, Op, Ty};
+use crate::ir::{Ir, NodeId, Op, Ty};
 use crate::shape::Shape;
 
 /// A named rewrite.
@@ -105,37 +105,16 @@ pub(crate) fn tensor_ty(ir: &Ir, id: NodeId) -> Shape {
     ir.ty(id).tensor().cloned().unwrap_or_default()
 }
 
-/// The standard deviation of a `Normal` node, as a tensor node (literals are folded).
-pub(crate) fn scale_of(ir: &mut Ir, normal: NodeId) -> NodeId {
-    let Some(param) = ir.op(normal).as_normal() else { unreachable!("scale_of on a non-Normal") };
-    let p = ir.operand(normal, 1);
-    if param == NormalParam::Scale {
-        return p;
-    }
-    let span = ir.node(p).span;
-    if let Op::Literal(x) = *ir.op(p) {
-        let s = match param {
-            NormalParam::Scale => x,
-            NormalParam::Var => x.sqrt(),
-            NormalParam::LogScale => x.exp(),
-            NormalParam::Precision => 1.0 / x.sqrt(),
-        };
-        return ir.add(Op::Literal(s), span, &[]);
-    }
-    ir.add(Op::ScaleFrom(param), span, &[p])
+/// The standard deviation of a diagonal Gaussian node (its family's accessor), if it is one.
+pub(crate) fn scale_of(ir: &mut Ir, dist: NodeId) -> Option<NodeId> {
+    let scale = ir.op(dist).family()?.diagonal_scale()?;
+    Some(scale(ir, dist))
 }
 
-/// The lower factor L (Σ = L Lᵀ) of a multivariate base node.
-pub(crate) fn tril_of(ir: &mut Ir, mvn: NodeId) -> NodeId {
-    let ops = ir.operands(mvn);
-    let span = ir.node(mvn).span;
-    let op = ir.op(mvn);
-    match (op.as_mvn(), op.is_low_rank()) {
-        (Some(MvnParam::ScaleTril), _) => ops[1],
-        (Some(p), _) => ir.add(Op::TrilFrom(p), ir.node(ops[1]).span, &[ops[1]]),
-        (None, true) => ir.add(Op::LowRankTril, span, &[ops[1], ops[2]]),
-        (None, false) => unreachable!("tril_of on a non-multivariate node"),
-    }
+/// The lower factor L (Σ = L Lᵀ) of a dense Gaussian node (its family's accessor), if it is one.
+pub(crate) fn tril_of(ir: &mut Ir, dist: NodeId) -> Option<NodeId> {
+    let tril = ir.op(dist).family()?.dense_tril()?;
+    Some(tril(ir, dist))
 }
 
 /// `x` broadcast to `shape`, or `x` itself when it already has that shape.
