@@ -193,6 +193,10 @@ impl<'a> Formula<'a> {
                 format!("−½({})² − ln {s} − ½ln(2π)", div(&paren(&sub(&x, &m)), &s))
             }
             Op::NormalEntropy => format!("½ + ½ln(2π) + ln {}", self.arg(id, 0)),
+            Op::Kernel(k) => {
+                let args: Vec<String> = (0..k.operands.len()).map(|slot| self.arg(id, slot)).collect();
+                (k.formula)(&args)
+            }
             Op::TrilKl | Op::DiagTrilKl => {
                 let (m1, a, m2, l2) = (self.arg(id, 0), self.arg(id, 1), self.arg(id, 2), self.arg(id, 3));
                 let d = self.event_size(id, 0);
@@ -288,6 +292,7 @@ fn quantity(ir: &Ir) -> &'static str {
             | Op::Zeros(_) => return "KL",
             Op::LogProb | Op::NormalLogProb | Op::TrilLogProb => return "log_prob",
             Op::Entropy | Op::NormalEntropy | Op::TrilEntropy => return "H",
+            Op::Kernel(k) => return k.quantity.symbol(),
             _ => {}
         }
     }

@@ -296,7 +296,8 @@ fn node<T: Real>(
         | Op::TrilLogProb
         | Op::TrilEntropy
         | Op::TrilFrom(_)
-        | Op::LowRankTril) => kernel(ir, id, op, shape, args)?,
+        | Op::LowRankTril
+        | Op::Kernel(_)) => kernel(ir, id, op, shape, args)?,
         op => unreachable!("`{}` left in a simplified IR", op.name()),
     })
 }
@@ -407,6 +408,13 @@ fn kernel<T: Real>(ir: &Ir, id: NodeId, op: &Op, shape: &[usize], args: &[&Tenso
             Op::StdNormalKl(NormalParam::Scale) => o[0] = rt::std_normal_kl(s(0), s(1)),
             Op::StdNormalKl(p) => {
                 o[0] = rt::normal_kl_param(s(0), s(1), p.runtime(), T::ZERO, T::ONE, rt::ScaleParam::Scale)
+            }
+            Op::Kernel(k) => {
+                let mut a = [T::ZERO; 8];
+                for (slot, v) in a.iter_mut().enumerate().take(k.operands.len()) {
+                    *v = s(slot);
+                }
+                o[0] = k.call(&a[..k.operands.len()]);
             }
             Op::NormalLogProb => o[0] = rt::normal_log_prob(s(0), s(1), s(2)),
             Op::NormalEntropy => o[0] = rt::normal_entropy(s(0)),

@@ -145,11 +145,16 @@ pub enum Op {
     NormalEntropy,
     /// `[L]`
     TrilEntropy,
+    /// An elementwise kernel given by its descriptor (`crate::kernel`); operands as it names them.
+    Kernel(&'static crate::kernel::Kernel),
     /// `[x]`: broadcast `x` to `full`, then sum its last `k` dims.
     SumLast { k: usize, full: Shape },
     /// No operands: zeros of the node's shape.
     Zeros(Shape),
 }
+
+/// Core ranks of an elementwise kernel's operands (all scalars), for its signature.
+static SCALAR_CORES: [usize; 8] = [0; 8];
 
 /// The core (per batch element) signature of a tensor kernel: how many trailing dims each
 /// operand consumes, and the trailing dims of the result.
@@ -177,6 +182,7 @@ impl Op {
             BroadcastTo(_) | SumLast { .. } => &["x"],
             Dist(d) => d.family.operands,
             Independent(_) | Expand(_) => &["base"],
+            Kernel(k) => k.operands,
             Kl => &["p", "q"],
             LogProb => &["dist", "value"],
             Entropy => &["dist"],
@@ -251,6 +257,8 @@ impl Op {
             LowRankKl => scalar(&[1, 2, 1, 1, 2, 1, 2]),
             TrilLogProb => scalar(&[1, 1, 2]),
             TrilEntropy => scalar(&[2]),
+            // Elementwise: every operand is a scalar per element.
+            Kernel(k) => scalar(&SCALAR_CORES[..k.operands.len()]),
             TrilFrom(_) => Some(Signature { inputs: &[2], output: CoreOut::Square { from: 0 } }),
             // W is [d, r]: the factor is d x d, d the first of W's two core dims.
             LowRankTril => Some(Signature { inputs: &[2, 1], output: CoreOut::Square { from: 1 } }),
@@ -296,6 +304,7 @@ impl Op {
             TrilLogProb => "tril_log_prob".into(),
             NormalEntropy => "normal_entropy".into(),
             TrilEntropy => "tril_entropy".into(),
+            Kernel(k) => k.name.into(),
             SumLast { k, full } => format!("sum_last[{k}] of {full}"),
             Zeros(s) => format!("zeros {s}"),
         }

@@ -28,6 +28,7 @@ pub mod explain;
 pub mod family;
 pub mod interp;
 pub mod ir;
+pub mod kernel;
 pub mod lower;
 pub mod parse;
 pub mod pretty;

@@ -97,6 +97,16 @@ impl Gen<'_> {
                 };
                 self.bind(scope, hint, expr)
             }
+            // A descriptor's runtime function on the operands' elements.
+            Op::Kernel(k) => {
+                let mut args = Vec::new();
+                for slot in 0..k.operands.len() {
+                    let (x, xi) = operand(self, slot)?;
+                    args.push(self.elem(x, &xi)?);
+                }
+                let (rt, f) = (&self.num.rt, format_ident!("{}", k.runtime));
+                self.bind(scope, k.hint, quote!(#rt::#f(#(#args),*)))
+            }
             Op::SumLast { k, full } => {
                 let x = self.ir.operand(id, 0);
                 let xs = self.shape(x)?;
@@ -135,7 +145,7 @@ impl Gen<'_> {
     /// computing it in a vectorizable loop pays off.
     fn is_elementwise_kernel(&self, id: NodeId) -> bool {
         match self.ir.op(id) {
-            Op::NormalKl(..) | Op::StdNormalKl(_) | Op::NormalLogProb | Op::NormalEntropy => true,
+            Op::NormalKl(..) | Op::StdNormalKl(_) | Op::NormalLogProb | Op::NormalEntropy | Op::Kernel(_) => true,
             Op::BroadcastTo(_) => self.is_elementwise_kernel(self.ir.operand(id, 0)),
             _ => false,
         }

@@ -211,7 +211,7 @@ fn typed_checks(
             // The family's const-fn shape rule, named by its descriptor.
             Op::Dist(d) => {
                 let f = format_ident!("{}", d.family.cshape);
-                let kw = d.chosen().into_iter();
+                let kw = d.cshape_keywords();
                 quote!(#cs::#f(#(#ops),*, #(#kw,)* #text))
             }
             Op::Independent(n) => quote!(#cs::independent(#(#ops),*, #n, #text)),

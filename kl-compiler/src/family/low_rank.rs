@@ -35,6 +35,7 @@ pub const LOW_RANK: Family = Family {
     structure: Structure::DenseGaussian { tril },
     shape,
     cshape: "low_rank",
+    cshape_keywords: &[],
 };
 
 /// KL between two low-rank normals: of the same rank, from differences of the parameters;

@@ -47,9 +47,10 @@ pub struct Family {
     /// The shape rule: batch and event shape from the operands' shapes, or the diagnostic.
     pub shape: fn(&ShapeCx) -> Result<(Shape, Shape), Diagnostic>,
     /// The `kl_runtime::cshape` const fn that applies the same rule to the static dims of Rust
-    /// types (`kl!` with shapes from types). It takes the operands' shapes, then the keyword of
-    /// the chosen parameterization when the family has a choice, then the source text.
+    /// types (`kl!` with shapes from types). It takes the operands' shapes, then the keywords
+    /// the slots in `cshape_keywords` were given with, then the source text.
     pub cshape: &'static str,
+    pub cshape_keywords: &'static [usize],
 }
 
 // Families are singletons: two are the same family when their names are.
@@ -206,6 +207,30 @@ impl Dist {
     pub fn chosen(&self) -> Option<&'static str> {
         self.family.choice_slot().map(|s| self.keyword(s))
     }
+
+    /// The keywords the family's `cshape` function takes.
+    pub fn cshape_keywords(&self) -> Vec<&'static str> {
+        self.family.cshape_keywords.iter().map(|&s| self.keyword(s)).collect()
+    }
+}
+
+/// Rule: a scalar family's two parameters broadcast against each other; the event is a scalar.
+/// (The `kl_runtime::cshape::normal` const fn applies the same rule to Rust types.)
+pub(crate) fn loc_scale_shape(cx: &ShapeCx) -> Result<(Shape, Shape), Diagnostic> {
+    let (loc, scale) = (&cx.shapes[0], &cx.shapes[1]);
+    let (kl, kw) = (cx.keywords[0], cx.keywords[1]);
+    let batch = loc.broadcast(scale).ok_or_else(|| {
+        Diagnostic::new(
+            "shape::param_broadcast",
+            cx.span,
+            format!("`{kl}` has shape {loc} and `{kw}` has shape {scale}; they do not broadcast"),
+        )
+        .label("parameters do not broadcast")
+        .note(cx.spans[0], format!("{kl}: {loc}"))
+        .note(cx.spans[1], format!("{kw}: {scale}"))
+        .help("trailing dims must be equal, or 1; a symbol broadcasts only with itself or 1")
+    })?;
+    Ok((batch, Shape::scalar()))
 }
 
 /// Rule: a multivariate family's `loc` has at least one dim, the event size `d`.

@@ -44,6 +44,7 @@ pub const MVN: Family = Family {
     structure: Structure::DenseGaussian { tril },
     shape,
     cshape: "mvn",
+    cshape_keywords: &[1],
 };
 
 /// Rule: the matrix is square, `[.., d, d]` with `d` = loc's last dim; batch dims broadcast.

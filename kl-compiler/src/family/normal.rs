@@ -1,11 +1,9 @@
 //! `Normal(loc, scale)`: independent univariate normals, the scale given as exactly one of
 //! `scale=` (the positional second argument), `var=`, `log_scale=` or `precision=`.
 
-use super::{Alt, Family, Missing, ShapeCx, Slot, Structure, Support};
-use crate::diag::Diagnostic;
+use super::{Alt, Family, Missing, Slot, Structure, Support};
 use crate::ir::{Ir, NodeId, NormalParam, Op, Role};
 use crate::rules::Site;
-use crate::shape::Shape;
 
 pub const NORMAL: Family = Family {
     name: "Normal",
@@ -37,27 +35,10 @@ pub const NORMAL: Family = Family {
     event_rank: 0,
     support: Support::Real,
     structure: Structure::DiagonalGaussian { scale },
-    shape,
+    shape: super::loc_scale_shape,
     cshape: "normal",
+    cshape_keywords: &[1],
 };
-
-/// Rule: loc and scale broadcast against each other; the event is a scalar.
-fn shape(cx: &ShapeCx) -> Result<(Shape, Shape), Diagnostic> {
-    let (loc, scale) = (&cx.shapes[0], &cx.shapes[1]);
-    let kw = cx.keywords[1];
-    let batch = loc.broadcast(scale).ok_or_else(|| {
-        Diagnostic::new(
-            "shape::param_broadcast",
-            cx.span,
-            format!("`loc` has shape {loc} and `{kw}` has shape {scale}; they do not broadcast"),
-        )
-        .label("parameters do not broadcast")
-        .note(cx.spans[0], format!("loc: {loc}"))
-        .note(cx.spans[1], format!("{kw}: {scale}"))
-        .help("trailing dims must be equal, or 1; a symbol broadcasts only with itself or 1")
-    })?;
-    Ok((batch, Shape::scalar()))
-}
 
 /// KL between two `Normal`s: elementwise, on the parameters as given (not converted to
 /// scales), so that the kernel takes each side's ratio from them directly.
