@@ -15,3 +15,6 @@ mod differential;
 
 #[path = "kl/order.rs"]
 mod order;
+
+#[path = "kl/families.rs"]
+mod families;

@@ -169,6 +169,21 @@ proptest! {
         }
         prop_assert!(close(both[0], elementwise.iter().sum(), 1e-14));
     }
+
+    #[test]
+    fn laplace_kl_is_non_negative_zero_at_equality_and_sums_under_to_event(m1 in locs(6), b1 in scales(6), m2 in locs(6), b2 in scales(6)) {
+        let data = &[("m1", vec![2, 3], m1.clone()), ("b1", vec![2, 3], b1.clone()), ("m2", vec![2, 3], m2), ("b2", vec![2, 3], b2)];
+        let elementwise = eval("Laplace(m1, b1) || Laplace(m2, b2)", data);
+        prop_assert!(elementwise.iter().all(|x| *x >= 0.0), "{elementwise:?}");
+        let summed = eval("Laplace(m1, b1).to_event(1) || Laplace(m2, b2).to_event(1)", data);
+        for b in 0..2 {
+            let want: f64 = elementwise[b * 3..b * 3 + 3].iter().sum();
+            prop_assert!(close(summed[b], want, 1e-14), "{} vs {want}", summed[b]);
+        }
+        // Equal values under different names: the kernel itself gives exactly 0.
+        let same = &[("m1", vec![6], m1.clone()), ("b1", vec![6], b1.clone()), ("m2", vec![6], m1), ("b2", vec![6], b1)];
+        prop_assert!(eval("Laplace(m1, b1) || Laplace(m2, b2)", same).iter().all(|x| *x == 0.0));
+    }
 }
 
 /// A lower-triangular factor with a positive diagonal from arbitrary entries.

@@ -189,6 +189,39 @@ def entropy_normal(s):
     return mpf(1) / 2 + mp.log(2 * mp.pi) / 2 + mp.log(s)
 
 
+def kl_laplace(m1, b1, m2, b2):
+    """Textbook closed form, checked against numerical integration of p ln(p/q)."""
+    d = abs(m1 - m2)
+    closed = mp.log(b2 / b1) + d / b2 + (b1 / b2) * mp.exp(-d / b1) - 1
+    check_by_quadrature(closed, m1, b1, m2, b2)
+    return closed
+
+
+def check_by_quadrature(closed, m1, b1, m2, b2):
+    """KL(p || q) = ∫ p ln(p/q) dx, in units of p's scale (x = m1 + b1 y, so that p is the
+    standard Laplace density e^-|y| / 2 at every scale), split at the kinks of both log
+    densities; the closed form and the integral must agree to 1e-25."""
+    y0 = (m2 - m1) / b1
+
+    def integrand(y):
+        log_ratio = mp.log(b2 / b1) - abs(y) + abs(m1 + b1 * y - m2) / b2
+        return mp.exp(-abs(y)) / 2 * log_ratio
+    # Beyond |y| = 200 the density is below e^-200.
+    w = mpf(200)
+    points = sorted({-w, mpf(0), max(-w, min(w, y0)), w})
+    num = mp.quad(integrand, points)
+    tol = mpf("1e-25") * max(mpf(1), abs(closed))
+    assert abs(num - closed) <= tol, f"Laplace KL: closed form {closed} vs quadrature {num}"
+
+
+def logprob_laplace(x, m, b):
+    return -mp.log(2 * b) - abs(x - m) / b
+
+
+def entropy_laplace(b):
+    return 1 + mp.log(2 * b)
+
+
 def entropy_mvn(S):
     d = S.rows
     return d * (1 + mp.log(2 * mp.pi)) / 2 + mp.log(mp.det(S)) / 2
@@ -275,6 +308,24 @@ class Normal:
         }[kind]
         batch = broadcast_shapes(loc.shape, sc.shape)
         return Gauss(batch, (), "diag", mu=lambda i: loc.bat(i), sigma=lambda i: conv(sc.bat(i)))
+
+
+class Laplace:
+    """Laplace(loc, scale): elementwise like Normal; kind "laplace" in the canonical form."""
+
+    def __init__(self, loc, scale):
+        self.loc, self.scale = loc, scale
+
+    def render(self):
+        return f"Laplace({self.loc.render()}, {self.scale.render()})"
+
+    def params(self):
+        return self.loc.params() + self.scale.params()
+
+    def gauss(self):
+        loc, sc = self.loc.tensor(), self.scale.tensor()
+        batch = broadcast_shapes(loc.shape, sc.shape)
+        return Gauss(batch, (), "laplace", mu=lambda i: loc.bat(i), sigma=lambda i: sc.bat(i))
 
 
 class MVN:
@@ -369,8 +420,8 @@ class Indep:
         g = self.base.gauss()
         n = self.n
         assert 1 <= n <= len(g.batch)
-        assert g.kind == "diag", "only Independent over diagonal normals is modelled"
-        return Gauss(g.batch[:-n], g.batch[-n:] + g.event, "diag", **g.fns)
+        assert g.kind in ("diag", "laplace"), "only Independent over elementwise families is modelled"
+        return Gauss(g.batch[:-n], g.batch[-n:] + g.event, g.kind, **g.fns)
 
 
 class Expand:
@@ -388,11 +439,11 @@ class Expand:
         new = self.shape
         assert broadcast_shapes(g.batch, new) == new
         nb, ob, ne = len(new), g.batch, len(g.event)
-        if g.kind == "diag":
+        if g.kind in ("diag", "laplace"):
             def remap(i):
                 return map_index(i[:nb], ob) + tuple(i[nb:])
             mu, sig = g.fns["mu"], g.fns["sigma"]
-            return Gauss(new, g.event, "diag", mu=lambda i: mu(remap(i)), sigma=lambda i: sig(remap(i)))
+            return Gauss(new, g.event, g.kind, mu=lambda i: mu(remap(i)), sigma=lambda i: sig(remap(i)))
         get = g.fns["get"]
         return Gauss(new, g.event, "full", get=lambda b: get(map_index(b, ob)))
 
@@ -414,7 +465,14 @@ class KL:
         out = []
         for b in ndindex(batch):
             pb, qb = map_index(b, p.batch), map_index(b, q.batch)
-            if p.kind == "diag" and q.kind == "diag":
+            if p.kind == "laplace" or q.kind == "laplace":
+                assert p.kind == q.kind == "laplace", "Laplace only against Laplace"
+                terms = []
+                for e in ndindex(p.event):
+                    terms.append(kl_laplace(p.fns["mu"](pb + e), p.fns["sigma"](pb + e),
+                                            q.fns["mu"](qb + e), q.fns["sigma"](qb + e)))
+                out.append(mp.fsum(terms))
+            elif p.kind == "diag" and q.kind == "diag":
                 terms = []
                 for e in ndindex(p.event):
                     terms.append(kl_normal(p.fns["mu"](pb + e), p.fns["sigma"](pb + e),
@@ -447,7 +505,10 @@ class LogProb:
         out = []
         for o in ndindex(shape):
             pb, xi = map_index(o, p.batch), map_index(o, xb)
-            if p.kind == "diag":
+            if p.kind == "laplace":
+                out.append(mp.fsum(logprob_laplace(x.at(xi + e), p.fns["mu"](pb + e), p.fns["sigma"](pb + e))
+                                   for e in ndindex(p.event)))
+            elif p.kind == "diag":
                 out.append(mp.fsum(logprob_normal(x.at(xi + e), p.fns["mu"](pb + e), p.fns["sigma"](pb + e))
                                    for e in ndindex(p.event)))
             else:
@@ -473,7 +534,9 @@ class Entropy:
         p = self.p.gauss()
         out = []
         for b in ndindex(p.batch):
-            if p.kind == "diag":
+            if p.kind == "laplace":
+                out.append(mp.fsum(entropy_laplace(p.fns["sigma"](b + e)) for e in ndindex(p.event)))
+            elif p.kind == "diag":
                 out.append(mp.fsum(entropy_normal(p.fns["sigma"](b + e)) for e in ndindex(p.event)))
             else:
                 _, S = p.full_at(b)
@@ -634,7 +697,7 @@ def build_case(name, cls, f):
             assert data[p.name] == p.value, f"{name}: parameter {p.name} used with two values"
         data[p.name] = p.value
     for k in data:
-        assert k.isidentifier() and k not in ("where", "diag", "log_prob", "entropy", "Normal",
+        assert k.isidentifier() and k not in ("where", "diag", "log_prob", "entropy", "Normal", "Laplace",
                                               "MultivariateNormal", "LowRankMultivariateNormal",
                                               "Independent"), k
 
@@ -1162,6 +1225,43 @@ def mk_ic_entropy(r):
 
 
 add("ill_entropy_mvn_cov_cond1e10", IC, mk_ic_entropy)
+
+
+# ---- Laplace: shapes, to_event, near-equal pairs, extreme scales ----------------------------
+
+add("laplace_scalar", WC, lambda r: KL(Laplace(P("m1", locs(r, ())), P("b1", poss(r, ()))),
+                                       Laplace(P("m2", locs(r, ())), P("b2", poss(r, ())))))
+add("laplace_vector_broadcast", WC, lambda r: KL(Laplace(P("m1", locs(r, (3, 4))), P("b1", poss(r, (4,)))),
+                                                 Laplace(P("m2", locs(r, (4,))), P("b2", poss(r, (3, 1))))))
+add("laplace_to_event1", WC, lambda r: KL(Indep(Laplace(P("m1", locs(r, (2, 5))), P("b1", poss(r, (2, 5)))), 1),
+                                          Indep(Laplace(P("m2", locs(r, (2, 5))), P("b2", poss(r, (2, 5)))), 1)))
+add("laplace_to_event_vs_expand", WC, lambda r: KL(
+    Indep(Laplace(P("m1", locs(r, (3,))), P("b1", poss(r, (3,)))), 1),
+    Indep(Expand(Laplace(Lit(0.0), Lit(1.0)), [3]), 1)))
+add("laplace_log_prob", WC, lambda r: LogProb(Laplace(P("m", locs(r, (3,))), P("b", poss(r, (3,)))),
+                                              P("x", locs(r, (2, 3), -4.0, 4.0))))
+add("laplace_log_prob_to_event", WC, lambda r: LogProb(Indep(Laplace(P("m", locs(r, (4,))), P("b", poss(r, (4,)))), 1),
+                                                       P("x", locs(r, (3, 4), -4.0, 4.0))))
+add("laplace_entropy", WC, lambda r: Entropy(Laplace(P("m", locs(r, (2, 3))), P("b", poss(r, (2, 3))))))
+
+
+def mk_laplace_near(rel_scale, rel_loc):
+    def mk(r):
+        m = locs(r, (4,))
+        b = poss(r, (4,))
+        m2 = [x + rel_loc * y for x, y in zip(m, b)]
+        b2 = [y * (1 + rel_scale) for y in b]
+        return KL(Laplace(P("m1", m), P("b1", b)), Laplace(P("m2", m2), P("b2", b2)))
+    return mk
+
+
+add("laplace_near_equal_scale_1e-6", NE, mk_laplace_near(1e-6, 0.0))
+add("laplace_near_equal_loc_1e-8", NE, mk_laplace_near(0.0, 1e-8))
+add("laplace_near_equal_both_1e-10", NE, mk_laplace_near(1e-10, 1e-10))
+add("laplace_self", NE, lambda r: (lambda m, b: KL(Laplace(P("m1", m), P("b1", b)), Laplace(P("m1", m), P("b1", b))))(
+    locs(r, (3,)), poss(r, (3,))))
+add("laplace_extreme_scales", XS, lambda r: KL(Laplace(P("m1", [0.5, -1.0, 1e100]), P("b1", [1e-150, 1e150, 1e100])),
+                                               Laplace(P("m2", [0.0, 3.0, -1e100]), P("b2", [1e150, 1e-150, 3e99]))))
 
 
 # ==============================================================================================

@@ -8,10 +8,12 @@
 //! printing and the structural simplification passes read these descriptors instead of
 //! matching on family names.
 
+pub mod laplace;
 pub mod low_rank;
 pub mod mvn;
 pub mod normal;
 
+pub use laplace::LAPLACE;
 pub use low_rank::LOW_RANK;
 pub use mvn::{param as mvn_param, MVN};
 pub use normal::{dist as normal_dist, param as normal_param, NORMAL};
@@ -23,7 +25,7 @@ use crate::span::Span;
 use std::fmt;
 
 /// Every family kl knows, in the order "did you mean" and the help texts list them.
-pub const FAMILIES: &[&Family] = &[&NORMAL, &MVN, &LOW_RANK];
+pub const FAMILIES: &[&Family] = &[&NORMAL, &MVN, &LOW_RANK, &LAPLACE];
 
 /// The family called `name`.
 pub fn lookup(name: &str) -> Option<&'static Family> {

@@ -3,7 +3,7 @@
 //! a query up here; each rule builds the kernel nodes for its query and lives in its family's
 //! file (`crate::family::*`). Adding a pair is one line below.
 
-use crate::family::{Family, LOW_RANK, MVN, NORMAL};
+use crate::family::{Family, LAPLACE, LOW_RANK, MVN, NORMAL};
 use crate::ir::{Ir, NodeId};
 use crate::span::Span;
 
@@ -40,18 +40,21 @@ pub const KL: &[KlRule] = &[
     KlRule { p: &MVN, q: &LOW_RANK, lower: crate::family::mvn::kl_by_factors },
     KlRule { p: &LOW_RANK, q: &MVN, lower: crate::family::mvn::kl_by_factors },
     KlRule { p: &LOW_RANK, q: &LOW_RANK, lower: crate::family::low_rank::kl },
+    KlRule { p: &LAPLACE, q: &LAPLACE, lower: crate::family::laplace::kl },
 ];
 
 pub const LOG_PROB: &[UnaryRule] = &[
     UnaryRule { family: &NORMAL, lower: crate::family::normal::log_prob },
     UnaryRule { family: &MVN, lower: crate::family::mvn::log_prob },
     UnaryRule { family: &LOW_RANK, lower: crate::family::mvn::log_prob },
+    UnaryRule { family: &LAPLACE, lower: crate::family::laplace::log_prob },
 ];
 
 pub const ENTROPY: &[UnaryRule] = &[
     UnaryRule { family: &NORMAL, lower: crate::family::normal::entropy },
     UnaryRule { family: &MVN, lower: crate::family::mvn::entropy },
     UnaryRule { family: &LOW_RANK, lower: crate::family::mvn::entropy },
+    UnaryRule { family: &LAPLACE, lower: crate::family::laplace::entropy },
 ];
 
 /// The KL rule for base families `p` and `q`.

@@ -1,0 +1,105 @@
+//! Families beyond the Gaussian through every Rust route (`kl!` from types, `kl!` with `where`,
+//! `kl_fn!` and its `_into` forms), against the textbook formulas written out here. (`klc eval`
+//! and the interpreter meet the mpmath references in `tests/reference/cases.json`.)
+
+use kl::{kl, kl_fn, Rule};
+
+/// KL(Laplace(m1, b1) ‖ Laplace(m2, b2)), textbook form.
+fn laplace_kl(m1: f64, b1: f64, m2: f64, b2: f64) -> f64 {
+    let d = (m1 - m2).abs();
+    (b2 / b1).ln() + d / b2 + (b1 / b2) * (-d / b1).exp() - 1.0
+}
+
+fn close(got: f64, want: f64, rel: f64) -> bool {
+    (got - want).abs() <= rel * want.abs().max(1e-300)
+}
+
+kl_fn! {
+    fn laplace_rows(m1: [B, 3], b1: [B, 3], m2: [B, 3], b2: [B, 3]) -> f64 {
+        Laplace(m1, b1).to_event(1) || Laplace(m2, b2).to_event(1)
+    }
+}
+
+kl_fn! {
+    fn laplace_rows32(m1: [B, 3], b1: [B, 3], m2: [B, 3], b2: [B, 3]) -> f32 {
+        Laplace(m1, b1).to_event(1) || Laplace(m2, b2).to_event(1)
+    }
+}
+
+const M1: [[f64; 3]; 2] = [[0.5, -1.0, 2.0], [0.0, 0.25, -0.75]];
+const B1: [[f64; 3]; 2] = [[1.0, 0.5, 2.0], [1.5, 0.25, 0.75]];
+const M2: [[f64; 3]; 2] = [[0.0, -1.0, 1.0], [0.5, 0.25, 1.25]];
+const B2: [[f64; 3]; 2] = [[2.0, 0.5, 1.0], [1.5, 1.0, 0.5]];
+
+fn want() -> Vec<f64> {
+    (0..2).map(|b| (0..3).map(|j| laplace_kl(M1[b][j], B1[b][j], M2[b][j], B2[b][j])).sum()).collect()
+}
+
+#[test]
+fn laplace_kl_on_every_route() {
+    let want = want();
+    let typed = kl!(Laplace(M1, B1).to_event(1) || Laplace(M2, B2).to_event(1)).unwrap();
+    let flat = |a: &[[f64; 3]; 2]| a.as_flattened().to_vec();
+    let (m1, b1, m2, b2) = (flat(&M1), flat(&B1), flat(&M2), flat(&B2));
+    let declared =
+        kl!(Laplace(m1, b1).to_event(1) || Laplace(m2, b2).to_event(1) where m1, b1, m2, b2: [2, 3]).unwrap();
+    let item = laplace_rows(&M1, &B1, &M2, &B2).unwrap();
+    let (mut into, mut unchecked) = ([f64::NAN; 2], [f64::NAN; 2]);
+    laplace_rows_into(&m1, &b1, &m2, &b2, 2, &mut into).unwrap();
+    laplace_rows_into_unchecked(&m1, &b1, &m2, &b2, 2, &mut unchecked).unwrap();
+    for b in 0..2 {
+        for (route, got) in [
+            ("kl!", typed[b]),
+            ("kl! where", declared[b]),
+            ("kl_fn!", item[b]),
+            ("_into", into[b]),
+            ("_unchecked", unchecked[b]),
+        ] {
+            assert!(close(got, want[b], 1e-14), "{route}[{b}]: {got} vs {}", want[b]);
+        }
+    }
+    // f32: within 1e-5 of the exact value for the same (exactly representable) inputs.
+    let narrow = |a: &[[f64; 3]; 2]| a.map(|r| r.map(|x| x as f32));
+    let single = laplace_rows32(&narrow(&M1), &narrow(&B1), &narrow(&M2), &narrow(&B2)).unwrap();
+    for b in 0..2 {
+        assert!(close(single[b] as f64, want[b], 1e-5), "f32[{b}]: {} vs {}", single[b], want[b]);
+    }
+}
+
+#[test]
+fn laplace_log_prob_and_entropy_from_types() {
+    let (m, b, x) = ([0.5_f64, -1.0], [1.5_f64, 0.25], [1.0_f64, 0.0]);
+    let lp = kl!(log_prob(Laplace(m, b), x)).unwrap();
+    let h = kl!(entropy(Laplace(m, b).to_event(1))).unwrap();
+    for i in 0..2 {
+        let want = -(2.0 * b[i]).ln() - (x[i] - m[i]).abs() / b[i];
+        assert!(close(lp[i], want, 1e-15), "{} vs {want}", lp[i]);
+    }
+    let want: f64 = b.iter().map(|s| 1.0 + (2.0 * s).ln()).sum();
+    assert!(close(h.scalar().unwrap(), want, 1e-15));
+}
+
+#[test]
+fn a_non_positive_laplace_scale_is_a_data_error_naming_it() {
+    let bad = [[1.0, 0.5, 2.0], [1.5, -0.25, 0.75]];
+    let e = laplace_rows(&M1, &bad, &M2, &B2).unwrap_err();
+    assert_eq!(e.param, "b1");
+    assert_eq!(e.index, vec![1, 1]);
+    assert!(matches!(e.rule, Rule::NonPositive { value } if value == -0.25), "{e}");
+}
+
+/// `klc explain`'s formula of `src` after simplification.
+fn formula(src: &str) -> String {
+    let c = kl::compiler::compile(src, &Default::default()).unwrap_or_else(|e| panic!("{}", e.render_plain(src)));
+    kl::compiler::explain::formula(&c.simplified)
+}
+
+#[test]
+fn laplace_formulas_come_from_the_kernel_descriptors() {
+    assert_eq!(
+        formula("Laplace(m1, b1).to_event(1) || Laplace(m2, b2).to_event(1) where m1, b1, m2, b2: [B, 4]"),
+        "KL[b] = Σ_{i<4} ( ln(b2/b1) + |m1−m2|/b2 + (b1/b2)·exp(−|m1−m2|/b1) − 1 )"
+    );
+    assert_eq!(formula("log_prob(Laplace(m, b), x) where m, b, x: [N]"), "log_prob[n] = −ln(2b) − |x−m|/b");
+    assert_eq!(formula("entropy(Laplace(m, b)) where m, b: [3]"), "H[n] = 1 + ln(2b)");
+}
