@@ -163,39 +163,10 @@ impl<'a> Formula<'a> {
                 let (w, d) = (self.arg(id, 0), self.arg(id, 1));
                 format!("chol({w}{w}ᵀ + diag({d}))")
             }
-            Op::NormalKl(NormalParam::Scale, NormalParam::Scale) => {
-                let (m1, s1, m2, s2) = (self.arg(id, 0), self.arg(id, 1), self.arg(id, 2), self.arg(id, 3));
-                let u = self.define("u", |u| format!("{u} = {} − 1", div(&s1, &s2)));
-                format!("½({})² + ½{u}² − log1pmx({u})", div(&paren(&sub(&m1, &m2)), &s2))
-            }
-            Op::NormalKl(p1, p2) => {
-                let (m1, a1, m2, a2) = (self.arg(id, 0), self.arg(id, 1), self.arg(id, 2), self.arg(id, 3));
-                let (v1, v2) = (variance(*p1, &a1), variance(*p2, &a2));
-                let rho = self.define("ρ", |r| format!("{r} = {} (from the parameters as given)", div(&v1, &v2)));
-                let mean = match p2 {
-                    NormalParam::Scale => format!("½({})²", div(&paren(&sub(&m1, &m2)), &a2)),
-                    _ => format!("½{}²/{}", paren(&sub(&m1, &m2)), paren(&v2)),
-                };
-                format!("{mean} + ½({rho} − 1) − ½ln {rho}")
-            }
-            Op::StdNormalKl(NormalParam::Scale) => {
-                let (m, s) = (self.arg(id, 0), self.arg(id, 1));
-                let u = self.define("u", |u| format!("{u} = {s} − 1"));
-                format!("½{m}² + ½{u}² − log1pmx({u})")
-            }
-            Op::StdNormalKl(p) => {
-                let (m, a) = (self.arg(id, 0), self.arg(id, 1));
-                let v = variance(*p, &a);
-                format!("½{m}² + ½({v} − 1) − ½ln {}", paren(&v))
-            }
-            Op::NormalLogProb => {
-                let (x, m, s) = (self.arg(id, 0), self.arg(id, 1), self.arg(id, 2));
-                format!("−½({})² − ln {s} − ½ln(2π)", div(&paren(&sub(&x, &m)), &s))
-            }
-            Op::NormalEntropy => format!("½ + ½ln(2π) + ln {}", self.arg(id, 0)),
+            // The kernel's own formula, from its descriptor.
             Op::Kernel(k) => {
-                let args: Vec<String> = (0..k.operands.len()).map(|slot| self.arg(id, slot)).collect();
-                (k.formula)(&args)
+                let k = *k;
+                (k.kernel.formula)(&mut KernelArgs { f: self, id }, k.attrs)
             }
             Op::TrilKl | Op::DiagTrilKl => {
                 let (m1, a, m2, l2) = (self.arg(id, 0), self.arg(id, 1), self.arg(id, 2), self.arg(id, 3));
@@ -276,13 +247,27 @@ impl<'a> Formula<'a> {
     }
 }
 
+/// A kernel descriptor's view of the formula being written: its operands as atoms of node `id`.
+struct KernelArgs<'f, 'a> {
+    f: &'f mut Formula<'a>,
+    id: NodeId,
+}
+
+impl crate::kernel::Formula for KernelArgs<'_, '_> {
+    fn arg(&mut self, slot: usize) -> String {
+        self.f.arg(self.id, slot)
+    }
+
+    fn define(&mut self, base: &str, body: &dyn Fn(&str) -> String) -> String {
+        self.f.define(base, body)
+    }
+}
+
 /// What the root computes, from the kernels it reduced to.
 fn quantity(ir: &Ir) -> &'static str {
     for id in ir.topo_order().into_iter().rev() {
         match ir.op(id) {
             Op::Kl
-            | Op::NormalKl(..)
-            | Op::StdNormalKl(_)
             | Op::DiagTrilKl
             | Op::TrilDiagKl
             | Op::TrilKl
@@ -290,9 +275,9 @@ fn quantity(ir: &Ir) -> &'static str {
             | Op::MixedSpdKl(_)
             | Op::LowRankKl
             | Op::Zeros(_) => return "KL",
-            Op::LogProb | Op::NormalLogProb | Op::TrilLogProb => return "log_prob",
-            Op::Entropy | Op::NormalEntropy | Op::TrilEntropy => return "H",
-            Op::Kernel(k) => return k.quantity.symbol(),
+            Op::LogProb | Op::TrilLogProb => return "log_prob",
+            Op::Entropy | Op::TrilEntropy => return "H",
+            Op::Kernel(k) => return k.kernel.quantity.symbol(),
             _ => {}
         }
     }
@@ -300,7 +285,7 @@ fn quantity(ir: &Ir) -> &'static str {
 }
 
 /// `a − b`, dropping a literal zero.
-fn sub(a: &str, b: &str) -> String {
+pub(crate) fn sub(a: &str, b: &str) -> String {
     match (a, b) {
         (_, "0") => a.to_string(),
         ("0", _) => format!("−{b}"),
@@ -309,7 +294,7 @@ fn sub(a: &str, b: &str) -> String {
 }
 
 /// `a/b`, dropping a literal one.
-fn div(a: &str, b: &str) -> String {
+pub(crate) fn div(a: &str, b: &str) -> String {
     if b == "1" {
         a.to_string()
     } else {
@@ -318,7 +303,7 @@ fn div(a: &str, b: &str) -> String {
 }
 
 /// Parentheses around a compound term (a negated atom needs none before a division).
-fn paren(e: &str) -> String {
+pub(crate) fn paren(e: &str) -> String {
     if e.trim_start_matches('−').chars().all(|c| c.is_alphanumeric() || "_.′″".contains(c)) {
         e.to_string()
     } else {
@@ -336,7 +321,7 @@ fn at(v: &str, i: &str) -> String {
 }
 
 /// The variance written from a parameter in its parameterization.
-fn variance(p: NormalParam, a: &str) -> String {
+pub(crate) fn variance(p: NormalParam, a: &str) -> String {
     match p {
         NormalParam::Scale => format!("{a}²"),
         NormalParam::Var => a.to_string(),

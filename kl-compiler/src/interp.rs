@@ -236,12 +236,9 @@ fn rows_fast_path<T: Real>(
     }
     let d: usize = full[full.len() - k..].iter().product();
     let mut out = vec![T::ZERO; shape.iter().product()];
+    // The kernel's batched row form, from its descriptor.
     let ok = match ir.op(x) {
-        Op::NormalKl(NormalParam::Scale, NormalParam::Scale) => {
-            rt::normal_kl_rows(d, args[0], args[1], args[2], args[3], &mut out, true)
-        }
-        Op::StdNormalKl(NormalParam::Scale) => rt::std_normal_kl_rows(d, args[0], args[1], &mut out, true),
-        Op::NormalLogProb => rt::normal_log_prob_rows(d, args[0], args[1], args[2], &mut out, true),
+        Op::Kernel(k) => k.rows(d, &args, &mut out, true),
         _ => false,
     };
     ok.then_some(Tensor { shape, data: out })
@@ -283,10 +280,6 @@ fn node<T: Real>(
                 .collect())
         }
         op @ (Op::ScaleFrom(_)
-        | Op::NormalKl(..)
-        | Op::StdNormalKl(_)
-        | Op::NormalLogProb
-        | Op::NormalEntropy
         | Op::DiagTrilKl
         | Op::TrilDiagKl
         | Op::TrilKl
@@ -404,20 +397,14 @@ fn kernel<T: Real>(ir: &Ir, id: NodeId, op: &Op, shape: &[usize], args: &[&Tenso
                     NormalParam::Precision => x.sqrt().recip(),
                 };
             }
-            Op::NormalKl(p1, p2) => o[0] = rt::normal_kl_param(s(0), s(1), p1.runtime(), s(2), s(3), p2.runtime()),
-            Op::StdNormalKl(NormalParam::Scale) => o[0] = rt::std_normal_kl(s(0), s(1)),
-            Op::StdNormalKl(p) => {
-                o[0] = rt::normal_kl_param(s(0), s(1), p.runtime(), T::ZERO, T::ONE, rt::ScaleParam::Scale)
-            }
             Op::Kernel(k) => {
+                let n = k.kernel.operands.len();
                 let mut a = [T::ZERO; 8];
-                for (slot, v) in a.iter_mut().enumerate().take(k.operands.len()) {
+                for (slot, v) in a.iter_mut().enumerate().take(n) {
                     *v = s(slot);
                 }
-                o[0] = k.call(&a[..k.operands.len()]);
+                o[0] = k.call(&a[..n]);
             }
-            Op::NormalLogProb => o[0] = rt::normal_log_prob(s(0), s(1), s(2)),
-            Op::NormalEntropy => o[0] = rt::normal_entropy(s(0)),
             Op::DiagTrilKl => o[0] = rt::diag_tril_kl(blk(0), blk(1), blk(2), blk(3), d, &mut scratch),
             Op::TrilDiagKl => o[0] = rt::tril_diag_kl(blk(0), blk(1), blk(2), blk(3), d),
             Op::TrilKl => o[0] = rt::mvn_kl_tril(blk(0), blk(1), blk(2), blk(3), d, &mut scratch),

@@ -114,11 +114,6 @@ pub enum Op {
     TrilFrom(MvnParam),
     /// `[cov_factor, cov_diag]`: chol(W Wᵀ + diag(D)).
     LowRankTril,
-    /// `[m1, s1, m2, s2]`: elementwise univariate KL, each side's second parameter in the
-    /// parameterization the user gave (so that near-equal variances or log-scales stay exact).
-    NormalKl(NormalParam, NormalParam),
-    /// `[m, s]`: elementwise KL against N(0, 1), `s` in the given parameterization.
-    StdNormalKl(NormalParam),
     /// `[m1, s1, m2, L2]`: KL(N(m1, diag(s1²)) ‖ N(m2, L2 L2ᵀ)) per batch element.
     DiagTrilKl,
     /// `[m1, L1, m2, s2]`
@@ -137,16 +132,12 @@ pub enum Op {
     /// `[m1, W1, D1, m2, W2, D2, L2]`: KL between two low-rank normals of the same rank, from
     /// differences of their parameters; `L2` is the factor of `W2 W2ᵀ + D2`.
     LowRankKl,
-    /// `[x, m, s]`
-    NormalLogProb,
     /// `[x, m, L]`
     TrilLogProb,
-    /// `[s]`
-    NormalEntropy,
     /// `[L]`
     TrilEntropy,
     /// An elementwise kernel given by its descriptor (`crate::kernel`); operands as it names them.
-    Kernel(&'static crate::kernel::Kernel),
+    Kernel(crate::kernel::KernelOp),
     /// `[x]`: broadcast `x` to `full`, then sum its last `k` dims.
     SumLast { k: usize, full: Shape },
     /// No operands: zeros of the node's shape.
@@ -182,23 +173,19 @@ impl Op {
             BroadcastTo(_) | SumLast { .. } => &["x"],
             Dist(d) => d.family.operands,
             Independent(_) | Expand(_) => &["base"],
-            Kernel(k) => k.operands,
+            Kernel(k) => k.kernel.operands,
             Kl => &["p", "q"],
             LogProb => &["dist", "value"],
             Entropy => &["dist"],
             ScaleFrom(_) => &["p"],
             TrilFrom(_) => &["matrix"],
             LowRankTril => &["cov_factor", "cov_diag"],
-            NormalKl(..) => &["m1", "s1", "m2", "s2"],
-            StdNormalKl(_) => &["m", "s"],
             DiagTrilKl => &["m1", "s1", "m2", "L2"],
             TrilDiagKl => &["m1", "L1", "m2", "s2"],
             TrilKl => &["m1", "L1", "m2", "L2"],
             SpdKl(_) | MixedSpdKl(_) => &["m1", "X1", "m2", "X2", "L"],
             LowRankKl => &["m1", "W1", "D1", "m2", "W2", "D2", "L2"],
-            NormalLogProb => &["x", "m", "s"],
             TrilLogProb => &["x", "m", "L"],
-            NormalEntropy => &["s"],
             TrilEntropy => &["L"],
         }
     }
@@ -246,10 +233,6 @@ impl Op {
         let scalar = |inputs| Some(Signature { inputs, output: CoreOut::Scalar });
         match self {
             ScaleFrom(_) => scalar(&[0]),
-            NormalKl(..) => scalar(&[0, 0, 0, 0]),
-            StdNormalKl(_) => scalar(&[0, 0]),
-            NormalLogProb => scalar(&[0, 0, 0]),
-            NormalEntropy => scalar(&[0]),
             DiagTrilKl => scalar(&[1, 1, 1, 2]),
             TrilDiagKl => scalar(&[1, 2, 1, 1]),
             TrilKl => scalar(&[1, 2, 1, 2]),
@@ -258,7 +241,7 @@ impl Op {
             TrilLogProb => scalar(&[1, 1, 2]),
             TrilEntropy => scalar(&[2]),
             // Elementwise: every operand is a scalar per element.
-            Kernel(k) => scalar(&SCALAR_CORES[..k.operands.len()]),
+            Kernel(k) => scalar(&SCALAR_CORES[..k.kernel.operands.len()]),
             TrilFrom(_) => Some(Signature { inputs: &[2], output: CoreOut::Square { from: 0 } }),
             // W is [d, r]: the factor is d x d, d the first of W's two core dims.
             LowRankTril => Some(Signature { inputs: &[2, 1], output: CoreOut::Square { from: 1 } }),
@@ -285,8 +268,6 @@ impl Op {
             TrilFrom(MvnParam::Covariance) => "cholesky".into(),
             TrilFrom(p) => format!("tril_from_{}", p.keyword()),
             LowRankTril => "tril_from_low_rank".into(),
-            NormalKl(..) => "normal_kl".into(),
-            StdNormalKl(_) => "std_normal_kl".into(),
             DiagTrilKl => "diag_tril_kl".into(),
             TrilDiagKl => "tril_diag_kl".into(),
             TrilKl => "tril_kl".into(),
@@ -300,11 +281,9 @@ impl Op {
                     _ => "covariance",
                 }
             ),
-            NormalLogProb => "normal_log_prob".into(),
             TrilLogProb => "tril_log_prob".into(),
-            NormalEntropy => "normal_entropy".into(),
             TrilEntropy => "tril_entropy".into(),
-            Kernel(k) => k.name.into(),
+            Kernel(k) => k.kernel.name.into(),
             SumLast { k, full } => format!("sum_last[{k}] of {full}"),
             Zeros(s) => format!("zeros {s}"),
         }

@@ -1,13 +1,17 @@
 //! Kernels as data: one [`Kernel`] descriptor per closed-form kernel gives its operands, what it
 //! computes, its runtime function (for the interpreter as a function pointer, for the emitter
-//! by name) and its formula for `klc explain`. The interpreter, the emitter and `explain` read
-//! the descriptor, so a new kernel changes no stage: it is a runtime function plus a
-//! descriptor in its family's file.
+//! as a call it writes out), its batched row form, its formula for `klc explain` and its labels
+//! in the pretty IR. The interpreter, the emitter and `explain` read the descriptor, so a new
+//! kernel changes no stage: it is a runtime function plus a descriptor in its family's file.
 //!
-//! Descriptors cover the elementwise (scalar) kernels a family adds; the Gaussian kernels that
-//! predate them are still `Op` variants (see the notes in `ir.rs`).
+//! Descriptors cover the elementwise (scalar) kernels; the multivariate Gaussian kernels
+//! (`tril_kl` and friends, which take matrix blocks and scratch space) are still `Op` variants.
 
 use std::fmt;
+
+/// Static parameters of a kernel node (for the normal kernels: how each side's scale is given,
+/// as `NormalParam` indices). Part of the node's identity.
+pub type Attrs = [u8; 2];
 
 /// What a kernel's value is, for `explain`'s left-hand side (`KL[b] = ..`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -28,6 +32,52 @@ impl Quantity {
     }
 }
 
+/// One argument of an emitted runtime call.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CallArg {
+    /// The element of operand `slot`.
+    Operand(usize),
+    /// `kl_runtime::ScaleParam::{name}`.
+    ScaleParam(&'static str),
+    /// The element type's zero and one.
+    Zero,
+    One,
+}
+
+/// The runtime call emitted code makes for one element: `kl_runtime::{runtime}(args..)`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Call {
+    pub runtime: &'static str,
+    pub args: Vec<CallArg>,
+}
+
+impl Call {
+    /// `runtime(operand 0, operand 1, ..)`.
+    pub fn operands(runtime: &'static str, n: usize) -> Call {
+        Call { runtime, args: (0..n).map(CallArg::Operand).collect() }
+    }
+}
+
+/// A batched row kernel of the runtime: `sum_last` of the kernel over rows of `d` contiguous
+/// elements of full-shape inputs, validated in the same pass (`kl_runtime::rows`).
+pub struct Rows {
+    pub runtime: &'static str,
+    pub f64: RowsFn<f64>,
+    pub f32: RowsFn<f32>,
+}
+
+/// `f(d, inputs, out, check)`: every row of `out` from `d` elements of each input; `false` when
+/// it declines (see `kl_runtime::rows`).
+pub type RowsFn<T> = fn(usize, &[&[T]], &mut [T], bool) -> bool;
+
+/// What a formula is written with: the operands as atoms, and named sub-terms.
+pub trait Formula {
+    /// Operand `slot` as written (a parameter, a literal, or a defined name).
+    fn arg(&mut self, slot: usize) -> String;
+    /// A fresh name from `base`, defined by the line `body(name)`.
+    fn define(&mut self, base: &str, body: &dyn Fn(&str) -> String) -> String;
+}
+
 /// An elementwise kernel: one scalar per element from one scalar per operand (operands
 /// broadcast).
 pub struct Kernel {
@@ -36,16 +86,19 @@ pub struct Kernel {
     /// Operand names, in slot order (also the arity).
     pub operands: &'static [&'static str],
     pub quantity: Quantity,
-    /// The `kl_runtime` function the emitted code calls with the operands' elements, in slot
-    /// order: `kl_runtime::{runtime}(a, b, ..)`.
-    pub runtime: &'static str,
+    /// The call emitted code makes at these attributes.
+    pub call: fn(Attrs) -> Call,
     /// The same function, for the interpreter.
-    pub f64: fn(&[f64]) -> f64,
-    pub f32: fn(&[f32]) -> f32,
+    pub f64: fn(&[f64], Attrs) -> f64,
+    pub f32: fn(&[f32], Attrs) -> f32,
     /// The name of its value in emitted code.
     pub hint: &'static str,
-    /// The formula `explain` prints, from the operands as written.
-    pub formula: fn(&[String]) -> String,
+    /// The formula `explain` prints.
+    pub formula: fn(&mut dyn Formula, Attrs) -> String,
+    /// An operand's label in the pretty IR when the attributes rename it (`var1` for `s1`).
+    pub label: fn(usize, Attrs) -> Option<String>,
+    /// The batched row kernel for `sum_last` of it, at these attributes.
+    pub rows: fn(Attrs) -> Option<&'static Rows>,
 }
 
 // Descriptors are singletons: the same kernel when the names are.
@@ -61,27 +114,78 @@ impl fmt::Debug for Kernel {
     }
 }
 
-impl Kernel {
+/// A kernel node: the descriptor and its attributes.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct KernelOp {
+    pub kernel: &'static Kernel,
+    pub attrs: Attrs,
+}
+
+impl KernelOp {
+    pub fn new(kernel: &'static Kernel) -> KernelOp {
+        KernelOp { kernel, attrs: [0, 0] }
+    }
+
     /// Evaluate at one element, in the precision of `T` (`f32` or `f64`).
     pub fn call<T: kl_runtime::Real>(&self, args: &[T]) -> T {
         use std::any::Any;
         const MAX: usize = 8;
-        debug_assert!(args.len() <= MAX, "kernel `{}` with {} operands", self.name, args.len());
+        debug_assert!(args.len() <= MAX, "kernel `{}` with {} operands", self.kernel.name, args.len());
         let mut out = T::NAN;
         if let Some(o) = (&mut out as &mut dyn Any).downcast_mut::<f64>() {
             let mut a = [0.0f64; MAX];
             for (d, s) in a.iter_mut().zip(args) {
                 *d = s.to_f64();
             }
-            *o = (self.f64)(&a[..args.len()]);
+            *o = (self.kernel.f64)(&a[..args.len()], self.attrs);
         } else if let Some(o) = (&mut out as &mut dyn Any).downcast_mut::<f32>() {
             let mut a = [0.0f32; MAX];
             for (d, s) in a.iter_mut().zip(args) {
                 // Exact: `T` is `f32` here.
                 *d = s.to_f64() as f32;
             }
-            *o = (self.f32)(&a[..args.len()]);
+            *o = (self.kernel.f32)(&a[..args.len()], self.attrs);
         }
         out
     }
+
+    /// Run the batched row kernel, in the precision of `T`; `false` when it declines (an invalid
+    /// value, lengths that disagree, or no row kernel at these attributes).
+    pub fn rows<T: kl_runtime::Real>(&self, d: usize, inputs: &[&[T]], out: &mut [T], check: bool) -> bool {
+        let Some(rows) = (self.kernel.rows)(self.attrs) else { return false };
+        if let (Some(ins), Some(o)) =
+            (inputs.iter().map(|s| same::<T, f64>(s)).collect::<Option<Vec<_>>>(), same_mut::<T, f64>(out))
+        {
+            return (rows.f64)(d, &ins, o, check);
+        }
+        if let (Some(ins), Some(o)) =
+            (inputs.iter().map(|s| same::<T, f32>(s)).collect::<Option<Vec<_>>>(), same_mut::<T, f32>(out))
+        {
+            return (rows.f32)(d, &ins, o, check);
+        }
+        false
+    }
+}
+
+/// `s` as a slice of `U` when `T` is `U`.
+fn same<T: 'static, U: 'static>(s: &[T]) -> Option<&[U]> {
+    // SAFETY: `T` and `U` are the same type, so the layout and the lifetime carry over.
+    (std::any::TypeId::of::<T>() == std::any::TypeId::of::<U>())
+        .then(|| unsafe { std::slice::from_raw_parts(s.as_ptr().cast::<U>(), s.len()) })
+}
+
+fn same_mut<T: 'static, U: 'static>(s: &mut [T]) -> Option<&mut [U]> {
+    // SAFETY: as in `same`; the exclusive borrow moves into the result.
+    (std::any::TypeId::of::<T>() == std::any::TypeId::of::<U>())
+        .then(|| unsafe { std::slice::from_raw_parts_mut(s.as_mut_ptr().cast::<U>(), s.len()) })
+}
+
+/// Operand labels that need no renaming.
+pub fn no_labels(_: usize, _: Attrs) -> Option<String> {
+    None
+}
+
+/// No batched row kernel.
+pub fn no_rows(_: Attrs) -> Option<&'static Rows> {
+    None
 }

@@ -47,9 +47,10 @@ fn slot_label(op: &Op, name: &str) -> String {
             let other = if *p == MvnParam::Precision { MvnParam::Covariance } else { MvnParam::Precision };
             format!("{}2", other.keyword())
         }
-        (Op::NormalKl(p, _), "s1") => format!("{}1", p.keyword()),
-        (Op::NormalKl(_, p), "s2") => format!("{}2", p.keyword()),
-        (Op::StdNormalKl(p), "s") => p.keyword().into(),
+        (Op::Kernel(k), _) => {
+            let slot = k.kernel.operands.iter().position(|o| *o == name);
+            slot.and_then(|slot| (k.kernel.label)(slot, k.attrs)).unwrap_or_else(|| name.into())
+        }
         _ => name.into(),
     }
 }

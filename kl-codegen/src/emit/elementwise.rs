@@ -6,6 +6,7 @@ use super::gen::{Gen, Res};
 use super::index::{broadcast_index, lit, offset, Ix, Lin};
 use super::UNROLL_MAX;
 use kl_compiler::ir::{NodeId, NormalParam, Op};
+use kl_compiler::kernel::CallArg;
 use kl_compiler::shape::Dim;
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
@@ -61,51 +62,27 @@ impl Gen<'_> {
                 };
                 self.bind(scope, "scale", expr)
             }
-            Op::NormalKl(..) | Op::StdNormalKl(_) | Op::NormalLogProb | Op::NormalEntropy => {
-                let mut args = Vec::new();
-                for slot in 0..op.operand_names().len() {
-                    let (x, xi) = operand(self, slot)?;
-                    args.push(self.elem(x, &xi)?);
-                }
-                let rt = &self.num.rt;
-                let param = |p: NormalParam| {
-                    let v = format_ident!("{}", format!("{:?}", p.runtime()));
-                    quote!(#rt::ScaleParam::#v)
-                };
-                let expr = match op {
-                    // Scales on both sides: the vectorizable kernel.
-                    Op::NormalKl(NormalParam::Scale, NormalParam::Scale) => quote!(#rt::normal_kl(#(#args),*)),
-                    Op::NormalKl(p1, p2) => {
-                        let (p1, p2) = (param(p1), param(p2));
-                        let [m1, a1, m2, a2] = &args[..] else { unreachable!() };
-                        quote!(#rt::normal_kl_param(#m1, #a1, #p1, #m2, #a2, #p2))
-                    }
-                    Op::StdNormalKl(NormalParam::Scale) => quote!(#rt::std_normal_kl(#(#args),*)),
-                    Op::StdNormalKl(p) => {
-                        let (p, scale) = (param(p), param(NormalParam::Scale));
-                        let (zero, one) = (self.num.zero(), self.num.lit(1.0));
-                        let [m, a] = &args[..] else { unreachable!() };
-                        quote!(#rt::normal_kl_param(#m, #a, #p, #zero, #one, #scale))
-                    }
-                    Op::NormalLogProb => quote!(#rt::normal_log_prob(#(#args),*)),
-                    _ => quote!(#rt::normal_entropy(#(#args),*)),
-                };
-                let hint = match op {
-                    Op::NormalLogProb => "log_p",
-                    Op::NormalEntropy => "h",
-                    _ => "kl",
-                };
-                self.bind(scope, hint, expr)
-            }
             // A descriptor's runtime function on the operands' elements.
             Op::Kernel(k) => {
-                let mut args = Vec::new();
-                for slot in 0..k.operands.len() {
+                let mut elems = Vec::new();
+                for slot in 0..k.kernel.operands.len() {
                     let (x, xi) = operand(self, slot)?;
-                    args.push(self.elem(x, &xi)?);
+                    elems.push(self.elem(x, &xi)?);
                 }
-                let (rt, f) = (&self.num.rt, format_ident!("{}", k.runtime));
-                self.bind(scope, k.hint, quote!(#rt::#f(#(#args),*)))
+                let call = (k.kernel.call)(k.attrs);
+                let rt = &self.num.rt;
+                let args = call.args.iter().map(|a| match a {
+                    CallArg::Operand(slot) => elems[*slot].clone(),
+                    CallArg::ScaleParam(v) => {
+                        let v = format_ident!("{}", v);
+                        quote!(#rt::ScaleParam::#v)
+                    }
+                    CallArg::Zero => self.num.zero(),
+                    CallArg::One => self.num.lit(1.0),
+                });
+                let args: Vec<TokenStream> = args.collect();
+                let f = format_ident!("{}", call.runtime);
+                self.bind(scope, k.kernel.hint, quote!(#rt::#f(#(#args),*)))
             }
             Op::SumLast { k, full } => {
                 let x = self.ir.operand(id, 0);
@@ -145,7 +122,7 @@ impl Gen<'_> {
     /// computing it in a vectorizable loop pays off.
     fn is_elementwise_kernel(&self, id: NodeId) -> bool {
         match self.ir.op(id) {
-            Op::NormalKl(..) | Op::StdNormalKl(_) | Op::NormalLogProb | Op::NormalEntropy | Op::Kernel(_) => true,
+            Op::Kernel(_) => true,
             Op::BroadcastTo(_) => self.is_elementwise_kernel(self.ir.operand(id, 0)),
             _ => false,
         }

@@ -13,7 +13,7 @@
 use super::gen::Res;
 use super::index::{lit, numel, Lin};
 use super::signature::{Num, Sig};
-use kl_compiler::ir::{Ir, MvnParam, NodeId, NormalParam, Op};
+use kl_compiler::ir::{Ir, MvnParam, NodeId, Op};
 use kl_compiler::shape::Dim;
 use proc_macro2::{Ident, Span, TokenStream};
 use quote::quote;
@@ -61,10 +61,12 @@ pub(crate) fn rows_kernel(ir: &Ir, sig: &Sig) -> Res<Option<RowsKernel>> {
     }
     let Op::SumLast { k, .. } = ir.op(root) else { return Ok(None) };
     let x = ir.operand(root, 0);
+    // The kernel's batched row form, from its descriptor.
     let func = match ir.op(x) {
-        Op::NormalKl(NormalParam::Scale, NormalParam::Scale) => "normal_kl_rows",
-        Op::StdNormalKl(NormalParam::Scale) => "std_normal_kl_rows",
-        Op::NormalLogProb => "normal_log_prob_rows",
+        Op::Kernel(k) => match (k.kernel.rows)(k.attrs) {
+            Some(rows) => rows.runtime,
+            None => return Ok(None),
+        },
         _ => return Ok(None),
     };
     let Some(shape) = ir.ty(x).tensor() else { return Ok(None) };

@@ -3,7 +3,7 @@
 
 use super::{Alt, Family, Slot, Structure, Support};
 use crate::ir::{Ir, NodeId, Op, Role};
-use crate::kernel::{Kernel, Quantity};
+use crate::kernel::{no_labels, no_rows, Call, Kernel, KernelOp, Quantity};
 use crate::rules::Site;
 
 pub const LAPLACE: Family = Family {
@@ -36,14 +36,16 @@ pub const KL: Kernel = Kernel {
     name: "laplace_kl",
     operands: &["m1", "b1", "m2", "b2"],
     quantity: Quantity::Kl,
-    runtime: "laplace_kl",
-    f64: |a| kl_runtime::laplace_kl(a[0], a[1], a[2], a[3]),
-    f32: |a| kl_runtime::laplace_kl(a[0], a[1], a[2], a[3]),
+    call: |_| Call::operands("laplace_kl", 4),
+    f64: |a, _| kl_runtime::laplace_kl(a[0], a[1], a[2], a[3]),
+    f32: |a, _| kl_runtime::laplace_kl(a[0], a[1], a[2], a[3]),
     hint: "kl",
-    formula: |a| {
-        let (m1, b1, m2, b2) = (&a[0], &a[1], &a[2], &a[3]);
+    formula: |f, _| {
+        let (m1, b1, m2, b2) = (f.arg(0), f.arg(1), f.arg(2), f.arg(3));
         format!("ln({b2}/{b1}) + |{m1}−{m2}|/{b2} + ({b1}/{b2})·exp(−|{m1}−{m2}|/{b1}) − 1")
     },
+    label: no_labels,
+    rows: no_rows,
 };
 
 /// `ln p(x)` of `Laplace(m, b)`, elementwise.
@@ -51,11 +53,16 @@ pub const LOG_PROB: Kernel = Kernel {
     name: "laplace_log_prob",
     operands: &["x", "m", "b"],
     quantity: Quantity::LogProb,
-    runtime: "laplace_log_prob",
-    f64: |a| kl_runtime::laplace_log_prob(a[0], a[1], a[2]),
-    f32: |a| kl_runtime::laplace_log_prob(a[0], a[1], a[2]),
+    call: |_| Call::operands("laplace_log_prob", 3),
+    f64: |a, _| kl_runtime::laplace_log_prob(a[0], a[1], a[2]),
+    f32: |a, _| kl_runtime::laplace_log_prob(a[0], a[1], a[2]),
     hint: "log_p",
-    formula: |a| format!("−ln(2{}) − |{}−{}|/{}", a[2], a[0], a[1], a[2]),
+    formula: |f, _| {
+        let (x, m, b) = (f.arg(0), f.arg(1), f.arg(2));
+        format!("−ln(2{b}) − |{x}−{m}|/{b}")
+    },
+    label: no_labels,
+    rows: no_rows,
 };
 
 /// The entropy of `Laplace(m, b)`, elementwise.
@@ -63,24 +70,26 @@ pub const ENTROPY: Kernel = Kernel {
     name: "laplace_entropy",
     operands: &["b"],
     quantity: Quantity::Entropy,
-    runtime: "laplace_entropy",
-    f64: |a| kl_runtime::laplace_entropy(a[0]),
-    f32: |a| kl_runtime::laplace_entropy(a[0]),
+    call: |_| Call::operands("laplace_entropy", 1),
+    f64: |a, _| kl_runtime::laplace_entropy(a[0]),
+    f32: |a, _| kl_runtime::laplace_entropy(a[0]),
     hint: "h",
-    formula: |a| format!("1 + ln(2{})", a[0]),
+    formula: |f, _| format!("1 + ln(2{})", f.arg(0)),
+    label: no_labels,
+    rows: no_rows,
 };
 
 pub fn kl(ir: &mut Ir, at: Site) -> Option<NodeId> {
     let (p, q) = (ir.operands(at.p), ir.operands(at.other));
-    Some(ir.add(Op::Kernel(&KL), at.span, &[p[0], p[1], q[0], q[1]]))
+    Some(ir.add(Op::Kernel(KernelOp::new(&KL)), at.span, &[p[0], p[1], q[0], q[1]]))
 }
 
 pub fn log_prob(ir: &mut Ir, at: Site) -> Option<NodeId> {
     let p = ir.operands(at.p);
-    Some(ir.add(Op::Kernel(&LOG_PROB), at.span, &[at.other, p[0], p[1]]))
+    Some(ir.add(Op::Kernel(KernelOp::new(&LOG_PROB)), at.span, &[at.other, p[0], p[1]]))
 }
 
 pub fn entropy(ir: &mut Ir, at: Site) -> Option<NodeId> {
     let b = ir.operand(at.p, 1);
-    Some(ir.add(Op::Kernel(&ENTROPY), at.span, &[b]))
+    Some(ir.add(Op::Kernel(KernelOp::new(&ENTROPY)), at.span, &[b]))
 }

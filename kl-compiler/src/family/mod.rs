@@ -12,6 +12,7 @@ pub mod laplace;
 pub mod low_rank;
 pub mod mvn;
 pub mod normal;
+mod normal_kernels;
 
 pub use laplace::LAPLACE;
 pub use low_rank::LOW_RANK;

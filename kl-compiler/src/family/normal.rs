@@ -1,8 +1,10 @@
 //! `Normal(loc, scale)`: independent univariate normals, the scale given as exactly one of
 //! `scale=` (the positional second argument), `var=`, `log_scale=` or `precision=`.
 
+pub use super::normal_kernels::{attrs, NORMAL_ENTROPY, NORMAL_KL, NORMAL_LOG_PROB, STD_NORMAL_KL};
 use super::{Alt, Family, Missing, Slot, Structure, Support};
 use crate::ir::{Ir, NodeId, NormalParam, Op, Role};
+use crate::kernel::KernelOp;
 use crate::rules::Site;
 
 pub const NORMAL: Family = Family {
@@ -44,17 +46,17 @@ pub const NORMAL: Family = Family {
 /// scales), so that the kernel takes each side's ratio from them directly.
 pub fn kl(ir: &mut Ir, at: Site) -> Option<NodeId> {
     let ((m1, a1, p1), (m2, a2, p2)) = (given(ir, at.p), given(ir, at.other));
-    Some(ir.add(Op::NormalKl(p1, p2), at.span, &[m1, a1, m2, a2]))
+    Some(ir.add(Op::Kernel(KernelOp { kernel: &NORMAL_KL, attrs: attrs(p1, p2) }), at.span, &[m1, a1, m2, a2]))
 }
 
 pub fn log_prob(ir: &mut Ir, at: Site) -> Option<NodeId> {
     let (m, s) = (ir.operand(at.p, 0), scale(ir, at.p));
-    Some(ir.add(Op::NormalLogProb, at.span, &[at.other, m, s]))
+    Some(ir.add(Op::Kernel(KernelOp::new(&NORMAL_LOG_PROB)), at.span, &[at.other, m, s]))
 }
 
 pub fn entropy(ir: &mut Ir, at: Site) -> Option<NodeId> {
     let s = scale(ir, at.p);
-    Some(ir.add(Op::NormalEntropy, at.span, &[s]))
+    Some(ir.add(Op::Kernel(KernelOp::new(&NORMAL_ENTROPY)), at.span, &[s]))
 }
 
 /// Loc, second parameter and its parameterization of a `Normal`; a literal parameter is

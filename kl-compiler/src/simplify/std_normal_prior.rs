@@ -4,7 +4,9 @@
 //! Precondition: an elementwise normal KL whose right side is the literals loc 0, scale 1.
 
 use super::{nodes_where, Pass};
+use crate::family::normal;
 use crate::ir::{Ir, NormalParam, Op};
+use crate::kernel::KernelOp;
 
 pub const PASS: Pass = Pass {
     name: "std_normal_prior",
@@ -15,11 +17,15 @@ pub const PASS: Pass = Pass {
 
 fn run(ir: &mut Ir) -> bool {
     let mut changed = false;
-    for kl in nodes_where(ir, |op| matches!(op, Op::NormalKl(_, NormalParam::Scale))) {
-        let Op::NormalKl(p, _) = *ir.op(kl) else { continue };
+    // `normal_kl` with the right side's scale given as a scale.
+    let scale = normal::attrs(NormalParam::Scale, NormalParam::Scale)[1];
+    let is_normal_kl = |op: &Op| matches!(op, Op::Kernel(k) if *k.kernel == normal::NORMAL_KL && k.attrs[1] == scale);
+    for kl in nodes_where(ir, is_normal_kl) {
+        let Op::Kernel(k) = *ir.op(kl) else { continue };
         let ops = ir.operands(kl);
         if *ir.op(ops[2]) == Op::Literal(0.0) && *ir.op(ops[3]) == Op::Literal(1.0) {
-            let std = ir.add(Op::StdNormalKl(p), ir.node(kl).span, &[ops[0], ops[1]]);
+            let op = Op::Kernel(KernelOp { kernel: &normal::STD_NORMAL_KL, attrs: [k.attrs[0], 0] });
+            let std = ir.add(op, ir.node(kl).span, &[ops[0], ops[1]]);
             ir.replace_uses(kl, std);
             changed = true;
         }
