@@ -62,6 +62,10 @@ pub enum EvalError {
     ShapeMismatch { param: String, declared: Shape, found: Vec<usize>, reason: String },
     /// A value breaks a distribution's rule.
     Data(rt::Error),
+    /// A gradient was asked of an expression whose closed form has no adjoint yet.
+    NoGradient(String),
+    /// The upstream gradient's shape is not the result's.
+    GradShape { expected: Vec<usize>, found: Vec<usize> },
 }
 
 impl fmt::Display for EvalError {
@@ -75,6 +79,13 @@ impl fmt::Display for EvalError {
                 )
             }
             EvalError::Data(e) => write!(f, "{e}"),
+            EvalError::NoGradient(k) => write!(
+                f,
+                "gradients are not available yet for `{k}` (the closed-form adjoints cover the elementwise kernels: Normal and Laplace pairs, log_prob and entropy)"
+            ),
+            EvalError::GradShape { expected, found } => {
+                write!(f, "the upstream gradient has shape {found:?}, but the result has shape {expected:?}")
+            }
         }
     }
 }
@@ -175,7 +186,7 @@ fn for_each_block<E>(
     Ok(())
 }
 
-fn increment(idx: &mut [usize], shape: &[usize]) {
+pub(crate) fn increment(idx: &mut [usize], shape: &[usize]) {
     for k in (0..idx.len()).rev() {
         idx[k] += 1;
         if idx[k] < shape[k] {
@@ -192,15 +203,25 @@ pub fn eval<T: Real>(ir: &Ir, inputs: &BTreeMap<String, Tensor<T>>) -> Result<Te
         return Ok(v);
     }
     validate(ir, inputs)?;
+    let mut values = forward(ir, inputs, &syms)?;
+    Ok(values.remove(&ir.root()).expect("root evaluated"))
+}
+
+/// Every node's value, operands first (inputs already validated, symbols bound).
+pub(crate) fn forward<T: Real>(
+    ir: &Ir,
+    inputs: &BTreeMap<String, Tensor<T>>,
+    syms: &HashMap<String, usize>,
+) -> Result<HashMap<NodeId, Tensor<T>>, EvalError> {
     let mut values: HashMap<NodeId, Tensor<T>> = HashMap::new();
     for id in ir.topo_order() {
         let shape = ir.ty(id).tensor().and_then(|s| s.resolve(&|name| syms.get(name).copied())).unwrap_or_default();
         let args: Vec<&Tensor<T>> = ir.operands(id).iter().map(|o| &values[o]).collect();
-        let v = node(ir, id, &shape, &args, inputs, &syms)?;
+        let v = node(ir, id, &shape, &args, inputs, syms)?;
         debug_assert_eq!(v.shape, shape, "interpreter shape for {}", ir.op(id).name());
         values.insert(id, v);
     }
-    Ok(values.remove(&ir.root()).expect("root evaluated"))
+    Ok(values)
 }
 
 /// A sum over rows of a univariate normal KL, KL against `N(0, 1)` or log density whose
@@ -297,7 +318,13 @@ fn node<T: Real>(
 
 /// The sizes of the summed dims of a `SumLast`, from its `full` shape (symbols are resolved
 /// through the operand's concrete shape, which broadcasts to it).
-fn summed_dims<T: Real>(ir: &Ir, id: NodeId, k: usize, x: &Tensor<T>, syms: &HashMap<String, usize>) -> Vec<usize> {
+pub(crate) fn summed_dims<T: Real>(
+    ir: &Ir,
+    id: NodeId,
+    k: usize,
+    x: &Tensor<T>,
+    syms: &HashMap<String, usize>,
+) -> Vec<usize> {
     let Op::SumLast { full, .. } = ir.op(id) else { unreachable!() };
     let resolved = full.resolve(&|s| syms.get(s).copied());
     match resolved {
@@ -322,7 +349,7 @@ pub fn broadcast<T: Real>(x: &Tensor<T>, shape: &[usize]) -> Tensor<T> {
 }
 
 /// Strides of `from` viewed as `to` (right-aligned; 0 where `from` broadcasts).
-fn broadcast_strides(from: &[usize], to: &[usize]) -> Vec<usize> {
+pub(crate) fn broadcast_strides(from: &[usize], to: &[usize]) -> Vec<usize> {
     let mut strides = vec![0; to.len()];
     let mut stride = 1;
     for k in 1..=from.len() {

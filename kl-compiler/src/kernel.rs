@@ -99,6 +99,15 @@ pub struct Kernel {
     pub label: fn(usize, Attrs) -> Option<String>,
     /// The batched row kernel for `sum_last` of it, at these attributes.
     pub rows: fn(Attrs) -> Option<&'static Rows>,
+    /// Its closed-form adjoint: the partial derivative of its value with respect to each
+    /// operand at a point (reverse mode multiplies them by the upstream gradient).
+    pub adjoint: Adjoint,
+}
+
+/// `f(operands, attrs, partials)`: writes `∂value/∂operand` into `partials`, one per operand.
+pub struct Adjoint {
+    pub f64: fn(&[f64], Attrs, &mut [f64]),
+    pub f32: fn(&[f32], Attrs, &mut [f32]),
 }
 
 // Descriptors are singletons: the same kernel when the names are.
@@ -147,6 +156,16 @@ impl KernelOp {
             *o = (self.kernel.f32)(&a[..args.len()], self.attrs);
         }
         out
+    }
+
+    /// The partial derivatives at one element, in the precision of `T`, into `partials`.
+    pub fn partials<T: kl_runtime::Real>(&self, args: &[T], partials: &mut [T]) {
+        let adj = &self.kernel.adjoint;
+        if let (Some(a), Some(p)) = (same::<T, f64>(args), same_mut::<T, f64>(partials)) {
+            (adj.f64)(a, self.attrs, p);
+        } else if let (Some(a), Some(p)) = (same::<T, f32>(args), same_mut::<T, f32>(partials)) {
+            (adj.f32)(a, self.attrs, p);
+        }
     }
 
     /// Run the batched row kernel, in the precision of `T`; `false` when it declines (an invalid

@@ -26,6 +26,7 @@ pub mod check;
 pub mod diag;
 pub mod explain;
 pub mod family;
+pub mod grad;
 pub mod interp;
 pub mod ir;
 pub mod kernel;

@@ -32,6 +32,8 @@ pub enum Command {
         input: String,
         data: PathBuf,
         dtype: Dtype,
+        /// Also print `"grad"`: d(sum of the result)/d(each parameter).
+        grad: bool,
     },
 }
 
@@ -85,7 +87,7 @@ fn usage_line(sub: &str) -> &'static str {
         "check" => "Usage: klc check FILE.kl|EXPR",
         "explain" => "Usage: klc explain FILE.kl|EXPR",
         "emit" => "Usage: klc emit FILE.kl|EXPR [--dtype f32|f64] [--name NAME]",
-        _ => "Usage: klc eval FILE.kl|EXPR --data FILE.json|DIR [--dtype f32|f64]",
+        _ => "Usage: klc eval FILE.kl|EXPR --data FILE.json|DIR [--dtype f32|f64] [--grad]",
     }
 }
 
@@ -116,12 +118,15 @@ Evaluate an expression on data and print `{\"shape\": [..], \"value\": ..}` as J
 
 The data is a JSON object mapping parameter names to numbers or nested arrays (the nesting
 gives the shape), or a directory of NAME.npy files (little-endian float64 or float32, C order).
-Shapes the expression does not declare are taken from the data.
+Shapes the expression does not declare are taken from the data. An infinite value is printed
+as the string \"inf\". With --grad the object also has `\"grad\": {NAME: array}`, the gradient of
+the sum of the result with respect to each parameter, in the parameter's shape.
 On any error stdout stays empty, the error goes to stderr and the exit code is non-zero.
 
 Options:
       --data <FILE.json|DIR>  The parameter values (required)
-      --dtype <f32|f64>       The precision to compute in (default: f64)"
+      --dtype <f32|f64>       The precision to compute in (default: f64)
+      --grad                  Also print the gradient of the summed result"
         }
     };
     format!("{body}\n\n{}\n\nOptions:\n  -h, --help  Print help", usage_line(sub))
@@ -155,6 +160,7 @@ pub fn parse(args: &[String]) -> Result<Command, UsageError> {
     let mut dtype: Option<Dtype> = None;
     let mut name: Option<String> = None;
     let mut data: Option<PathBuf> = None;
+    let mut grad = false;
     let mut only_positional = false;
     let mut it = rest.iter();
     while let Some(arg) = it.next() {
@@ -168,6 +174,7 @@ pub fn parse(args: &[String]) -> Result<Command, UsageError> {
             };
             match (key, sub) {
                 ("--help", _) => return Ok(Command::Help(help(sub))),
+                ("--grad", "eval") if inline.is_none() => grad = true,
                 ("--dtype", "emit" | "eval") => {
                     dtype = Some(match value(key)?.as_str() {
                         "f32" => Dtype::F32,
@@ -204,6 +211,7 @@ pub fn parse(args: &[String]) -> Result<Command, UsageError> {
             input,
             data: data.ok_or_else(|| err("`--data FILE.json|DIR` is required".into()))?,
             dtype: dtype.unwrap_or(Dtype::F64),
+            grad,
         },
     })
 }
@@ -228,7 +236,11 @@ mod tests {
         assert_eq!(p(&["check", "a.kl"]), Ok(Command::Check { input: "a.kl".into() }));
         assert_eq!(
             p(&["eval", "e", "--dtype=f32", "--data", "d.json"]),
-            Ok(Command::Eval { input: "e".into(), data: "d.json".into(), dtype: Dtype::F32 })
+            Ok(Command::Eval { input: "e".into(), data: "d.json".into(), dtype: Dtype::F32, grad: false })
+        );
+        assert_eq!(
+            p(&["eval", "e", "--grad", "--data", "d.json"]),
+            Ok(Command::Eval { input: "e".into(), data: "d.json".into(), dtype: Dtype::F64, grad: true })
         );
         assert_eq!(
             p(&["emit", "--name", "kl_fn", "e"]),

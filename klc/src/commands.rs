@@ -4,10 +4,12 @@
 use crate::args::Dtype;
 use crate::data;
 use crate::render::{self, Style};
+use kl_compiler::grad;
 use kl_compiler::interp::{self, Failure, Tensor};
 use kl_compiler::ir::Ty;
 use kl_compiler::{Compiled, Diagnostics, Ir};
 use serde_json::Value;
+use std::collections::BTreeMap;
 use std::fmt::Write;
 use std::path::Path;
 
@@ -147,23 +149,29 @@ pub fn emit(input: &str, dtype: Option<Dtype>, name: Option<String>, style: Styl
     emit_source(&c.simplified, &opts).map_err(|d| Error::compile(&d, &src, style))
 }
 
-/// `klc eval`: `{"shape": [..], "value": ..}` on stdout, or an error and nothing on stdout.
-pub fn eval(input: &str, data_path: &Path, dtype: Dtype, style: Style) -> Result<String, Error> {
+/// `klc eval`: `{"shape": [..], "value": ..}` on stdout (with `"grad": {NAME: ..}` when asked),
+/// or an error and nothing on stdout.
+pub fn eval(input: &str, data_path: &Path, dtype: Dtype, grad: bool, style: Style) -> Result<String, Error> {
     let src = source(input)?;
     let inputs = data::load(data_path).map_err(Error::user)?;
     unused_data(&src, &inputs)?;
-    let result = match dtype {
-        Dtype::F64 => interp::evaluate::<f64>(&src.text, &inputs),
-        Dtype::F32 => {
-            let narrow = inputs.iter().map(|(k, t)| (k.clone(), t.cast::<f32>())).collect();
-            interp::evaluate::<f32>(&src.text, &narrow).map(|t| t.cast::<f64>())
+    let narrow = || inputs.iter().map(|(k, t)| (k.clone(), t.cast::<f32>())).collect();
+    let widen = |(v, g): (Tensor<f32>, BTreeMap<String, Tensor<f32>>)| {
+        (v.cast::<f64>(), g.into_iter().map(|(k, t)| (k, t.cast::<f64>())).collect())
+    };
+    let result = match (dtype, grad) {
+        (Dtype::F64, false) => interp::evaluate::<f64>(&src.text, &inputs).map(|v| (v, None)),
+        (Dtype::F32, false) => interp::evaluate::<f32>(&src.text, &narrow()).map(|t| (t.cast::<f64>(), None)),
+        (Dtype::F64, true) => grad::evaluate_with_grad::<f64>(&src.text, &inputs).map(|(v, g)| (v, Some(g))),
+        (Dtype::F32, true) => {
+            grad::evaluate_with_grad::<f32>(&src.text, &narrow()).map(widen).map(|(v, g)| (v, Some(g)))
         }
     };
-    let value = result.map_err(|f| match f {
+    let (value, grads) = result.map_err(|f| match f {
         Failure::Compile(d) => missing_data(&d, &src).unwrap_or_else(|| Error::compile(&d, &src, style)),
         Failure::Eval(e) => Error::user(e),
     })?;
-    Ok(to_json(&value)? + "\n")
+    Ok(to_json_with(&value, grads.as_ref())? + "\n")
 }
 
 /// Every data entry must be a parameter of the expression: an entry nothing reads is most often
@@ -224,15 +232,37 @@ fn missing_data(diags: &Diagnostics, src: &Source) -> Option<Error> {
 
 /// The result as one JSON object. JSON has no infinity: an infinite value is the string
 /// `"inf"` (`"-inf"` below zero), as the eval contract fixes. NaN is an error naming the index.
+#[cfg(test)]
 fn to_json(t: &Tensor<f64>) -> Result<String, Error> {
-    if let Some(k) = t.data.iter().position(|v| v.is_nan()) {
-        let index = unravel(k, &t.shape);
-        let at = if index.is_empty() { String::new() } else { format!(" at index {index:?}") };
-        return Err(Error::user(format!("the result is not a number{at}: {}", t.data[k])));
+    to_json_with(t, None)
+}
+
+/// [`to_json`] with a `"grad"` object: each parameter's gradient nested by its shape.
+fn to_json_with(t: &Tensor<f64>, grads: Option<&BTreeMap<String, Tensor<f64>>>) -> Result<String, Error> {
+    not_nan(t, "the result")?;
+    let mut obj = serde_json::Map::new();
+    obj.insert("shape".into(), serde_json::json!(t.shape));
+    obj.insert("value".into(), nest(&t.shape, &t.data));
+    if let Some(grads) = grads {
+        let mut g = serde_json::Map::new();
+        for (name, t) in grads {
+            not_nan(t, &format!("the gradient with respect to `{name}`"))?;
+            g.insert(name.clone(), nest(&t.shape, &t.data));
+        }
+        obj.insert("grad".into(), Value::Object(g));
     }
-    let value = nest(&t.shape, &t.data);
-    let obj = serde_json::json!({ "shape": t.shape, "value": value });
-    serde_json::to_string(&obj).map_err(Error::user)
+    serde_json::to_string(&Value::Object(obj)).map_err(Error::user)
+}
+
+fn not_nan(t: &Tensor<f64>, what: &str) -> Result<(), Error> {
+    match t.data.iter().position(|v| v.is_nan()) {
+        Some(k) => {
+            let index = unravel(k, &t.shape);
+            let at = if index.is_empty() { String::new() } else { format!(" at index {index:?}") };
+            Err(Error::user(format!("{what} is not a number{at}: {}", t.data[k])))
+        }
+        None => Ok(()),
+    }
 }
 
 fn nest(shape: &[usize], data: &[f64]) -> Value {

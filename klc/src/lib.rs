@@ -37,7 +37,7 @@ pub fn run(args: &[String], style: Style) -> Outcome {
         Command::Check { input } => commands::check(&input, style),
         Command::Explain { input } => commands::explain(&input, style),
         Command::Emit { input, dtype, name } => commands::emit(&input, dtype, name, style),
-        Command::Eval { input, data, dtype } => commands::eval(&input, &data, dtype, style),
+        Command::Eval { input, data, dtype, grad } => commands::eval(&input, &data, dtype, grad, style),
     };
     match result {
         Ok(stdout) => Outcome { stdout, ..Outcome::default() },

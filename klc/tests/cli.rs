@@ -486,6 +486,45 @@ fn eval_prints_an_infinite_value_as_the_string_inf() {
 }
 
 #[test]
+fn eval_grad_prints_each_parameters_gradient_in_its_shape() {
+    let dir = temp_dir("eval-grad");
+    let data = write(&dir, "d.json", r#"{"m1": [[0.5], [-1.0]], "s1": [1.5], "m2": 0.0, "s2": 2.0}"#);
+    let o = klc(&["eval", "Normal(m1, s1) || Normal(m2, s2)", "--data", &data, "--grad"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(out["shape"], serde_json::json!([2, 1]));
+    // Textbook derivatives of the summed KL; `s1`, `m2`, `s2` broadcast, so their gradients
+    // sum over the batch.
+    let (s1, s2) = (1.5_f64, 2.0_f64);
+    let dm = [0.5_f64, -1.0];
+    let g = &out["grad"];
+    assert_eq!(g["m1"], serde_json::json!([[dm[0] / (s2 * s2)], [dm[1] / (s2 * s2)]]));
+    let ds1: f64 = 2.0 * (s1 / (s2 * s2) - 1.0 / s1);
+    let dm2: f64 = dm.iter().map(|d| -d / (s2 * s2)).sum();
+    let ds2: f64 = dm.iter().map(|d| 1.0 / s2 - (s1 * s1 + d * d) / s2.powi(3)).sum();
+    let close = |v: &serde_json::Value, w: f64| (v.as_f64().unwrap() - w).abs() <= 1e-15 * w.abs().max(1.0);
+    assert!(close(&g["s1"][0], ds1), "{g}");
+    assert!(close(&g["m2"], dm2) && close(&g["s2"], ds2), "{g}");
+    assert_eq!(g.as_object().unwrap().len(), 4);
+    // f32 works too.
+    let o = klc(&["eval", "Normal(m1, s1) || Normal(m2, s2)", "--data", &data, "--grad", "--dtype", "f32"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert!((out["grad"]["s1"][0].as_f64().unwrap() - ds1).abs() < 1e-6);
+}
+
+#[test]
+fn eval_grad_errors_like_eval() {
+    let dir = temp_dir("eval-grad-err");
+    let data = write(&dir, "d.json", r#"{"m": [0, 0], "L": [[1, 0], [0.5, 1]], "K": [[2, 0], [0, 1]]}"#);
+    let src = "MultivariateNormal(m, scale_tril=L) || MultivariateNormal(m, scale_tril=K)";
+    let err = assert_user_error(&klc(&["eval", src, "--data", &data, "--grad"]));
+    assert!(err.contains("not available yet for `tril_kl`"), "{err}");
+    let err = eval_error("grad-bad-scale", "Normal(m, s) || Normal(0, 1)", r#"{"m": 0, "s": -1}"#);
+    assert!(err.contains("must be > 0"), "{err}");
+}
+
+#[test]
 fn eval_rejects_nan_and_overflowing_inputs() {
     // A value that overflows f32 becomes infinite and is refused.
     let dir = temp_dir("f32-overflow2");

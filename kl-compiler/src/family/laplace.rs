@@ -3,7 +3,7 @@
 
 use super::{Alt, Family, Slot, Structure, Support};
 use crate::ir::{Ir, NodeId, Op, Role};
-use crate::kernel::{no_labels, no_rows, Call, Kernel, KernelOp, Quantity};
+use crate::kernel::{no_labels, no_rows, Adjoint, Call, Kernel, KernelOp, Quantity};
 use crate::rules::Site;
 
 pub const LAPLACE: Family = Family {
@@ -46,6 +46,10 @@ pub const KL: Kernel = Kernel {
     },
     label: no_labels,
     rows: no_rows,
+    adjoint: Adjoint {
+        f64: |a, _, g| g.copy_from_slice(&kl_runtime::laplace_kl_grad(a[0], a[1], a[2], a[3])),
+        f32: |a, _, g| g.copy_from_slice(&kl_runtime::laplace_kl_grad(a[0], a[1], a[2], a[3])),
+    },
 };
 
 /// `ln p(x)` of `Laplace(m, b)`, elementwise.
@@ -63,6 +67,10 @@ pub const LOG_PROB: Kernel = Kernel {
     },
     label: no_labels,
     rows: no_rows,
+    adjoint: Adjoint {
+        f64: |a, _, g| g.copy_from_slice(&kl_runtime::laplace_log_prob_grad(a[0], a[1], a[2])),
+        f32: |a, _, g| g.copy_from_slice(&kl_runtime::laplace_log_prob_grad(a[0], a[1], a[2])),
+    },
 };
 
 /// The entropy of `Laplace(m, b)`, elementwise.
@@ -77,6 +85,10 @@ pub const ENTROPY: Kernel = Kernel {
     formula: |f, _| format!("1 + ln(2{})", f.arg(0)),
     label: no_labels,
     rows: no_rows,
+    adjoint: Adjoint {
+        f64: |a, _, g| g.copy_from_slice(&kl_runtime::laplace_entropy_grad(a[0])),
+        f32: |a, _, g| g.copy_from_slice(&kl_runtime::laplace_entropy_grad(a[0])),
+    },
 };
 
 pub fn kl(ir: &mut Ir, at: Site) -> Option<NodeId> {

@@ -3,11 +3,16 @@
 
 use crate::explain::{div, paren, sub, variance};
 use crate::ir::NormalParam;
-use crate::kernel::{Attrs, Call, CallArg, Formula, Kernel, Quantity, Rows};
+use crate::kernel::{Adjoint, Attrs, Call, CallArg, Formula, Kernel, Quantity, Rows};
 use kl_runtime as rt;
 
 fn param(a: u8) -> NormalParam {
     NormalParam::ALL[a as usize]
+}
+
+/// The runtime's name for attribute `a`.
+fn rp(a: u8) -> rt::ScaleParam {
+    param(a).runtime()
 }
 
 /// The attributes of a kernel whose sides' scales are given as `p1` and `p2`.
@@ -59,6 +64,10 @@ pub const NORMAL_KL: Kernel = Kernel {
         _ => None,
     },
     rows: |a| (a == [SCALE, SCALE]).then_some(&NORMAL_KL_ROWS),
+    adjoint: Adjoint {
+        f64: |x, a, g| g.copy_from_slice(&rt::normal_kl_param_grad(x[0], x[1], rp(a[0]), x[2], x[3], rp(a[1]))),
+        f32: |x, a, g| g.copy_from_slice(&rt::normal_kl_param_grad(x[0], x[1], rp(a[0]), x[2], x[3], rp(a[1]))),
+    },
 };
 
 static NORMAL_KL_ROWS: Rows = Rows {
@@ -123,6 +132,10 @@ pub const STD_NORMAL_KL: Kernel = Kernel {
     },
     label: |slot, a| (slot == 1).then(|| param(a[0]).keyword().to_string()),
     rows: |a| (a[0] == SCALE).then_some(&STD_NORMAL_KL_ROWS),
+    adjoint: Adjoint {
+        f64: |x, a, g| g.copy_from_slice(&rt::std_normal_kl_grad(x[0], x[1], rp(a[0]))),
+        f32: |x, a, g| g.copy_from_slice(&rt::std_normal_kl_grad(x[0], x[1], rp(a[0]))),
+    },
 };
 
 static STD_NORMAL_KL_ROWS: Rows = Rows {
@@ -146,6 +159,10 @@ pub const NORMAL_LOG_PROB: Kernel = Kernel {
     },
     label: crate::kernel::no_labels,
     rows: |_| Some(&NORMAL_LOG_PROB_ROWS),
+    adjoint: Adjoint {
+        f64: |x, _, g| g.copy_from_slice(&rt::normal_log_prob_grad(x[0], x[1], x[2])),
+        f32: |x, _, g| g.copy_from_slice(&rt::normal_log_prob_grad(x[0], x[1], x[2])),
+    },
 };
 
 static NORMAL_LOG_PROB_ROWS: Rows = Rows {
@@ -166,4 +183,8 @@ pub const NORMAL_ENTROPY: Kernel = Kernel {
     formula: |f, _| format!("½ + ½ln(2π) + ln {}", f.arg(0)),
     label: crate::kernel::no_labels,
     rows: crate::kernel::no_rows,
+    adjoint: Adjoint {
+        f64: |x, _, g| g.copy_from_slice(&rt::normal_entropy_grad(x[0])),
+        f32: |x, _, g| g.copy_from_slice(&rt::normal_entropy_grad(x[0])),
+    },
 };

@@ -1,0 +1,159 @@
+//! Reverse mode over the simplified IR: the gradient of `Σ grad_out · result` with respect to
+//! every named parameter, from the closed-form adjoints of the kernels (their descriptors,
+//! `crate::kernel::Adjoint`) and the adjoints of the structural ops: a broadcast sums over the
+//! broadcast dims, `sum_last` broadcasts back, a literal is not a parameter, and a parameter
+//! used several times (or shared by CSE) accumulates.
+//!
+//! Conventions: `d(sum of every element of the result)/d(NAME)` when no `grad_out` is given,
+//! with the parameter's own shape; a parameter the simplified expression no longer reads
+//! (`P || P`, the `loc` of an entropy) has gradient 0.
+
+use crate::interp::{bind_symbols, broadcast_strides, forward, increment, summed_dims, validate, EvalError, Tensor};
+use crate::ir::{Ir, NodeId, Op};
+use kl_runtime::{scale_from_grad, Real};
+use std::collections::{BTreeMap, HashMap};
+
+/// The gradient with respect to each parameter, by name, in the parameter's shape.
+pub type Grads<T> = BTreeMap<String, Tensor<T>>;
+
+/// The result and the gradient of `Σ grad_out · result` (of the sum of the result when
+/// `grad_out` is `None`) with respect to every parameter of the expression.
+pub fn value_and_grad<T: Real>(
+    ir: &Ir,
+    inputs: &BTreeMap<String, Tensor<T>>,
+    grad_out: Option<&Tensor<T>>,
+) -> Result<(Tensor<T>, Grads<T>), EvalError> {
+    let syms = bind_symbols(ir, inputs)?;
+    validate(ir, inputs)?;
+    let values = forward(ir, inputs, &syms)?;
+    let root = ir.root();
+    let value = values[&root].clone();
+    let seed = match grad_out {
+        Some(g) if g.shape != value.shape => {
+            return Err(EvalError::GradShape { expected: value.shape.clone(), found: g.shape.clone() })
+        }
+        Some(g) => g.clone(),
+        None => Tensor { shape: value.shape.clone(), data: vec![T::ONE; value.data.len()] },
+    };
+    let mut grads: HashMap<NodeId, Tensor<T>> = HashMap::new();
+    grads.insert(root, seed);
+    let mut out: BTreeMap<String, Tensor<T>> = BTreeMap::new();
+    for id in ir.topo_order().into_iter().rev() {
+        let Some(g) = grads.remove(&id) else { continue };
+        let ops = ir.operands(id);
+        let push = |grads: &mut HashMap<NodeId, Tensor<T>>, o: NodeId, t: Tensor<T>| accumulate(grads, o, t);
+        match ir.op(id) {
+            Op::Param(name) => match out.get_mut(name) {
+                Some(acc) => acc.data.iter_mut().zip(&g.data).for_each(|(a, b)| *a += *b),
+                None => {
+                    out.insert(name.clone(), g);
+                }
+            },
+            Op::Literal(_) | Op::Zeros(_) => {}
+            Op::BroadcastTo(_) => {
+                let x = &values[&ops[0]];
+                push(&mut grads, ops[0], reduce_to(&g, &x.shape));
+            }
+            Op::SumLast { k, .. } => {
+                let x = &values[&ops[0]];
+                let summed = summed_dims(ir, id, *k, x, &syms);
+                let full: Vec<usize> = g.shape.iter().copied().chain(summed).collect();
+                let block: usize = full[g.shape.len()..].iter().product();
+                let spread = Tensor {
+                    shape: full.clone(),
+                    data: (0..full.iter().product::<usize>()).map(|i| g.data[i / block.max(1)]).collect(),
+                };
+                push(&mut grads, ops[0], reduce_to(&spread, &x.shape));
+            }
+            Op::Kernel(k) => {
+                let args: Vec<&Tensor<T>> = ops.iter().map(|o| &values[o]).collect();
+                let mut gs: Vec<Tensor<T>> =
+                    args.iter().map(|a| Tensor { shape: a.shape.clone(), data: vec![T::ZERO; a.data.len()] }).collect();
+                let strides: Vec<Vec<usize>> = args.iter().map(|a| broadcast_strides(&a.shape, &g.shape)).collect();
+                let n = ops.len();
+                let (mut at, mut partials) = ([T::ZERO; 8], [T::ZERO; 8]);
+                let mut idx = vec![0; g.shape.len()];
+                for gi in &g.data {
+                    let offs: Vec<usize> =
+                        strides.iter().map(|s| idx.iter().zip(s).map(|(i, s)| i * s).sum()).collect();
+                    for slot in 0..n {
+                        at[slot] = args[slot].data[offs[slot]];
+                    }
+                    k.partials(&at[..n], &mut partials[..n]);
+                    for slot in 0..n {
+                        gs[slot].data[offs[slot]] += *gi * partials[slot];
+                    }
+                    increment(&mut idx, &g.shape);
+                }
+                for (o, t) in ops.iter().zip(gs) {
+                    push(&mut grads, *o, t);
+                }
+            }
+            Op::ScaleFrom(p) => {
+                let x = &values[&ops[0]];
+                let p = p.runtime();
+                let t = Tensor {
+                    shape: x.shape.clone(),
+                    data: x.data.iter().zip(&g.data).map(|(a, gi)| *gi * scale_from_grad(*a, p)).collect(),
+                };
+                push(&mut grads, ops[0], t);
+            }
+            Op::Diag => {
+                let v = &values[&ops[0]];
+                let d = *v.shape.last().unwrap_or(&1);
+                let data = (0..v.data.len()).map(|i| {
+                    let (b, j) = (i / d.max(1), i % d.max(1));
+                    g.data[b * d * d + j * d + j]
+                });
+                push(&mut grads, ops[0], Tensor { shape: v.shape.clone(), data: data.collect() });
+            }
+            op => return Err(EvalError::NoGradient(op.name())),
+        }
+    }
+    // Every parameter of the expression has a gradient, 0 where nothing reads it.
+    for name in ir.param_names() {
+        let shape = inputs.get(&name).map(|t| t.shape.clone()).unwrap_or_default();
+        out.entry(name).or_insert_with(|| {
+            let n = shape.iter().product();
+            Tensor { shape, data: vec![T::ZERO; n] }
+        });
+    }
+    Ok((value, out))
+}
+
+fn accumulate<T: Real>(grads: &mut HashMap<NodeId, Tensor<T>>, id: NodeId, t: Tensor<T>) {
+    match grads.get_mut(&id) {
+        Some(acc) => acc.data.iter_mut().zip(&t.data).for_each(|(a, b)| *a += *b),
+        None => {
+            grads.insert(id, t);
+        }
+    }
+}
+
+/// `g` (of a shape that `target` broadcasts to) summed over the broadcast dims: the adjoint
+/// of broadcasting to `g`'s shape.
+fn reduce_to<T: Real>(g: &Tensor<T>, target: &[usize]) -> Tensor<T> {
+    if g.shape == target {
+        return g.clone();
+    }
+    let strides = broadcast_strides(target, &g.shape);
+    let mut data = vec![T::ZERO; target.iter().product()];
+    let mut idx = vec![0; g.shape.len()];
+    for v in &g.data {
+        let off: usize = idx.iter().zip(&strides).map(|(i, s)| i * s).sum();
+        data[off] += *v;
+        increment(&mut idx, &g.shape);
+    }
+    Tensor { shape: target.to_vec(), data }
+}
+
+/// Compile `src` with shapes from `inputs`, then its value and gradient (see [`value_and_grad`]).
+pub fn evaluate_with_grad<T: Real>(
+    src: &str,
+    inputs: &BTreeMap<String, Tensor<T>>,
+) -> Result<(Tensor<T>, Grads<T>), crate::interp::Failure> {
+    use crate::interp::Failure;
+    let env: crate::ShapeEnv = inputs.iter().map(|(k, t)| (k.clone(), crate::Shape::of(&t.shape))).collect();
+    let compiled = crate::compile(src, &env).map_err(Failure::Compile)?;
+    value_and_grad(&compiled.simplified, inputs, None).map_err(Failure::Eval)
+}
