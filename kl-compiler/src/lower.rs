@@ -54,6 +54,14 @@ impl Lower<'_> {
         }
     }
 
+    /// The base family under `Independent` / `expand` wrappers.
+    fn base_family(&self, mut id: NodeId) -> Option<&'static Family> {
+        while matches!(self.ir.op(id), Op::Independent(_) | Op::Expand(_)) {
+            id = self.ir.operand(id, 0);
+        }
+        self.ir.op(id).family()
+    }
+
     /// The argument order: declarations first, then first appearance.
     fn note_order(&mut self, name: &str) {
         if !self.ir.order.iter().any(|n| n == name) {
@@ -69,7 +77,9 @@ impl Lower<'_> {
             }
             Expr::LogProb { dist, value, span } => {
                 let d = self.dist(dist);
-                let x = self.value(value, Role::Real);
+                // Rule: the value lies in the family's support.
+                let role = d.and_then(|d| self.base_family(d)).map_or(Role::Real, |f| f.support.value_role());
+                let x = self.value(value, role);
                 Some(self.ir.add(Op::LogProb, *span, &[d?, x?]))
             }
             Expr::Entropy { dist, span } => {

@@ -129,6 +129,17 @@ fn laplace_kl_agrees_with_finite_differences() {
         ("b2", vec![4], v(&[2.0, 0.3, 0.7, 1.2])),
     ]);
     check_fd("Laplace(m1, b1) || Laplace(m2, b2)", &d);
+    check_fd("Cauchy(m1, b1) || Cauchy(m2, b2)", &d);
+    check_fd("LogNormal(m1, b1).to_event(1) || LogNormal(m2, b2).to_event(1)", &d);
+    let x = data(&[
+        ("m", vec![2], v(&[0.5, -1.0])),
+        ("s", vec![2], v(&[1.5, 0.3])),
+        ("x", vec![3, 2], v(&[0.5, 1.0, 2.0, 0.1, 3.0, 0.7])),
+    ]);
+    check_fd("log_prob(Cauchy(m, s), x)", &x);
+    check_fd("log_prob(LogNormal(m, s).to_event(1), x)", &x);
+    check_fd("entropy(Cauchy(m, s))", &data(&[("m", vec![2], v(&[0.5, -1.0])), ("s", vec![2], v(&[1.5, 0.3]))]));
+    check_fd("entropy(LogNormal(m, s))", &data(&[("m", vec![2], v(&[0.5, -1.0])), ("s", vec![2], v(&[1.5, 0.3]))]));
 }
 
 #[test]
@@ -141,6 +152,8 @@ fn the_gradient_of_p_against_itself_is_exactly_zero() {
         ("Normal(m1, log_scale=a) || Normal(m2, log_scale=b)", v(&[0.5, -2.0, 0.1])),
         ("Normal(m1, precision=a) || Normal(m2, precision=b)", v(&[1.5, 0.25, 0.8])),
         ("Laplace(m1, a) || Laplace(m2, b)", v(&[1.5, 0.25, 0.8])),
+        ("Cauchy(m1, a) || Cauchy(m2, b)", v(&[1.5, 0.25, 0.8])),
+        ("LogNormal(m1, a) || LogNormal(m2, b)", v(&[1.5, 0.25, 0.8])),
     ] {
         let d = data(&[
             ("m1", vec![3], m.clone()),

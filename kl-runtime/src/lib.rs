@@ -38,6 +38,7 @@
 //! ```
 
 pub mod batch;
+pub mod cauchy;
 pub mod cshape;
 pub mod dense;
 pub mod error;
@@ -47,6 +48,7 @@ pub mod grad;
 pub mod input;
 mod lanes;
 pub mod laplace;
+pub mod lognormal;
 pub mod mvn_rows;
 pub mod param;
 pub mod real;
@@ -56,6 +58,7 @@ pub mod spd;
 pub mod validate;
 
 pub use batch::{all_finite, all_positive, chunk_rows, for_each_chunk, kernel_chunk_rows};
+pub use cauchy::*;
 pub use cshape::{CDist, CShape};
 pub use dense::*;
 pub use error::*;
@@ -64,6 +67,7 @@ pub use gaussian::*;
 pub use grad::*;
 pub use input::*;
 pub use laplace::*;
+pub use lognormal::*;
 pub use mvn_rows::{cov_kl_rows, diag_tril_kl_rows, tril_kl_rows, COV_MAX, TRIL_MAX};
 pub use param::*;
 pub use real::*;

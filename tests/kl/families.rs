@@ -103,3 +103,22 @@ fn laplace_formulas_come_from_the_kernel_descriptors() {
     assert_eq!(formula("log_prob(Laplace(m, b), x) where m, b, x: [N]"), "log_prob[n] = −ln(2b) − |x−m|/b");
     assert_eq!(formula("entropy(Laplace(m, b)) where m, b: [3]"), "H[n] = 1 + ln(2b)");
 }
+
+#[test]
+fn cauchy_and_lognormal_from_types() {
+    let (m1, s1, m2, s2) = ([0.5_f64, -1.0], [1.5_f64, 0.25], [0.0_f64, 0.3], [2.0_f64, 0.5]);
+    let c = kl!(Cauchy(m1, s1) || Cauchy(m2, s2)).unwrap();
+    let l = kl!(LogNormal(m1, s1).to_event(1) || LogNormal(m2, s2).to_event(1)).unwrap();
+    let mut lognormal = 0.0;
+    for i in 0..2 {
+        let dm = m1[i] - m2[i];
+        let want = (((s1[i] + s2[i]).powi(2) + dm * dm) / (4.0 * s1[i] * s2[i])).ln();
+        assert!(close(c[i], want, 1e-14), "{} vs {want}", c[i]);
+        lognormal += (s2[i] / s1[i]).ln() + (s1[i] * s1[i] + dm * dm) / (2.0 * s2[i] * s2[i]) - 0.5;
+    }
+    assert!(close(l.scalar().unwrap(), lognormal, 1e-14));
+    // A value outside LogNormal's support is a data error naming it.
+    let x = [1.0_f64, -0.5];
+    let err = kl!(log_prob(LogNormal(m1, s1), x)).unwrap_err();
+    assert_eq!((err.param.as_str(), err.index.clone()), ("x", vec![1]), "{err}");
+}

@@ -218,8 +218,61 @@ def logprob_laplace(x, m, b):
     return -mp.log(2 * b) - abs(x - m) / b
 
 
-def entropy_laplace(b):
+def entropy_laplace(m, b):
     return 1 + mp.log(2 * b)
+
+
+def kl_cauchy(m1, s1, m2, s2):
+    """Textbook closed form, checked against numerical integration of p ln(p/q)."""
+    closed = mp.log(((s1 + s2) ** 2 + (m1 - m2) ** 2) / (4 * s1 * s2))
+    # In units of p's scale (x = m1 + s1 y); heavy tails: over the whole line, split at the peaks.
+    y0 = (m2 - m1) / s1
+
+    def integrand(y):
+        x = m1 + s1 * y
+        lp, lq = logprob_cauchy(x, m1, s1), logprob_cauchy(x, m2, s2)
+        return s1 * mp.exp(lp) * (lp - lq)
+    num = mp.quad(integrand, sorted({-mp.inf, mpf(0), y0, mp.inf}))
+    assert abs(num - closed) <= mpf("1e-25") * max(mpf(1), abs(closed)), f"Cauchy KL: {closed} vs {num}"
+    return closed
+
+
+def logprob_cauchy(x, m, s):
+    return -mp.log(mp.pi * s) - mp.log(1 + ((x - m) / s) ** 2)
+
+
+def entropy_cauchy(m, s):
+    return mp.log(4 * mp.pi * s)
+
+
+def kl_lognormal(m1, s1, m2, s2):
+    """The normal KL of the logs, checked against integration of p ln(p/q) over x > 0."""
+    closed = kl_normal(m1, s1, m2, s2)
+
+    def integrand(y):
+        # x = exp(m1 + s1 y): p(x) dx is the standard normal density in y.
+        x = mp.exp(m1 + s1 * y)
+        lp, lq = logprob_lognormal(x, m1, s1), logprob_lognormal(x, m2, s2)
+        return mp.exp(-y * y / 2) / mp.sqrt(2 * mp.pi) * (lp - lq)
+    num = mp.quad(integrand, [-mp.inf, 0, mp.inf])
+    assert abs(num - closed) <= mpf("1e-25") * max(mpf(1), abs(closed)), f"LogNormal KL: {closed} vs {num}"
+    return closed
+
+
+def logprob_lognormal(x, m, s):
+    return logprob_normal(mp.log(x), m, s) - mp.log(x)
+
+
+def entropy_lognormal(m, s):
+    return m + entropy_normal(s)
+
+
+# kind -> (kl, log_prob, entropy) of the two-parameter elementwise families.
+ELEMENTWISE = {
+    "laplace": (kl_laplace, logprob_laplace, entropy_laplace),
+    "cauchy": (kl_cauchy, logprob_cauchy, entropy_cauchy),
+    "lognormal": (kl_lognormal, logprob_lognormal, entropy_lognormal),
+}
 
 
 def entropy_mvn(S):
@@ -310,14 +363,15 @@ class Normal:
         return Gauss(batch, (), "diag", mu=lambda i: loc.bat(i), sigma=lambda i: conv(sc.bat(i)))
 
 
-class Laplace:
-    """Laplace(loc, scale): elementwise like Normal; kind "laplace" in the canonical form."""
+class Elementwise:
+    """A two-parameter elementwise family (loc, scale); its kind names its formulas in ELEMENTWISE."""
+    NAME = None
 
     def __init__(self, loc, scale):
         self.loc, self.scale = loc, scale
 
     def render(self):
-        return f"Laplace({self.loc.render()}, {self.scale.render()})"
+        return f"{self.NAME}({self.loc.render()}, {self.scale.render()})"
 
     def params(self):
         return self.loc.params() + self.scale.params()
@@ -325,7 +379,19 @@ class Laplace:
     def gauss(self):
         loc, sc = self.loc.tensor(), self.scale.tensor()
         batch = broadcast_shapes(loc.shape, sc.shape)
-        return Gauss(batch, (), "laplace", mu=lambda i: loc.bat(i), sigma=lambda i: sc.bat(i))
+        return Gauss(batch, (), self.NAME.lower(), mu=lambda i: loc.bat(i), sigma=lambda i: sc.bat(i))
+
+
+class Laplace(Elementwise):
+    NAME = "Laplace"
+
+
+class Cauchy(Elementwise):
+    NAME = "Cauchy"
+
+
+class LogNormal(Elementwise):
+    NAME = "LogNormal"
 
 
 class MVN:
@@ -420,7 +486,7 @@ class Indep:
         g = self.base.gauss()
         n = self.n
         assert 1 <= n <= len(g.batch)
-        assert g.kind in ("diag", "laplace"), "only Independent over elementwise families is modelled"
+        assert g.kind == "diag" or g.kind in ELEMENTWISE, "only Independent over elementwise families is modelled"
         return Gauss(g.batch[:-n], g.batch[-n:] + g.event, g.kind, **g.fns)
 
 
@@ -439,7 +505,7 @@ class Expand:
         new = self.shape
         assert broadcast_shapes(g.batch, new) == new
         nb, ob, ne = len(new), g.batch, len(g.event)
-        if g.kind in ("diag", "laplace"):
+        if g.kind == "diag" or g.kind in ELEMENTWISE:
             def remap(i):
                 return map_index(i[:nb], ob) + tuple(i[nb:])
             mu, sig = g.fns["mu"], g.fns["sigma"]
@@ -465,12 +531,13 @@ class KL:
         out = []
         for b in ndindex(batch):
             pb, qb = map_index(b, p.batch), map_index(b, q.batch)
-            if p.kind == "laplace" or q.kind == "laplace":
-                assert p.kind == q.kind == "laplace", "Laplace only against Laplace"
+            if p.kind in ELEMENTWISE or q.kind in ELEMENTWISE:
+                assert p.kind == q.kind, "an elementwise family only against itself"
+                kl = ELEMENTWISE[p.kind][0]
                 terms = []
                 for e in ndindex(p.event):
-                    terms.append(kl_laplace(p.fns["mu"](pb + e), p.fns["sigma"](pb + e),
-                                            q.fns["mu"](qb + e), q.fns["sigma"](qb + e)))
+                    terms.append(kl(p.fns["mu"](pb + e), p.fns["sigma"](pb + e),
+                                    q.fns["mu"](qb + e), q.fns["sigma"](qb + e)))
                 out.append(mp.fsum(terms))
             elif p.kind == "diag" and q.kind == "diag":
                 terms = []
@@ -505,8 +572,9 @@ class LogProb:
         out = []
         for o in ndindex(shape):
             pb, xi = map_index(o, p.batch), map_index(o, xb)
-            if p.kind == "laplace":
-                out.append(mp.fsum(logprob_laplace(x.at(xi + e), p.fns["mu"](pb + e), p.fns["sigma"](pb + e))
+            if p.kind in ELEMENTWISE:
+                lp = ELEMENTWISE[p.kind][1]
+                out.append(mp.fsum(lp(x.at(xi + e), p.fns["mu"](pb + e), p.fns["sigma"](pb + e))
                                    for e in ndindex(p.event)))
             elif p.kind == "diag":
                 out.append(mp.fsum(logprob_normal(x.at(xi + e), p.fns["mu"](pb + e), p.fns["sigma"](pb + e))
@@ -534,8 +602,9 @@ class Entropy:
         p = self.p.gauss()
         out = []
         for b in ndindex(p.batch):
-            if p.kind == "laplace":
-                out.append(mp.fsum(entropy_laplace(p.fns["sigma"](b + e)) for e in ndindex(p.event)))
+            if p.kind in ELEMENTWISE:
+                h = ELEMENTWISE[p.kind][2]
+                out.append(mp.fsum(h(p.fns["mu"](b + e), p.fns["sigma"](b + e)) for e in ndindex(p.event)))
             elif p.kind == "diag":
                 out.append(mp.fsum(entropy_normal(p.fns["sigma"](b + e)) for e in ndindex(p.event)))
             else:
@@ -697,7 +766,7 @@ def build_case(name, cls, f):
             assert data[p.name] == p.value, f"{name}: parameter {p.name} used with two values"
         data[p.name] = p.value
     for k in data:
-        assert k.isidentifier() and k not in ("where", "diag", "log_prob", "entropy", "Normal", "Laplace",
+        assert k.isidentifier() and k not in ("where", "diag", "log_prob", "entropy", "Normal", "Laplace", "Cauchy", "LogNormal",
                                               "MultivariateNormal", "LowRankMultivariateNormal",
                                               "Independent"), k
 
@@ -1262,6 +1331,30 @@ add("laplace_self", NE, lambda r: (lambda m, b: KL(Laplace(P("m1", m), P("b1", b
     locs(r, (3,)), poss(r, (3,))))
 add("laplace_extreme_scales", XS, lambda r: KL(Laplace(P("m1", [0.5, -1.0, 1e100]), P("b1", [1e-150, 1e150, 1e100])),
                                                Laplace(P("m2", [0.0, 3.0, -1e100]), P("b2", [1e150, 1e-150, 3e99]))))
+
+
+# ---- Cauchy and LogNormal ---------------------------------------------------------------------
+
+add("cauchy_vector", WC, lambda r: KL(Cauchy(P("m1", locs(r, (4,))), P("s1", poss(r, (4,)))),
+                                      Cauchy(P("m2", locs(r, (4,))), P("s2", poss(r, (4,))))))
+add("cauchy_to_event_broadcast", WC, lambda r: KL(Indep(Cauchy(P("m1", locs(r, (2, 3))), P("s1", poss(r, (3,)))), 1),
+                                                  Indep(Cauchy(P("m2", locs(r, (3,))), P("s2", poss(r, (2, 3)))), 1)))
+add("cauchy_log_prob", WC, lambda r: LogProb(Cauchy(P("m", locs(r, (3,))), P("s", poss(r, (3,)))),
+                                             P("x", locs(r, (2, 3), -6.0, 6.0))))
+add("cauchy_entropy", WC, lambda r: Entropy(Indep(Cauchy(P("m", locs(r, (4,))), P("s", poss(r, (4,)))), 1)))
+add("cauchy_near_equal", NE, lambda r: (lambda m, s: KL(Cauchy(P("m1", m), P("s1", s)),
+                                                        Cauchy(P("m2", [x + 1e-9 for x in m]), P("s2", [y * (1 + 1e-9) for y in s]))))(
+    locs(r, (3,)), poss(r, (3,))))
+add("lognormal_vector", WC, lambda r: KL(LogNormal(P("m1", locs(r, (4,))), P("s1", poss(r, (4,)))),
+                                         LogNormal(P("m2", locs(r, (4,))), P("s2", poss(r, (4,))))))
+add("lognormal_vs_literal", WC, lambda r: KL(Indep(LogNormal(P("m1", locs(r, (3,))), P("s1", poss(r, (3,)))), 1),
+                                             Indep(Expand(LogNormal(Lit(0.0), Lit(1.0)), [3]), 1)))
+add("lognormal_log_prob", WC, lambda r: LogProb(LogNormal(P("m", locs(r, (3,))), P("s", poss(r, (3,)))),
+                                                P("x", poss(r, (2, 3), 0.05, 8.0))))
+add("lognormal_entropy", WC, lambda r: Entropy(LogNormal(P("m", locs(r, (2, 2))), P("s", poss(r, (2, 2))))))
+add("lognormal_near_equal", NE, lambda r: (lambda m, s: KL(LogNormal(P("m1", m), P("s1", s)),
+                                                           LogNormal(P("m2", [x + 1e-9 for x in m]), P("s2", s))))(
+    locs(r, (3,)), poss(r, (3,))))
 
 
 # ==============================================================================================

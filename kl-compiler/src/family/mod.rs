@@ -8,13 +8,17 @@
 //! printing and the structural simplification passes read these descriptors instead of
 //! matching on family names.
 
+pub mod cauchy;
 pub mod laplace;
+pub mod lognormal;
 pub mod low_rank;
 pub mod mvn;
 pub mod normal;
 mod normal_kernels;
 
+pub use cauchy::CAUCHY;
 pub use laplace::LAPLACE;
+pub use lognormal::LOG_NORMAL;
 pub use low_rank::LOW_RANK;
 pub use mvn::{param as mvn_param, MVN};
 pub use normal::{dist as normal_dist, param as normal_param, NORMAL};
@@ -26,7 +30,7 @@ use crate::span::Span;
 use std::fmt;
 
 /// Every family kl knows, in the order "did you mean" and the help texts list them.
-pub const FAMILIES: &[&Family] = &[&NORMAL, &MVN, &LOW_RANK, &LAPLACE];
+pub const FAMILIES: &[&Family] = &[&NORMAL, &MVN, &LOW_RANK, &LAPLACE, &CAUCHY, &LOG_NORMAL];
 
 /// The family called `name`.
 pub fn lookup(name: &str) -> Option<&'static Family> {
@@ -115,6 +119,18 @@ pub enum Support {
     Real,
     /// ℝ^d: vectors of the event size.
     RealVector,
+    /// (0, ∞).
+    Positive,
+}
+
+impl Support {
+    /// How a `log_prob` value is validated: it must lie in the support.
+    pub fn value_role(self) -> Role {
+        match self {
+            Support::Real | Support::RealVector => Role::Real,
+            Support::Positive => Role::Positive,
+        }
+    }
 }
 
 impl fmt::Display for Support {
@@ -122,6 +138,7 @@ impl fmt::Display for Support {
         f.write_str(match self {
             Support::Real => "(−∞, ∞)",
             Support::RealVector => "ℝ^d",
+            Support::Positive => "(0, ∞)",
         })
     }
 }

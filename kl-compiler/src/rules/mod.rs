@@ -3,7 +3,7 @@
 //! a query up here; each rule builds the kernel nodes for its query and lives in its family's
 //! file (`crate::family::*`). Adding a pair is one line below.
 
-use crate::family::{Family, LAPLACE, LOW_RANK, MVN, NORMAL};
+use crate::family::{Family, CAUCHY, LAPLACE, LOG_NORMAL, LOW_RANK, MVN, NORMAL};
 use crate::ir::{Ir, NodeId};
 use crate::span::Span;
 
@@ -41,6 +41,9 @@ pub const KL: &[KlRule] = &[
     KlRule { p: &LOW_RANK, q: &MVN, lower: crate::family::mvn::kl_by_factors },
     KlRule { p: &LOW_RANK, q: &LOW_RANK, lower: crate::family::low_rank::kl },
     KlRule { p: &LAPLACE, q: &LAPLACE, lower: crate::family::laplace::kl },
+    KlRule { p: &CAUCHY, q: &CAUCHY, lower: crate::family::cauchy::kl },
+    // The KL of log-normals is the KL of the normals of the logs.
+    KlRule { p: &LOG_NORMAL, q: &LOG_NORMAL, lower: crate::family::normal::kl },
 ];
 
 pub const LOG_PROB: &[UnaryRule] = &[
@@ -48,6 +51,8 @@ pub const LOG_PROB: &[UnaryRule] = &[
     UnaryRule { family: &MVN, lower: crate::family::mvn::log_prob },
     UnaryRule { family: &LOW_RANK, lower: crate::family::mvn::log_prob },
     UnaryRule { family: &LAPLACE, lower: crate::family::laplace::log_prob },
+    UnaryRule { family: &CAUCHY, lower: crate::family::cauchy::log_prob },
+    UnaryRule { family: &LOG_NORMAL, lower: crate::family::lognormal::log_prob },
 ];
 
 pub const ENTROPY: &[UnaryRule] = &[
@@ -55,6 +60,8 @@ pub const ENTROPY: &[UnaryRule] = &[
     UnaryRule { family: &MVN, lower: crate::family::mvn::entropy },
     UnaryRule { family: &LOW_RANK, lower: crate::family::mvn::entropy },
     UnaryRule { family: &LAPLACE, lower: crate::family::laplace::entropy },
+    UnaryRule { family: &CAUCHY, lower: crate::family::cauchy::entropy },
+    UnaryRule { family: &LOG_NORMAL, lower: crate::family::lognormal::entropy },
 ];
 
 /// The KL rule for base families `p` and `q`.
