@@ -30,7 +30,7 @@
 //!   All three take the parameters in the order the signature declares them.
 //!
 //! The language, its shape rules and the compiler are documented in the repository README and
-//! in [`ir`]; the numeric kernels in [`runtime`].
+//! in [`compiler`]; the numeric kernels in [`runtime`].
 
 pub use kl_compiler as compiler;
 pub use kl_compiler::interp::Tensor;
