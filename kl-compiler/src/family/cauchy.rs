@@ -1,28 +1,15 @@
 //! `Cauchy(loc, scale)`: density `1 / (π scale (1 + ((x − loc)/scale)²))`, elementwise. Its
 //! closed forms are the `kl_runtime::cauchy` kernels, described here.
 
-use super::{Alt, Family, Slot, Structure, Support};
-use crate::ir::{Ir, NodeId, Op, Role};
-use crate::kernel::{no_labels, no_rows, Adjoint, Call, Kernel, KernelOp, Quantity};
+use super::{build, Family, Structure, Support};
+use crate::ir::{Ir, NodeId};
+use crate::kernel::{no_labels, no_rows, Adjoint, Call, Kernel, Quantity};
 use crate::rules::Site;
 
 pub const CAUCHY: Family = Family {
     name: "Cauchy",
     operands: &["loc", "scale"],
-    slots: &[
-        Slot {
-            alternatives: &[Alt { keyword: "loc", role: Role::Real, diag_role: None }],
-            positional: true,
-            missing: None,
-            keyword_only: None,
-        },
-        Slot {
-            alternatives: &[Alt { keyword: "scale", role: Role::Positive, diag_role: None }],
-            positional: true,
-            missing: None,
-            keyword_only: None,
-        },
-    ],
+    slots: &[super::LOC, super::SCALE],
     event_rank: 0,
     support: Support::Real,
     structure: Structure::Other,
@@ -92,16 +79,13 @@ pub const ENTROPY: Kernel = Kernel {
 };
 
 pub fn kl(ir: &mut Ir, at: Site) -> Option<NodeId> {
-    let (p, q) = (ir.operands(at.p), ir.operands(at.other));
-    Some(ir.add(Op::Kernel(KernelOp::new(&KL)), at.span, &[p[0], p[1], q[0], q[1]]))
+    build::pair(ir, at, &KL)
 }
 
 pub fn log_prob(ir: &mut Ir, at: Site) -> Option<NodeId> {
-    let p = ir.operands(at.p);
-    Some(ir.add(Op::Kernel(KernelOp::new(&LOG_PROB)), at.span, &[at.other, p[0], p[1]]))
+    build::value(ir, at, &LOG_PROB)
 }
 
 pub fn entropy(ir: &mut Ir, at: Site) -> Option<NodeId> {
-    let b = ir.operand(at.p, 1);
-    Some(ir.add(Op::Kernel(KernelOp::new(&ENTROPY)), at.span, &[b]))
+    build::of(ir, at, &ENTROPY, &[1])
 }

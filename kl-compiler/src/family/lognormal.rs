@@ -2,28 +2,15 @@
 //! KL of the logs (the `Normal` rule applies to its nodes as they are); its `log_prob` and
 //! `entropy` are the `kl_runtime::lognormal` kernels, described here.
 
-use super::{Alt, Family, Slot, Structure, Support};
-use crate::ir::{Ir, NodeId, Op, Role};
-use crate::kernel::{no_labels, no_rows, Adjoint, Call, Kernel, KernelOp, Quantity};
+use super::{build, Family, Structure, Support};
+use crate::ir::{Ir, NodeId};
+use crate::kernel::{no_labels, no_rows, Adjoint, Call, Kernel, Quantity};
 use crate::rules::Site;
 
 pub const LOG_NORMAL: Family = Family {
     name: "LogNormal",
     operands: &["loc", "scale"],
-    slots: &[
-        Slot {
-            alternatives: &[Alt { keyword: "loc", role: Role::Real, diag_role: None }],
-            positional: true,
-            missing: None,
-            keyword_only: None,
-        },
-        Slot {
-            alternatives: &[Alt { keyword: "scale", role: Role::Positive, diag_role: None }],
-            positional: true,
-            missing: None,
-            keyword_only: None,
-        },
-    ],
+    slots: &[super::LOC, super::SCALE],
     event_rank: 0,
     support: Support::Positive,
     structure: Structure::Other,
@@ -75,11 +62,9 @@ pub const ENTROPY: Kernel = Kernel {
 };
 
 pub fn log_prob(ir: &mut Ir, at: Site) -> Option<NodeId> {
-    let p = ir.operands(at.p);
-    Some(ir.add(Op::Kernel(KernelOp::new(&LOG_PROB)), at.span, &[at.other, p[0], p[1]]))
+    build::value(ir, at, &LOG_PROB)
 }
 
 pub fn entropy(ir: &mut Ir, at: Site) -> Option<NodeId> {
-    let p = ir.operands(at.p);
-    Some(ir.add(Op::Kernel(KernelOp::new(&ENTROPY)), at.span, &[p[0], p[1]]))
+    build::of(ir, at, &ENTROPY, &[0, 1])
 }

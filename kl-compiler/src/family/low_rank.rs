@@ -11,12 +11,7 @@ pub const LOW_RANK: Family = Family {
     name: "LowRankMultivariateNormal",
     operands: &["loc", "cov_factor", "cov_diag"],
     slots: &[
-        Slot {
-            alternatives: &[Alt { keyword: "loc", role: Role::Real, diag_role: None }],
-            positional: true,
-            missing: None,
-            keyword_only: None,
-        },
+        super::LOC,
         Slot {
             alternatives: &[Alt { keyword: "cov_factor", role: Role::Real, diag_role: None }],
             positional: true,

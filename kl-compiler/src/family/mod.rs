@@ -234,6 +234,50 @@ impl Dist {
     }
 }
 
+/// `loc`: any finite value, the first positional argument.
+pub(crate) const LOC: Slot = Slot {
+    alternatives: &[Alt { keyword: "loc", role: Role::Real, diag_role: None }],
+    positional: true,
+    missing: None,
+    keyword_only: None,
+};
+
+/// `scale`: one way only, `> 0`, the second positional argument.
+pub(crate) const SCALE: Slot = Slot {
+    alternatives: &[Alt { keyword: "scale", role: Role::Positive, diag_role: None }],
+    positional: true,
+    missing: None,
+    keyword_only: None,
+};
+
+/// The rule builders of elementwise families whose kernels take the operands in slot order.
+pub(crate) mod build {
+    use crate::ir::{Ir, NodeId, Op};
+    use crate::kernel::{Kernel, KernelOp};
+    use crate::rules::Site;
+
+    /// `kernel(p's operands.., q's operands..)`: a KL.
+    pub fn pair(ir: &mut Ir, at: Site, kernel: &'static Kernel) -> Option<NodeId> {
+        let mut ops = ir.operands(at.p);
+        ops.extend(ir.operands(at.other));
+        Some(ir.add(Op::Kernel(KernelOp::new(kernel)), at.span, &ops))
+    }
+
+    /// `kernel(x, p's operands..)`: a log-density.
+    pub fn value(ir: &mut Ir, at: Site, kernel: &'static Kernel) -> Option<NodeId> {
+        let mut ops = vec![at.other];
+        ops.extend(ir.operands(at.p));
+        Some(ir.add(Op::Kernel(KernelOp::new(kernel)), at.span, &ops))
+    }
+
+    /// `kernel(p's operands in `slots`)`: an entropy (which may not read every parameter).
+    pub fn of(ir: &mut Ir, at: Site, kernel: &'static Kernel, slots: &[usize]) -> Option<NodeId> {
+        let all = ir.operands(at.p);
+        let ops: Vec<NodeId> = slots.iter().map(|&s| all[s]).collect();
+        Some(ir.add(Op::Kernel(KernelOp::new(kernel)), at.span, &ops))
+    }
+}
+
 /// Rule: a scalar family's two parameters broadcast against each other; the event is a scalar.
 /// (The `kl_runtime::cshape::normal` const fn applies the same rule to Rust types.)
 pub(crate) fn loc_scale_shape(cx: &ShapeCx) -> Result<(Shape, Shape), Diagnostic> {

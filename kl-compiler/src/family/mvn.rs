@@ -12,12 +12,7 @@ pub const MVN: Family = Family {
     name: "MultivariateNormal",
     operands: &["loc", "matrix"],
     slots: &[
-        Slot {
-            alternatives: &[Alt { keyword: "loc", role: Role::Real, diag_role: None }],
-            positional: true,
-            missing: None,
-            keyword_only: None,
-        },
+        super::LOC,
         Slot {
             // In `MvnParam::ALL` order: `Dist::choice` indexes both.
             alternatives: &[

@@ -11,12 +11,7 @@ pub const NORMAL: Family = Family {
     name: "Normal",
     operands: &["loc", "scale"],
     slots: &[
-        Slot {
-            alternatives: &[Alt { keyword: "loc", role: Role::Real, diag_role: None }],
-            positional: true,
-            missing: None,
-            keyword_only: None,
-        },
+        super::LOC,
         Slot {
             // In `NormalParam::ALL` order: `Dist::choice` indexes both.
             alternatives: &[
