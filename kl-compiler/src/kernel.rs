@@ -199,6 +199,59 @@ fn same_mut<T: 'static, U: 'static>(s: &mut [T]) -> Option<&mut [U]> {
         .then(|| unsafe { std::slice::from_raw_parts_mut(s.as_mut_ptr().cast::<U>(), s.len()) })
 }
 
+/// The descriptor of an elementwise kernel whose runtime function and adjoint take the
+/// operands in order and have no attributes:
+///
+/// ```ignore
+/// scalar_kernel! {
+///     name: "laplace_kl", quantity: Kl, hint: "kl",
+///     runtime: laplace_kl, adjoint: laplace_kl_grad,
+///     operands: [m1 = 0, b1 = 1, m2 = 2, b2 = 3],
+///     formula: |m1, b1, m2, b2| format!(".."),
+/// }
+/// ```
+macro_rules! scalar_kernel {
+    (
+        name: $name:literal, quantity: $q:ident, hint: $hint:literal,
+        runtime: $rt:ident, adjoint: $grad:ident,
+        operands: [$($op:ident = $i:literal),+ $(,)?],
+        formula: |$($arg:ident),+| $formula:expr
+        $(, rows: $rows:expr)? $(,)?
+    ) => {
+        $crate::kernel::Kernel {
+            name: $name,
+            operands: &[$(stringify!($op)),+],
+            quantity: $crate::kernel::Quantity::$q,
+            call: |_| $crate::kernel::Call::operands(stringify!($rt), [$($i),+].len()),
+            f64: |a, _| kl_runtime::$rt($(a[$i]),+),
+            f32: |a, _| kl_runtime::$rt($(a[$i]),+),
+            hint: $hint,
+            formula: |f, _| {
+                let [$($arg),+] = [$(f.arg($i)),+];
+                $formula
+            },
+            label: $crate::kernel::no_labels,
+            rows: $crate::kernel::rows_or_none!($($rows)?),
+            adjoint: $crate::kernel::Adjoint {
+                f64: |a, _, g| g.copy_from_slice(&kl_runtime::$grad($(a[$i]),+)),
+                f32: |a, _, g| g.copy_from_slice(&kl_runtime::$grad($(a[$i]),+)),
+            },
+        }
+    };
+}
+pub(crate) use scalar_kernel;
+
+/// The `rows` field of [`scalar_kernel!`]: the given one, else none.
+macro_rules! rows_or_none {
+    () => {
+        $crate::kernel::no_rows
+    };
+    ($rows:expr) => {
+        $rows
+    };
+}
+pub(crate) use rows_or_none;
+
 /// Operand labels that need no renaming.
 pub fn no_labels(_: usize, _: Attrs) -> Option<String> {
     None

@@ -3,7 +3,7 @@
 
 use super::{build, Family, Structure, Support};
 use crate::ir::{Ir, NodeId};
-use crate::kernel::{no_labels, no_rows, Adjoint, Call, Kernel, Quantity};
+use crate::kernel::{scalar_kernel, Kernel};
 use crate::rules::Site;
 
 pub const LAPLACE: Family = Family {
@@ -19,63 +19,27 @@ pub const LAPLACE: Family = Family {
 };
 
 /// `KL(Laplace(m1, b1) ‖ Laplace(m2, b2))`, elementwise.
-pub const KL: Kernel = Kernel {
-    name: "laplace_kl",
-    operands: &["m1", "b1", "m2", "b2"],
-    quantity: Quantity::Kl,
-    call: |_| Call::operands("laplace_kl", 4),
-    f64: |a, _| kl_runtime::laplace_kl(a[0], a[1], a[2], a[3]),
-    f32: |a, _| kl_runtime::laplace_kl(a[0], a[1], a[2], a[3]),
-    hint: "kl",
-    formula: |f, _| {
-        let (m1, b1, m2, b2) = (f.arg(0), f.arg(1), f.arg(2), f.arg(3));
-        format!("ln({b2}/{b1}) + |{m1}−{m2}|/{b2} + ({b1}/{b2})·exp(−|{m1}−{m2}|/{b1}) − 1")
-    },
-    label: no_labels,
-    rows: no_rows,
-    adjoint: Adjoint {
-        f64: |a, _, g| g.copy_from_slice(&kl_runtime::laplace_kl_grad(a[0], a[1], a[2], a[3])),
-        f32: |a, _, g| g.copy_from_slice(&kl_runtime::laplace_kl_grad(a[0], a[1], a[2], a[3])),
-    },
+pub const KL: Kernel = scalar_kernel! {
+    name: "laplace_kl", quantity: Kl, hint: "kl",
+    runtime: laplace_kl, adjoint: laplace_kl_grad,
+    operands: [m1 = 0, b1 = 1, m2 = 2, b2 = 3],
+    formula: |m1, b1, m2, b2| format!("ln({b2}/{b1}) + |{m1}−{m2}|/{b2} + ({b1}/{b2})·exp(−|{m1}−{m2}|/{b1}) − 1"),
 };
 
 /// `ln p(x)` of `Laplace(m, b)`, elementwise.
-pub const LOG_PROB: Kernel = Kernel {
-    name: "laplace_log_prob",
-    operands: &["x", "m", "b"],
-    quantity: Quantity::LogProb,
-    call: |_| Call::operands("laplace_log_prob", 3),
-    f64: |a, _| kl_runtime::laplace_log_prob(a[0], a[1], a[2]),
-    f32: |a, _| kl_runtime::laplace_log_prob(a[0], a[1], a[2]),
-    hint: "log_p",
-    formula: |f, _| {
-        let (x, m, b) = (f.arg(0), f.arg(1), f.arg(2));
-        format!("−ln(2{b}) − |{x}−{m}|/{b}")
-    },
-    label: no_labels,
-    rows: no_rows,
-    adjoint: Adjoint {
-        f64: |a, _, g| g.copy_from_slice(&kl_runtime::laplace_log_prob_grad(a[0], a[1], a[2])),
-        f32: |a, _, g| g.copy_from_slice(&kl_runtime::laplace_log_prob_grad(a[0], a[1], a[2])),
-    },
+pub const LOG_PROB: Kernel = scalar_kernel! {
+    name: "laplace_log_prob", quantity: LogProb, hint: "log_p",
+    runtime: laplace_log_prob, adjoint: laplace_log_prob_grad,
+    operands: [x = 0, m = 1, b = 2],
+    formula: |x, m, b| format!("−ln(2{b}) − |{x}−{m}|/{b}"),
 };
 
 /// The entropy of `Laplace(m, b)`, elementwise.
-pub const ENTROPY: Kernel = Kernel {
-    name: "laplace_entropy",
-    operands: &["b"],
-    quantity: Quantity::Entropy,
-    call: |_| Call::operands("laplace_entropy", 1),
-    f64: |a, _| kl_runtime::laplace_entropy(a[0]),
-    f32: |a, _| kl_runtime::laplace_entropy(a[0]),
-    hint: "h",
-    formula: |f, _| format!("1 + ln(2{})", f.arg(0)),
-    label: no_labels,
-    rows: no_rows,
-    adjoint: Adjoint {
-        f64: |a, _, g| g.copy_from_slice(&kl_runtime::laplace_entropy_grad(a[0])),
-        f32: |a, _, g| g.copy_from_slice(&kl_runtime::laplace_entropy_grad(a[0])),
-    },
+pub const ENTROPY: Kernel = scalar_kernel! {
+    name: "laplace_entropy", quantity: Entropy, hint: "h",
+    runtime: laplace_entropy, adjoint: laplace_entropy_grad,
+    operands: [b = 0],
+    formula: |b| format!("1 + ln(2{b})"),
 };
 
 pub fn kl(ir: &mut Ir, at: Site) -> Option<NodeId> {

@@ -4,7 +4,7 @@
 
 use super::{build, Family, Structure, Support};
 use crate::ir::{Ir, NodeId};
-use crate::kernel::{no_labels, no_rows, Adjoint, Call, Kernel, Quantity};
+use crate::kernel::{scalar_kernel, Kernel};
 use crate::rules::Site;
 
 pub const LOG_NORMAL: Family = Family {
@@ -20,45 +20,19 @@ pub const LOG_NORMAL: Family = Family {
 };
 
 /// `ln p(x)` of `LogNormal(m, s)`, elementwise.
-pub const LOG_PROB: Kernel = Kernel {
-    name: "lognormal_log_prob",
-    operands: &["x", "m", "s"],
-    quantity: Quantity::LogProb,
-    call: |_| Call::operands("lognormal_log_prob", 3),
-    f64: |a, _| kl_runtime::lognormal_log_prob(a[0], a[1], a[2]),
-    f32: |a, _| kl_runtime::lognormal_log_prob(a[0], a[1], a[2]),
-    hint: "log_p",
-    formula: |f, _| {
-        let (x, m, s) = (f.arg(0), f.arg(1), f.arg(2));
-        format!("−½((ln {x}−{m})/{s})² − ln {s} − ½ln(2π) − ln {x}")
-    },
-    label: no_labels,
-    rows: no_rows,
-    adjoint: Adjoint {
-        f64: |a, _, g| g.copy_from_slice(&kl_runtime::lognormal_log_prob_grad(a[0], a[1], a[2])),
-        f32: |a, _, g| g.copy_from_slice(&kl_runtime::lognormal_log_prob_grad(a[0], a[1], a[2])),
-    },
+pub const LOG_PROB: Kernel = scalar_kernel! {
+    name: "lognormal_log_prob", quantity: LogProb, hint: "log_p",
+    runtime: lognormal_log_prob, adjoint: lognormal_log_prob_grad,
+    operands: [x = 0, m = 1, s = 2],
+    formula: |x, m, s| format!("−½((ln {x}−{m})/{s})² − ln {s} − ½ln(2π) − ln {x}"),
 };
 
 /// The entropy of `LogNormal(m, s)`, elementwise.
-pub const ENTROPY: Kernel = Kernel {
-    name: "lognormal_entropy",
-    operands: &["m", "s"],
-    quantity: Quantity::Entropy,
-    call: |_| Call::operands("lognormal_entropy", 2),
-    f64: |a, _| kl_runtime::lognormal_entropy(a[0], a[1]),
-    f32: |a, _| kl_runtime::lognormal_entropy(a[0], a[1]),
-    hint: "h",
-    formula: |f, _| {
-        let (m, s) = (f.arg(0), f.arg(1));
-        format!("{m} + ½ + ½ln(2π) + ln {s}")
-    },
-    label: no_labels,
-    rows: no_rows,
-    adjoint: Adjoint {
-        f64: |a, _, g| g.copy_from_slice(&kl_runtime::lognormal_entropy_grad(a[0], a[1])),
-        f32: |a, _, g| g.copy_from_slice(&kl_runtime::lognormal_entropy_grad(a[0], a[1])),
-    },
+pub const ENTROPY: Kernel = scalar_kernel! {
+    name: "lognormal_entropy", quantity: Entropy, hint: "h",
+    runtime: lognormal_entropy, adjoint: lognormal_entropy_grad,
+    operands: [m = 0, s = 1],
+    formula: |m, s| format!("{m} + ½ + ½ln(2π) + ln {s}"),
 };
 
 pub fn log_prob(ir: &mut Ir, at: Site) -> Option<NodeId> {

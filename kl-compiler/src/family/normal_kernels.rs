@@ -3,7 +3,7 @@
 
 use crate::explain::{div, paren, sub, variance};
 use crate::ir::NormalParam;
-use crate::kernel::{Adjoint, Attrs, Call, CallArg, Formula, Kernel, Quantity, Rows};
+use crate::kernel::{scalar_kernel, Adjoint, Attrs, Call, CallArg, Formula, Kernel, Quantity, Rows};
 use kl_runtime as rt;
 
 fn param(a: u8) -> NormalParam {
@@ -145,24 +145,12 @@ static STD_NORMAL_KL_ROWS: Rows = Rows {
 };
 
 /// `[x, m, s]`: the log density.
-pub const NORMAL_LOG_PROB: Kernel = Kernel {
-    name: "normal_log_prob",
-    operands: &["x", "m", "s"],
-    quantity: Quantity::LogProb,
-    call: |_| Call::operands("normal_log_prob", 3),
-    f64: |x, _| rt::normal_log_prob(x[0], x[1], x[2]),
-    f32: |x, _| rt::normal_log_prob(x[0], x[1], x[2]),
-    hint: "log_p",
-    formula: |f, _| {
-        let (x, m, s) = (f.arg(0), f.arg(1), f.arg(2));
-        format!("−½({})² − ln {s} − ½ln(2π)", div(&paren(&sub(&x, &m)), &s))
-    },
-    label: crate::kernel::no_labels,
+pub const NORMAL_LOG_PROB: Kernel = scalar_kernel! {
+    name: "normal_log_prob", quantity: LogProb, hint: "log_p",
+    runtime: normal_log_prob, adjoint: normal_log_prob_grad,
+    operands: [x = 0, m = 1, s = 2],
+    formula: |x, m, s| format!("−½({})² − ln {s} − ½ln(2π)", div(&paren(&sub(&x, &m)), &s)),
     rows: |_| Some(&NORMAL_LOG_PROB_ROWS),
-    adjoint: Adjoint {
-        f64: |x, _, g| g.copy_from_slice(&rt::normal_log_prob_grad(x[0], x[1], x[2])),
-        f32: |x, _, g| g.copy_from_slice(&rt::normal_log_prob_grad(x[0], x[1], x[2])),
-    },
 };
 
 static NORMAL_LOG_PROB_ROWS: Rows = Rows {
@@ -172,19 +160,9 @@ static NORMAL_LOG_PROB_ROWS: Rows = Rows {
 };
 
 /// `[s]`: the differential entropy.
-pub const NORMAL_ENTROPY: Kernel = Kernel {
-    name: "normal_entropy",
-    operands: &["s"],
-    quantity: Quantity::Entropy,
-    call: |_| Call::operands("normal_entropy", 1),
-    f64: |x, _| rt::normal_entropy(x[0]),
-    f32: |x, _| rt::normal_entropy(x[0]),
-    hint: "h",
-    formula: |f, _| format!("½ + ½ln(2π) + ln {}", f.arg(0)),
-    label: crate::kernel::no_labels,
-    rows: crate::kernel::no_rows,
-    adjoint: Adjoint {
-        f64: |x, _, g| g.copy_from_slice(&rt::normal_entropy_grad(x[0])),
-        f32: |x, _, g| g.copy_from_slice(&rt::normal_entropy_grad(x[0])),
-    },
+pub const NORMAL_ENTROPY: Kernel = scalar_kernel! {
+    name: "normal_entropy", quantity: Entropy, hint: "h",
+    runtime: normal_entropy, adjoint: normal_entropy_grad,
+    operands: [s = 0],
+    formula: |s| format!("½ + ½ln(2π) + ln {s}"),
 };
