@@ -45,6 +45,17 @@ pub fn laplace_entropy<T: Real>(scale: T) -> T {
     T::ONE + ln_2::<T>() + scale.ln()
 }
 
+/// `−1`, `0` or `1`: the derivative of `|d|` (0 at the kink, the subgradient the minimum uses).
+fn sign<T: Real>(d: T) -> T {
+    if d > T::ZERO {
+        T::ONE
+    } else if d < T::ZERO {
+        -T::ONE
+    } else {
+        T::ZERO
+    }
+}
+
 #[inline(always)]
 fn ln_2<T: Real>() -> T {
     T::from_f64(core::f64::consts::LN_2)
@@ -57,13 +68,7 @@ fn ln_2<T: Real>() -> T {
 pub fn laplace_kl_grad<T: Real>(m1: T, b1: T, m2: T, b2: T) -> [T; 4] {
     let d = m1 - m2;
     let t = d.abs() / b1;
-    let sign = if d > T::ZERO {
-        T::ONE
-    } else if d < T::ZERO {
-        -T::ONE
-    } else {
-        T::ZERO
-    };
+    let sign = sign(d);
     let gm = sign * -(-t).exp_m1() / b2;
     // h(t) = 1 − (1 + t)e^(−t) = −(e^(−t) − 1 + t) + t(1 − e^(−t)).
     let h = t * -(-t).exp_m1() - expm1mx(-t);
@@ -75,13 +80,7 @@ pub fn laplace_kl_grad<T: Real>(m1: T, b1: T, m2: T, b2: T) -> [T; 4] {
 /// `∂/∂(x, loc, scale)` of [`laplace_log_prob`]: `−σ/b`, `σ/b`, `(|x − loc| − b)/b²`.
 pub fn laplace_log_prob_grad<T: Real>(x: T, loc: T, scale: T) -> [T; 3] {
     let d = x - loc;
-    let sign = if d > T::ZERO {
-        T::ONE
-    } else if d < T::ZERO {
-        -T::ONE
-    } else {
-        T::ZERO
-    };
+    let sign = sign(d);
     [-sign / scale, sign / scale, (d.abs() - scale) / (scale * scale)]
 }
 
