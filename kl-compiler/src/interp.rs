@@ -143,6 +143,7 @@ pub fn validate<T: Real>(ir: &Ir, inputs: &BTreeMap<String, Tensor<T>>) -> Resul
             match role {
                 Role::Real => each_element(t, |idx, v| rt::check_finite(name, idx, v))?,
                 Role::Positive | Role::PositiveDiag => each_element(t, |idx, v| rt::check_positive(name, idx, v))?,
+                Role::NonNegative => each_element(t, |idx, v| rt::check_nonnegative(name, idx, v))?,
                 Role::SpdMatrix | Role::ScaleTril => {
                     let d = t.shape.last().copied().unwrap_or(1);
                     let mut scratch = vec![T::ZERO; rt::scratch_len_check_spd(d)];

@@ -352,6 +352,8 @@ pub enum Role {
     Real,
     /// Strictly positive (scale, variance, precision, cov_diag).
     Positive,
+    /// `>= 0` (a `log_prob` value of a family supported on `[0, ∞)`).
+    NonNegative,
     /// A symmetric positive-definite matrix (covariance, precision).
     SpdMatrix,
     /// Lower triangular with a positive diagonal.

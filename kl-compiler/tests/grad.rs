@@ -140,6 +140,14 @@ fn laplace_kl_agrees_with_finite_differences() {
     check_fd("log_prob(LogNormal(m, s).to_event(1), x)", &x);
     check_fd("entropy(Cauchy(m, s))", &data(&[("m", vec![2], v(&[0.5, -1.0])), ("s", vec![2], v(&[1.5, 0.3]))]));
     check_fd("entropy(LogNormal(m, s))", &data(&[("m", vec![2], v(&[0.5, -1.0])), ("s", vec![2], v(&[1.5, 0.3]))]));
+    let r = data(&[("a", vec![3], v(&[0.5, 2.0, 1.2])), ("b", vec![3], v(&[1.5, 0.3, 1.2]))]);
+    check_fd("Exponential(a) || Exponential(b)", &r);
+    check_fd("HalfNormal(a).to_event(1) || HalfNormal(b).to_event(1)", &r);
+    let rx = data(&[("a", vec![3], v(&[0.5, 2.0, 1.2])), ("x", vec![2, 3], v(&[0.5, 1.0, 2.0, 0.1, 3.0, 0.7]))]);
+    check_fd("log_prob(Exponential(a), x)", &rx);
+    check_fd("log_prob(HalfNormal(a).to_event(1), x)", &rx);
+    check_fd("entropy(Exponential(a))", &data(&[("a", vec![3], v(&[0.5, 2.0, 1.2]))]));
+    check_fd("entropy(HalfNormal(a))", &data(&[("a", vec![3], v(&[0.5, 2.0, 1.2]))]));
 }
 
 #[test]

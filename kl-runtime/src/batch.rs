@@ -45,6 +45,11 @@ pub fn all_finite<T: Real>(xs: &[T]) -> bool {
     xs.iter().fold(true, |ok, &v| ok & v.is_finite())
 }
 
+/// Whether every value is finite and `>= 0` (neither `NonFinite` nor `Negative` can fire).
+pub fn all_nonnegative<T: Real>(xs: &[T]) -> bool {
+    xs.iter().fold(true, |ok, &v| ok & (v.is_finite() & (v >= T::ZERO)))
+}
+
 /// Whether every value is finite and `> 0` (neither `NonFinite` nor `NonPositive` can fire).
 #[inline]
 pub fn all_positive<T: Real>(xs: &[T]) -> bool {

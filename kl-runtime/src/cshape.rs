@@ -252,6 +252,12 @@ pub const fn diag(v: CShape, what: &str) -> CShape {
     concat(v, CShape::new(&[v.last_dim()]), what)
 }
 
+/// A one-parameter scalar family (`Exponential(rate)`, `HalfNormal(scale)`): batch the
+/// parameter's shape, event `[]`.
+pub const fn single(param: CShape, what: &str) -> CDist {
+    CDist { batch: valid(param, what), event: CShape::SCALAR }
+}
+
 /// `Normal(loc, <scale_kw>)`: batch `broadcast(loc, scale)`, event `[]`.
 pub const fn normal(loc: CShape, scale: CShape, scale_kw: &str, what: &str) -> CDist {
     let (loc, scale) = (valid(loc, what), valid(scale, what));

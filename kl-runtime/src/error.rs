@@ -25,6 +25,8 @@ pub enum Rule {
     NonPositive { value: f64 },
     /// Every value must be finite (no NaN, no infinity).
     NonFinite { value: f64 },
+    /// A value must be `>= 0` (a `log_prob` value of a family supported on `[0, ∞)`).
+    Negative { value: f64 },
     /// A covariance or precision matrix must equal its transpose (within tolerance).
     NotSymmetric { row: usize, col: usize },
     /// A covariance or precision matrix must be positive definite.
@@ -58,6 +60,7 @@ impl fmt::Display for Error {
         }
         match &self.rule {
             Rule::NonPositive { value } => write!(f, " must be > 0, found {value}"),
+            Rule::Negative { value } => write!(f, " must be >= 0, found {value}"),
             Rule::NonFinite { value } => write!(f, " must be finite, found {value}"),
             Rule::NotSymmetric { row, col } => {
                 write!(f, " must be symmetric, but entries ({row}, {col}) and ({col}, {row}) differ")

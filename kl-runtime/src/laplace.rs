@@ -24,7 +24,8 @@ use crate::scalar::log1pmx;
 pub fn laplace_kl<T: Real>(m1: T, b1: T, m2: T, b2: T) -> T {
     let u = (b1 - b2) / b2;
     let scale_term = if u.abs() < T::HALF {
-        -log1pmx(u)
+        // `0 − x`, not `−x`: equal parameters give +0, not −0.
+        T::ZERO - log1pmx(u)
     } else {
         // Far from r = 1: logs of each scale, so that r itself may under- or overflow.
         (b1 / b2 - T::ONE) - (b1.ln() - b2.ln())

@@ -17,6 +17,16 @@ pub fn check_finite<T: Real>(param: &str, index: &[usize], v: T) -> Result<(), E
     }
 }
 
+/// Rule: a value in `[0, ∞)` must be finite and `>= 0`.
+pub fn check_nonnegative<T: Real>(param: &str, index: &[usize], v: T) -> Result<(), Error> {
+    check_finite(param, index, v)?;
+    if v >= T::ZERO {
+        Ok(())
+    } else {
+        Err(Error::new(param, index, Rule::Negative { value: v.to_f64() }))
+    }
+}
+
 /// Rule: a scale-like value must be finite and `> 0`. Non-finite values (NaN, ±∞) are reported as
 /// [`Rule::NonFinite`], so that a NaN is never described as "not > 0".
 pub fn check_positive<T: Real>(param: &str, index: &[usize], v: T) -> Result<(), Error> {

@@ -122,3 +122,24 @@ fn cauchy_and_lognormal_from_types() {
     let err = kl!(log_prob(LogNormal(m1, s1), x)).unwrap_err();
     assert_eq!((err.param.as_str(), err.index.clone()), ("x", vec![1]), "{err}");
 }
+
+#[test]
+fn exponential_and_half_normal_from_types() {
+    let (r1, r2) = ([2.0_f64, 0.5, 1.5], [1.0_f64, 0.75, 1.5]);
+    let e = kl!(Exponential(r1) || Exponential(r2)).unwrap();
+    let h = kl!(HalfNormal(r1).to_event(1) || HalfNormal(r2).to_event(1)).unwrap();
+    let mut half = 0.0;
+    for i in 0..3 {
+        let want = (r1[i] / r2[i]).ln() + r2[i] / r1[i] - 1.0;
+        assert!(close(e[i], want, 1e-14) || (want == 0.0 && e[i] == 0.0), "{} vs {want}", e[i]);
+        half += (r2[i] / r1[i]).ln() + r1[i] * r1[i] / (2.0 * r2[i] * r2[i]) - 0.5;
+    }
+    assert!(close(h.scalar().unwrap(), half, 1e-14));
+    // `[0, ∞)`: zero is in the support, a negative value is a data error naming it.
+    let x = [0.0_f64, 1.0, 2.0];
+    assert!(kl!(log_prob(Exponential(r1), x)).is_ok());
+    let x = [0.0_f64, -1e-300, 2.0];
+    let err = kl!(log_prob(Exponential(r1), x)).unwrap_err();
+    assert_eq!((err.param.as_str(), err.index.clone()), ("x", vec![1]), "{err}");
+    assert!(matches!(err.rule, Rule::Negative { .. }), "{err}");
+}

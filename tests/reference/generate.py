@@ -267,11 +267,50 @@ def entropy_lognormal(m, s):
     return m + entropy_normal(s)
 
 
-# kind -> (kl, log_prob, entropy) of the two-parameter elementwise families.
+def kl_exponential(_m1, r1, _m2, r2):
+    """Textbook closed form, checked against integration of p ln(p/q) in y = r1 x."""
+    closed = mp.log(r1 / r2) + r2 / r1 - 1
+    num = mp.quad(lambda y: mp.exp(-y) * (mp.log(r1 / r2) - y + r2 * y / r1), [0, mp.inf])
+    assert abs(num - closed) <= mpf("1e-25") * max(mpf(1), abs(closed)), f"Exponential KL: {closed} vs {num}"
+    return closed
+
+
+def logprob_exponential(x, _m, r):
+    return mp.log(r) - r * x
+
+
+def entropy_exponential(_m, r):
+    return 1 - mp.log(r)
+
+
+def kl_half_normal(_m1, s1, _m2, s2):
+    """Textbook closed form, checked against integration of p ln(p/q) in y = x/s1."""
+    closed = mp.log(s2 / s1) + s1 ** 2 / (2 * s2 ** 2) - mpf(1) / 2
+
+    def integrand(y):
+        x = s1 * y
+        lp, lq = logprob_half_normal(x, 0, s1), logprob_half_normal(x, 0, s2)
+        return s1 * mp.exp(lp) * (lp - lq)
+    num = mp.quad(integrand, [0, mp.inf])
+    assert abs(num - closed) <= mpf("1e-25") * max(mpf(1), abs(closed)), f"HalfNormal KL: {closed} vs {num}"
+    return closed
+
+
+def logprob_half_normal(x, _m, s):
+    return mp.log(2) + logprob_normal(x, 0, s)
+
+
+def entropy_half_normal(_m, s):
+    return mp.log(mp.pi / 2) / 2 + mpf(1) / 2 + mp.log(s)
+
+
+# kind -> (kl, log_prob, entropy) of the elementwise families.
 ELEMENTWISE = {
     "laplace": (kl_laplace, logprob_laplace, entropy_laplace),
     "cauchy": (kl_cauchy, logprob_cauchy, entropy_cauchy),
     "lognormal": (kl_lognormal, logprob_lognormal, entropy_lognormal),
+    "exponential": (kl_exponential, logprob_exponential, entropy_exponential),
+    "halfnormal": (kl_half_normal, logprob_half_normal, entropy_half_normal),
 }
 
 
@@ -392,6 +431,33 @@ class Cauchy(Elementwise):
 
 class LogNormal(Elementwise):
     NAME = "LogNormal"
+
+
+class Single:
+    """A one-parameter elementwise family; its kind names its formulas in ELEMENTWISE (the
+    parameter is stored as `sigma`, the formulas ignore `mu`)."""
+    NAME = None
+
+    def __init__(self, param):
+        self.param = param
+
+    def render(self):
+        return f"{self.NAME}({self.param.render()})"
+
+    def params(self):
+        return self.param.params()
+
+    def gauss(self):
+        t = self.param.tensor()
+        return Gauss(t.shape, (), self.NAME.lower(), mu=lambda i: mpf(0), sigma=lambda i: t.bat(i))
+
+
+class Exponential(Single):
+    NAME = "Exponential"
+
+
+class HalfNormal(Single):
+    NAME = "HalfNormal"
 
 
 class MVN:
@@ -766,7 +832,7 @@ def build_case(name, cls, f):
             assert data[p.name] == p.value, f"{name}: parameter {p.name} used with two values"
         data[p.name] = p.value
     for k in data:
-        assert k.isidentifier() and k not in ("where", "diag", "log_prob", "entropy", "Normal", "Laplace", "Cauchy", "LogNormal",
+        assert k.isidentifier() and k not in ("where", "diag", "log_prob", "entropy", "Normal", "Laplace", "Cauchy", "LogNormal", "Exponential", "HalfNormal",
                                               "MultivariateNormal", "LowRankMultivariateNormal",
                                               "Independent"), k
 
@@ -1355,6 +1421,23 @@ add("lognormal_entropy", WC, lambda r: Entropy(LogNormal(P("m", locs(r, (2, 2)))
 add("lognormal_near_equal", NE, lambda r: (lambda m, s: KL(LogNormal(P("m1", m), P("s1", s)),
                                                            LogNormal(P("m2", [x + 1e-9 for x in m]), P("s2", s))))(
     locs(r, (3,)), poss(r, (3,))))
+
+
+# ---- Exponential and HalfNormal ----------------------------------------------------------------
+
+add("exponential_vector", WC, lambda r: KL(Exponential(P("r1", poss(r, (4,)))), Exponential(P("r2", poss(r, (4,))))))
+add("exponential_to_event_broadcast", WC, lambda r: KL(Indep(Exponential(P("r1", poss(r, (2, 3)))), 1),
+                                                       Indep(Expand(Exponential(P("r2", poss(r, (3,)))), [2, 3]), 1)))
+add("exponential_log_prob", WC, lambda r: LogProb(Exponential(P("r", poss(r, (3,)))), P("x", poss(r, (2, 3), 0.0, 5.0))))
+add("exponential_entropy", WC, lambda r: Entropy(Exponential(P("r", poss(r, (3,))))))
+add("exponential_near_equal", NE, lambda r: (lambda a: KL(Exponential(P("r1", a)), Exponential(P("r2", [x * (1 + 1e-9) for x in a]))))(
+    poss(r, (3,))))
+add("exponential_extreme", XS, lambda r: KL(Exponential(P("r1", [1e-150, 1e150])), Exponential(P("r2", [1e150, 1e-150]))))
+add("half_normal_vector", WC, lambda r: KL(HalfNormal(P("s1", poss(r, (4,)))), HalfNormal(P("s2", poss(r, (4,))))))
+add("half_normal_log_prob", WC, lambda r: LogProb(Indep(HalfNormal(P("s", poss(r, (3,)))), 1), P("x", poss(r, (2, 3), 0.0, 4.0))))
+add("half_normal_entropy", WC, lambda r: Entropy(HalfNormal(P("s", poss(r, (2, 2))))))
+add("half_normal_near_equal", NE, lambda r: (lambda a: KL(HalfNormal(P("s1", a)), HalfNormal(P("s2", [x * (1 + 1e-9) for x in a]))))(
+    poss(r, (3,))))
 
 
 # ==============================================================================================

@@ -81,8 +81,12 @@ fn length_and_value_checks(ir: &Ir, sig: &Sig, num: &Num) -> Res<(Vec<Tok>, Vec<
             }
             seen.push(*role);
             out.push(match role {
-                Role::Real | Role::Positive | Role::PositiveDiag => {
-                    let f = if *role == Role::Real { quote!(check_finite) } else { quote!(check_positive) };
+                Role::Real | Role::Positive | Role::PositiveDiag | Role::NonNegative => {
+                    let f = match role {
+                        Role::Real => quote!(check_finite),
+                        Role::NonNegative => quote!(check_nonnegative),
+                        _ => quote!(check_positive),
+                    };
                     let index = unravel(&n, &all);
                     quote! {
                         for (#n, &#v) in #ident.iter().enumerate() {
@@ -200,6 +204,7 @@ fn chunked(ir: &Ir, sig: &Sig, num: &Num, unchecked: &Ident, kernel: Option<&Row
             all.push(match role {
                 Role::Real => quote!(#rt::all_finite(#c)),
                 Role::Positive | Role::PositiveDiag => quote!(#rt::all_positive(#c)),
+                Role::NonNegative => quote!(#rt::all_nonnegative(#c)),
                 Role::SpdMatrix | Role::ScaleTril => {
                     let d = dims(sig, shape)?.last().cloned().unwrap_or(Lin::Const(1));
                     let dd = d.clone().mul(&d);

@@ -9,6 +9,8 @@
 //! matching on family names.
 
 pub mod cauchy;
+pub mod exponential;
+pub mod half_normal;
 pub mod laplace;
 pub mod lognormal;
 pub mod low_rank;
@@ -17,6 +19,8 @@ pub mod normal;
 mod normal_kernels;
 
 pub use cauchy::CAUCHY;
+pub use exponential::EXPONENTIAL;
+pub use half_normal::HALF_NORMAL;
 pub use laplace::LAPLACE;
 pub use lognormal::LOG_NORMAL;
 pub use low_rank::LOW_RANK;
@@ -30,7 +34,8 @@ use crate::span::Span;
 use std::fmt;
 
 /// Every family kl knows, in the order "did you mean" and the help texts list them.
-pub const FAMILIES: &[&Family] = &[&NORMAL, &MVN, &LOW_RANK, &LAPLACE, &CAUCHY, &LOG_NORMAL];
+pub const FAMILIES: &[&Family] =
+    &[&NORMAL, &MVN, &LOW_RANK, &LAPLACE, &CAUCHY, &LOG_NORMAL, &EXPONENTIAL, &HALF_NORMAL];
 
 /// The family called `name`.
 pub fn lookup(name: &str) -> Option<&'static Family> {
@@ -121,6 +126,8 @@ pub enum Support {
     RealVector,
     /// (0, ∞).
     Positive,
+    /// [0, ∞).
+    NonNegative,
 }
 
 impl Support {
@@ -129,6 +136,7 @@ impl Support {
         match self {
             Support::Real | Support::RealVector => Role::Real,
             Support::Positive => Role::Positive,
+            Support::NonNegative => Role::NonNegative,
         }
     }
 }
@@ -139,6 +147,7 @@ impl fmt::Display for Support {
             Support::Real => "(−∞, ∞)",
             Support::RealVector => "ℝ^d",
             Support::Positive => "(0, ∞)",
+            Support::NonNegative => "[0, ∞)",
         })
     }
 }
@@ -276,6 +285,12 @@ pub(crate) mod build {
         let ops: Vec<NodeId> = slots.iter().map(|&s| all[s]).collect();
         Some(ir.add(Op::Kernel(KernelOp::new(kernel)), at.span, &ops))
     }
+}
+
+/// Rule: a one-parameter scalar family's batch is its parameter's shape.
+/// (The `kl_runtime::cshape::single` const fn applies it to Rust types.)
+pub(crate) fn single_shape(cx: &ShapeCx) -> Result<(Shape, Shape), Diagnostic> {
+    Ok((cx.shapes[0].clone(), Shape::scalar()))
 }
 
 /// Rule: a scalar family's two parameters broadcast against each other; the event is a scalar.

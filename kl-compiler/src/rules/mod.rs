@@ -3,7 +3,7 @@
 //! a query up here; each rule builds the kernel nodes for its query and lives in its family's
 //! file (`crate::family::*`). Adding a pair is one line below.
 
-use crate::family::{Family, CAUCHY, LAPLACE, LOG_NORMAL, LOW_RANK, MVN, NORMAL};
+use crate::family::{Family, CAUCHY, EXPONENTIAL, HALF_NORMAL, LAPLACE, LOG_NORMAL, LOW_RANK, MVN, NORMAL};
 use crate::ir::{Ir, NodeId};
 use crate::span::Span;
 
@@ -44,6 +44,8 @@ pub const KL: &[KlRule] = &[
     KlRule { p: &CAUCHY, q: &CAUCHY, lower: crate::family::cauchy::kl },
     // The KL of log-normals is the KL of the normals of the logs.
     KlRule { p: &LOG_NORMAL, q: &LOG_NORMAL, lower: crate::family::normal::kl },
+    KlRule { p: &EXPONENTIAL, q: &EXPONENTIAL, lower: crate::family::exponential::kl },
+    KlRule { p: &HALF_NORMAL, q: &HALF_NORMAL, lower: crate::family::half_normal::kl },
 ];
 
 pub const LOG_PROB: &[UnaryRule] = &[
@@ -53,6 +55,8 @@ pub const LOG_PROB: &[UnaryRule] = &[
     UnaryRule { family: &LAPLACE, lower: crate::family::laplace::log_prob },
     UnaryRule { family: &CAUCHY, lower: crate::family::cauchy::log_prob },
     UnaryRule { family: &LOG_NORMAL, lower: crate::family::lognormal::log_prob },
+    UnaryRule { family: &EXPONENTIAL, lower: crate::family::exponential::log_prob },
+    UnaryRule { family: &HALF_NORMAL, lower: crate::family::half_normal::log_prob },
 ];
 
 pub const ENTROPY: &[UnaryRule] = &[
@@ -62,6 +66,8 @@ pub const ENTROPY: &[UnaryRule] = &[
     UnaryRule { family: &LAPLACE, lower: crate::family::laplace::entropy },
     UnaryRule { family: &CAUCHY, lower: crate::family::cauchy::entropy },
     UnaryRule { family: &LOG_NORMAL, lower: crate::family::lognormal::entropy },
+    UnaryRule { family: &EXPONENTIAL, lower: crate::family::exponential::entropy },
+    UnaryRule { family: &HALF_NORMAL, lower: crate::family::half_normal::entropy },
 ];
 
 /// The KL rule for base families `p` and `q`.
