@@ -10,7 +10,7 @@
 
 use crate::interp::{bind_symbols, broadcast_strides, forward, increment, summed_dims, validate, EvalError, Tensor};
 use crate::ir::{Ir, NodeId, Op};
-use kl_runtime::{scale_from_grad, Real};
+use kl_runtime::{self as rt, scale_from_grad, Real};
 use std::collections::{BTreeMap, HashMap};
 
 /// The gradient with respect to each parameter, by name, in the parameter's shape.
@@ -107,6 +107,15 @@ pub fn value_and_grad<T: Real>(
                 });
                 push(&mut grads, ops[0], Tensor { shape: v.shape.clone(), data: data.collect() });
             }
+            // The multivariate kernels over lower factors (their adjoints are in kl-runtime's
+            // grad.rs; they move into kernel descriptors with the kernels themselves).
+            op @ (Op::TrilKl | Op::DiagTrilKl | Op::TrilDiagKl | Op::TrilLogProb | Op::TrilEntropy) => {
+                let args: Vec<&Tensor<T>> = ops.iter().map(|o| &values[o]).collect();
+                let gs = block_backward(op, &args, &g);
+                for (o, t) in ops.iter().zip(gs) {
+                    push(&mut grads, *o, t);
+                }
+            }
             op => return Err(EvalError::NoGradient(op.name())),
         }
     }
@@ -119,6 +128,73 @@ pub fn value_and_grad<T: Real>(
         });
     }
     Ok((value, out))
+}
+
+/// The backward pass of a batched multivariate kernel with one scalar per batch element: walk
+/// the output batch, hand each operand's core block (broadcast over the batch) and the upstream
+/// scalar to the kernel's adjoint, which adds into the operands' gradient blocks.
+fn block_backward<T: Real>(op: &Op, args: &[&Tensor<T>], g: &Tensor<T>) -> Vec<Tensor<T>> {
+    let sig = op.signature().expect("a kernel op");
+    let batch = &g.shape;
+    let views: Vec<(Vec<usize>, usize)> = args
+        .iter()
+        .zip(sig.inputs)
+        .map(|(a, &c)| {
+            let (b, core) = a.shape.split_at(a.shape.len() - c);
+            let len: usize = core.iter().product();
+            (broadcast_strides(b, batch).into_iter().map(|s| s * len).collect(), len)
+        })
+        .collect();
+    // The event size: the last dim of the first operand (a vector, or the factor itself).
+    let d = *args[0].shape.last().unwrap_or(&1);
+    let mut gs: Vec<Tensor<T>> =
+        args.iter().map(|a| Tensor { shape: a.shape.clone(), data: vec![T::ZERO; a.data.len()] }).collect();
+    let mut scratch = vec![T::ZERO; rt::scratch_len_mvn_kl_tril_grad(d)];
+    let (mut dense, mut g_dense) = (vec![T::ZERO; d * d], vec![T::ZERO; d * d]);
+    let mut idx = vec![0; batch.len()];
+    for gi in &g.data {
+        let offs: Vec<usize> = views.iter().map(|(s, _)| idx.iter().zip(s).map(|(i, s)| i * s).sum()).collect();
+        let blk = |k: usize| &args[k].data[offs[k]..offs[k] + views[k].1];
+        let out: Vec<&mut [T]> =
+            gs.iter_mut().zip(&offs).zip(&views).map(|((t, &o), (_, len))| &mut t.data[o..o + len]).collect();
+        match (op, out.len()) {
+            (Op::TrilKl, 4) => {
+                let grads: [&mut [T]; 4] = out.try_into().expect("four operands");
+                rt::mvn_kl_tril_grad(blk(0), blk(1), blk(2), blk(3), d, *gi, grads, &mut scratch);
+            }
+            // A diagonal side is the factor diag(s): its gradient is that factor's diagonal.
+            (Op::DiagTrilKl | Op::TrilDiagKl, 4) => {
+                let [m1, x1, m2, x2]: [&mut [T]; 4] = out.try_into().expect("four operands");
+                let diagonal = if *op == Op::DiagTrilKl { 1 } else { 3 };
+                dense.iter_mut().for_each(|x| *x = T::ZERO);
+                g_dense.iter_mut().for_each(|x| *x = T::ZERO);
+                for i in 0..d {
+                    dense[i * d + i] = blk(diagonal)[i];
+                }
+                let (s_grad, factors) = if diagonal == 1 {
+                    (x1, ([blk(0), &dense, blk(2), blk(3)], [m1, &mut g_dense[..], m2, x2]))
+                } else {
+                    (x2, ([blk(0), blk(1), blk(2), &dense], [m1, x1, m2, &mut g_dense[..]]))
+                };
+                let ([a, b, c, e], grads) = factors;
+                rt::mvn_kl_tril_grad(a, b, c, e, d, *gi, grads, &mut scratch);
+                for i in 0..d {
+                    s_grad[i] += g_dense[i * d + i];
+                }
+            }
+            (Op::TrilLogProb, 3) => {
+                let grads: [&mut [T]; 3] = out.try_into().expect("three operands");
+                rt::mvn_log_prob_tril_grad(blk(0), blk(1), blk(2), d, *gi, grads, &mut scratch);
+            }
+            (Op::TrilEntropy, 1) => {
+                let [g_l]: [&mut [T]; 1] = out.try_into().expect("one operand");
+                rt::mvn_entropy_tril_grad(blk(0), d, *gi, g_l);
+            }
+            _ => unreachable!("block_backward on `{}`", op.name()),
+        }
+        increment(&mut idx, batch);
+    }
+    gs
 }
 
 fn accumulate<T: Real>(grads: &mut HashMap<NodeId, Tensor<T>>, id: NodeId, t: Tensor<T>) {

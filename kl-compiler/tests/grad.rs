@@ -181,14 +181,77 @@ fn the_gradient_of_p_against_itself_is_exactly_zero() {
     assert!(g.values().all(|t| t.data.iter().all(|x| *x == 0.0)));
 }
 
+/// A 3x3 lower factor (junk above the diagonal, which nothing may read).
+fn tril(diag: [f64; 3], below: [f64; 3], junk: f64) -> Vec<f64> {
+    v(&[diag[0], junk, junk, below[0], diag[1], junk, below[1], below[2], diag[2]])
+}
+
+#[test]
+fn scale_tril_kernels_agree_with_finite_differences() {
+    let l1 = tril([1.2, 0.8, 1.5], [0.3, -0.4, 0.2], 7.0);
+    let l2 = tril([0.9, 1.1, 0.7], [-0.2, 0.5, 0.1], -3.0);
+    let d = data(&[
+        ("m1", vec![2, 3], v(&[0.5, -1.0, 0.2, 0.0, 0.3, -0.3])),
+        ("L1", vec![3, 3], l1.clone()),
+        ("m2", vec![3], v(&[0.1, 0.4, -0.6])),
+        ("L2", vec![2, 3, 3], [l2.clone(), l1.clone()].concat()),
+    ]);
+    check_fd("MultivariateNormal(m1, scale_tril=L1) || MultivariateNormal(m2, scale_tril=L2)", &d);
+    // The strictly upper entries are ignored: their gradient is exactly 0.
+    let (_, g) =
+        evaluate_with_grad("MultivariateNormal(m1, scale_tril=L1) || MultivariateNormal(m2, scale_tril=L2)", &d)
+            .unwrap();
+    for (i, j) in [(0, 1), (0, 2), (1, 2)] {
+        assert_eq!(g["L1"].data[i * 3 + j], 0.0);
+    }
+    // Diagonal against full, both directions.
+    let s = data(&[
+        ("m1", vec![3], v(&[0.5, -1.0, 0.2])),
+        ("s1", vec![3], v(&[0.7, 1.3, 0.9])),
+        ("m2", vec![3], v(&[0.1, 0.4, -0.6])),
+        ("L2", vec![3, 3], l2.clone()),
+    ]);
+    check_fd("Normal(m1, s1).to_event(1) || MultivariateNormal(m2, scale_tril=L2)", &s);
+    check_fd("MultivariateNormal(m2, scale_tril=L2) || Normal(m1, s1).to_event(1)", &s);
+    // log_prob (also with respect to the value) and entropy.
+    let x = data(&[
+        ("m", vec![3], v(&[0.5, -1.0, 0.2])),
+        ("L", vec![3, 3], l1.clone()),
+        ("x", vec![4, 3], v(&[1.0, 0.0, -1.0, 0.3, 0.2, 2.0, -0.5, 0.5, 0.5, 0.0, 0.0, 0.0])),
+    ]);
+    check_fd("log_prob(MultivariateNormal(m, scale_tril=L), x)", &x);
+    check_fd(
+        "entropy(MultivariateNormal(m, scale_tril=L))",
+        &data(&[("m", vec![3], v(&[0.5, -1.0, 0.2])), ("L", vec![3, 3], l1)]),
+    );
+}
+
+#[test]
+fn the_scale_tril_gradient_of_p_against_itself_is_exactly_zero() {
+    let l = tril([1.2, 0.8, 1.5], [0.3, -0.4, 0.2], 0.0);
+    let m = v(&[0.5, -1.0, 0.2]);
+    let d =
+        data(&[("m1", vec![3], m.clone()), ("L1", vec![3, 3], l.clone()), ("m2", vec![3], m), ("L2", vec![3, 3], l)]);
+    let (value, g) =
+        evaluate_with_grad("MultivariateNormal(m1, scale_tril=L1) || MultivariateNormal(m2, scale_tril=L2)", &d)
+            .unwrap();
+    assert_eq!(value.data, vec![0.0]);
+    for (name, t) in g {
+        assert!(t.data.iter().all(|x| *x == 0.0), "d/d{name} = {:?}", t.data);
+    }
+}
+
 #[test]
 fn a_kernel_without_an_adjoint_is_an_error_not_a_wrong_answer() {
-    let d = data(&[("m", vec![2], v(&[0.5, 1.0])), ("L", vec![2, 2], v(&[1.0, 0.0, 0.5, 1.0]))]);
-    let e = evaluate_with_grad("MultivariateNormal(m, scale_tril=L) || MultivariateNormal(m, scale_tril=L2)", &{
-        let mut d = d.clone();
-        d.insert("L2".into(), Tensor { shape: vec![2, 2], data: v(&[2.0, 0.0, 0.0, 1.0]) });
-        d
-    })
+    let d = data(&[
+        ("m", vec![2], v(&[0.5, 1.0])),
+        ("C", vec![2, 2], v(&[1.0, 0.2, 0.2, 1.0])),
+        ("K", vec![2, 2], v(&[2.0, 0.0, 0.0, 1.0])),
+    ]);
+    let e = evaluate_with_grad(
+        "MultivariateNormal(m, covariance_matrix=C) || MultivariateNormal(m, covariance_matrix=K)",
+        &d,
+    )
     .unwrap_err();
-    assert!(e.to_string().contains("not available yet for `tril_kl`"), "{e}");
+    assert!(e.to_string().contains("not available yet for `covariance_kl`"), "{e}");
 }

@@ -87,3 +87,151 @@ pub fn scale_from_grad<T: Real>(a: T, p: ScaleParam) -> T {
         ScaleParam::Precision => -T::HALF * a.sqrt().recip() / a,
     }
 }
+
+/// Solve `L y = b` in place (forward substitution; only the lower triangle of `L` is read).
+fn solve_lower<T: Real>(l: &[T], d: usize, y: &mut [T]) {
+    for i in 0..d {
+        let mut s = y[i];
+        for k in 0..i {
+            s -= l[i * d + k] * y[k];
+        }
+        y[i] = s / l[i * d + i];
+    }
+}
+
+/// Solve `Lᵀ y = b` in place (back substitution; only the lower triangle of `L` is read).
+fn solve_upper_t<T: Real>(l: &[T], d: usize, y: &mut [T]) {
+    for i in (0..d).rev() {
+        let mut s = y[i];
+        for k in i + 1..d {
+            s -= l[k * d + i] * y[k];
+        }
+        y[i] = s / l[i * d + i];
+    }
+}
+
+/// `L⁻ᵀ X` for a `d × d` row-major `X`, column by column, in place.
+fn solve_upper_t_columns<T: Real>(l: &[T], d: usize, x: &mut [T], col: &mut [T]) {
+    for j in 0..d {
+        for i in 0..d {
+            col[i] = x[i * d + j];
+        }
+        solve_upper_t(l, d, col);
+        for i in 0..d {
+            x[i * d + j] = col[i];
+        }
+    }
+}
+
+/// Scratch length of [`mvn_kl_tril_grad`].
+pub const fn scratch_len_mvn_kl_tril_grad(d: usize) -> usize {
+    3 * d * d + 2 * d
+}
+
+/// The gradient of `KL(N(m1, L1 L1ᵀ) ‖ N(m2, L2 L2ᵀ))` with respect to `m1`, `L1`, `m2`, `L2`
+/// (lower triangles; the strictly upper entries are not read and get 0), added into `g_*`
+/// scaled by `g`. With `A = L2⁻¹(L1 − L2)` (from the difference, so it is small near `p = q`)
+/// and `z = L2⁻¹(m2 − m1)`:
+/// `∂/∂m2 = −∂/∂m1 = L2⁻ᵀ z`, `∂/∂L1 = tril(L2⁻ᵀ A) + diag(1/L2ᵢᵢ − 1/L1ᵢᵢ)`,
+/// `∂/∂L2 = −tril(L2⁻ᵀ (A + Aᵀ + A Aᵀ + z zᵀ))`: every term vanishes at `p = q`, exactly.
+#[allow(clippy::too_many_arguments)]
+pub fn mvn_kl_tril_grad<T: Real>(
+    m1: &[T],
+    l1: &[T],
+    m2: &[T],
+    l2: &[T],
+    d: usize,
+    g: T,
+    grads: [&mut [T]; 4],
+    scratch: &mut [T],
+) {
+    let [g_m1, g_l1, g_m2, g_l2] = grads;
+    let (a, rest) = scratch.split_at_mut(d * d);
+    let (s, rest) = rest.split_at_mut(d * d);
+    let (b, rest) = rest.split_at_mut(d * d);
+    let (z, col) = rest.split_at_mut(d);
+    // z = L2⁻¹(m2 − m1), w = L2⁻ᵀ z.
+    for i in 0..d {
+        z[i] = m2[i] - m1[i];
+    }
+    solve_lower(l2, d, z);
+    col[..d].copy_from_slice(z);
+    solve_upper_t(l2, d, col);
+    for i in 0..d {
+        g_m1[i] -= g * col[i];
+        g_m2[i] += g * col[i];
+    }
+    // A = L2⁻¹(L1 − L2), column by column from the lower-triangle difference.
+    for j in 0..d {
+        for i in 0..d {
+            col[i] = if i >= j { l1[i * d + j] - l2[i * d + j] } else { T::ZERO };
+        }
+        solve_lower(l2, d, col);
+        for i in 0..d {
+            a[i * d + j] = col[i];
+        }
+    }
+    // ∂/∂L1 = tril(L2⁻ᵀ A) + diag(1/L2ᵢᵢ − 1/L1ᵢᵢ).
+    b.copy_from_slice(a);
+    solve_upper_t_columns(l2, d, b, col);
+    for i in 0..d {
+        for j in 0..i {
+            g_l1[i * d + j] += g * b[i * d + j];
+        }
+        let (x, y) = (l1[i * d + i], l2[i * d + i]);
+        g_l1[i * d + i] += g * (b[i * d + i] + (x - y) / (x * y));
+    }
+    // S = A + Aᵀ + A Aᵀ + z zᵀ; ∂/∂L2 = −tril(L2⁻ᵀ S).
+    for i in 0..d {
+        for j in 0..d {
+            let mut aat = T::ZERO;
+            for k in 0..d {
+                aat += a[i * d + k] * a[j * d + k];
+            }
+            s[i * d + j] = a[i * d + j] + a[j * d + i] + aat + z[i] * z[j];
+        }
+    }
+    solve_upper_t_columns(l2, d, s, col);
+    for i in 0..d {
+        for j in 0..=i {
+            g_l2[i * d + j] -= g * s[i * d + j];
+        }
+    }
+}
+
+/// The gradient of `mvn_log_prob_tril(x, m, L)` with respect to `x`, `m`, `L` (lower triangle),
+/// added into `g_*` scaled by `g`: with `z = L⁻¹(x − m)` and `w = L⁻ᵀ z`: `−w`, `w`,
+/// `tril(w zᵀ) − diag(1/Lᵢᵢ)`. Scratch: `2 d`.
+pub fn mvn_log_prob_tril_grad<T: Real>(
+    x: &[T],
+    m: &[T],
+    l: &[T],
+    d: usize,
+    g: T,
+    grads: [&mut [T]; 3],
+    scratch: &mut [T],
+) {
+    let [g_x, g_m, g_l] = grads;
+    let (z, w) = scratch.split_at_mut(d);
+    for i in 0..d {
+        z[i] = x[i] - m[i];
+    }
+    solve_lower(l, d, z);
+    w[..d].copy_from_slice(z);
+    solve_upper_t(l, d, w);
+    for i in 0..d {
+        g_x[i] -= g * w[i];
+        g_m[i] += g * w[i];
+        for j in 0..i {
+            g_l[i * d + j] += g * w[i] * z[j];
+        }
+        g_l[i * d + i] += g * (w[i] * z[i] - l[i * d + i].recip());
+    }
+}
+
+/// The gradient of `mvn_entropy_tril(L)`: `diag(1/Lᵢᵢ)`, added into `g_l` scaled by `g`.
+pub fn mvn_entropy_tril_grad<T: Real>(l: &[T], d: usize, g: T, g_l: &mut [T]) {
+    for i in 0..d {
+        g_l[i * d + i] += g * l[i * d + i].recip();
+    }
+}
