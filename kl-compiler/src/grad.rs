@@ -9,7 +9,7 @@
 //! (`P || P`, the `loc` of an entropy) has gradient 0.
 
 use crate::interp::{bind_symbols, broadcast_strides, forward, increment, summed_dims, validate, EvalError, Tensor};
-use crate::ir::{Ir, NodeId, Op};
+use crate::ir::{Ir, MvnParam, NodeId, Op};
 use kl_runtime::{self as rt, scale_from_grad, Real};
 use std::collections::{BTreeMap, HashMap};
 
@@ -109,10 +109,17 @@ pub fn value_and_grad<T: Real>(
             }
             // The multivariate kernels over lower factors (their adjoints are in kl-runtime's
             // grad.rs; they move into kernel descriptors with the kernels themselves).
-            op @ (Op::TrilKl | Op::DiagTrilKl | Op::TrilDiagKl | Op::TrilLogProb | Op::TrilEntropy) => {
+            op @ (Op::TrilKl
+            | Op::DiagTrilKl
+            | Op::TrilDiagKl
+            | Op::TrilLogProb
+            | Op::TrilEntropy
+            | Op::SpdKl(MvnParam::Covariance)) => {
                 let args: Vec<&Tensor<T>> = ops.iter().map(|o| &values[o]).collect();
                 let gs = block_backward(op, &args, &g);
-                for (o, t) in ops.iter().zip(gs) {
+                // The factor operand of `covariance_kl` gets no gradient (see block_backward).
+                let n = if matches!(op, Op::SpdKl(_)) { 4 } else { ops.len() };
+                for (o, t) in ops.iter().zip(gs).take(n) {
                     push(&mut grads, *o, t);
                 }
             }
@@ -149,7 +156,7 @@ fn block_backward<T: Real>(op: &Op, args: &[&Tensor<T>], g: &Tensor<T>) -> Vec<T
     let d = *args[0].shape.last().unwrap_or(&1);
     let mut gs: Vec<Tensor<T>> =
         args.iter().map(|a| Tensor { shape: a.shape.clone(), data: vec![T::ZERO; a.data.len()] }).collect();
-    let mut scratch = vec![T::ZERO; rt::scratch_len_mvn_kl_tril_grad(d)];
+    let mut scratch = vec![T::ZERO; rt::scratch_len_mvn_kl_tril_grad(d).max(rt::scratch_len_cov_kl_grad(d))];
     let (mut dense, mut g_dense) = (vec![T::ZERO; d * d], vec![T::ZERO; d * d]);
     let mut idx = vec![0; batch.len()];
     for gi in &g.data {
@@ -181,6 +188,13 @@ fn block_backward<T: Real>(op: &Op, args: &[&Tensor<T>], g: &Tensor<T>) -> Vec<T
                 for i in 0..d {
                     s_grad[i] += g_dense[i * d + i];
                 }
+            }
+            // Two covariances: the gradient of the formula in (m1, C1, m2, C2); the factor operand
+            // (the Cholesky factor of C2, a computational aid) gets none.
+            (Op::SpdKl(MvnParam::Covariance), 5) => {
+                let mut it = out.into_iter();
+                let grads = [it.next().unwrap(), it.next().unwrap(), it.next().unwrap(), it.next().unwrap()];
+                rt::cov_kl_grad(blk(0), blk(1), blk(2), blk(3), d, *gi, grads, &mut scratch);
             }
             (Op::TrilLogProb, 3) => {
                 let grads: [&mut [T]; 3] = out.try_into().expect("three operands");

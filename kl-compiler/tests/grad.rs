@@ -241,17 +241,77 @@ fn the_scale_tril_gradient_of_p_against_itself_is_exactly_zero() {
     }
 }
 
+/// Every entry independent: a finite difference of entry (i, j) alone, the symmetric pair
+/// perturbed together giving the sum of both entries' gradients.
+#[test]
+fn two_covariances_agree_with_finite_differences_and_are_symmetric() {
+    let c1 = v(&[2.0, 0.3, -0.2, 0.3, 1.5, 0.4, -0.2, 0.4, 1.2]);
+    let c2 = v(&[1.0, -0.1, 0.2, -0.1, 2.5, 0.3, 0.2, 0.3, 0.8]);
+    let d = data(&[
+        ("m1", vec![3], v(&[0.5, -1.0, 0.2])),
+        ("C1", vec![3, 3], c1.clone()),
+        ("m2", vec![3], v(&[0.1, 0.4, -0.6])),
+        ("C2", vec![3, 3], c2.clone()),
+    ]);
+    let src = "MultivariateNormal(m1, covariance_matrix=C1) || MultivariateNormal(m2, covariance_matrix=C2)";
+    let (_, g) = evaluate_with_grad(src, &d).unwrap();
+    let sum = |d: &Data| evaluate(src, d).unwrap().data[0];
+    for name in ["C1", "C2"] {
+        let m = &g[name].data;
+        for i in 0..3 {
+            for j in 0..3 {
+                assert!(
+                    (m[i * 3 + j] - m[j * 3 + i]).abs() <= 1e-15 * m[i * 3 + j].abs().max(1.0),
+                    "{name} is symmetric"
+                );
+                // Perturbing the symmetric pair together keeps a valid covariance.
+                let h = 1e-6;
+                let (mut up, mut down) = (d.clone(), d.clone());
+                for (dd, s) in [(&mut up, h), (&mut down, -h)] {
+                    let t = dd.get_mut(name).unwrap();
+                    t.data[i * 3 + j] += s;
+                    if i != j {
+                        t.data[j * 3 + i] += s;
+                    }
+                }
+                let fd = (sum(&up) - sum(&down)) / (2.0 * h);
+                let want = if i == j { m[i * 3 + i] } else { m[i * 3 + j] + m[j * 3 + i] };
+                assert!((want - fd).abs() <= 1e-6 * fd.abs().max(1.0), "{name}[{i},{j}]: {want} vs {fd}");
+            }
+        }
+    }
+    // Locations by finite differences too, and exact zeros at p = q.
+    for name in ["m1", "m2"] {
+        for i in 0..3 {
+            let h = 1e-6;
+            let (mut up, mut down) = (d.clone(), d.clone());
+            up.get_mut(name).unwrap().data[i] += h;
+            down.get_mut(name).unwrap().data[i] -= h;
+            let fd = (sum(&up) - sum(&down)) / (2.0 * h);
+            assert!((g[name].data[i] - fd).abs() <= 1e-6 * fd.abs().max(1.0), "{name}[{i}]");
+        }
+    }
+    let same = data(&[
+        ("m1", vec![3], v(&[0.5, -1.0, 0.2])),
+        ("C1", vec![3, 3], c1.clone()),
+        ("m2", vec![3], v(&[0.5, -1.0, 0.2])),
+        ("C2", vec![3, 3], c1),
+    ]);
+    let (_, g) = evaluate_with_grad(src, &same).unwrap();
+    assert!(g.values().all(|t| t.data.iter().all(|x| *x == 0.0)), "{g:?}");
+}
+
 #[test]
 fn a_kernel_without_an_adjoint_is_an_error_not_a_wrong_answer() {
     let d = data(&[
         ("m", vec![2], v(&[0.5, 1.0])),
-        ("C", vec![2, 2], v(&[1.0, 0.2, 0.2, 1.0])),
+        ("P", vec![2, 2], v(&[1.0, 0.2, 0.2, 1.0])),
         ("K", vec![2, 2], v(&[2.0, 0.0, 0.0, 1.0])),
     ]);
     let e = evaluate_with_grad(
-        "MultivariateNormal(m, covariance_matrix=C) || MultivariateNormal(m, covariance_matrix=K)",
+        "MultivariateNormal(m, precision_matrix=P) || MultivariateNormal(m, precision_matrix=K)",
         &d,
     )
     .unwrap_err();
-    assert!(e.to_string().contains("not available yet for `covariance_kl`"), "{e}");
+    assert!(e.to_string().contains("not available yet for `precision_kl`"), "{e}");
 }

@@ -235,3 +235,99 @@ pub fn mvn_entropy_tril_grad<T: Real>(l: &[T], d: usize, g: T, g_l: &mut [T]) {
         g_l[i * d + i] += g * l[i * d + i].recip();
     }
 }
+
+/// `C⁻¹ X` for the Cholesky factor `L` of `C`, column by column, in place.
+fn solve_spd_columns<T: Real>(l: &[T], d: usize, x: &mut [T], col: &mut [T]) {
+    for j in 0..d {
+        for i in 0..d {
+            col[i] = x[i * d + j];
+        }
+        solve_lower(l, d, col);
+        solve_upper_t(l, d, col);
+        for i in 0..d {
+            x[i * d + j] = col[i];
+        }
+    }
+}
+
+/// `A⁻¹ X B⁻¹` for SPD `A`, `B` given by their Cholesky factors, symmetrized (`X` symmetric).
+fn sandwich<T: Real>(la: &[T], lb: &[T], d: usize, x: &mut [T], t: &mut [T], col: &mut [T]) {
+    solve_spd_columns(la, d, x, col);
+    for i in 0..d {
+        for j in 0..d {
+            t[j * d + i] = x[i * d + j];
+        }
+    }
+    solve_spd_columns(lb, d, t, col);
+    for i in 0..d {
+        for j in 0..=i {
+            let s = T::HALF * (t[i * d + j] + t[j * d + i]);
+            x[i * d + j] = s;
+            x[j * d + i] = s;
+        }
+    }
+}
+
+/// Scratch length of [`cov_kl_grad`].
+pub const fn scratch_len_cov_kl_grad(d: usize) -> usize {
+    4 * d * d + 2 * d
+}
+
+/// The gradient of `KL(N(m1, C1) ‖ N(m2, C2))` with respect to `m1`, `C1`, `m2`, `C2`, added into
+/// `g_*` scaled by `g`; the textbook formula with every matrix entry independent, so both matrix
+/// gradients are symmetric. From the difference `Δ = C1 − C2`, with solves and no inverse:
+/// `∂/∂m2 = −∂/∂m1 = C2⁻¹(m2 − m1)`, `∂/∂C1 = ½ C1⁻¹ Δ C2⁻¹` (`= ½(C2⁻¹ − C1⁻¹)`),
+/// `∂/∂C2 = −½ C2⁻¹ (Δ + δδᵀ) C2⁻¹`, `δ = m2 − m1`: zero at `p = q`. A matrix that is not
+/// positive definite gives NaN (the checked entry points validate first).
+#[allow(clippy::too_many_arguments)]
+pub fn cov_kl_grad<T: Real>(
+    m1: &[T],
+    c1: &[T],
+    m2: &[T],
+    c2: &[T],
+    d: usize,
+    g: T,
+    grads: [&mut [T]; 4],
+    scratch: &mut [T],
+) {
+    let [g_m1, g_c1, g_m2, g_c2] = grads;
+    let (l1, rest) = scratch.split_at_mut(d * d);
+    let (l2, rest) = rest.split_at_mut(d * d);
+    let (x, rest) = rest.split_at_mut(d * d);
+    let (t, rest) = rest.split_at_mut(d * d);
+    let (u, col) = rest.split_at_mut(d);
+    if crate::dense::cholesky(c1, d, l1).is_err() || crate::dense::cholesky(c2, d, l2).is_err() {
+        for gs in [g_m1, g_c1, g_m2, g_c2] {
+            gs.iter_mut().for_each(|v| *v = T::NAN);
+        }
+        return;
+    }
+    for i in 0..d {
+        u[i] = m2[i] - m1[i];
+    }
+    solve_lower(l2, d, u);
+    solve_upper_t(l2, d, u);
+    for i in 0..d {
+        g_m1[i] -= g * u[i];
+        g_m2[i] += g * u[i];
+    }
+    // ∂/∂C1 = ½ C1⁻¹ Δ C2⁻¹.
+    for k in 0..d * d {
+        x[k] = c1[k] - c2[k];
+    }
+    sandwich(l1, l2, d, x, t, col);
+    for k in 0..d * d {
+        g_c1[k] += g * T::HALF * x[k];
+    }
+    // ∂/∂C2 = −½ C2⁻¹ (Δ + δδᵀ) C2⁻¹.
+    for i in 0..d {
+        for j in 0..d {
+            let (di, dj) = (m2[i] - m1[i], m2[j] - m1[j]);
+            x[i * d + j] = c1[i * d + j] - c2[i * d + j] + di * dj;
+        }
+    }
+    sandwich(l2, l2, d, x, t, col);
+    for k in 0..d * d {
+        g_c2[k] -= g * T::HALF * x[k];
+    }
+}
