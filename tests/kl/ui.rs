@@ -15,6 +15,8 @@ fn ui() {
     t.compile_fail("tests/ui/types/*.rs");
     // Malformed input.
     t.compile_fail("tests/ui/syntax/*.rs");
+    // Closed forms decided from the families: infinite pairs, pairs without a closed form.
+    t.compile_fail("tests/ui/closed_form/*.rs");
     // The `kl_fn!` item form.
     t.compile_fail("tests/ui/item/*.rs");
     t.pass("tests/ui/pass/*.rs");

@@ -92,6 +92,9 @@ pub(crate) fn plan(
             .map(|p| (p.name.clone(), Shape::scalar()))
             .collect();
         let lowered = kl_compiler::lower::lower(&program, &env).map_err(|d| errors(&d, src, map))?;
+        // Closed forms depend on the families only: an infinite or unsupported pair is a
+        // compile error here too.
+        kl_compiler::simplify::check_closed_forms(&lowered).map_err(|d| errors(&d, src, map))?;
         let checks = typed_checks(&lowered, &params, &declared, src, map);
         let inputs = inputs_list(&params);
         let body = quote! {

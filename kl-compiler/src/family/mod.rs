@@ -131,6 +131,23 @@ pub enum Support {
 }
 
 impl Support {
+    /// The support as an interval of each element (`lo`, `hi`; ends open or closed do not
+    /// matter here).
+    fn interval(self) -> (f64, f64) {
+        match self {
+            Support::Real | Support::RealVector => (f64::NEG_INFINITY, f64::INFINITY),
+            Support::Positive | Support::NonNegative => (0.0, f64::INFINITY),
+        }
+    }
+
+    /// Whether this support lies in `other` up to a set of measure zero, so that a density on it
+    /// can have a finite KL against one on `other`. When it does not, `KL(P ‖ Q)` is infinite for
+    /// every parameter value.
+    pub fn within(self, other: Support) -> bool {
+        let ((a, b), (c, d)) = (self.interval(), other.interval());
+        c <= a && b <= d
+    }
+
     /// How a `log_prob` value is validated: it must lie in the support.
     pub fn value_role(self) -> Role {
         match self {
@@ -328,6 +345,16 @@ pub(crate) fn loc_event_dim(loc: &Shape, span: Span, loc_span: Span) -> Result<D
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn supports_nest_up_to_measure_zero() {
+        assert!(!Support::Real.within(Support::NonNegative));
+        assert!(!Support::Real.within(Support::Positive));
+        assert!(Support::NonNegative.within(Support::Real));
+        // [0, ∞) and (0, ∞) differ by a point.
+        assert!(Support::NonNegative.within(Support::Positive));
+        assert!(Support::Positive.within(Support::NonNegative));
+    }
 
     #[test]
     fn every_family_is_consistent() {

@@ -57,20 +57,88 @@ fn no_queries_left(ir: &Ir) -> Result<(), Diagnostics> {
     for id in ir.topo_order() {
         let node = ir.node(id);
         if node.op.is_query() {
+            // Rule: a KL whose P lives where Q has no density is infinite for every value.
+            if let Some(e) = infinite_kl(ir, id) {
+                errors.push(e);
+                continue;
+            }
             let names: Vec<String> =
                 ir.operands(id).iter().filter(|o| ir.op(**o).is_distribution()).map(|o| family(ir, *o)).collect();
-            errors.push(
-                Diagnostic::new(
-                    "kl::no_closed_form",
-                    node.span,
-                    format!("kl has no closed form for {}({})", node.op.name(), names.join(" || ")),
-                )
-                .label("no closed form")
-                .help("kl never falls back to Monte Carlo estimates; rewrite the expression with supported pairs"),
-            );
+            errors.push(no_closed_form(node.span, &node.op.name(), &names));
         }
     }
     errors.into_result(())
+}
+
+/// Whether every query of a lowered (not yet shape-checked) IR has a closed form, decided from
+/// the families alone: the rule tables, and the diagonal-against-dense rewrite. `kl!` with
+/// shapes from Rust types calls it at expansion, so that an infinite pair or a pair without a
+/// closed form is a compile error there too, before any shape is known.
+pub fn check_closed_forms(ir: &Ir) -> Result<(), Diagnostics> {
+    use crate::family::Structure;
+    let mut errors = Diagnostics::default();
+    for id in ir.topo_order() {
+        let op = ir.op(id);
+        if !op.is_query() {
+            continue;
+        }
+        if let Some(e) = infinite_kl(ir, id) {
+            errors.push(e);
+            continue;
+        }
+        let base = |slot: usize| ir.op(strip(ir, ir.operand(id, slot)).0).family();
+        let Some(p) = base(0) else { continue };
+        let found = match op {
+            Op::Kl => base(1).is_some_and(|q| {
+                crate::rules::kl(p, q).is_some()
+                    || matches!(
+                        (p.structure, q.structure),
+                        (Structure::DiagonalGaussian { .. }, Structure::DenseGaussian { .. })
+                            | (Structure::DenseGaussian { .. }, Structure::DiagonalGaussian { .. })
+                    )
+            }),
+            Op::LogProb => crate::rules::unary(crate::rules::LOG_PROB, p).is_some(),
+            _ => crate::rules::unary(crate::rules::ENTROPY, p).is_some(),
+        };
+        if !found {
+            let names: Vec<String> =
+                ir.operands(id).iter().filter(|o| ir.op(**o).is_distribution()).map(|o| family(ir, *o)).collect();
+            errors.push(no_closed_form(ir.node(id).span, &op.name(), &names));
+        }
+    }
+    errors.into_result(())
+}
+
+fn no_closed_form(span: crate::span::Span, query: &str, names: &[String]) -> Diagnostic {
+    Diagnostic::new("kl::no_closed_form", span, format!("kl has no closed form for {query}({})", names.join(" || ")))
+        .label("no closed form")
+        .help("kl never falls back to Monte Carlo estimates; rewrite the expression with supported pairs")
+}
+
+/// The `kl::infinite` error for a KL whose P's support is not within Q's.
+fn infinite_kl(ir: &Ir, id: NodeId) -> Option<Diagnostic> {
+    if *ir.op(id) != Op::Kl {
+        return None;
+    }
+    let base = |slot: usize| ir.op(strip(ir, ir.operand(id, slot)).0).family();
+    let (p, q) = (base(0)?, base(1)?);
+    if p.support.within(q.support) {
+        return None;
+    }
+    Some(
+        Diagnostic::new(
+            "kl::infinite",
+            ir.node(id).span,
+            format!(
+                "KL({} ‖ {}) is infinite: the support of P, {}, is not contained in the support of Q, {}",
+                p.name, q.name, p.support, q.support
+            ),
+        )
+        .label("infinite for every parameter value")
+        .help(
+            "a KL divergence is finite only when Q has density wherever P does; swap the sides or pick other families",
+        ),
+    )
 }
 
 fn family(ir: &Ir, id: NodeId) -> String {
