@@ -137,25 +137,14 @@ impl KernelOp {
 
     /// Evaluate at one element, in the precision of `T` (`f32` or `f64`).
     pub fn call<T: kl_runtime::Real>(&self, args: &[T]) -> T {
-        use std::any::Any;
-        const MAX: usize = 8;
-        debug_assert!(args.len() <= MAX, "kernel `{}` with {} operands", self.kernel.name, args.len());
-        let mut out = T::NAN;
-        if let Some(o) = (&mut out as &mut dyn Any).downcast_mut::<f64>() {
-            let mut a = [0.0f64; MAX];
-            for (d, s) in a.iter_mut().zip(args) {
-                *d = s.to_f64();
-            }
-            *o = (self.kernel.f64)(&a[..args.len()], self.attrs);
-        } else if let Some(o) = (&mut out as &mut dyn Any).downcast_mut::<f32>() {
-            let mut a = [0.0f32; MAX];
-            for (d, s) in a.iter_mut().zip(args) {
-                // Exact: `T` is `f32` here.
-                *d = s.to_f64() as f32;
-            }
-            *o = (self.kernel.f32)(&a[..args.len()], self.attrs);
+        // The conversions are exact: `T` is the type the function computes in.
+        if let Some(a) = same::<T, f64>(args) {
+            T::from_f64((self.kernel.f64)(a, self.attrs))
+        } else if let Some(a) = same::<T, f32>(args) {
+            T::from_f64(f64::from((self.kernel.f32)(a, self.attrs)))
+        } else {
+            T::NAN
         }
-        out
     }
 
     /// The partial derivatives at one element, in the precision of `T`, into `partials`.
