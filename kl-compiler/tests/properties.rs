@@ -84,8 +84,59 @@ fn scales(n: usize) -> impl Strategy<Value = Vec<f64>> {
     prop::collection::vec(1e-3..1e3f64, n)
 }
 
+/// Gradients by name.
+fn grads(src: &str, pairs: &[(&str, Vec<usize>, Vec<f64>)]) -> BTreeMap<String, Vec<f64>> {
+    let (_, g) = kl_compiler::grad::evaluate_with_grad(src, &inputs(pairs)).unwrap_or_else(|e| panic!("{src}: {e}"));
+    g.into_iter().map(|(k, t)| (k, t.data)).collect()
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 200, ..ProptestConfig::default() })]
+
+    #[test]
+    fn gradients_agree_with_finite_differences(m1 in locs(3), s1 in prop::collection::vec(0.2..5.0f64, 3), m2 in locs(3), s2 in prop::collection::vec(0.2..5.0f64, 3)) {
+        let data = [("m1", vec![3], m1), ("s1", vec![3], s1), ("m2", vec![3], m2), ("s2", vec![3], s2)];
+        for src in ["Normal(m1, s1).to_event(1) || Normal(m2, s2).to_event(1)", "Laplace(m1, s1) || Laplace(m2, s2)", "Cauchy(m1, s1) || Cauchy(m2, s2)"] {
+            let g = grads(src, &data);
+            for (k, (name, _, x)) in data.iter().enumerate() {
+                for i in 0..x.len() {
+                    let h = 1e-6 * x[i].abs().max(1.0);
+                    let mut up = data.clone();
+                    let mut down = data.clone();
+                    up[k].2[i] += h;
+                    down[k].2[i] -= h;
+                    let f = |d: &[(&str, Vec<usize>, Vec<f64>)]| eval(src, d).iter().sum::<f64>();
+                    let fd = (f(&up) - f(&down)) / (2.0 * h);
+                    // A Laplace location at the kink has a one-sided derivative only.
+                    if src.starts_with("Laplace") && (data[0].2[i] - data[2].2[i]).abs() < 1e-3 {
+                        continue;
+                    }
+                    prop_assert!((g[*name][i] - fd).abs() <= 1e-5 * fd.abs().max(1.0), "{src}: d/d{name}[{i}] = {} vs {fd}", g[*name][i]);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn to_event_gradients_are_the_elementwise_ones(m1 in locs(6), s1 in scales(6), m2 in locs(6), s2 in scales(6)) {
+        let data = [("m1", vec![2, 3], m1), ("s1", vec![2, 3], s1), ("m2", vec![2, 3], m2), ("s2", vec![2, 3], s2)];
+        let a = grads("Normal(m1, s1) || Normal(m2, s2)", &data);
+        let b = grads("Normal(m1, s1).to_event(1) || Normal(m2, s2).to_event(1)", &data);
+        let c = grads("Normal(m1, s1).to_event(2) || Normal(m2, s2).to_event(1).to_event(1)", &data);
+        prop_assert_eq!(&a, &b);
+        prop_assert_eq!(&a, &c);
+    }
+
+    #[test]
+    fn the_gradient_of_equal_values_is_exactly_zero(m in locs(3), s in scales(3)) {
+        let data = [("m1", vec![3], m.clone()), ("s1", vec![3], s.clone()), ("m2", vec![3], m), ("s2", vec![3], s)];
+        for src in ["Normal(m1, s1) || Normal(m2, s2)", "Normal(m1, var=s1) || Normal(m2, var=s2)", "Laplace(m1, s1) || Laplace(m2, s2)", "Cauchy(m1, s1) || Cauchy(m2, s2)", "Exponential(s1) || Exponential(s2)"] {
+            let data: Vec<_> = data.iter().filter(|(n, _, _)| !src.starts_with("Exponential") || n.starts_with('s')).cloned().collect();
+            for (name, g) in grads(src, &data) {
+                prop_assert!(g.iter().all(|x| *x == 0.0), "{src}: d/d{name} = {g:?}");
+            }
+        }
+    }
 
     #[test]
     fn kl_is_never_negative(m1 in locs(4), s1 in scales(4), m2 in locs(4), s2 in scales(4), a in locs(9), b in locs(9)) {
