@@ -52,10 +52,12 @@ pub mod real;
 pub mod rows;
 pub mod scalar;
 pub mod spd;
+#[doc(hidden)]
+pub mod testing;
 pub mod validate;
 
 pub use batch::{all_finite, all_positive, chunk_rows, for_each_chunk, kernel_chunk_rows};
-pub use cshape::{CDist, CShape};
+pub use cshape::{shape_of, CDist, CShape};
 pub use dense::*;
 pub use error::*;
 pub use fixed::*;

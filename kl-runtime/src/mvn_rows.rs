@@ -956,53 +956,11 @@ mod tests {
         r
     }
 
-    struct Rng(u64);
+    use crate::testing::SplitMix64 as Rng;
 
-    impl Rng {
-        fn next(&mut self) -> u64 {
-            self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-            let mut z = self.0;
-            z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-            z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-            z ^ (z >> 31)
-        }
-        fn uniform(&mut self, lo: f64, hi: f64) -> f64 {
-            lo + (hi - lo) * ((self.next() >> 11) as f64 / (1u64 << 53) as f64)
-        }
-        fn vec(&mut self, n: usize, lo: f64, hi: f64) -> Vec<f64> {
-            (0..n).map(|_| self.uniform(lo, hi)).collect()
-        }
-        /// `b` well-conditioned factors with garbage (huge values, NaN) above the diagonal.
-        fn trils(&mut self, b: usize, d: usize) -> Vec<f64> {
-            let off = 0.5 / (d as f64).sqrt();
-            let mut v = vec![0.0; b * d * d];
-            for m in v.chunks_exact_mut(d * d) {
-                for i in 0..d {
-                    for j in 0..d {
-                        m[i * d + j] = match i.cmp(&j) {
-                            core::cmp::Ordering::Greater => self.uniform(-off, off),
-                            core::cmp::Ordering::Equal => self.uniform(0.5, 1.5),
-                            core::cmp::Ordering::Less if (i + j) % 2 == 0 => f64::NAN,
-                            core::cmp::Ordering::Less => 1e300,
-                        };
-                    }
-                }
-            }
-            v
-        }
-        /// Covariances `L Lᵀ` of factors as [`Rng::trils`].
-        fn covs(&mut self, b: usize, d: usize) -> Vec<f64> {
-            let l = self.trils(b, d);
-            let mut c = vec![0.0; b * d * d];
-            for (c, l) in c.chunks_exact_mut(d * d).zip(l.chunks_exact(d * d)) {
-                for i in 0..d {
-                    for j in 0..d {
-                        c[i * d + j] = (0..=i.min(j)).map(|k| l[i * d + k] * l[j * d + k]).sum();
-                    }
-                }
-            }
-            c
-        }
+    /// `b` well-conditioned factors with garbage (huge values, NaN) above the diagonal.
+    fn trils(r: &mut Rng, b: usize, d: usize) -> Vec<f64> {
+        r.trils_above(b, d, |i, j| if (i + j) % 2 == 0 { f64::NAN } else { 1e300 })
     }
 
     fn cast<T: Real>(v: &[f64]) -> Vec<T> {
@@ -1058,8 +1016,8 @@ mod tests {
         let mut r = Rng(seed);
         let (m1, m2) = (r.vec(b * d, -1.0, 1.0), r.vec(b * d, -1.0, 1.0));
         match kind {
-            Kind::Tril => [m1, r.trils(b, d), m2, r.trils(b, d)],
-            Kind::Diag => [m1, r.vec(b * d, 0.5, 2.0), m2, r.trils(b, d)],
+            Kind::Tril => [m1, trils(&mut r, b, d), m2, trils(&mut r, b, d)],
+            Kind::Diag => [m1, r.vec(b * d, 0.5, 2.0), m2, trils(&mut r, b, d)],
             Kind::Cov => [m1, r.covs(b, d), m2, r.covs(b, d)],
         }
     }

@@ -1231,15 +1231,7 @@ mod tests {
 
     /// Deterministic uniform values in `[lo, hi)`.
     fn values(n: usize, lo: f64, hi: f64, seed: u64) -> Vec<f64> {
-        let mut s = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
-        (0..n)
-            .map(|_| {
-                s ^= s << 13;
-                s ^= s >> 7;
-                s ^= s << 17;
-                lo + (hi - lo) * ((s >> 11) as f64 / (1u64 << 53) as f64)
-            })
-            .collect()
+        crate::testing::SplitMix64(seed).vec(n, lo, hi)
     }
 
     /// The row sums of the scalar kernels, in f64 on the (already rounded) inputs.
