@@ -44,13 +44,13 @@ pub mod error;
 pub mod fixed;
 pub mod gaussian;
 pub mod input;
-mod lanes;
 pub mod laplace;
 pub mod mvn_rows;
 pub mod param;
 pub mod real;
 pub mod rows;
 pub mod scalar;
+mod simd;
 pub mod spd;
 #[doc(hidden)]
 pub mod testing;

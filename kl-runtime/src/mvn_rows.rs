@@ -68,12 +68,8 @@ macro_rules! unroll {
     };
 }
 
-#[cfg(target_arch = "x86_64")]
-use crate::lanes::F64x4;
-#[cfg(target_arch = "x86_64")]
-use crate::lanes::F64x8;
-use crate::lanes::{Arr, Lanes};
 use crate::real::Real;
+use crate::simd::{self, Arch, Arr, Kernel, Tiles};
 use core::any::TypeId;
 
 /// A batched kernel, run with some lane type whose scalar is `T`.
@@ -81,90 +77,43 @@ trait Job {
     type T: Real;
     /// # Safety
     /// `V::T` must be `Self::T`; `V`'s target features must be enabled.
-    unsafe fn run<V: Lanes>(&self) -> bool;
+    unsafe fn run<V: Tiles>(&self) -> bool;
 }
 
 fn is<A: 'static, B: 'static>() -> bool {
     TypeId::of::<A>() == TypeId::of::<B>()
 }
 
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f,avx512vl,avx512dq,avx2,fma")]
-unsafe fn avx512_f64<J: Job>(j: &J) -> bool {
-    unsafe { j.run::<F64x8>() }
-}
+/// A [`Job`] for [`simd::dispatch`] on the instruction set's lanes of `f64` ...
+struct OnF64<'a, J>(&'a J);
+/// ... and of `f32` (two kernels, so that each function compiled for an instruction set holds
+/// one precision).
+struct OnF32<'a, J>(&'a J);
 
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma")]
-unsafe fn avx2_f64<J: Job>(j: &J) -> bool {
-    unsafe { j.run::<F64x4>() }
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f,avx512vl,avx512dq,avx2,fma")]
-unsafe fn avx512_f32<J: Job>(j: &J) -> bool {
-    unsafe { j.run::<Arr<f32, 16>>() }
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma")]
-unsafe fn avx2_f32<J: Job>(j: &J) -> bool {
-    unsafe { j.run::<Arr<f32, 8>>() }
-}
-
-/// The instruction sets the kernels have lane types for.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[cfg_attr(not(test), allow(dead_code))]
-enum Isa {
-    /// `Arr<T, 4>`: whatever LLVM makes of arrays.
-    Portable,
-    /// AVX2 + FMA: `F64x4`, `Arr<f32, 8>`.
-    Avx2,
-    /// AVX-512 F/VL/DQ: `F64x8`, `Arr<f32, 16>`.
-    Avx512,
-}
-
-impl Isa {
-    /// The best the running CPU supports.
-    fn detect() -> Isa {
-        #[cfg(target_arch = "x86_64")]
-        {
-            use std::arch::is_x86_feature_detected as has;
-            if has!("avx512f") && has!("avx512vl") && has!("avx512dq") {
-                return Isa::Avx512;
-            }
-            if has!("avx2") && has!("fma") {
-                return Isa::Avx2;
-            }
-        }
-        Isa::Portable
+impl<J: Job> Kernel for OnF64<'_, J> {
+    type Out = bool;
+    #[inline(always)]
+    unsafe fn run<A: Arch>(self) -> bool {
+        // SAFETY: `J::T` is `f64` (see `dispatch`); the target features are the caller's.
+        unsafe { self.0.run::<A::TilesF64>() }
     }
 }
 
-#[cfg(test)]
-thread_local! {
-    /// Tests run every instruction set the CPU has, not only the best.
-    static FORCE_ISA: core::cell::Cell<Option<Isa>> = const { core::cell::Cell::new(None) };
+impl<J: Job> Kernel for OnF32<'_, J> {
+    type Out = bool;
+    #[inline(always)]
+    unsafe fn run<A: Arch>(self) -> bool {
+        // SAFETY: `J::T` is `f32` (see `dispatch`); the target features are the caller's.
+        unsafe { self.0.run::<A::TilesF32>() }
+    }
 }
 
 fn dispatch<J: Job>(j: &J) -> bool {
-    #[cfg(test)]
-    let isa = FORCE_ISA.with(|f| f.get()).unwrap_or_else(Isa::detect);
-    #[cfg(not(test))]
-    let isa = Isa::detect();
-    #[cfg(target_arch = "x86_64")]
-    {
-        let f64s = is::<J::T, f64>();
-        match isa {
-            Isa::Avx512 if f64s => return unsafe { avx512_f64(j) },
-            Isa::Avx512 => return unsafe { avx512_f32(j) },
-            Isa::Avx2 if f64s => return unsafe { avx2_f64(j) },
-            Isa::Avx2 => return unsafe { avx2_f32(j) },
-            Isa::Portable => {}
-        }
+    if is::<J::T, f64>() {
+        simd::dispatch(OnF64(j))
+    } else {
+        simd::dispatch(OnF32(j))
     }
-    let _ = isa;
-    unsafe { j.run::<Arr<J::T, 4>>() }
 }
 
 /// A batched kernel as groups of rows.
@@ -179,7 +128,7 @@ trait Groups {
     ///
     /// # Safety
     /// As [`Job::run`]; `r + V::N <= self.rows()`, and `p[k]` valid for `V::N` rows of input `k`.
-    unsafe fn group<V: Lanes>(&self, p: [*const Self::T; 4], r: usize) -> bool;
+    unsafe fn group<V: Tiles>(&self, p: [*const Self::T; 4], r: usize) -> bool;
 }
 
 /// Runs `j.group::<V>` over rows `0, V::N, ..` and the scalar `j.group::<Arr<_, 1>>` over the rows
@@ -189,7 +138,7 @@ trait Groups {
 /// that pattern defeats the hardware prefetchers, so the next group's inputs are prefetched
 /// (into L2) while one is computed. Short rows are left to the hardware, which does better.
 #[inline(always)]
-unsafe fn drive<V: Lanes, J: Groups>(j: &J) -> bool {
+unsafe fn drive<V: Tiles, J: Groups>(j: &J) -> bool {
     unsafe { drive_from::<V, J>(j, 0) }
         .is_some_and(|r| (r..j.rows()).all(|r| unsafe { j.group::<Arr<J::T, 1>>(at(j, r), r) }))
 }
@@ -203,7 +152,7 @@ fn at<J: Groups>(j: &J, r: usize) -> [*const J::T; 4] {
 /// Groups of `V::N` rows from row `r0` while whole groups are left: the first row not done, or
 /// `None` at the first group that fails.
 #[inline(always)]
-unsafe fn drive_from<V: Lanes, J: Groups>(j: &J, r0: usize) -> Option<usize> {
+unsafe fn drive_from<V: Tiles, J: Groups>(j: &J, r0: usize) -> Option<usize> {
     let b = j.rows();
     let inputs = j.inputs();
     let long_rows = inputs.iter().any(|(_, k)| k * core::mem::size_of::<J::T>() >= PREFETCH_ROW_BYTES);
@@ -266,7 +215,7 @@ impl<T: Real, const D: usize, const DIAG: bool> Groups for Tril<'_, T, D, DIAG> 
         [(self.m1, D), (self.l1, s1), (self.m2, D), (self.l2, D * D)]
     }
     #[inline(always)]
-    unsafe fn group<V: Lanes>(&self, p: [*const T; 4], r: usize) -> bool {
+    unsafe fn group<V: Tiles>(&self, p: [*const T; 4], r: usize) -> bool {
         let (kl, ok) =
             unsafe { tril_group::<V, D, DIAG>(p[0].cast(), p[1].cast(), p[2].cast(), p[3].cast(), self.check) };
         unsafe { kl.store(self.out.add(r).cast()) };
@@ -277,7 +226,7 @@ impl<T: Real, const D: usize, const DIAG: bool> Groups for Tril<'_, T, D, DIAG> 
 impl<T: Real, const D: usize, const DIAG: bool> Job for Tril<'_, T, D, DIAG> {
     type T = T;
     #[inline(always)]
-    unsafe fn run<V: Lanes>(&self) -> bool {
+    unsafe fn run<V: Tiles>(&self) -> bool {
         if D <= ROWS_IN_LANES_MAX {
             return unsafe { drive::<V, Self>(self) };
         }
@@ -326,7 +275,7 @@ const ROWS_IN_LANES_MAX: usize = 8;
 /// registers (the row-to-row dependency is one multiply-add). The diagonal terms on lanes of the
 /// diagonals. Whether the fast path holds, as [`tril_group`].
 #[inline(always)]
-unsafe fn tril_row<V: Lanes, const D: usize, const DIAG: bool>(
+unsafe fn tril_row<V: Tiles, const D: usize, const DIAG: bool>(
     m1: *const V::T,
     l1: *const V::T,
     m2: *const V::T,
@@ -469,7 +418,7 @@ unsafe fn tril_row<V: Lanes, const D: usize, const DIAG: bool>(
 
 /// Lanes `j..j + N` of the scratch row `y[k]` (zero past the row's end).
 #[inline(always)]
-fn load_y<V: Lanes, const D: usize>(y: &[[V::T; D]; D], k: usize, j: usize) -> V {
+fn load_y<V: Tiles, const D: usize>(y: &[[V::T; D]; D], k: usize, j: usize) -> V {
     unsafe {
         if j + V::N <= D {
             V::load_n(y[k].as_ptr().add(j), V::N)
@@ -502,7 +451,7 @@ struct Valid<V> {
     nonneg: [V; 2],
 }
 
-impl<V: Lanes> Valid<V> {
+impl<V: Tiles> Valid<V> {
     #[inline(always)]
     fn new() -> Self {
         let (zero, one) = (V::splat(V::T::ZERO), V::splat(V::T::ONE));
@@ -544,7 +493,7 @@ impl<V: Lanes> Valid<V> {
 /// `out[i][j]`: all entries, or with `lower`, at least those with `j <= i` (matrices smaller
 /// than the lanes are read whole, as tiles of the flattened matrix).
 #[inline(always)]
-unsafe fn load_mat<V: Lanes, const D: usize>(p: *const V::T, lower: bool, out: &mut [[V; D]; D]) {
+unsafe fn load_mat<V: Tiles, const D: usize>(p: *const V::T, lower: bool, out: &mut [[V; D]; D]) {
     let len = D * D;
     if D >= V::N {
         // Row by row, up to the diagonal or whole.
@@ -568,7 +517,7 @@ unsafe fn load_mat<V: Lanes, const D: usize>(p: *const V::T, lower: bool, out: &
 
 /// The length-`D` vectors of `V::N` consecutive rows at `p`.
 #[inline(always)]
-unsafe fn load_vec<V: Lanes, const D: usize>(p: *const V::T) -> [V; D] {
+unsafe fn load_vec<V: Tiles, const D: usize>(p: *const V::T) -> [V; D] {
     let mut out = [V::splat(V::T::ZERO); D];
     unroll!(D; t in 0..D.div_ceil(V::N) => {
         let f = t * V::N;
@@ -580,7 +529,7 @@ unsafe fn load_vec<V: Lanes, const D: usize>(p: *const V::T) -> [V; D] {
 
 /// `½ ‖L⁻¹ (q − p)‖²` from `L`'s lower triangle and the reciprocals of its diagonal.
 #[inline(always)]
-fn half_maha<V: Lanes, const D: usize>(p: &[V; D], q: &[V; D], l: &[[V; D]; D], inv: &[V; D]) -> V {
+fn half_maha<V: Tiles, const D: usize>(p: &[V; D], q: &[V; D], l: &[[V; D]; D], inv: &[V; D]) -> V {
     let zero = V::splat(V::T::ZERO);
     let mut z = [zero; D];
     let mut maha = zero;
@@ -598,7 +547,7 @@ fn half_maha<V: Lanes, const D: usize>(p: &[V; D], q: &[V; D], l: &[[V; D]; D], 
 /// KL of `V::N` consecutive rows, and whether the fast path holds for all of them (with
 /// `check`, every value valid; in either mode, every diagonal ratio in the normal range).
 #[inline(always)]
-unsafe fn tril_group<V: Lanes, const D: usize, const DIAG: bool>(
+unsafe fn tril_group<V: Tiles, const D: usize, const DIAG: bool>(
     m1: *const V::T,
     l1: *const V::T,
     m2: *const V::T,
@@ -732,7 +681,7 @@ impl<T: Real, const D: usize> Groups for Cov<'_, T, D> {
         [(self.m1, D), (self.c1, D * D), (self.m2, D), (self.c2, D * D)]
     }
     #[inline(always)]
-    unsafe fn group<V: Lanes>(&self, p: [*const T; 4], r: usize) -> bool {
+    unsafe fn group<V: Tiles>(&self, p: [*const T; 4], r: usize) -> bool {
         let (kl, ok) = unsafe { cov_group::<V, D>(p[0].cast(), p[1].cast(), p[2].cast(), p[3].cast(), self.check) };
         unsafe { kl.store(self.out.add(r).cast()) };
         ok
@@ -742,7 +691,7 @@ impl<T: Real, const D: usize> Groups for Cov<'_, T, D> {
 impl<T: Real, const D: usize> Job for Cov<'_, T, D> {
     type T = T;
     #[inline(always)]
-    unsafe fn run<V: Lanes>(&self) -> bool {
+    unsafe fn run<V: Tiles>(&self) -> bool {
         if D <= ROWS_IN_LANES_MAX {
             unsafe { drive::<V, Self>(self) }
         } else if D <= COV_MAX {
@@ -760,7 +709,7 @@ pub const COV_MAX: usize = 16;
 /// With `check`, notes the finiteness and symmetry of `m` in `v` (`|x - y| <= tol max(|x|, |y|)`
 /// as `spd_ok_n`, as `tol max(..) - |x - y| >= 0`; that test only where some pair differs).
 #[inline(always)]
-fn check_sym<V: Lanes, const D: usize>(m: &[[V; D]; D], tol: V, v: &mut Valid<V>) {
+fn check_sym<V: Tiles, const D: usize>(m: &[[V; D]; D], tol: V, v: &mut Valid<V>) {
     let mut diff = V::splat(V::T::ZERO);
     unroll!(D; i in 0..D => {
         unroll!(D; j in 0..D => {
@@ -783,7 +732,7 @@ fn check_sym<V: Lanes, const D: usize>(m: &[[V; D]; D], tol: V, v: &mut Valid<V>
 /// The lower Cholesky factor of `a`, in the arithmetic of `cholesky_n` (same bits); its pivots
 /// go to `v` (finite and `> 0`).
 #[inline(always)]
-fn cholesky_lanes<V: Lanes, const D: usize>(a: &[[V; D]; D], v: &mut Valid<V>) -> ([[V; D]; D], [V; D]) {
+fn cholesky_lanes<V: Tiles, const D: usize>(a: &[[V; D]; D], v: &mut Valid<V>) -> ([[V; D]; D], [V; D]) {
     let zero = V::splat(V::T::ZERO);
     let mut l = [[zero; D]; D];
     let mut pivots = [zero; D];
@@ -811,7 +760,7 @@ fn cholesky_lanes<V: Lanes, const D: usize>(a: &[[V; D]; D], v: &mut Valid<V>) -
 /// KL of `V::N` consecutive rows from covariances, in the difference form of `cov_kl`; whether
 /// the fast path holds for all of them (the Cholesky pivots, and with `check`, every rule).
 #[inline(always)]
-unsafe fn cov_group<V: Lanes, const D: usize>(
+unsafe fn cov_group<V: Tiles, const D: usize>(
     m1: *const V::T,
     c1: *const V::T,
     m2: *const V::T,
@@ -931,29 +880,12 @@ pub fn cov_kl_rows<T: Real, const D: usize>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::simd::{on, Isa};
     use crate::{cholesky_n, cov_kl, diag_tril_kl_n, mvn_kl_tril_n};
 
     /// Every instruction set this CPU can run.
     fn isas() -> Vec<Isa> {
-        let mut v = vec![Isa::Portable];
-        #[cfg(target_arch = "x86_64")]
-        {
-            use std::arch::is_x86_feature_detected as has;
-            if has!("avx2") && has!("fma") {
-                v.push(Isa::Avx2);
-            }
-            if has!("avx512f") && has!("avx512vl") && has!("avx512dq") {
-                v.push(Isa::Avx512);
-            }
-        }
-        v
-    }
-
-    fn on<R>(isa: Isa, f: impl FnOnce() -> R) -> R {
-        FORCE_ISA.with(|c| c.set(Some(isa)));
-        let r = f();
-        FORCE_ISA.with(|c| c.set(None));
-        r
+        Isa::available()
     }
 
     use crate::testing::SplitMix64 as Rng;
