@@ -28,3 +28,6 @@ pub(crate) use dispatch::Isa;
 pub(crate) use dispatch::{dispatch, Arch, Kernel};
 pub(crate) use lanes::{Lanes, RowSource, Tiles};
 pub(crate) use portable::Arr;
+
+#[cfg(test)]
+mod tests;
