@@ -177,7 +177,8 @@ unsafe impl Lanes for F32x16 {
     #[inline(always)]
     fn transpose_sum_pairs(row: &mut impl RowSource<Self>) -> Self {
         let mut h = [F32x8::splat(0.0); 16];
-        for j in 0..8 {
+        // A loop, not eight copies: unrolled, the rows' divisions and series spill registers.
+        for j in 0..core::hint::black_box(8) {
             let v = row.row(j).0;
             unsafe {
                 h[2 * j] = F32x8(_mm512_castps512_ps256(v));
