@@ -49,7 +49,7 @@ impl<T: Real, const D: usize> Job for Cov<'_, T, D> {
     }
 }
 
-/// The largest `D` [`cov_kl_rows`] handles (its scratch lives on the stack).
+/// The largest `D` [`super::cov_kl_rows`] handles (its scratch lives on the stack).
 pub const COV_MAX: usize = 16;
 
 /// With `check`, notes the finiteness and symmetry of `m` in `v` (`|x - y| <= tol max(|x|, |y|)`

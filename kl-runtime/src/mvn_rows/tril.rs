@@ -73,7 +73,7 @@ impl<T: Real, const D: usize, const DIAG: bool> Job for Tril<'_, T, D, DIAG> {
     }
 }
 
-/// The largest `D` [`tril_kl_rows`] and [`diag_tril_kl_rows`] handle (their scratch lives on
+/// The largest `D` [`super::tril_kl_rows`] and [`super::diag_tril_kl_rows`] handle (their scratch lives on
 /// the stack).
 pub const TRIL_MAX: usize = 64;
 

@@ -56,7 +56,7 @@ pub(crate) struct Split<V> {
 #[inline(always)]
 pub(crate) fn split<V: Bits>(x: V) -> Split<V> {
     let ix = x.add_bits(one_bits::<V>().wrapping_sub(sqrt_half_bits::<V>()));
-    Split { ix, e: ix.and_bits(((2 * V::BIAS + 1) << V::MANT) as u64) }
+    Split { ix, e: ix.and_bits((2 * V::BIAS + 1) << V::MANT) }
 }
 
 impl<V: Bits> Split<V> {
