@@ -1,7 +1,7 @@
 //! Pieces shared by the factor and covariance kernels: validity accumulated in lanes, tile loads,
 //! the Mahalanobis term.
 
-use super::is;
+use super::drive::is;
 use crate::real::Real;
 use crate::simd::Tiles;
 

@@ -1,5 +1,6 @@
 //! The multivariate row kernels against the scalar ones, on every instruction set the CPU has.
 
+use super::drive::is;
 use super::*;
 use crate::simd::{on, Isa};
 use crate::{cholesky_n, cov_kl, diag_tril_kl_n, mvn_kl_tril_n};

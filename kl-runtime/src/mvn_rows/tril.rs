@@ -2,7 +2,7 @@
 //! lanes for small `D`, the lanes along the rows of the factors above.
 
 use super::common::{half_maha, load_mat, load_vec, Valid};
-use super::{drive, Groups, Job, ROWS_IN_LANES_MAX};
+use super::drive::{drive, Groups, Job, ROWS_IN_LANES_MAX};
 use crate::real::Real;
 use crate::simd::{Arr, Tiles};
 

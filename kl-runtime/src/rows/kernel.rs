@@ -2,7 +2,7 @@
 //! stable scale term, and the loops over a batch in its three layouts (rows of whole vectors,
 //! two rows per vector or many short rows per block, long rows with a scalar tail).
 
-use super::{careful_rows, Kind, Rows};
+use super::careful::{careful_rows, Kind, Rows};
 use crate::real::Real;
 use crate::simd::math::{atanh_parts, ratio_split};
 use crate::simd::{Arr, Bits, Lanes, RowSource};

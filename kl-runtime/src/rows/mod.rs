@@ -48,13 +48,14 @@
 //! assert!(!normal_kl_rows(3, &m1, &bad, &m2, &s2, &mut out, true));
 //! ```
 
+mod careful;
 mod kernel;
 #[cfg(test)]
 mod tests;
 
 use crate::real::Real;
-use crate::scalar::{normal_kl, normal_log_prob, std_normal_kl};
 use crate::simd::{self, Arch, Kernel, Lanes};
+use careful::{Kind, Rows};
 use core::any::TypeId;
 use kernel::run_lanes;
 
@@ -73,29 +74,6 @@ pub fn std_normal_kl_rows<T: Real>(d: usize, m: &[T], s: &[T], out: &mut [T], ch
 /// `log N(x; m, s²)` summed over each row of `d` elements.
 pub fn normal_log_prob_rows<T: Real>(d: usize, x: &[T], m: &[T], s: &[T], out: &mut [T], check: bool) -> bool {
     dispatch(d, Kind::NormalLogProb, [x, m, s, s], out, check)
-}
-
-/// Which elementwise function a row sums. The kernels take it as a const parameter
-/// (`Kind as u8`), so that each gets its own loop.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-#[repr(u8)]
-enum Kind {
-    /// inputs `[m1, s1, m2, s2]`
-    NormalKl,
-    /// inputs `[m, s, _, _]`
-    StdNormalKl,
-    /// inputs `[x, m, s, _]`
-    NormalLogProb,
-}
-
-impl Kind {
-    const fn of(k: u8) -> Kind {
-        match k {
-            0 => Kind::NormalKl,
-            1 => Kind::StdNormalKl,
-            _ => Kind::NormalLogProb,
-        }
-    }
 }
 
 /// `f::<K>(args)` with `K` the const of `kind`.
@@ -178,67 +156,4 @@ fn cast_mut<T: 'static, U: 'static>(x: &mut [T]) -> Option<&mut [U]> {
     // SAFETY: `T` and `U` are the same type.
     (TypeId::of::<T>() == TypeId::of::<U>())
         .then(|| unsafe { core::slice::from_raw_parts_mut(x.as_mut_ptr().cast::<U>(), x.len()) })
-}
-
-/// One call's inputs: `out.len() * d` elements behind every pointer.
-struct Rows<S> {
-    kind: Kind,
-    d: usize,
-    ins: [*const S; 4],
-    check: bool,
-}
-
-impl<S> Clone for Rows<S> {
-    fn clone(&self) -> Self {
-        *self
-    }
-}
-impl<S> Copy for Rows<S> {}
-
-/// The careful value of one element (the scalar kernels), or `None` when `check` and a value
-/// breaks its rule.
-///
-/// # Safety
-/// Element `at` is readable behind every input.
-#[inline(never)]
-unsafe fn careful<S: Real>(rows: &Rows<S>, at: usize) -> Option<S> {
-    // SAFETY: the caller's contract.
-    let ld = |i: usize| unsafe { *rows.ins[i].add(at) };
-    let fin = |x: S| x.is_finite();
-    let pos = |x: S| x.is_finite() && x > S::ZERO;
-    let (ok, v) = match rows.kind {
-        Kind::NormalKl => {
-            let (m1, s1, m2, s2) = (ld(0), ld(1), ld(2), ld(3));
-            (fin(m1) && fin(m2) && pos(s1) && pos(s2), normal_kl(m1, s1, m2, s2))
-        }
-        Kind::StdNormalKl => {
-            let (m, s) = (ld(0), ld(1));
-            (fin(m) && pos(s), std_normal_kl(m, s))
-        }
-        Kind::NormalLogProb => {
-            let (x, m, s) = (ld(0), ld(1), ld(2));
-            (fin(x) && fin(m) && pos(s), normal_log_prob(x, m, s))
-        }
-    };
-    (ok || !rows.check).then_some(v)
-}
-
-/// Rows `lo..hi` with the scalar kernels.
-///
-/// # Safety
-/// Every input holds `hi * d` elements and `out.len() >= hi`.
-#[inline(never)]
-unsafe fn careful_rows<S: Real>(rows: &Rows<S>, lo: usize, hi: usize, out: &mut [S]) -> bool {
-    for (i, o) in out[lo..hi].iter_mut().enumerate() {
-        let mut sum = S::ZERO;
-        for j in 0..rows.d {
-            // SAFETY: the caller's contract.
-            match unsafe { careful(rows, (lo + i) * rows.d + j) } {
-                Some(v) => sum += v,
-                None => return false,
-            }
-        }
-        *o = sum;
-    }
-    true
 }

@@ -1,6 +1,7 @@
 //! The row kernels against the scalar ones, on every instruction set the CPU has.
 
 use super::*;
+use crate::scalar::{normal_kl, normal_log_prob, std_normal_kl};
 use crate::simd::Isa;
 
 /// Deterministic uniform values in `[lo, hi)`.
