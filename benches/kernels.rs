@@ -15,42 +15,21 @@ fn main() {
     divan::main();
 }
 
+use rt::testing::SplitMix64;
+
 /// Deterministic values in `[lo, hi)`.
 fn values<T: rt::Real>(n: usize, lo: f64, hi: f64, seed: u64) -> Vec<T> {
-    let mut s = seed | 1;
-    (0..n)
-        .map(|_| {
-            s ^= s << 13;
-            s ^= s >> 7;
-            s ^= s << 17;
-            T::from_f64(lo + (hi - lo) * ((s >> 11) as f64 / (1u64 << 53) as f64))
-        })
-        .collect()
+    SplitMix64(seed).vec(n, lo, hi).into_iter().map(T::from_f64).collect()
 }
 
 /// A well-conditioned `d x d` lower factor, row-major.
 fn tril(d: usize, seed: u64) -> Vec<f64> {
-    let off = values::<f64>(d * d, -0.5, 0.5, seed);
-    let diag = values::<f64>(d, 0.5, 1.5, seed + 1);
-    let mut l = vec![0.0; d * d];
-    for i in 0..d {
-        for j in 0..i {
-            l[i * d + j] = off[i * d + j] / (d as f64).sqrt();
-        }
-        l[i * d + i] = diag[i];
-    }
-    l
+    SplitMix64(seed).trils(1, d)
 }
 
 /// `L Lᵀ`.
 fn cov(l: &[f64], d: usize) -> Vec<f64> {
-    let mut c = vec![0.0; d * d];
-    for i in 0..d {
-        for j in 0..d {
-            c[i * d + j] = (0..=i.min(j)).map(|k| l[i * d + k] * l[j * d + k]).sum();
-        }
-    }
-    c
+    rt::testing::cov_of_tril(l, d)
 }
 
 /// Elementwise kernels over one row of 64 (the event of the `*_d64` workloads).
@@ -211,25 +190,13 @@ mod rows {
         b: usize,
     }
 
-    /// `b` lower factors, row-major, diagonals in `[0.5, 1.5)`, off-diagonals within
-    /// `±0.5 / √d` (the workload runner's).
+    /// `b` lower factors, row-major (the workload runner's).
     fn trils(b: usize, d: usize, seed: u64) -> Vec<f64> {
-        let u = values::<f64>(b * d * d, 0.0, 1.0, seed);
-        let off = 0.5 / (d as f64).sqrt();
-        let mut l = vec![0.0; b * d * d];
-        for (m, u) in l.chunks_exact_mut(d * d).zip(u.chunks_exact(d * d)) {
-            for i in 0..d {
-                for j in 0..i {
-                    m[i * d + j] = off * (2.0 * u[i * d + j] - 1.0);
-                }
-                m[i * d + i] = 0.5 + u[i * d + i];
-            }
-        }
-        l
+        SplitMix64(seed).trils(b, d)
     }
 
     fn covs(b: usize, d: usize, seed: u64) -> Vec<f64> {
-        trils(b, d, seed).chunks_exact(d * d).flat_map(|l| cov(l, d)).collect()
+        SplitMix64(seed).covs(b, d)
     }
 
     fn means(b: usize, d: usize, seed: u64) -> Vec<f64> {

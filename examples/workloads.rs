@@ -103,56 +103,7 @@ kl_fn! {
 
 /// SplitMix64: small, fast and good enough for benchmark inputs; fixed seeds make runs
 /// comparable.
-struct Rng(u64);
-
-impl Rng {
-    fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-
-    /// Uniform in `[lo, hi)`.
-    fn uniform(&mut self, lo: f64, hi: f64) -> f64 {
-        lo + (hi - lo) * ((self.next_u64() >> 11) as f64 / (1u64 << 53) as f64)
-    }
-
-    fn vec(&mut self, n: usize, lo: f64, hi: f64) -> Vec<f64> {
-        (0..n).map(|_| self.uniform(lo, hi)).collect()
-    }
-
-    /// `batch` lower-triangular `d x d` factors, row-major, with diagonals in `[0.5, 1.5)` and
-    /// small off-diagonal entries: condition numbers stay modest for every `d`.
-    fn trils(&mut self, batch: usize, d: usize) -> Vec<f64> {
-        let off = 0.5 / (d as f64).sqrt();
-        let mut v = vec![0.0; batch * d * d];
-        for m in v.chunks_exact_mut(d * d) {
-            for i in 0..d {
-                for j in 0..i {
-                    m[i * d + j] = self.uniform(-off, off);
-                }
-                m[i * d + i] = self.uniform(0.5, 1.5);
-            }
-        }
-        v
-    }
-
-    /// `batch` full symmetric covariance matrices `L Lᵀ` from [`Rng::trils`].
-    fn covs(&mut self, batch: usize, d: usize) -> Vec<f64> {
-        let l = self.trils(batch, d);
-        let mut c = vec![0.0; batch * d * d];
-        for (c, l) in c.chunks_exact_mut(d * d).zip(l.chunks_exact(d * d)) {
-            for i in 0..d {
-                for j in 0..d {
-                    c[i * d + j] = (0..=i.min(j)).map(|k| l[i * d + k] * l[j * d + k]).sum();
-                }
-            }
-        }
-        c
-    }
-}
+use kl::runtime::testing::SplitMix64 as Rng;
 
 /// A floating-point element type of the workloads.
 trait Elem: Copy + Default + Send + Sync + 'static {

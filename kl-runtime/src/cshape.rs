@@ -28,6 +28,11 @@ use core::fmt;
 
 use crate::input::{Input, DYN, MAX_RANK};
 
+/// The shape the Rust type `I` fixes, for the compile-time shape checks of this module.
+pub const fn shape_of<I: Input + ?Sized>() -> CShape {
+    CShape::of::<I>()
+}
+
 /// A shape known at compile time as far as the Rust types fix it: `rank` dims, outermost first,
 /// [`DYN`] where the size is known only at run time; entries past `rank` are 0.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

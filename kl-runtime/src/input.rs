@@ -17,7 +17,6 @@
 
 use std::borrow::Cow;
 
-use crate::cshape::CShape;
 use crate::real::Real;
 
 /// The largest rank a parameter (or any shape kl works with) may have.
@@ -45,11 +44,6 @@ pub trait Input {
     /// The values in row-major order, borrowed whenever the memory already is row-major
     /// contiguous.
     fn flat(&self) -> Cow<'_, [Self::Elem]>;
-}
-
-/// The shape the Rust type `I` fixes, for the compile-time shape checks of [`crate::cshape`].
-pub const fn shape_of<I: Input + ?Sized>() -> CShape {
-    CShape::of::<I>()
 }
 
 /// The actual shape of `x`: its first `RANK` sizes.

@@ -48,7 +48,6 @@ pub mod gaussian;
 pub mod grad;
 pub mod half_normal;
 pub mod input;
-mod lanes;
 pub mod laplace;
 pub mod lognormal;
 pub mod mvn_rows;
@@ -56,12 +55,15 @@ pub mod param;
 pub mod real;
 pub mod rows;
 pub mod scalar;
+mod simd;
 pub mod spd;
+#[doc(hidden)]
+pub mod testing;
 pub mod validate;
 
 pub use batch::{all_finite, all_nonnegative, all_positive, chunk_rows, for_each_chunk, kernel_chunk_rows};
 pub use cauchy::*;
-pub use cshape::{CDist, CShape};
+pub use cshape::{shape_of, CDist, CShape};
 pub use dense::*;
 pub use error::*;
 pub use exponential::*;

@@ -120,11 +120,11 @@ macro_rules! impl_real {
             }
             #[inline(always)]
             fn ln_fast(self) -> Self {
-                crate::scalar::fast::$fast::ln(self)
+                crate::simd::math::$fast::ln(self)
             }
             #[inline(always)]
             fn scale_ratio_term_fast(a: Self, b: Self) -> Self {
-                crate::scalar::fast::$fast::scale_ratio_term(a, b)
+                crate::simd::math::$fast::scale_ratio_term(a, b)
             }
             #[inline(always)]
             fn ln_1p(self) -> Self {

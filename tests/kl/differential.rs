@@ -35,7 +35,7 @@ type Mat<const N: usize> = [[f64; N]; N];
 type Factor<const D: usize, const R: usize> = [[f64; R]; D];
 
 /// splitmix64 (Steele, Lea, Flood 2014).
-struct Rng(u64);
+struct Rng(kl_runtime::testing::SplitMix64);
 
 fn f32_exact(x: f64) -> f64 {
     x as f32 as f64
@@ -43,21 +43,12 @@ fn f32_exact(x: f64) -> f64 {
 
 impl Rng {
     fn new(seed: u64) -> Self {
-        Rng(seed)
-    }
-
-    fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
+        Rng(kl_runtime::testing::SplitMix64(seed))
     }
 
     /// Uniform in `[lo, hi)`, rounded to f32.
     fn uniform(&mut self, lo: f64, hi: f64) -> f64 {
-        let u = (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64;
-        f32_exact(lo + (hi - lo) * u)
+        f32_exact(self.0.uniform(lo, hi))
     }
 
     fn loc(&mut self) -> f64 {

@@ -4,53 +4,7 @@
 // ---------------------------------------------------------------------------------------------
 // Deterministic random data (splitmix64), so no rand dependency and reproducible failures.
 
-pub struct SplitMix64(pub u64);
-
-impl SplitMix64 {
-    pub fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    /// Uniform in `[lo, hi)`.
-    pub fn uniform(&mut self, lo: f64, hi: f64) -> f64 {
-        let unit = (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64;
-        lo + (hi - lo) * unit
-    }
-
-    pub fn vec(&mut self, n: usize, lo: f64, hi: f64) -> Vec<f64> {
-        (0..n).map(|_| self.uniform(lo, hi)).collect()
-    }
-
-    /// A well-conditioned lower-triangular factor: diagonal in [0.5, 2], small off-diagonal, and
-    /// garbage above the diagonal that kernels must not read.
-    pub fn tril(&mut self, d: usize) -> Vec<f64> {
-        let mut l = vec![0.0; d * d];
-        for i in 0..d {
-            for j in 0..d {
-                l[i * d + j] = match i.cmp(&j) {
-                    std::cmp::Ordering::Greater => self.uniform(-0.5, 0.5),
-                    std::cmp::Ordering::Equal => self.uniform(0.5, 2.0),
-                    std::cmp::Ordering::Less => 1e30 * self.uniform(-1.0, 1.0),
-                };
-            }
-        }
-        l
-    }
-
-    /// A random symmetric positive definite matrix `B Bᵀ + d/2 I`.
-    pub fn spd(&mut self, d: usize) -> Vec<f64> {
-        let b = self.vec(d * d, -1.0, 1.0);
-        let mut a = matmul_nt(&b, &b, d);
-        for i in 0..d {
-            a[i * d + i] += 0.5 * d as f64;
-        }
-        a
-    }
-}
+pub use kl_runtime::testing::SplitMix64;
 
 // ---------------------------------------------------------------------------------------------
 // Naive f64 references.

@@ -9,22 +9,7 @@ use kl_runtime::{Error, Real, Rule};
 use std::collections::BTreeMap;
 
 /// splitmix64: small, deterministic, good enough for test data.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-
-    /// Uniform in [lo, hi).
-    fn uniform(&mut self, lo: f64, hi: f64) -> f64 {
-        lo + (hi - lo) * (self.next() >> 11) as f64 / (1u64 << 53) as f64
-    }
-}
+use kl_runtime::testing::SplitMix64 as Rng;
 
 /// The role that decides how a parameter's data is drawn (the most demanding one).
 fn role(ir: &Ir, name: &str) -> Role {

@@ -1,0 +1,262 @@
+//! The branch-free logarithm, written once for every lane type and the plain scalars.
+//!
+//! The reduction is musl's: `x = 2^k m` with `m` in `[√½, √2)` read from the bits of `x`
+//! ([`split`]), then `ln m = 2 atanh(t)`, `t = (m − 1) / (m + 1)`, and
+//! `2 atanh(t) = 2t + t z · 2 S(z)` with `z = t²` and the series `S(z) = Σ z^j / (2j + 3)`
+//! ([`atanh_series`], Estrin's scheme; `|t| <= 0.1716`, so [`Bits::TERMS`] terms reach the
+//! precision). On top of it:
+//!
+//! * [`ratio_split`] and [`atanh_parts`]: the pieces the diagonal row kernels fuse into their
+//!   cancellation-free scale term ([`crate::rows`]);
+//! * [`srt`] and [`neg_log1pmx`]: `½ (r² − 1) − ln r` and `x − ln(1 + x)` on lanes, for the
+//!   multivariate row kernels ([`crate::mvn_rows`]);
+//! * [`f32k`] and [`f64k`]: `ln` and `½ (r² − 1) − ln r` on scalars (subnormals and extreme
+//!   ratios included), behind [`crate::Real::ln_fast`] and [`crate::scalar::scale_ratio_term`].
+//!   Where the generic kernels branch, these compute both sides and select, so that LLVM
+//!   vectorizes the loops that call them.
+
+use super::arith::Bits;
+
+/// `1.0`.
+#[inline(always)]
+fn one_bits<V: Bits>() -> u64 {
+    V::BIAS << V::MANT
+}
+
+/// `√½` rounded down, the start of the reduced binade.
+#[inline(always)]
+fn sqrt_half_bits<V: Bits>() -> u64 {
+    if V::MANT == 23 {
+        0x3f35_04f3
+    } else {
+        0x3fe6_a09e_667f_3bcd
+    }
+}
+
+/// `ln 2` in two parts, the first with trailing zeros so that `k ln2_hi` is exact.
+#[inline(always)]
+fn ln2<V: Bits>() -> (V, V) {
+    if V::MANT == 23 {
+        (V::of(f32::from_bits(0x3f31_7180) as f64), V::of(f32::from_bits(0x3717_f7d1) as f64))
+    } else {
+        (V::of(f64::from_bits(0x3fe6_2e42_fee0_0000)), V::of(f64::from_bits(0x3dea_39ef_3579_3c76)))
+    }
+}
+
+/// `x = 2^k m`, `m` in `[√½, √2)`, read from the bits of a positive normal `x` (other `x` give
+/// garbage, but no trap).
+#[derive(Clone, Copy)]
+pub(crate) struct Split<V> {
+    /// The bits of `x` with `√½` moved to the start of a binade: its exponent field is `k + BIAS`.
+    ix: V,
+    /// That exponent field alone (the other bits zero).
+    e: V,
+}
+
+#[inline(always)]
+pub(crate) fn split<V: Bits>(x: V) -> Split<V> {
+    let ix = x.add_bits(one_bits::<V>().wrapping_sub(sqrt_half_bits::<V>()));
+    Split { ix, e: ix.and_bits((2 * V::BIAS + 1) << V::MANT) }
+}
+
+impl<V: Bits> Split<V> {
+    /// `k` as a float, exactly: the exponent field placed in the mantissa of `2^MANT`.
+    #[inline(always)]
+    pub(crate) fn k(self) -> V {
+        let magic = (1u64 << V::MANT) as f64;
+        self.e.shr_mant().or_bits((V::BIAS + V::MANT as u64) << V::MANT) - V::of(magic + V::BIAS as f64)
+    }
+    /// `m`.
+    #[inline(always)]
+    pub(crate) fn m(self) -> V {
+        self.ix.and_bits((1u64 << V::MANT) - 1).add_bits(sqrt_half_bits::<V>())
+    }
+    /// The bits of `2^k` relative to `1.0` (`k << MANT` as a wrapping integer), to shift the
+    /// exponent of another value by `k`.
+    #[inline(always)]
+    fn k_bits(self) -> V {
+        self.e.add_bits(one_bits::<V>().wrapping_neg())
+    }
+}
+
+/// `2 S(z)` with [`Bits::TERMS`] terms (5, 6 or 11) by Estrin's scheme: pairs, then pairs of
+/// pairs, a shorter dependency chain than Horner's with the same number of multiply-adds.
+#[inline(always)]
+pub(crate) fn atanh_series<V: Bits>(z: V) -> V {
+    let c = |j: usize| V::of(2.0 / (2 * j + 3) as f64);
+    let pair = |j: usize| c(j + 1).mul_add(z, c(j));
+    let z2 = z * z;
+    let z4 = z2 * z2;
+    if V::TERMS <= 5 {
+        c(4).mul_add(z2, pair(2)).mul_add(z2, pair(0))
+    } else if V::TERMS == 6 {
+        pair(4).mul_add(z4, pair(2).mul_add(z2, pair(0)))
+    } else {
+        let q0 = pair(2).mul_add(z2, pair(0));
+        let q1 = pair(6).mul_add(z2, pair(4));
+        let q2 = c(10).mul_add(z2, pair(8));
+        q2.mul_add(z4 * z4, q1.mul_add(z4, q0))
+    }
+}
+
+/// `(t z, 2 S(z))` with `z = t²`, so that `2 atanh(t) = 2t + t z · 2 S(z)`: two factors, so
+/// that callers fold the last product into a multiply-add.
+#[inline(always)]
+pub(crate) fn atanh_parts<V: Bits>(t: V) -> (V, V) {
+    let z = t * t;
+    (t * z, atanh_series(z))
+}
+
+/// `ln(1 + w) − w` for `|w| <= 0.415`: `t = w / (2 + w)`, `t (z · 2 S(z) − w)`.
+#[inline(always)]
+fn log1pmx_small<V: Bits>(w: V) -> V {
+    let t = w / (V::of(2.0) + w);
+    let z = t * t;
+    t * z.mul_add(atanh_series(z), -w)
+}
+
+/// `(S, k)` for a ratio `r = s1 / s2 = 2^k m`: `S = s2 · 2^k`, exact (an exponent shift done on
+/// the bits), and `k` as a float. For positive normal `r` and `s2` with `S` in the normal range.
+#[inline(always)]
+pub(crate) fn ratio_split<V: Bits>(r: V, s2: V) -> (V, V) {
+    let s = split(r);
+    (s2.add_int(s.k_bits()), s.k())
+}
+
+/// `(½ (r² − 1) − ln r, r)`, `r = |a / b|`, from `inv_b = 1 / b`: near `r = 1` (`r` in
+/// `[√½, √2)`) `½ u² − log1pmx(u)` with `u = (|a| − |b|) / |b|` (the difference exact there),
+/// else `½ (r² − 1) − ln r` with `ln r` from `r = 2^k m`. For `r` normal.
+#[inline(always)]
+pub(crate) fn srt<V: Bits>(a: V, b: V, inv_b: V) -> (V, V) {
+    let (a, b, ib) = (a.abs(), b.abs(), inv_b.abs());
+    let (one, half) = (V::of(1.0), V::of(0.5));
+    let r = a * ib;
+    let u = (a - b) * ib;
+    let s = split(r);
+    let k = s.k();
+    let near = k.eq(V::of(0.0));
+    let w = V::select(near, u, s.m() - one);
+    let head = V::select(near, half * (u * u), half * r.mul_add(r, -one) - w);
+    let (hi, lo) = ln2::<V>();
+    (head - k.mul_add(hi, k.mul_add(lo, log1pmx_small(w))), r)
+}
+
+/// `x − ln(1 + x)` for `x > -1`: the series where `1 + x` lies in `[√½, √2)`, else `x − ln y`
+/// with `y = 1 + x` rounded (there `|x − ln(1 + x)| > 0.05`, so that rounding costs a few ulp
+/// at most).
+#[inline(always)]
+pub(crate) fn neg_log1pmx<V: Bits>(x: V) -> V {
+    let one = V::of(1.0);
+    let s = split(one + x);
+    let k = s.k();
+    let near = k.eq(V::of(0.0));
+    let w = V::select(near, x, s.m() - one);
+    let l = log1pmx_small(w);
+    let (hi, lo) = ln2::<V>();
+    // far: x − (k ln 2 + w + log1pmx(w))
+    let far = (x - k.mul_add(hi, w)) - k.mul_add(lo, l);
+    V::select(near, -l, far)
+}
+
+macro_rules! scalar_kernels {
+    (mod $m:ident: $t:ident, $u:ident, $i:ident, tiny = ($tiny_scale:expr, $tiny_bits:expr)) => {
+        /// The scalar kernels at this precision.
+        pub(crate) mod $m {
+            use super::{ln2, log1pmx_small, split, Bits};
+
+            const BIAS: $i = <$t as Bits>::BIAS as $i;
+            const MANT: u32 = <$t as Bits>::MANT;
+
+            /// `(k, m)` with `x = 2^k m`, `m` in `[√½, √2)`, for finite `x > 0` (subnormals
+            /// scaled up first); other `x` give garbage that the callers replace.
+            #[inline(always)]
+            fn split_int(x: $t) -> ($i, $t) {
+                let tiny = x < <$t>::MIN_POSITIVE;
+                let s = split(if tiny { x * $tiny_scale } else { x });
+                let k = (s.e.to_bits() >> MANT) as $i - BIAS - if tiny { $tiny_bits } else { 0 };
+                (k, s.m())
+            }
+
+            /// `k` as a float without an integer conversion instruction (which would keep
+            /// LLVM from vectorizing `f64` loops without AVX-512).
+            #[inline(always)]
+            fn float(k: $i) -> $t {
+                let magic = (1 as $u) << MANT;
+                <$t>::from_bits((magic as $t).to_bits() | (k + 4096) as $u) - (magic as $t + 4096.0)
+            }
+
+            #[inline(always)]
+            fn k_ln2(k: $i) -> ($t, $t) {
+                let (hi, lo) = ln2::<$t>();
+                let k = float(k);
+                (k * hi, k * lo)
+            }
+
+            /// Branch-free natural logarithm.
+            #[inline(always)]
+            pub fn ln(x: $t) -> $t {
+                let (k, m) = split_int(x);
+                let w = m - 1.0;
+                let (hi, lo) = k_ln2(k);
+                let v = hi + (w + (log1pmx_small(w) + lo));
+                // Selects, not branches.
+                if x > 0.0 && x < <$t>::INFINITY {
+                    v
+                } else if x == 0.0 {
+                    <$t>::NEG_INFINITY
+                } else if x == <$t>::INFINITY {
+                    x
+                } else {
+                    <$t>::NAN
+                }
+            }
+
+            /// Branch-free `½ (r² − 1) − ln r`, `r = |a| / |b|`.
+            #[inline(always)]
+            pub fn scale_ratio_term(a: $t, b: $t) -> $t {
+                let (a, b) = (a.abs(), b.abs());
+                let (ka, ma) = split_int(a);
+                let (kb, mb) = split_int(b);
+                // r = 2^(ka - kb) (ma / mb) with ma / mb in (1/2, 2): renormalize to [√½, √2).
+                let q = ma / mb;
+                let sqrt_half = <$t>::from_bits(super::sqrt_half_bits::<$t>() as $u);
+                let (lo, hi) = (q < sqrt_half, q >= 2.0 * sqrt_half);
+                let m = if lo {
+                    q * 2.0
+                } else if hi {
+                    q * 0.5
+                } else {
+                    q
+                };
+                let k = ka - kb - (lo as $i) + (hi as $i);
+                // Near r = 1 (k = 0): u = r - 1 from the exact difference of the mantissas
+                // (a and b lie within a binade of each other there, so ma 2^(ka - kb) is exact).
+                let s = if ka > kb {
+                    2.0
+                } else if ka < kb {
+                    0.5
+                } else {
+                    1.0
+                };
+                let u = (ma * s - mb) / mb;
+                // Far from it: r = m 2^k, with 2^k clamped to the normal range so that r² still
+                // saturates to 0 or infinity exactly when the true one does.
+                let p = <$t>::from_bits(((k.clamp(1 - BIAS, BIAS) + BIAS) as $u) << MANT);
+                let r = m * p;
+                let near = k == 0;
+                let w = if near { u } else { m - 1.0 };
+                let head = if near { 0.5 * (u * u) } else { 0.5 * (r * r - 1.0) - w };
+                let (kh, kl) = k_ln2(k);
+                let v = head - (kh + (log1pmx_small(w) + kl));
+                if a > 0.0 && b > 0.0 && a < <$t>::INFINITY && b < <$t>::INFINITY {
+                    v
+                } else {
+                    <$t>::NAN
+                }
+            }
+        }
+    };
+}
+
+scalar_kernels!(mod f32k: f32, u32, i32, tiny = (33_554_432.0, 25));
+scalar_kernels!(mod f64k: f64, u64, i64, tiny = (18_014_398_509_481_984.0, 54));
