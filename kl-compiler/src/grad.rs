@@ -43,12 +43,10 @@ pub fn value_and_grad<T: Real>(
         let ops = ir.operands(id);
         let push = |grads: &mut HashMap<NodeId, Tensor<T>>, o: NodeId, t: Tensor<T>| accumulate(grads, o, t);
         match ir.op(id) {
-            Op::Param(name) => match out.get_mut(name) {
-                Some(acc) => acc.data.iter_mut().zip(&g.data).for_each(|(a, b)| *a += *b),
-                None => {
-                    out.insert(name.clone(), g);
-                }
-            },
+            // One node per name (lowering shares it), whose uses were accumulated already.
+            Op::Param(name) => {
+                out.insert(name.clone(), g);
+            }
             Op::Literal(_) | Op::Zeros(_) => {}
             Op::BroadcastTo(_) => {
                 let x = &values[&ops[0]];

@@ -55,11 +55,8 @@ impl Lower<'_> {
     }
 
     /// The base family under `Independent` / `expand` wrappers.
-    fn base_family(&self, mut id: NodeId) -> Option<&'static Family> {
-        while matches!(self.ir.op(id), Op::Independent(_) | Op::Expand(_)) {
-            id = self.ir.operand(id, 0);
-        }
-        self.ir.op(id).family()
+    fn base_family(&self, id: NodeId) -> Option<&'static Family> {
+        self.ir.op(crate::simplify::strip(&self.ir, id).0).family()
     }
 
     /// The argument order: declarations first, then first appearance.
