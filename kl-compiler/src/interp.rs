@@ -140,11 +140,9 @@ pub fn validate<T: Real>(ir: &Ir, inputs: &BTreeMap<String, Tensor<T>>) -> Resul
         let name = name.as_str();
         let Some(t) = inputs.get(name) else { continue };
         for role in roles {
-            match role {
-                Role::Real => each_element(t, |idx, v| rt::check_finite(name, idx, v))?,
-                Role::Positive | Role::PositiveDiag => each_element(t, |idx, v| rt::check_positive(name, idx, v))?,
-                Role::NonNegative => each_element(t, |idx, v| rt::check_nonnegative(name, idx, v))?,
-                Role::SpdMatrix | Role::ScaleTril => {
+            match role.element_rule() {
+                Some(rule) => each_element(t, |idx, v| rule.apply(name, idx, v))?,
+                None => {
                     let d = t.shape.last().copied().unwrap_or(1);
                     let mut scratch = vec![T::ZERO; rt::scratch_len_check_spd(d)];
                     let tol = T::from_f64(1e-8).max(T::EPSILON * T::from_f64(64.0));
@@ -364,10 +362,7 @@ pub(crate) fn broadcast_strides(from: &[usize], to: &[usize]) -> Vec<usize> {
 }
 
 fn param_name(ir: &Ir, id: NodeId, slot: usize, fallback: &str) -> String {
-    match ir.op(ir.operand(id, slot)) {
-        Op::Param(n) => n.clone(),
-        _ => fallback.to_string(),
-    }
+    ir.operand_name(id, slot).unwrap_or(fallback).to_string()
 }
 
 /// A batched kernel: walk the broadcast batch, hand each operand's core block to `kl-runtime`.
@@ -430,6 +425,12 @@ fn kernel<T: Real>(ir: &Ir, id: NodeId, op: &Op, shape: &[usize], args: &[&Tenso
                 let mut a = [T::ZERO; 8];
                 for (slot, v) in a.iter_mut().enumerate().take(n) {
                     *v = s(slot);
+                }
+                if let Some(v) = k.violation(&a[..n]) {
+                    let names: Vec<String> =
+                        k.kernel.operands.iter().enumerate().map(|(s, f)| param_name(ir, id, s, f)).collect();
+                    let names: Vec<&str> = names.iter().map(String::as_str).collect();
+                    return Err(v.error(&names, &idx).into());
                 }
                 o[0] = k.call(&a[..n]);
             }

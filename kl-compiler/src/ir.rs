@@ -354,12 +354,66 @@ pub enum Role {
     Positive,
     /// `>= 0` (a `log_prob` value of a family supported on `[0, ∞)`).
     NonNegative,
+    /// In `[0, 1]` (a `log_prob` value of a family supported on the unit interval).
+    UnitInterval,
     /// A symmetric positive-definite matrix (covariance, precision).
     SpdMatrix,
     /// Lower triangular with a positive diagonal.
     ScaleTril,
     /// `diag(v)` used as a positive-definite matrix: `v` positive.
     PositiveDiag,
+}
+
+/// The rule of an elementwise role: the runtime check (for the interpreter as a function, for
+/// emitted code by name) and its branch-free all-valid form for the fast paths.
+pub struct ElementRule {
+    /// `kl_runtime::{check}(param, index, value)`.
+    pub check: &'static str,
+    /// `kl_runtime::{all}(values) -> bool`.
+    pub all: &'static str,
+    pub f64: fn(&str, &[usize], f64) -> Result<(), kl_runtime::Error>,
+    pub f32: fn(&str, &[usize], f32) -> Result<(), kl_runtime::Error>,
+}
+
+macro_rules! element_rule {
+    ($check:ident, $all:ident) => {
+        ElementRule {
+            check: stringify!($check),
+            all: stringify!($all),
+            f64: kl_runtime::$check,
+            f32: kl_runtime::$check,
+        }
+    };
+}
+
+impl Role {
+    /// The rule a role applies to each element on its own; `None` for matrix roles, which
+    /// check blocks.
+    pub fn element_rule(self) -> Option<&'static ElementRule> {
+        static FINITE: ElementRule = element_rule!(check_finite, all_finite);
+        static POSITIVE: ElementRule = element_rule!(check_positive, all_positive);
+        static NONNEGATIVE: ElementRule = element_rule!(check_nonnegative, all_nonnegative);
+        static UNIT: ElementRule = element_rule!(check_unit_interval, all_unit_interval);
+        match self {
+            Role::Real => Some(&FINITE),
+            Role::Positive | Role::PositiveDiag => Some(&POSITIVE),
+            Role::NonNegative => Some(&NONNEGATIVE),
+            Role::UnitInterval => Some(&UNIT),
+            Role::SpdMatrix | Role::ScaleTril => None,
+        }
+    }
+}
+
+impl ElementRule {
+    /// Check one element, in the precision of `T`.
+    pub fn apply<T: kl_runtime::Real>(&self, param: &str, index: &[usize], v: T) -> Result<(), kl_runtime::Error> {
+        // `T` is `f32` or `f64`; the conversion is exact.
+        if T::NAME == "f32" {
+            (self.f32)(param, index, v.to_f64() as f32)
+        } else {
+            (self.f64)(param, index, v.to_f64())
+        }
+    }
 }
 
 /// The IR of one program.
@@ -436,6 +490,19 @@ impl Ir {
     /// Operand `slot` of `id`.
     pub fn operand(&self, id: NodeId, slot: usize) -> NodeId {
         self.operands(id)[slot]
+    }
+
+    /// The parameter operand `slot` of `id` reads (through broadcasts), for naming it in a data
+    /// error; `None` for a literal or a computed value.
+    pub fn operand_name(&self, id: NodeId, slot: usize) -> Option<&str> {
+        let mut x = self.operand(id, slot);
+        loop {
+            match self.op(x) {
+                Op::Param(n) => return Some(n),
+                Op::BroadcastTo(_) => x = self.operand(x, 0),
+                _ => return None,
+            }
+        }
     }
 
     /// Nodes that use `id`.

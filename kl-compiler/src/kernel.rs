@@ -102,6 +102,19 @@ pub struct Kernel {
     /// Its closed-form adjoint: the partial derivative of its value with respect to each
     /// operand at a point (reverse mode multiplies them by the upstream gradient).
     pub adjoint: Adjoint,
+    /// The rules between its operands that no single parameter's role can state (`Uniform`'s
+    /// `high > low`, a `log_prob` value inside a support that depends on the parameters),
+    /// checked at every element before the value is used.
+    pub check: Option<Check>,
+}
+
+/// `f(operands)`: which operand breaks which rule between them, if any
+/// (`kl_runtime::uniform_kl_check` and friends).
+pub struct Check {
+    /// The runtime function emitted code calls with the operands' elements.
+    pub runtime: &'static str,
+    pub f64: fn(&[f64]) -> Result<(), kl_runtime::Violation>,
+    pub f32: fn(&[f32]) -> Result<(), kl_runtime::Violation>,
 }
 
 /// `f(operands, attrs, partials)`: writes `∂value/∂operand` into `partials`, one per operand.
@@ -157,6 +170,18 @@ impl KernelOp {
         }
     }
 
+    /// The first rule between the operands `args` break (see [`Kernel::check`]).
+    pub fn violation<T: kl_runtime::Real>(&self, args: &[T]) -> Option<kl_runtime::Violation> {
+        let check = self.kernel.check.as_ref()?;
+        if let Some(a) = same::<T, f64>(args) {
+            (check.f64)(a).err()
+        } else if let Some(a) = same::<T, f32>(args) {
+            (check.f32)(a).err()
+        } else {
+            None
+        }
+    }
+
     /// Run the batched row kernel, in the precision of `T`; `false` when it declines (an invalid
     /// value, lengths that disagree, or no row kernel at these attributes).
     pub fn rows<T: kl_runtime::Real>(&self, d: usize, inputs: &[&[T]], out: &mut [T], check: bool) -> bool {
@@ -205,7 +230,7 @@ macro_rules! scalar_kernel {
         runtime: $rt:ident, adjoint: $grad:ident,
         operands: [$($op:ident = $i:literal),+ $(,)?],
         formula: |$($arg:ident),+| $formula:expr
-        $(, rows: $rows:expr)? $(,)?
+        $(, rows: $rows:expr)? $(, check: $check:ident)? $(,)?
     ) => {
         $crate::kernel::Kernel {
             name: $name,
@@ -225,10 +250,27 @@ macro_rules! scalar_kernel {
                 f64: |a, _, g| g.copy_from_slice(&kl_runtime::$grad($(a[$i]),+)),
                 f32: |a, _, g| g.copy_from_slice(&kl_runtime::$grad($(a[$i]),+)),
             },
+            check: $crate::kernel::check_or_none!($($check)?; $($i),+),
         }
     };
 }
 pub(crate) use scalar_kernel;
+
+/// The `check` field of [`scalar_kernel!`]: the named runtime check on the operands in order,
+/// else none.
+macro_rules! check_or_none {
+    (; $($i:literal),+) => {
+        None
+    };
+    ($check:ident; $($i:literal),+) => {
+        Some($crate::kernel::Check {
+            runtime: stringify!($check),
+            f64: |a| kl_runtime::$check($(a[$i]),+),
+            f32: |a| kl_runtime::$check($(a[$i]),+),
+        })
+    };
+}
+pub(crate) use check_or_none;
 
 /// The `rows` field of [`scalar_kernel!`]: the given one, else none.
 macro_rules! rows_or_none {

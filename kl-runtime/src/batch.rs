@@ -50,6 +50,11 @@ pub fn all_nonnegative<T: Real>(xs: &[T]) -> bool {
     xs.iter().fold(true, |ok, &v| ok & (v.is_finite() & (v >= T::ZERO)))
 }
 
+/// Whether every value lies in `[0, 1]` (neither `NonFinite` nor `Outside` can fire).
+pub fn all_unit_interval<T: Real>(xs: &[T]) -> bool {
+    xs.iter().fold(true, |ok, &v| ok & ((v >= T::ZERO) & (v <= T::ONE)))
+}
+
 /// Whether every value is finite and `> 0` (neither `NonFinite` nor `NonPositive` can fire).
 #[inline]
 pub fn all_positive<T: Real>(xs: &[T]) -> bool {

@@ -265,16 +265,24 @@ pub const fn single(param: CShape, what: &str) -> CDist {
 
 /// `Normal(loc, <scale_kw>)`: batch `broadcast(loc, scale)`, event `[]`.
 pub const fn normal(loc: CShape, scale: CShape, scale_kw: &str, what: &str) -> CDist {
-    let (loc, scale) = (valid(loc, what), valid(scale, what));
-    // Rule: loc and scale broadcast against each other.
-    let Some(batch) = broadcast(loc, scale) else {
+    pair(loc, scale, "loc", scale_kw, what)
+}
+
+/// A scalar family of two parameters (`Uniform(low, high)`, `Gamma(concentration, rate)`):
+/// batch `broadcast(a, b)`, event `[]`.
+pub const fn pair(a: CShape, b: CShape, a_kw: &str, b_kw: &str, what: &str) -> CDist {
+    let (a, b) = (valid(a, what), valid(b, what));
+    // Rule: the two parameters broadcast against each other.
+    let Some(batch) = broadcast(a, b) else {
         Msg::new(what)
-            .s("`loc` has shape ")
-            .shape(loc)
-            .s(" and `")
-            .s(scale_kw)
+            .s("`")
+            .s(a_kw)
             .s("` has shape ")
-            .shape(scale)
+            .shape(a)
+            .s(" and `")
+            .s(b_kw)
+            .s("` has shape ")
+            .shape(b)
             .s("; they do not broadcast")
             .fail()
     };

@@ -27,6 +27,12 @@ pub enum Rule {
     NonFinite { value: f64 },
     /// A value must be `>= 0` (a `log_prob` value of a family supported on `[0, ∞)`).
     Negative { value: f64 },
+    /// A value must be greater than another parameter's value at the same index (`Uniform`'s
+    /// `high > low`).
+    NotAbove { other: String, bound: f64, value: f64 },
+    /// A value must lie in `[lo, hi]`: a `log_prob` value in the support of its distribution
+    /// (`hi` may be infinite).
+    Outside { lo: f64, hi: f64, value: f64 },
     /// A covariance or precision matrix must equal its transpose (within tolerance).
     NotSymmetric { row: usize, col: usize },
     /// A covariance or precision matrix must be positive definite.
@@ -42,6 +48,39 @@ impl Error {
     /// Bundles the three parts.
     pub fn new(param: impl Into<String>, index: &[usize], rule: Rule) -> Self {
         Error { param: param.into(), index: index.to_vec(), rule }
+    }
+}
+
+/// A rule between the operands of one elementwise kernel call that one operand breaks, found by
+/// the kernel's check function (`uniform_kl_check`, ..): operands are named by their slot, and
+/// [`Violation::error`] names them as the caller's parameters.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Violation {
+    /// Operand `slot` must be greater than operand `other`.
+    NotAbove { slot: usize, other: usize, bound: f64, value: f64 },
+    /// Operand `slot` must lie in `[lo, hi]`.
+    Outside { slot: usize, lo: f64, hi: f64, value: f64 },
+}
+
+impl Violation {
+    /// The error for operands called `names` (one per slot), at batch `index`.
+    ///
+    /// ```
+    /// use kl_runtime::{uniform_entropy_check, Violation};
+    /// let v = uniform_entropy_check(2.0_f64, 1.0).unwrap_err();
+    /// let e = v.error(&["a", "b"], &[3]);
+    /// assert_eq!(e.to_string(), "parameter `b` at batch index [3] must be > `a` (= 2), found 1");
+    /// ```
+    pub fn error(&self, names: &[&str], index: &[usize]) -> Error {
+        let name = |slot: usize| names.get(slot).copied().unwrap_or("?").to_string();
+        match *self {
+            Violation::NotAbove { slot, other, bound, value } => {
+                Error::new(name(slot), index, Rule::NotAbove { other: name(other), bound, value })
+            }
+            Violation::Outside { slot, lo, hi, value } => {
+                Error::new(name(slot), index, Rule::Outside { lo, hi, value })
+            }
+        }
     }
 }
 
@@ -61,6 +100,11 @@ impl fmt::Display for Error {
         match &self.rule {
             Rule::NonPositive { value } => write!(f, " must be > 0, found {value}"),
             Rule::Negative { value } => write!(f, " must be >= 0, found {value}"),
+            Rule::NotAbove { other, bound, value } => write!(f, " must be > `{other}` (= {bound}), found {value}"),
+            Rule::Outside { lo, hi, value } if hi.is_infinite() => {
+                write!(f, " must lie in the support [{lo}, ∞), found {value}")
+            }
+            Rule::Outside { lo, hi, value } => write!(f, " must lie in the support [{lo}, {hi}], found {value}"),
             Rule::NonFinite { value } => write!(f, " must be finite, found {value}"),
             Rule::NotSymmetric { row, col } => {
                 write!(f, " must be symmetric, but entries ({row}, {col}) and ({col}, {row}) differ")

@@ -52,6 +52,7 @@ pub mod laplace;
 pub mod lognormal;
 pub mod mvn_rows;
 pub mod param;
+pub mod pareto;
 pub mod real;
 pub mod rows;
 pub mod scalar;
@@ -59,9 +60,12 @@ mod simd;
 pub mod spd;
 #[doc(hidden)]
 pub mod testing;
+pub mod uniform;
 pub mod validate;
 
-pub use batch::{all_finite, all_nonnegative, all_positive, chunk_rows, for_each_chunk, kernel_chunk_rows};
+pub use batch::{
+    all_finite, all_nonnegative, all_positive, all_unit_interval, chunk_rows, for_each_chunk, kernel_chunk_rows,
+};
 pub use cauchy::*;
 pub use cshape::{shape_of, CDist, CShape};
 pub use dense::*;
@@ -76,8 +80,10 @@ pub use laplace::*;
 pub use lognormal::*;
 pub use mvn_rows::{cov_kl_rows, diag_tril_kl_rows, tril_kl_rows, COV_MAX, TRIL_MAX};
 pub use param::*;
+pub use pareto::*;
 pub use real::*;
 pub use rows::{normal_kl_rows, normal_log_prob_rows, std_normal_kl_rows};
 pub use scalar::*;
 pub use spd::*;
+pub use uniform::*;
 pub use validate::*;

@@ -27,6 +27,16 @@ pub fn check_nonnegative<T: Real>(param: &str, index: &[usize], v: T) -> Result<
     }
 }
 
+/// Rule: a value in `[0, 1]` must be finite and lie there.
+pub fn check_unit_interval<T: Real>(param: &str, index: &[usize], v: T) -> Result<(), Error> {
+    check_finite(param, index, v)?;
+    if T::ZERO <= v && v <= T::ONE {
+        Ok(())
+    } else {
+        Err(Error::new(param, index, Rule::Outside { lo: 0.0, hi: 1.0, value: v.to_f64() }))
+    }
+}
+
 /// Rule: a scale-like value must be finite and `> 0`. Non-finite values (NaN, ±∞) are reported as
 /// [`Rule::NonFinite`], so that a NaN is never described as "not > 0".
 pub fn check_positive<T: Real>(param: &str, index: &[usize], v: T) -> Result<(), Error> {

@@ -143,3 +143,105 @@ fn exponential_and_half_normal_from_types() {
     assert_eq!((err.param.as_str(), err.index.clone()), ("x", vec![1]), "{err}");
     assert!(matches!(err.rule, Rule::Negative { .. }), "{err}");
 }
+
+kl_fn! {
+    fn uniform_rows(l1: [B, 2], h1: [B, 2], l2: [B, 2], h2: [B, 2]) -> f64 {
+        Uniform(l1, h1).to_event(1) || Uniform(l2, h2).to_event(1)
+    }
+}
+
+kl_fn! {
+    fn uniform_log_prob(x: [N], low: [N], high: [N]) -> f64 {
+        log_prob(Uniform(low, high), x)
+    }
+}
+
+#[test]
+fn uniform_kl_is_finite_where_the_intervals_nest_and_inf_elsewhere() {
+    // Row 0 nests in both dims; row 1's second dim does not ([0, 2] ⊄ [0.5, 3]).
+    let l1 = [[0.0, -1.0], [0.0, 0.0]];
+    let h1 = [[1.0, 1.0], [1.0, 2.0]];
+    let l2 = [[-1.0, -2.0], [0.0, 0.5]];
+    let h2 = [[3.0, 1.0], [1.0, 3.0]];
+    // ln(w2 / w1) per dim, summed.
+    let want0 = (4.0_f64 / 1.0).ln() + (3.0_f64 / 2.0).ln();
+    let typed = kl!(Uniform(l1, h1).to_event(1) || Uniform(l2, h2).to_event(1)).unwrap();
+    let item = uniform_rows(&l1, &h1, &l2, &h2).unwrap();
+    let flat = |a: &[[f64; 2]; 2]| a.as_flattened().to_vec();
+    let (mut into, mut unchecked) = ([f64::NAN; 2], [f64::NAN; 2]);
+    uniform_rows_into(&flat(&l1), &flat(&h1), &flat(&l2), &flat(&h2), 2, &mut into).unwrap();
+    uniform_rows_into_unchecked(&flat(&l1), &flat(&h1), &flat(&l2), &flat(&h2), 2, &mut unchecked).unwrap();
+    for (route, got) in [
+        ("kl!", typed.to_vec()),
+        ("kl_fn!", item.to_vec()),
+        ("_into", into.to_vec()),
+        ("_unchecked", unchecked.to_vec()),
+    ] {
+        assert!(close(got[0], want0, 1e-15), "{route}: {} vs {want0}", got[0]);
+        assert_eq!(got[1], f64::INFINITY, "{route}");
+    }
+    // P || P is 0 and still checks `high > low` (the kernel stays).
+    assert_eq!(kl!(Uniform(l1, h1) || Uniform(l1, h1)).unwrap().to_vec(), vec![0.0; 4]);
+    let err = kl!(Uniform(l1, l1) || Uniform(l1, l1)).unwrap_err();
+    assert_eq!((err.param.as_str(), err.index.clone()), ("l1", vec![0, 0]), "{err}");
+}
+
+#[test]
+fn uniform_high_not_above_low_is_a_data_error_on_every_route() {
+    let l1 = [[0.0, -1.0], [0.0, 0.0]];
+    let h1 = [[1.0, 1.0], [1.0, 2.0]];
+    let bad = [[3.0, 1.0], [1.0, -0.5]]; // h2[1][1] < l2[1][1] = 0.5
+    let l2 = [[-1.0, -2.0], [0.0, 0.5]];
+    let want = "parameter `h2` at batch index [1, 1] must be > `l2` (= 0.5), found -0.5";
+    let e = uniform_rows(&l1, &h1, &l2, &bad).unwrap_err();
+    assert_eq!(e.to_string(), want);
+    assert!(
+        matches!(&e.rule, Rule::NotAbove { other, bound, value } if other == "l2" && *bound == 0.5 && *value == -0.5)
+    );
+    let flat = |a: &[[f64; 2]; 2]| a.as_flattened().to_vec();
+    let mut out = [0.0; 2];
+    let e = uniform_rows_into(&flat(&l1), &flat(&h1), &flat(&l2), &flat(&bad), 2, &mut out).unwrap_err();
+    assert_eq!(e.to_string(), want);
+    let e = kl!(Uniform(l1, h1).to_event(1) || Uniform(l2, bad).to_event(1)).unwrap_err();
+    assert_eq!(e.to_string(), "parameter `bad` at batch index [1, 1] must be > `l2` (= 0.5), found -0.5");
+}
+
+#[test]
+fn uniform_log_prob_outside_the_support_is_a_data_error_naming_the_index() {
+    let (low, high) = ([0.0_f64, -1.0, 2.0], [1.0_f64, 1.0, 4.0]);
+    // torch's convention: −ln(high − low) on [low, high), −∞ at `high`.
+    let x = [0.0_f64, 0.5, 4.0];
+    let got = uniform_log_prob(&x, &low, &high).unwrap();
+    assert_eq!(got.to_vec(), vec![0.0, -(2.0_f64.ln()), f64::NEG_INFINITY]);
+    let x = [0.5_f64, 1.5, 3.0];
+    let e = uniform_log_prob(&x, &low, &high).unwrap_err();
+    assert_eq!(e.to_string(), "parameter `x` at batch index [1] must lie in the support [-1, 1], found 1.5");
+    let e = kl!(log_prob(Uniform(low, high), x)).unwrap_err();
+    assert_eq!(e.to_string(), "parameter `x` at batch index [1] must lie in the support [-1, 1], found 1.5");
+}
+
+#[test]
+fn pareto_from_types() {
+    let (s1, a1) = ([2.0_f64, 1.0, 1.5], [2.0_f64, 0.5, 3.0]);
+    let (s2, a2) = ([1.0_f64, 1.0, 2.0], [3.0_f64, 0.5, 3.0]);
+    let kl = kl!(Pareto(s1, a1) || Pareto(s2, a2)).unwrap();
+    // Textbook: a2 ln(s1/s2) + a2/a1 − 1 − ln(a2/a1) when s1 >= s2, else +∞.
+    let want0 = 3.0 * 2.0_f64.ln() + 1.5 - 1.0 - 1.5_f64.ln();
+    assert!(close(kl[0], want0, 1e-15), "{} vs {want0}", kl[0]);
+    assert_eq!(kl[1], 0.0);
+    assert_eq!(kl[2], f64::INFINITY);
+    let h = kl!(entropy(Pareto(s1, a1))).unwrap();
+    for i in 0..3 {
+        let want = (s1[i] / a1[i]).ln() + 1.0 / a1[i] + 1.0;
+        assert!(close(h[i], want, 1e-15), "{} vs {want}", h[i]);
+    }
+    let x = [2.0_f64, 5.0, 1.0];
+    let e = kl!(log_prob(Pareto(s1, a1), x)).unwrap_err();
+    assert_eq!(e.to_string(), "parameter `x` at batch index [2] must lie in the support [1.5, ∞), found 1");
+    let x = [2.0_f64, 5.0, 1.5];
+    let lp = kl!(log_prob(Pareto(s1, a1), x)).unwrap();
+    for i in 0..3 {
+        let want = a1[i].ln() + a1[i] * s1[i].ln() - (a1[i] + 1.0) * x[i].ln();
+        assert!(close(lp[i], want, 1e-15), "{} vs {want}", lp[i]);
+    }
+}

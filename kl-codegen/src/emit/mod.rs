@@ -29,6 +29,7 @@
 //! assert!(src.contains("pub fn kl_unchecked<T: ::kl_runtime::Real>("));
 //! ```
 
+mod constraints;
 mod dense;
 mod elementwise;
 mod gen;

@@ -11,7 +11,7 @@ use super::signature::{Names, Num, Sig};
 use kl_compiler::ir::{Ir, Role};
 use kl_compiler::shape::{Dim, Shape};
 use proc_macro2::{Ident, TokenStream};
-use quote::quote;
+use quote::{format_ident, quote};
 
 type Tok = TokenStream;
 
@@ -48,8 +48,13 @@ fn unravel(n: &Ident, dims: &[Lin]) -> Tok {
 /// over chunks of the batch, then the interpreter-ordered value checks.
 pub(crate) fn checks(ir: &Ir, sig: &Sig, num: &Num, unchecked: &Ident, rows: Option<&RowsKernel>) -> Res<Vec<Tok>> {
     let (mut out, values) = length_and_value_checks(ir, sig, num)?;
-    out.extend(chunked(ir, sig, num, unchecked, rows)?);
+    let joint = super::constraints::checks(ir, sig, num)?;
+    // The chunked fast path checks roles only: with joint checks, every value is checked first.
+    if joint.is_empty() {
+        out.extend(chunked(ir, sig, num, unchecked, rows)?);
+    }
     out.extend(values);
+    out.extend(joint);
     Ok(out)
 }
 
@@ -80,13 +85,9 @@ fn length_and_value_checks(ir: &Ir, sig: &Sig, num: &Num) -> Res<(Vec<Tok>, Vec<
                 continue;
             }
             seen.push(*role);
-            out.push(match role {
-                Role::Real | Role::Positive | Role::PositiveDiag | Role::NonNegative => {
-                    let f = match role {
-                        Role::Real => quote!(check_finite),
-                        Role::NonNegative => quote!(check_nonnegative),
-                        _ => quote!(check_positive),
-                    };
+            out.push(match role.element_rule() {
+                Some(rule) => {
+                    let f = format_ident!("{}", rule.check);
                     let index = unravel(&n, &all);
                     quote! {
                         for (#n, &#v) in #ident.iter().enumerate() {
@@ -94,7 +95,7 @@ fn length_and_value_checks(ir: &Ir, sig: &Sig, num: &Num) -> Res<(Vec<Tok>, Vec<
                         }
                     }
                 }
-                Role::SpdMatrix | Role::ScaleTril => {
+                None => {
                     let k = shape.rank().saturating_sub(2);
                     let (batch, d) = (&all[..k], all.last().cloned().unwrap_or(Lin::Const(1)));
                     let dd = d.clone().mul(&d);
@@ -201,11 +202,12 @@ fn chunked(ir: &Ir, sig: &Sig, num: &Num, unchecked: &Ident, kernel: Option<&Row
                 continue;
             }
             seen.push(role);
-            all.push(match role {
-                Role::Real => quote!(#rt::all_finite(#c)),
-                Role::Positive | Role::PositiveDiag => quote!(#rt::all_positive(#c)),
-                Role::NonNegative => quote!(#rt::all_nonnegative(#c)),
-                Role::SpdMatrix | Role::ScaleTril => {
+            all.push(match role.element_rule() {
+                Some(rule) => {
+                    let f = format_ident!("{}", rule.all);
+                    quote!(#rt::#f(#c))
+                }
+                None => {
                     let d = dims(sig, shape)?.last().cloned().unwrap_or(Lin::Const(1));
                     let dd = d.clone().mul(&d);
                     let (dt, ddt) = (d.tokens(), dd.tokens());

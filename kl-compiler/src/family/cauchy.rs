@@ -16,6 +16,7 @@ pub const CAUCHY: Family = Family {
     shape: super::loc_scale_shape,
     cshape: "normal",
     cshape_keywords: &[1],
+    joint_check: false,
 };
 
 /// `KL(Cauchy(m1, s1) ‖ Cauchy(m2, s2))`, elementwise.

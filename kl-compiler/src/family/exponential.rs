@@ -1,25 +1,21 @@
 //! `Exponential(rate)`: density `rate · e^(−rate x)` on `[0, ∞)`. Its closed forms are the `kl_runtime::exponential` kernels.
 
-use super::{build, Alt, Family, Slot, Structure, Support};
-use crate::ir::{Ir, NodeId, Role};
+use super::{build, plain_slot, Family, Structure, Support};
+use crate::ir::{Ir, NodeId};
 use crate::kernel::{scalar_kernel, Kernel};
 use crate::rules::Site;
 
 pub const EXPONENTIAL: Family = Family {
     name: "Exponential",
     operands: &["rate"],
-    slots: &[Slot {
-        alternatives: &[Alt { keyword: "rate", role: Role::Positive, diag_role: None }],
-        positional: true,
-        missing: None,
-        keyword_only: None,
-    }],
+    slots: &[plain_slot!("rate", Positive)],
     event_rank: 0,
     support: Support::NonNegative,
     structure: Structure::Other,
     shape: super::single_shape,
     cshape: "single",
     cshape_keywords: &[],
+    joint_check: false,
 };
 
 pub const KL: Kernel = scalar_kernel! {

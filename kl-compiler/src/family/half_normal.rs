@@ -1,25 +1,21 @@
 //! `HalfNormal(scale)`: `|X|` for `X ~ Normal(0, scale)`, on `[0, ∞)`. Its closed forms are the `kl_runtime::half_normal` kernels.
 
-use super::{build, Alt, Family, Slot, Structure, Support};
-use crate::ir::{Ir, NodeId, Role};
+use super::{build, plain_slot, Family, Structure, Support};
+use crate::ir::{Ir, NodeId};
 use crate::kernel::{scalar_kernel, Kernel};
 use crate::rules::Site;
 
 pub const HALF_NORMAL: Family = Family {
     name: "HalfNormal",
     operands: &["scale"],
-    slots: &[Slot {
-        alternatives: &[Alt { keyword: "scale", role: Role::Positive, diag_role: None }],
-        positional: true,
-        missing: None,
-        keyword_only: None,
-    }],
+    slots: &[plain_slot!("scale", Positive)],
     event_rank: 0,
     support: Support::NonNegative,
     structure: Structure::Other,
     shape: super::single_shape,
     cshape: "single",
     cshape_keywords: &[],
+    joint_check: false,
 };
 
 pub const KL: Kernel = scalar_kernel! {

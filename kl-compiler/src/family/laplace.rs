@@ -16,6 +16,7 @@ pub const LAPLACE: Family = Family {
     shape: super::loc_scale_shape,
     cshape: "normal",
     cshape_keywords: &[1],
+    joint_check: false,
 };
 
 /// `KL(Laplace(m1, b1) ‖ Laplace(m2, b2))`, elementwise.

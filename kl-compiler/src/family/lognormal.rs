@@ -17,6 +17,7 @@ pub const LOG_NORMAL: Family = Family {
     shape: super::loc_scale_shape,
     cshape: "normal",
     cshape_keywords: &[1],
+    joint_check: false,
 };
 
 /// `ln p(x)` of `LogNormal(m, s)`, elementwise.

@@ -31,6 +31,7 @@ pub const LOW_RANK: Family = Family {
     shape,
     cshape: "low_rank",
     cshape_keywords: &[],
+    joint_check: false,
 };
 
 /// KL between two low-rank normals: of the same rank, from differences of the parameters;

@@ -17,6 +17,8 @@ pub mod low_rank;
 pub mod mvn;
 pub mod normal;
 mod normal_kernels;
+pub mod pareto;
+pub mod uniform;
 
 pub use cauchy::CAUCHY;
 pub use exponential::EXPONENTIAL;
@@ -26,6 +28,8 @@ pub use lognormal::LOG_NORMAL;
 pub use low_rank::LOW_RANK;
 pub use mvn::{param as mvn_param, MVN};
 pub use normal::{dist as normal_dist, param as normal_param, NORMAL};
+pub use pareto::PARETO;
+pub use uniform::UNIFORM;
 
 use crate::diag::Diagnostic;
 use crate::ir::{Ir, NodeId, Role};
@@ -35,7 +39,7 @@ use std::fmt;
 
 /// Every family kl knows, in the order "did you mean" and the help texts list them.
 pub const FAMILIES: &[&Family] =
-    &[&NORMAL, &MVN, &LOW_RANK, &LAPLACE, &CAUCHY, &LOG_NORMAL, &EXPONENTIAL, &HALF_NORMAL];
+    &[&NORMAL, &MVN, &LOW_RANK, &LAPLACE, &CAUCHY, &LOG_NORMAL, &EXPONENTIAL, &HALF_NORMAL, &UNIFORM, &PARETO];
 
 /// The family called `name`.
 pub fn lookup(name: &str) -> Option<&'static Family> {
@@ -63,6 +67,9 @@ pub struct Family {
     /// the slots in `cshape_keywords` were given with, then the source text.
     pub cshape: &'static str,
     pub cshape_keywords: &'static [usize],
+    /// Whether its parameters obey a rule between them (`Uniform`'s `high > low`) that only its
+    /// kernels' checks state: rewrites that would drop every kernel (`P || P = 0`) keep them.
+    pub joint_check: bool,
 }
 
 // Families are singletons: two are the same family when their names are.
@@ -128,44 +135,82 @@ pub enum Support {
     Positive,
     /// [0, ∞).
     NonNegative,
+    /// [0, 1].
+    UnitInterval,
+    /// `[lo, hi]` between two parameters (any finite values), `Uniform`'s.
+    Between { lo: &'static str, hi: &'static str },
+    /// `[lo, ∞)` from a parameter `> 0`, `Pareto`'s.
+    AtLeast { lo: &'static str },
+}
+
+/// One end of a support: a fixed value, or a parameter that may take any value in the open
+/// range `(min, max)`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum End {
+    At(f64),
+    Param { min: f64, max: f64 },
+}
+
+impl End {
+    /// Whether this end can be `<=` the end `other` for some values of the parameters.
+    fn can_be_below(self, other: End) -> bool {
+        match (self, other) {
+            (End::At(a), End::At(b)) => a <= b,
+            (End::Param { min, .. }, End::At(b)) => min < b,
+            (End::At(a), End::Param { max, .. }) => a < max,
+            (End::Param { min, .. }, End::Param { max, .. }) => min < max,
+        }
+    }
 }
 
 impl Support {
     /// The support as an interval of each element (`lo`, `hi`; ends open or closed do not
     /// matter here).
-    fn interval(self) -> (f64, f64) {
+    fn interval(self) -> (End, End) {
+        const ANY: End = End::Param { min: f64::NEG_INFINITY, max: f64::INFINITY };
         match self {
-            Support::Real | Support::RealVector => (f64::NEG_INFINITY, f64::INFINITY),
-            Support::Positive | Support::NonNegative => (0.0, f64::INFINITY),
+            Support::Real | Support::RealVector => (End::At(f64::NEG_INFINITY), End::At(f64::INFINITY)),
+            Support::Positive | Support::NonNegative => (End::At(0.0), End::At(f64::INFINITY)),
+            Support::UnitInterval => (End::At(0.0), End::At(1.0)),
+            Support::Between { .. } => (ANY, ANY),
+            Support::AtLeast { .. } => (End::Param { min: 0.0, max: f64::INFINITY }, End::At(f64::INFINITY)),
         }
     }
 
-    /// Whether this support lies in `other` up to a set of measure zero, so that a density on it
-    /// can have a finite KL against one on `other`. When it does not, `KL(P ‖ Q)` is infinite for
-    /// every parameter value.
+    /// Whether this support can lie in `other` up to a set of measure zero, for some values of
+    /// the parameters of either, so that a density on it can have a finite KL against one on
+    /// `other`. When it cannot, `KL(P ‖ Q)` is infinite for every parameter value; when it
+    /// can only for some values (`Uniform ‖ Uniform`), the KL kernel returns `+∞` for the
+    /// others.
     pub fn within(self, other: Support) -> bool {
         let ((a, b), (c, d)) = (self.interval(), other.interval());
-        c <= a && b <= d
+        c.can_be_below(a) && b.can_be_below(d)
     }
 
-    /// How a `log_prob` value is validated: it must lie in the support.
+    /// How a `log_prob` value is validated on its own: it must lie in the support, or, where
+    /// the support depends on the parameters, in the set every such support lies in (the
+    /// kernel's check compares it with the parameters).
     pub fn value_role(self) -> Role {
         match self {
-            Support::Real | Support::RealVector => Role::Real,
-            Support::Positive => Role::Positive,
+            Support::Real | Support::RealVector | Support::Between { .. } => Role::Real,
+            Support::Positive | Support::AtLeast { .. } => Role::Positive,
             Support::NonNegative => Role::NonNegative,
+            Support::UnitInterval => Role::UnitInterval,
         }
     }
 }
 
 impl fmt::Display for Support {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Support::Real => "(−∞, ∞)",
-            Support::RealVector => "ℝ^d",
-            Support::Positive => "(0, ∞)",
-            Support::NonNegative => "[0, ∞)",
-        })
+        match self {
+            Support::Real => f.write_str("(−∞, ∞)"),
+            Support::RealVector => f.write_str("ℝ^d"),
+            Support::Positive => f.write_str("(0, ∞)"),
+            Support::NonNegative => f.write_str("[0, ∞)"),
+            Support::UnitInterval => f.write_str("[0, 1]"),
+            Support::Between { lo, hi } => write!(f, "[{lo}, {hi}]"),
+            Support::AtLeast { lo } => write!(f, "[{lo}, ∞)"),
+        }
     }
 }
 
@@ -260,21 +305,25 @@ impl Dist {
     }
 }
 
+/// A parameter given one way, by position or by its keyword, validated by `role`:
+/// `plain_slot!("rate", Positive)`.
+macro_rules! plain_slot {
+    ($keyword:literal, $role:ident) => {
+        $crate::family::Slot {
+            alternatives: &[$crate::family::Alt { keyword: $keyword, role: $crate::ir::Role::$role, diag_role: None }],
+            positional: true,
+            missing: None,
+            keyword_only: None,
+        }
+    };
+}
+pub(crate) use plain_slot;
+
 /// `loc`: any finite value, the first positional argument.
-pub(crate) const LOC: Slot = Slot {
-    alternatives: &[Alt { keyword: "loc", role: Role::Real, diag_role: None }],
-    positional: true,
-    missing: None,
-    keyword_only: None,
-};
+pub(crate) const LOC: Slot = plain_slot!("loc", Real);
 
 /// `scale`: one way only, `> 0`, the second positional argument.
-pub(crate) const SCALE: Slot = Slot {
-    alternatives: &[Alt { keyword: "scale", role: Role::Positive, diag_role: None }],
-    positional: true,
-    missing: None,
-    keyword_only: None,
-};
+pub(crate) const SCALE: Slot = plain_slot!("scale", Positive);
 
 /// The rule builders of elementwise families whose kernels take the operands in slot order.
 pub(crate) mod build {
@@ -354,6 +403,15 @@ mod tests {
         // [0, ∞) and (0, ∞) differ by a point.
         assert!(Support::NonNegative.within(Support::Positive));
         assert!(Support::Positive.within(Support::NonNegative));
+        // Supports that depend on the parameters: nested for some values, or for none.
+        let (uniform, pareto) = (Support::Between { lo: "low", hi: "high" }, Support::AtLeast { lo: "scale" });
+        assert!(uniform.within(uniform) && uniform.within(Support::Real) && uniform.within(Support::Positive));
+        assert!(!Support::Real.within(uniform) && !Support::NonNegative.within(uniform));
+        assert!(pareto.within(pareto) && pareto.within(Support::Positive) && pareto.within(Support::Real));
+        assert!(!Support::NonNegative.within(pareto) && !Support::Positive.within(pareto));
+        assert!(uniform.within(pareto) && !pareto.within(uniform));
+        assert!(Support::UnitInterval.within(Support::Positive) && !Support::Positive.within(Support::UnitInterval));
+        assert!(Support::UnitInterval.within(uniform) && uniform.within(Support::UnitInterval));
     }
 
     #[test]

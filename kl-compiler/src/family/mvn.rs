@@ -40,6 +40,7 @@ pub const MVN: Family = Family {
     shape,
     cshape: "mvn",
     cshape_keywords: &[1],
+    joint_check: false,
 };
 
 /// Rule: the matrix is square, `[.., d, d]` with `d` = loc's last dim; batch dims broadcast.

@@ -35,6 +35,7 @@ pub const NORMAL: Family = Family {
     shape: super::loc_scale_shape,
     cshape: "normal",
     cshape_keywords: &[1],
+    joint_check: false,
 };
 
 /// KL between two `Normal`s: elementwise, on the parameters as given (not converted to

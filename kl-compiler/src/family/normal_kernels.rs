@@ -68,6 +68,7 @@ pub const NORMAL_KL: Kernel = Kernel {
         f64: |x, a, g| g.copy_from_slice(&rt::normal_kl_param_grad(x[0], x[1], rp(a[0]), x[2], x[3], rp(a[1]))),
         f32: |x, a, g| g.copy_from_slice(&rt::normal_kl_param_grad(x[0], x[1], rp(a[0]), x[2], x[3], rp(a[1]))),
     },
+    check: None,
 };
 
 static NORMAL_KL_ROWS: Rows = Rows {
@@ -136,6 +137,7 @@ pub const STD_NORMAL_KL: Kernel = Kernel {
         f64: |x, a, g| g.copy_from_slice(&rt::std_normal_kl_grad(x[0], x[1], rp(a[0]))),
         f32: |x, a, g| g.copy_from_slice(&rt::std_normal_kl_grad(x[0], x[1], rp(a[0]))),
     },
+    check: None,
 };
 
 static STD_NORMAL_KL_ROWS: Rows = Rows {

@@ -3,7 +3,9 @@
 //! a query up here; each rule builds the kernel nodes for its query and lives in its family's
 //! file (`crate::family::*`). Adding a pair is one line below.
 
-use crate::family::{Family, CAUCHY, EXPONENTIAL, HALF_NORMAL, LAPLACE, LOG_NORMAL, LOW_RANK, MVN, NORMAL};
+use crate::family::{
+    Family, CAUCHY, EXPONENTIAL, HALF_NORMAL, LAPLACE, LOG_NORMAL, LOW_RANK, MVN, NORMAL, PARETO, UNIFORM,
+};
 use crate::ir::{Ir, NodeId};
 use crate::span::Span;
 
@@ -46,6 +48,8 @@ pub const KL: &[KlRule] = &[
     KlRule { p: &LOG_NORMAL, q: &LOG_NORMAL, lower: crate::family::normal::kl },
     KlRule { p: &EXPONENTIAL, q: &EXPONENTIAL, lower: crate::family::exponential::kl },
     KlRule { p: &HALF_NORMAL, q: &HALF_NORMAL, lower: crate::family::half_normal::kl },
+    KlRule { p: &UNIFORM, q: &UNIFORM, lower: crate::family::uniform::kl },
+    KlRule { p: &PARETO, q: &PARETO, lower: crate::family::pareto::kl },
 ];
 
 pub const LOG_PROB: &[UnaryRule] = &[
@@ -57,6 +61,8 @@ pub const LOG_PROB: &[UnaryRule] = &[
     UnaryRule { family: &LOG_NORMAL, lower: crate::family::lognormal::log_prob },
     UnaryRule { family: &EXPONENTIAL, lower: crate::family::exponential::log_prob },
     UnaryRule { family: &HALF_NORMAL, lower: crate::family::half_normal::log_prob },
+    UnaryRule { family: &UNIFORM, lower: crate::family::uniform::log_prob },
+    UnaryRule { family: &PARETO, lower: crate::family::pareto::log_prob },
 ];
 
 pub const ENTROPY: &[UnaryRule] = &[
@@ -68,6 +74,8 @@ pub const ENTROPY: &[UnaryRule] = &[
     UnaryRule { family: &LOG_NORMAL, lower: crate::family::lognormal::entropy },
     UnaryRule { family: &EXPONENTIAL, lower: crate::family::exponential::entropy },
     UnaryRule { family: &HALF_NORMAL, lower: crate::family::half_normal::entropy },
+    UnaryRule { family: &UNIFORM, lower: crate::family::uniform::entropy },
+    UnaryRule { family: &PARETO, lower: crate::family::pareto::entropy },
 ];
 
 /// The KL rule for base families `p` and `q`.

@@ -14,7 +14,7 @@ use crate::rules::{self, Site};
 
 pub const PASS: Pass = Pass {
     name: "closed_form",
-    identity: "queries on Normal / MultivariateNormal / LowRank bases -> normal_kl, tril_kl, *_log_prob, *_entropy",
+    identity: "KL, log_prob and entropy of base families -> their kernels (the rules table)",
     precondition: "the query's distribution operands are unwrapped base families",
     run,
 };

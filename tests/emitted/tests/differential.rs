@@ -14,7 +14,7 @@ use kl_runtime::testing::SplitMix64 as Rng;
 /// The role that decides how a parameter's data is drawn (the most demanding one).
 fn role(ir: &Ir, name: &str) -> Role {
     let roles = ir.roles.get(name).cloned().unwrap_or_default();
-    [Role::SpdMatrix, Role::ScaleTril, Role::Positive, Role::PositiveDiag, Role::NonNegative]
+    [Role::SpdMatrix, Role::ScaleTril, Role::Positive, Role::PositiveDiag, Role::NonNegative, Role::UnitInterval]
         .into_iter()
         .find(|r| roles.contains(r))
         .unwrap_or(Role::Real)
@@ -27,6 +27,7 @@ fn draw(rng: &mut Rng, role: Role, shape: &[usize]) -> Vec<f64> {
     match role {
         Role::Real => (0..n).map(|_| rng.uniform(-1.0, 1.0)).collect(),
         Role::Positive | Role::PositiveDiag | Role::NonNegative => (0..n).map(|_| rng.uniform(0.5, 2.0)).collect(),
+        Role::UnitInterval => (0..n).map(|_| rng.uniform(0.1, 0.9)).collect(),
         Role::SpdMatrix | Role::ScaleTril => {
             let d = *shape.last().unwrap();
             let mut out = Vec::with_capacity(n);
@@ -171,7 +172,9 @@ fn checked_entry_reports_the_interpreters_data_errors() {
             let mut args = Args::new(case, 11, 3);
             let last = args.data[p].len() - 1;
             match r {
-                Role::Positive | Role::PositiveDiag | Role::NonNegative => args.data[p][last] = -0.5,
+                Role::Positive | Role::PositiveDiag | Role::NonNegative | Role::UnitInterval => {
+                    args.data[p][last] = -0.5
+                }
                 Role::Real => args.data[p][last] = f64::NAN,
                 // An indefinite last block: a negative diagonal entry.
                 Role::SpdMatrix | Role::ScaleTril => args.data[p][last] = -1.0,
