@@ -87,6 +87,29 @@ pub trait Real:
     fn max(self, o: Self) -> Self;
     /// The smaller value; if one is NaN, the other.
     fn min(self, o: Self) -> Self;
+
+    /// `ln Γ(self)` for `self > 0`, else NaN ([`crate::special::lgamma`]).
+    fn lgamma(self) -> Self;
+    /// `ψ(self)` for `self > 0`, else NaN ([`crate::special::digamma`]).
+    fn digamma(self) -> Self;
+    /// `ψ'(self)` for `self > 0`, else NaN ([`crate::special::trigamma`]).
+    fn trigamma(self) -> Self;
+    /// `e^(−|self|) I0(self)` ([`crate::special::i0e`]).
+    fn i0e(self) -> Self;
+    /// `e^(−|self|) I1(self)` ([`crate::special::i1e`]).
+    fn i1e(self) -> Self;
+    /// `ln I0(self)` for `self >= 0`, else NaN ([`crate::special::ln_i0`]).
+    fn ln_i0(self) -> Self;
+    /// `I1(self) / I0(self)` for `self >= 0`, else NaN ([`crate::special::bessel_ratio`]).
+    fn bessel_ratio(self) -> Self;
+    /// `lgamma(self + h) − lgamma(self)` ([`crate::special::lgamma_diff`]).
+    fn lgamma_diff(self, h: Self) -> Self;
+    /// `lgamma(self + h) − lgamma(self) − h ψ(self)` ([`crate::special::lgamma_excess`]).
+    fn lgamma_excess(self, h: Self) -> Self;
+    /// `ψ(self + h) − ψ(self)` ([`crate::special::digamma_diff`]).
+    fn digamma_diff(self, h: Self) -> Self;
+    /// `ψ(self + h) − ψ(self) − h ψ'(self)` ([`crate::special::digamma_excess`]).
+    fn digamma_excess(self, h: Self) -> Self;
 }
 
 macro_rules! impl_real {
@@ -165,6 +188,50 @@ macro_rules! impl_real {
             #[inline(always)]
             fn min(self, o: Self) -> Self {
                 $t::min(self, o)
+            }
+            #[inline(always)]
+            fn lgamma(self) -> Self {
+                crate::special::$fast::lgamma(self)
+            }
+            #[inline(always)]
+            fn digamma(self) -> Self {
+                crate::special::$fast::digamma(self)
+            }
+            #[inline(always)]
+            fn trigamma(self) -> Self {
+                crate::special::$fast::trigamma(self)
+            }
+            #[inline(always)]
+            fn i0e(self) -> Self {
+                crate::special::$fast::i0e(self)
+            }
+            #[inline(always)]
+            fn i1e(self) -> Self {
+                crate::special::$fast::i1e(self)
+            }
+            #[inline(always)]
+            fn ln_i0(self) -> Self {
+                crate::special::$fast::ln_i0(self)
+            }
+            #[inline(always)]
+            fn bessel_ratio(self) -> Self {
+                crate::special::$fast::bessel_ratio(self)
+            }
+            #[inline(always)]
+            fn lgamma_diff(self, h: Self) -> Self {
+                crate::special::$fast::lgamma_diff(self, h)
+            }
+            #[inline(always)]
+            fn lgamma_excess(self, h: Self) -> Self {
+                crate::special::$fast::lgamma_excess(self, h)
+            }
+            #[inline(always)]
+            fn digamma_diff(self, h: Self) -> Self {
+                crate::special::$fast::digamma_diff(self, h)
+            }
+            #[inline(always)]
+            fn digamma_excess(self, h: Self) -> Self {
+                crate::special::$fast::digamma_excess(self, h)
             }
         }
     };
