@@ -492,14 +492,14 @@ impl Ir {
         self.operands(id)[slot]
     }
 
-    /// The parameter operand `slot` of `id` reads (through broadcasts), for naming it in a data
-    /// error; `None` for a literal or a computed value.
+    /// The parameter operand `slot` of `id` reads (through broadcasts and sums over its last
+    /// dims), for naming it in a data error; `None` for a literal or a computed value.
     pub fn operand_name(&self, id: NodeId, slot: usize) -> Option<&str> {
         let mut x = self.operand(id, slot);
         loop {
             match self.op(x) {
                 Op::Param(n) => return Some(n),
-                Op::BroadcastTo(_) => x = self.operand(x, 0),
+                Op::BroadcastTo(_) | Op::SumLast { .. } => x = self.operand(x, 0),
                 _ => return None,
             }
         }

@@ -289,6 +289,33 @@ pub const fn pair(a: CShape, b: CShape, a_kw: &str, b_kw: &str, what: &str) -> C
     CDist { batch, event: CShape::SCALAR }
 }
 
+/// A scalar family of three parameters (`StudentT(df, loc, scale)`): batch
+/// `broadcast(a, b, c)`, event `[]`.
+pub const fn triple(a: CShape, b: CShape, c: CShape, a_kw: &str, b_kw: &str, c_kw: &str, what: &str) -> CDist {
+    let ab = pair(a, b, a_kw, b_kw, what).batch;
+    // Rule: the third broadcasts with the first two; a clash names the first it meets.
+    let (c, first) = (valid(c, what), valid(a, what));
+    if broadcast(first, c).is_none() {
+        return pair(a, c, a_kw, c_kw, what);
+    }
+    let Some(batch) = broadcast(ab, c) else { return pair(b, c, b_kw, c_kw, what) };
+    CDist { batch, event: CShape::SCALAR }
+}
+
+/// A family on the simplex (`Dirichlet(concentration)`): batch `c[:-1]`, event `[K]` with `K`
+/// the last dim of `c`.
+pub const fn simplex(c: CShape, kw: &str, what: &str) -> CDist {
+    let c = valid(c, what);
+    if c.rank == 0 {
+        Msg::new(what)
+            .s("the `")
+            .s(kw)
+            .s("` of a distribution on the simplex needs at least one dim (the number of categories K), but it is a scalar (shape [])")
+            .fail()
+    }
+    CDist { batch: c.drop_last(1), event: c.last(1) }
+}
+
 /// `MultivariateNormal(loc, <matrix_kw>=m)`: batch `broadcast(loc[:-1], m[:-2])`, event `[d]`.
 pub const fn mvn(loc: CShape, matrix: CShape, matrix_kw: &str, what: &str) -> CDist {
     let (loc, m) = (valid(loc, what), valid(matrix, what));

@@ -33,6 +33,8 @@ pub enum Rule {
     /// A value must lie in `[lo, hi]`: a `log_prob` value in the support of its distribution
     /// (`hi` may be infinite).
     Outside { lo: f64, hi: f64, value: f64 },
+    /// A point of the simplex (a `Dirichlet` `log_prob` value) must sum to 1 over its last dim.
+    NotNormalized { sum: f64 },
     /// A covariance or precision matrix must equal its transpose (within tolerance).
     NotSymmetric { row: usize, col: usize },
     /// A covariance or precision matrix must be positive definite.
@@ -60,6 +62,8 @@ pub enum Violation {
     NotAbove { slot: usize, other: usize, bound: f64, value: f64 },
     /// Operand `slot` must lie in `[lo, hi]`.
     Outside { slot: usize, lo: f64, hi: f64, value: f64 },
+    /// Operand `slot`, the sum of a parameter over its last dim, must be 1.
+    NotNormalized { slot: usize, sum: f64 },
 }
 
 impl Violation {
@@ -80,6 +84,7 @@ impl Violation {
             Violation::Outside { slot, lo, hi, value } => {
                 Error::new(name(slot), index, Rule::Outside { lo, hi, value })
             }
+            Violation::NotNormalized { slot, sum } => Error::new(name(slot), index, Rule::NotNormalized { sum }),
         }
     }
 }
@@ -105,6 +110,9 @@ impl fmt::Display for Error {
                 write!(f, " must lie in the support [{lo}, ∞), found {value}")
             }
             Rule::Outside { lo, hi, value } => write!(f, " must lie in the support [{lo}, {hi}], found {value}"),
+            Rule::NotNormalized { sum } => {
+                write!(f, " must sum to 1 over its last dim (a point of the simplex), found {sum}")
+            }
             Rule::NonFinite { value } => write!(f, " must be finite, found {value}"),
             Rule::NotSymmetric { row, col } => {
                 write!(f, " must be symmetric, but entries ({row}, {col}) and ({col}, {row}) differ")

@@ -39,14 +39,18 @@
 //! ```
 
 pub mod batch;
+pub mod beta;
 pub mod cauchy;
 pub mod cshape;
 pub mod dense;
+pub mod dirichlet;
 pub mod error;
 pub mod exponential;
 pub mod fixed;
+pub mod gamma;
 pub mod gaussian;
 pub mod grad;
+pub mod gumbel;
 pub mod half_normal;
 pub mod input;
 pub mod laplace;
@@ -60,6 +64,7 @@ pub mod scalar;
 mod simd;
 pub mod spd;
 pub mod special;
+pub mod student_t;
 #[doc(hidden)]
 pub mod testing;
 pub mod uniform;
@@ -68,14 +73,18 @@ pub mod validate;
 pub use batch::{
     all_finite, all_nonnegative, all_positive, all_unit_interval, chunk_rows, for_each_chunk, kernel_chunk_rows,
 };
+pub use beta::*;
 pub use cauchy::*;
 pub use cshape::{shape_of, CDist, CShape};
 pub use dense::*;
+pub use dirichlet::*;
 pub use error::*;
 pub use exponential::*;
 pub use fixed::*;
+pub use gamma::*;
 pub use gaussian::*;
 pub use grad::*;
+pub use gumbel::*;
 pub use half_normal::*;
 pub use input::*;
 pub use laplace::*;
@@ -87,5 +96,6 @@ pub use real::*;
 pub use rows::{normal_kl_rows, normal_log_prob_rows, std_normal_kl_rows};
 pub use scalar::*;
 pub use spd::*;
+pub use student_t::*;
 pub use uniform::*;
 pub use validate::*;

@@ -8,8 +8,12 @@
 //! printing and the structural simplification passes read these descriptors instead of
 //! matching on family names.
 
+pub mod beta;
 pub mod cauchy;
+pub mod dirichlet;
 pub mod exponential;
+pub mod gamma;
+pub mod gumbel;
 pub mod half_normal;
 pub mod laplace;
 pub mod lognormal;
@@ -18,10 +22,15 @@ pub mod mvn;
 pub mod normal;
 mod normal_kernels;
 pub mod pareto;
+pub mod student_t;
 pub mod uniform;
 
+pub use beta::BETA;
 pub use cauchy::CAUCHY;
+pub use dirichlet::DIRICHLET;
 pub use exponential::EXPONENTIAL;
+pub use gamma::{CHI2, GAMMA};
+pub use gumbel::{GUMBEL, WEIBULL};
 pub use half_normal::HALF_NORMAL;
 pub use laplace::LAPLACE;
 pub use lognormal::LOG_NORMAL;
@@ -29,6 +38,7 @@ pub use low_rank::LOW_RANK;
 pub use mvn::{param as mvn_param, MVN};
 pub use normal::{dist as normal_dist, param as normal_param, NORMAL};
 pub use pareto::PARETO;
+pub use student_t::STUDENT_T;
 pub use uniform::UNIFORM;
 
 use crate::diag::Diagnostic;
@@ -38,8 +48,25 @@ use crate::span::Span;
 use std::fmt;
 
 /// Every family kl knows, in the order "did you mean" and the help texts list them.
-pub const FAMILIES: &[&Family] =
-    &[&NORMAL, &MVN, &LOW_RANK, &LAPLACE, &CAUCHY, &LOG_NORMAL, &EXPONENTIAL, &HALF_NORMAL, &UNIFORM, &PARETO];
+pub const FAMILIES: &[&Family] = &[
+    &NORMAL,
+    &MVN,
+    &LOW_RANK,
+    &LAPLACE,
+    &CAUCHY,
+    &LOG_NORMAL,
+    &EXPONENTIAL,
+    &HALF_NORMAL,
+    &UNIFORM,
+    &PARETO,
+    &GAMMA,
+    &CHI2,
+    &BETA,
+    &DIRICHLET,
+    &GUMBEL,
+    &WEIBULL,
+    &STUDENT_T,
+];
 
 /// The family called `name`.
 pub fn lookup(name: &str) -> Option<&'static Family> {
@@ -93,6 +120,9 @@ pub struct Slot {
     /// When set, a positional argument landing on this slot is this error (a parameter that
     /// must be named because its parameterizations are easy to confuse).
     pub keyword_only: Option<Message>,
+    /// The value a slot not given takes (`StudentT`'s `loc = 0`, `scale = 1`), as torch's
+    /// default arguments; `None`: the slot must be given.
+    pub default: Option<f64>,
 }
 
 /// One way of giving a slot.
@@ -141,6 +171,8 @@ pub enum Support {
     Between { lo: &'static str, hi: &'static str },
     /// `[lo, ∞)` from a parameter `> 0`, `Pareto`'s.
     AtLeast { lo: &'static str },
+    /// The simplex: vectors of the event size in `[0, 1]` that sum to 1 (`Dirichlet`'s).
+    Simplex,
 }
 
 /// One end of a support: a fixed value, or a parameter that may take any value in the open
@@ -171,7 +203,7 @@ impl Support {
         match self {
             Support::Real | Support::RealVector => (End::At(f64::NEG_INFINITY), End::At(f64::INFINITY)),
             Support::Positive | Support::NonNegative => (End::At(0.0), End::At(f64::INFINITY)),
-            Support::UnitInterval => (End::At(0.0), End::At(1.0)),
+            Support::UnitInterval | Support::Simplex => (End::At(0.0), End::At(1.0)),
             Support::Between { .. } => (ANY, ANY),
             Support::AtLeast { .. } => (End::Param { min: 0.0, max: f64::INFINITY }, End::At(f64::INFINITY)),
         }
@@ -195,7 +227,7 @@ impl Support {
             Support::Real | Support::RealVector | Support::Between { .. } => Role::Real,
             Support::Positive | Support::AtLeast { .. } => Role::Positive,
             Support::NonNegative => Role::NonNegative,
-            Support::UnitInterval => Role::UnitInterval,
+            Support::UnitInterval | Support::Simplex => Role::UnitInterval,
         }
     }
 }
@@ -210,6 +242,7 @@ impl fmt::Display for Support {
             Support::UnitInterval => f.write_str("[0, 1]"),
             Support::Between { lo, hi } => write!(f, "[{lo}, {hi}]"),
             Support::AtLeast { lo } => write!(f, "[{lo}, ∞)"),
+            Support::Simplex => f.write_str("the simplex"),
         }
     }
 }
@@ -309,11 +342,18 @@ impl Dist {
 /// `plain_slot!("rate", Positive)`.
 macro_rules! plain_slot {
     ($keyword:literal, $role:ident) => {
+        $crate::family::plain_slot!($keyword, $role, None)
+    };
+    ($keyword:literal, $role:ident, default = $v:expr) => {
+        $crate::family::plain_slot!($keyword, $role, Some($v))
+    };
+    ($keyword:literal, $role:ident, $default:expr) => {
         $crate::family::Slot {
             alternatives: &[$crate::family::Alt { keyword: $keyword, role: $crate::ir::Role::$role, diag_role: None }],
             positional: true,
             missing: None,
             keyword_only: None,
+            default: $default,
         }
     };
 }
@@ -360,22 +400,56 @@ pub(crate) fn single_shape(cx: &ShapeCx) -> Result<(Shape, Shape), Diagnostic> {
 }
 
 /// Rule: a scalar family's two parameters broadcast against each other; the event is a scalar.
-/// (The `kl_runtime::cshape::normal` const fn applies the same rule to Rust types.)
+/// (The `kl_runtime::cshape::normal` and `pair` const fns apply the same rule to Rust types.)
 pub(crate) fn loc_scale_shape(cx: &ShapeCx) -> Result<(Shape, Shape), Diagnostic> {
-    let (loc, scale) = (&cx.shapes[0], &cx.shapes[1]);
-    let (kl, kw) = (cx.keywords[0], cx.keywords[1]);
-    let batch = loc.broadcast(scale).ok_or_else(|| {
-        Diagnostic::new(
-            "shape::param_broadcast",
-            cx.span,
-            format!("`{kl}` has shape {loc} and `{kw}` has shape {scale}; they do not broadcast"),
-        )
-        .label("parameters do not broadcast")
-        .note(cx.spans[0], format!("{kl}: {loc}"))
-        .note(cx.spans[1], format!("{kw}: {scale}"))
-        .help("trailing dims must be equal, or 1; a symbol broadcasts only with itself or 1")
-    })?;
+    broadcast_shape(cx)
+}
+
+/// Rule: a scalar family's parameters all broadcast together; the event is a scalar. A failure
+/// names the first parameter that does not broadcast with those before it, and one of those
+/// it clashes with. (`kl_runtime::cshape::triple` for three parameters.)
+pub(crate) fn broadcast_shape(cx: &ShapeCx) -> Result<(Shape, Shape), Diagnostic> {
+    let mut batch = cx.shapes[0].clone();
+    for i in 1..cx.shapes.len() {
+        let (s, ks) = (&cx.shapes[i], cx.keywords[i]);
+        batch = match batch.broadcast(s) {
+            Some(b) => b,
+            None => {
+                let j = (0..i).find(|&j| cx.shapes[j].broadcast(s).is_none()).unwrap_or(0);
+                let (o, ko) = (&cx.shapes[j], cx.keywords[j]);
+                return Err(Diagnostic::new(
+                    "shape::param_broadcast",
+                    cx.span,
+                    format!("`{ko}` has shape {o} and `{ks}` has shape {s}; they do not broadcast"),
+                )
+                .label("parameters do not broadcast")
+                .note(cx.spans[j], format!("{ko}: {o}"))
+                .note(cx.spans[i], format!("{ks}: {s}"))
+                .help("trailing dims must be equal, or 1; a symbol broadcasts only with itself or 1"));
+            }
+        };
+    }
     Ok((batch, Shape::scalar()))
+}
+
+/// Rule: a simplex family's parameter has at least one dim, the number of categories `K`: the
+/// batch is the rest, the event `[K]`. (The `kl_runtime::cshape::simplex` const fn applies it
+/// to Rust types.)
+pub(crate) fn simplex_shape(cx: &ShapeCx) -> Result<(Shape, Shape), Diagnostic> {
+    let c = &cx.shapes[0];
+    let Some(k) = c.dims().last().cloned() else {
+        return Err(Diagnostic::new(
+            "shape::simplex_scalar",
+            cx.spans[0],
+            format!(
+                "the `{}` of a distribution on the simplex needs at least one dim (the number of categories K), but it is a scalar (shape [])",
+                cx.keywords[0]
+            ),
+        )
+        .label("scalar parameter")
+        .note(cx.span, "in this distribution"));
+    };
+    Ok((c.drop_last(1), Shape(vec![k])))
 }
 
 /// Rule: a multivariate family's `loc` has at least one dim, the event size `d`.

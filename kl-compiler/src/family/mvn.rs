@@ -32,6 +32,7 @@ pub const MVN: Family = Family {
                 label: "positional matrix",
                 help: "write `covariance_matrix=`, `scale_tril=` or `precision_matrix=`: they differ, and guessing is how the scale-versus-variance bug starts",
             }),
+            default: None,
         },
     ],
     event_rank: 1,

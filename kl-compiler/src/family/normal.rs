@@ -27,6 +27,7 @@ pub const NORMAL: Family = Family {
                 help: "give exactly one of `scale=`, `var=`, `log_scale=` or `precision=` (a second positional argument is the scale, the standard deviation)",
             }),
             keyword_only: None,
+            default: None,
         },
     ],
     event_rank: 0,

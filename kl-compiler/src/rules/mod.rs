@@ -4,7 +4,8 @@
 //! file (`crate::family::*`). Adding a pair is one line below.
 
 use crate::family::{
-    Family, CAUCHY, EXPONENTIAL, HALF_NORMAL, LAPLACE, LOG_NORMAL, LOW_RANK, MVN, NORMAL, PARETO, UNIFORM,
+    beta, dirichlet, gamma, gumbel, student_t, Family, BETA, CAUCHY, CHI2, DIRICHLET, EXPONENTIAL, GAMMA, GUMBEL,
+    HALF_NORMAL, LAPLACE, LOG_NORMAL, LOW_RANK, MVN, NORMAL, PARETO, STUDENT_T, UNIFORM, WEIBULL,
 };
 use crate::ir::{Ir, NodeId};
 use crate::span::Span;
@@ -50,6 +51,14 @@ pub const KL: &[KlRule] = &[
     KlRule { p: &HALF_NORMAL, q: &HALF_NORMAL, lower: crate::family::half_normal::kl },
     KlRule { p: &UNIFORM, q: &UNIFORM, lower: crate::family::uniform::kl },
     KlRule { p: &PARETO, q: &PARETO, lower: crate::family::pareto::kl },
+    KlRule { p: &GAMMA, q: &GAMMA, lower: gamma::kl },
+    KlRule { p: &CHI2, q: &CHI2, lower: gamma::chi2_kl },
+    KlRule { p: &BETA, q: &BETA, lower: beta::kl },
+    KlRule { p: &DIRICHLET, q: &DIRICHLET, lower: dirichlet::kl },
+    KlRule { p: &GUMBEL, q: &GUMBEL, lower: gumbel::kl },
+    KlRule { p: &WEIBULL, q: &WEIBULL, lower: gumbel::weibull_kl },
+    // A pair torch.distributions lacks.
+    KlRule { p: &WEIBULL, q: &GAMMA, lower: gumbel::weibull_gamma_kl },
 ];
 
 pub const LOG_PROB: &[UnaryRule] = &[
@@ -63,6 +72,13 @@ pub const LOG_PROB: &[UnaryRule] = &[
     UnaryRule { family: &HALF_NORMAL, lower: crate::family::half_normal::log_prob },
     UnaryRule { family: &UNIFORM, lower: crate::family::uniform::log_prob },
     UnaryRule { family: &PARETO, lower: crate::family::pareto::log_prob },
+    UnaryRule { family: &GAMMA, lower: gamma::log_prob },
+    UnaryRule { family: &CHI2, lower: gamma::chi2_log_prob },
+    UnaryRule { family: &BETA, lower: beta::log_prob },
+    UnaryRule { family: &DIRICHLET, lower: dirichlet::log_prob },
+    UnaryRule { family: &GUMBEL, lower: gumbel::log_prob },
+    UnaryRule { family: &WEIBULL, lower: gumbel::weibull_log_prob },
+    UnaryRule { family: &STUDENT_T, lower: student_t::log_prob },
 ];
 
 pub const ENTROPY: &[UnaryRule] = &[
@@ -76,6 +92,13 @@ pub const ENTROPY: &[UnaryRule] = &[
     UnaryRule { family: &HALF_NORMAL, lower: crate::family::half_normal::entropy },
     UnaryRule { family: &UNIFORM, lower: crate::family::uniform::entropy },
     UnaryRule { family: &PARETO, lower: crate::family::pareto::entropy },
+    UnaryRule { family: &GAMMA, lower: gamma::entropy },
+    UnaryRule { family: &CHI2, lower: gamma::chi2_entropy },
+    UnaryRule { family: &BETA, lower: beta::entropy },
+    UnaryRule { family: &DIRICHLET, lower: dirichlet::entropy },
+    UnaryRule { family: &GUMBEL, lower: gumbel::entropy },
+    UnaryRule { family: &WEIBULL, lower: gumbel::weibull_entropy },
+    UnaryRule { family: &STUDENT_T, lower: student_t::entropy },
 ];
 
 /// The KL rule for base families `p` and `q`.
