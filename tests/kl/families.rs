@@ -245,3 +245,108 @@ fn pareto_from_types() {
         assert!(close(lp[i], want, 1e-15), "{} vs {want}", lp[i]);
     }
 }
+
+/// The Euler–Mascheroni constant: ψ(1) = −γ, ψ(n) = 1 + 1/2 + .. + 1/(n − 1) − γ.
+const EULER: f64 = 0.577_215_664_901_532_9;
+
+kl_fn! {
+    fn gamma_rows(a1: [B], b1: [B], a2: [B], b2: [B]) -> f64 {
+        Gamma(a1, b1) || Gamma(a2, b2)
+    }
+}
+
+kl_fn! {
+    fn gamma_rows32(a1: [B], b1: [B], a2: [B], b2: [B]) -> f32 {
+        Gamma(a1, b1) || Gamma(a2, b2)
+    }
+}
+
+#[test]
+fn gamma_kl_at_integer_shapes_on_every_route() {
+    // Integer shapes: lnΓ(2) = 0, lnΓ(3) = ln 2, ψ(2) = 1 − γ, ψ(3) = 3/2 − γ, and Gamma(1, b) is
+    // Exponential(b).
+    let (a1, b1, a2, b2) = ([2.0_f64, 3.0, 1.0], [1.0_f64, 0.5, 2.0], [3.0_f64, 2.0, 1.0], [2.0_f64, 1.5, 0.5]);
+    let textbook = |a1: f64, psi1: f64, lg1: f64, b1: f64, a2: f64, lg2: f64, b2: f64| {
+        (a1 - a2) * psi1 - lg1 + lg2 + a2 * (b1 / b2).ln() + a1 * (b2 - b1) / b1
+    };
+    let want = [
+        textbook(2.0, 1.0 - EULER, 0.0, 1.0, 3.0, 2.0_f64.ln(), 2.0),
+        textbook(3.0, 1.5 - EULER, 2.0_f64.ln(), 0.5, 2.0, 0.0, 1.5),
+        (2.0_f64 / 0.5).ln() + 0.5 / 2.0 - 1.0,
+    ];
+    let typed = kl!(Gamma(a1, b1) || Gamma(a2, b2)).unwrap();
+    let item = gamma_rows(&a1, &b1, &a2, &b2).unwrap();
+    let (mut into, mut unchecked) = ([f64::NAN; 3], [f64::NAN; 3]);
+    gamma_rows_into(&a1, &b1, &a2, &b2, 3, &mut into).unwrap();
+    gamma_rows_into_unchecked(&a1, &b1, &a2, &b2, 3, &mut unchecked).unwrap();
+    let n = |a: [f64; 3]| a.map(|x| x as f32);
+    let single = gamma_rows32(&n(a1), &n(b1), &n(a2), &n(b2)).unwrap();
+    for i in 0..3 {
+        for (route, got) in [("kl!", typed[i]), ("kl_fn!", item[i]), ("_into", into[i]), ("_unchecked", unchecked[i])] {
+            assert!(close(got, want[i], 1e-14), "{route}[{i}]: {got} vs {}", want[i]);
+        }
+        assert!(close(single[i] as f64, want[i], 1e-5), "f32[{i}]: {} vs {}", single[i], want[i]);
+    }
+    // Validation names the parameter and the rule.
+    let e = gamma_rows(&a1, &[1.0, -0.5, 2.0], &a2, &b2).unwrap_err();
+    assert_eq!(e.to_string(), "parameter `b1` at batch index [1] must be > 0, found -0.5");
+}
+
+#[test]
+fn special_cases_of_the_new_families_from_types() {
+    // Chi2(2) = Exponential(1/2); Weibull(λ, 1) = Exponential(1/λ); Beta(1, 1) = Uniform(0, 1).
+    let (k1, k2) = ([2.0_f64], [2.0_f64]);
+    assert_eq!(kl!(Chi2(k1) || Chi2(k2)).unwrap()[0], 0.0);
+    let (l1, l2, one) = ([2.0_f64, 0.5], [0.5_f64, 3.0], [1.0_f64, 1.0]);
+    let w = kl!(Weibull(l1, one) || Weibull(l2, one)).unwrap();
+    for i in 0..2 {
+        let (r1, r2) = (1.0 / l1[i], 1.0 / l2[i]);
+        let want = (r1 / r2).ln() + r2 / r1 - 1.0;
+        assert!(close(w[i], want, 1e-14), "{} vs {want}", w[i]);
+    }
+    let x = [0.25_f64, 0.75];
+    let lp = kl!(log_prob(Beta(one, one), x)).unwrap();
+    assert!(lp.iter().all(|v| v.abs() < 1e-15), "{lp:?}");
+    // KL(Beta(1, 1) ‖ Beta(2, 1)) = ln B(2, 1) − E[ln x] = −ln 2 + 1.
+    let two = [2.0_f64, 2.0];
+    let b = kl!(Beta(one, one) || Beta(two, one)).unwrap();
+    assert!(close(b[0], 1.0 - 2.0_f64.ln(), 1e-14), "{}", b[0]);
+    // Gumbel with equal scales: δ + e^(−δ) − 1, δ = (m1 − m2)/β.
+    let (m1, m2, s) = ([1.0_f64, -0.5], [0.0_f64, 0.5], [2.0_f64, 0.5]);
+    let g = kl!(Gumbel(m1, s) || Gumbel(m2, s)).unwrap();
+    for i in 0..2 {
+        let d = (m1[i] - m2[i]) / s[i];
+        assert!(close(g[i], d + (-d).exp() - 1.0, 1e-14), "{} vs {}", g[i], d + (-d).exp() - 1.0);
+    }
+    // StudentT(1) is a Cauchy: −ln(π σ (1 + z²)); its defaults are loc 0, scale 1.
+    let (df, x) = ([1.0_f64, 1.0], [0.5_f64, -2.0]);
+    let t = kl!(log_prob(StudentT(df), x)).unwrap();
+    let t2 = kl!(log_prob(StudentT(df, loc = 0.0, scale = 1.0), x)).unwrap();
+    for i in 0..2 {
+        let want = -(core::f64::consts::PI * (1.0 + x[i] * x[i])).ln();
+        assert!(close(t[i], want, 1e-14) && t[i] == t2[i], "{} vs {want}", t[i]);
+    }
+    // Dirichlet over K = 2 is a Beta over the first coordinate.
+    let (c1, c2) = ([[0.5_f64, 2.0], [3.0, 1.5]], [[1.5_f64, 1.0], [2.5, 2.5]]);
+    let d = kl!(Dirichlet(c1) || Dirichlet(c2)).unwrap();
+    let (a1, b1, a2, b2) = ([0.5_f64, 3.0], [2.0_f64, 1.5], [1.5_f64, 2.5], [1.0_f64, 2.5]);
+    let beta = kl!(Beta(a1, b1) || Beta(a2, b2)).unwrap();
+    for i in 0..2 {
+        assert!(close(d[i], beta[i], 1e-14), "{} vs {}", d[i], beta[i]);
+    }
+}
+
+#[test]
+fn new_families_report_values_outside_their_support() {
+    let (a, b) = ([2.0_f64, 0.5], [1.5_f64, 3.0]);
+    let x = [0.5_f64, 1.5];
+    let e = kl!(log_prob(Beta(a, b), x)).unwrap_err();
+    assert_eq!(e.to_string(), "parameter `x` at batch index [1] must lie in the support [0, 1], found 1.5");
+    let x = [1.0_f64, 0.0];
+    let e = kl!(log_prob(Gamma(a, b), x)).unwrap_err();
+    assert_eq!(e.to_string(), "parameter `x` at batch index [1] must be > 0, found 0");
+    let x = [[0.2_f64, 0.8], [0.5, 0.6]];
+    let c = [[1.0_f64, 2.0], [0.5, 0.5]];
+    let e = kl!(log_prob(Dirichlet(c), x)).unwrap_err();
+    assert_eq!(e.to_string(), "parameter `x` at batch index [1] must sum to 1 over its last dim (a point of the simplex), found 1.1");
+}
