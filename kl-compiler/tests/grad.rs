@@ -335,6 +335,7 @@ fn continuous_families_agree_with_finite_differences() {
         "Gumbel(a1, b1) || Gumbel(a2, b2)",
         "Weibull(a1, b1) || Weibull(a2, b2)",
         "Weibull(a1, b1) || Gamma(a2, b2)",
+        "VonMises(a1, b1) || VonMises(a2, b2)",
     ] {
         check_fd(src, &d);
     }
@@ -376,7 +377,7 @@ fn continuous_log_probs_and_entropies_agree_with_finite_differences() {
         d.insert("x".into(), Tensor { shape: vec![2, 3], data: v(&[0.3, 0.6, 0.9, 0.15, 0.45, 0.75]) });
         d
     };
-    for family in ["Gamma", "Beta", "Gumbel", "Weibull"] {
+    for family in ["Gamma", "Beta", "Gumbel", "Weibull", "VonMises"] {
         check_fd(&format!("log_prob({family}(a, b), x)"), &px);
         check_fd(&format!("entropy({family}(a, b))"), &p);
     }
@@ -438,6 +439,7 @@ fn continuous_gradients_of_p_against_itself_are_exactly_zero() {
         "Beta(a1, b1) || Beta(a2, b2)",
         "Gumbel(a1, b1) || Gumbel(a2, b2)",
         "Weibull(a1, b1) || Weibull(a2, b2)",
+        "VonMises(a1, b1) || VonMises(a2, b2)",
     ] {
         let d = data(&[
             ("a1", vec![3], a.clone()),

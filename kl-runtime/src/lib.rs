@@ -69,6 +69,7 @@ pub mod student_t;
 pub mod testing;
 pub mod uniform;
 pub mod validate;
+pub mod von_mises;
 
 pub use batch::{
     all_finite, all_nonnegative, all_positive, all_unit_interval, chunk_rows, for_each_chunk, kernel_chunk_rows,
@@ -99,3 +100,4 @@ pub use spd::*;
 pub use student_t::*;
 pub use uniform::*;
 pub use validate::*;
+pub use von_mises::*;

@@ -75,6 +75,10 @@ pub trait Real:
     fn exp_m1(self) -> Self;
     /// Square root.
     fn sqrt(self) -> Self;
+    /// Sine (radians).
+    fn sin(self) -> Self;
+    /// Cosine (radians).
+    fn cos(self) -> Self;
     /// Absolute value.
     fn abs(self) -> Self;
     /// `1 / self`.
@@ -164,6 +168,14 @@ macro_rules! impl_real {
             #[inline(always)]
             fn sqrt(self) -> Self {
                 $t::sqrt(self)
+            }
+            #[inline(always)]
+            fn sin(self) -> Self {
+                $t::sin(self)
+            }
+            #[inline(always)]
+            fn cos(self) -> Self {
+                $t::cos(self)
             }
             #[inline(always)]
             fn abs(self) -> Self {

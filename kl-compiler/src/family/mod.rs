@@ -24,6 +24,7 @@ mod normal_kernels;
 pub mod pareto;
 pub mod student_t;
 pub mod uniform;
+pub mod von_mises;
 
 pub use beta::BETA;
 pub use cauchy::CAUCHY;
@@ -40,6 +41,7 @@ pub use normal::{dist as normal_dist, param as normal_param, NORMAL};
 pub use pareto::PARETO;
 pub use student_t::STUDENT_T;
 pub use uniform::UNIFORM;
+pub use von_mises::VON_MISES;
 
 use crate::diag::Diagnostic;
 use crate::ir::{Ir, NodeId, Role};
@@ -66,6 +68,7 @@ pub const FAMILIES: &[&Family] = &[
     &GUMBEL,
     &WEIBULL,
     &STUDENT_T,
+    &VON_MISES,
 ];
 
 /// The family called `name`.

@@ -4,8 +4,8 @@
 //! file (`crate::family::*`). Adding a pair is one line below.
 
 use crate::family::{
-    beta, dirichlet, gamma, gumbel, student_t, Family, BETA, CAUCHY, CHI2, DIRICHLET, EXPONENTIAL, GAMMA, GUMBEL,
-    HALF_NORMAL, LAPLACE, LOG_NORMAL, LOW_RANK, MVN, NORMAL, PARETO, STUDENT_T, UNIFORM, WEIBULL,
+    beta, dirichlet, gamma, gumbel, student_t, von_mises, Family, BETA, CAUCHY, CHI2, DIRICHLET, EXPONENTIAL, GAMMA,
+    GUMBEL, HALF_NORMAL, LAPLACE, LOG_NORMAL, LOW_RANK, MVN, NORMAL, PARETO, STUDENT_T, UNIFORM, VON_MISES, WEIBULL,
 };
 use crate::ir::{Ir, NodeId};
 use crate::span::Span;
@@ -59,6 +59,7 @@ pub const KL: &[KlRule] = &[
     KlRule { p: &WEIBULL, q: &WEIBULL, lower: gumbel::weibull_kl },
     // A pair torch.distributions lacks.
     KlRule { p: &WEIBULL, q: &GAMMA, lower: gumbel::weibull_gamma_kl },
+    KlRule { p: &VON_MISES, q: &VON_MISES, lower: von_mises::kl },
 ];
 
 pub const LOG_PROB: &[UnaryRule] = &[
@@ -79,6 +80,7 @@ pub const LOG_PROB: &[UnaryRule] = &[
     UnaryRule { family: &GUMBEL, lower: gumbel::log_prob },
     UnaryRule { family: &WEIBULL, lower: gumbel::weibull_log_prob },
     UnaryRule { family: &STUDENT_T, lower: student_t::log_prob },
+    UnaryRule { family: &VON_MISES, lower: von_mises::log_prob },
 ];
 
 pub const ENTROPY: &[UnaryRule] = &[
@@ -99,6 +101,7 @@ pub const ENTROPY: &[UnaryRule] = &[
     UnaryRule { family: &GUMBEL, lower: gumbel::entropy },
     UnaryRule { family: &WEIBULL, lower: gumbel::weibull_entropy },
     UnaryRule { family: &STUDENT_T, lower: student_t::entropy },
+    UnaryRule { family: &VON_MISES, lower: von_mises::entropy },
 ];
 
 /// The KL rule for base families `p` and `q`.
