@@ -50,6 +50,9 @@ WORKLOADS = {
     "cov_kl_d4": ("cov", 100_000, 4, "f64"),
     "diag_vs_tril_d8": ("diag_vs_tril", 100_000, 8, "f64"),
     "diag_logprob_d8": ("logprob", 1_000_000, 8, "f32"),
+    "gamma_kl_1e6": ("gamma", 1_000_000, 1, "f32"),
+    "beta_kl_1e6": ("beta", 1_000_000, 1, "f32"),
+    "dirichlet_kl_k16": ("dirichlet", 100_000, 16, "f32"),
 }
 
 
@@ -85,6 +88,11 @@ def inputs(kind: str, b: int, d: int, dtype: str, seed: int = 0) -> dict[str, np
         x = {"m1": means(), "s1": scales(), "m2": means(), "l2": trils()}
     elif kind == "logprob":
         x = {"m": means(), "s": scales(), "x": rng.uniform(-3, 3, (b, d))}
+    elif kind in ("gamma", "beta"):
+        # Concentrations and rates uniform in [0.5, 5), shape [B].
+        x = {k: rng.uniform(0.5, 5.0, (b,)) for k in ("a1", "b1", "a2", "b2")}
+    elif kind == "dirichlet":
+        x = {k: rng.uniform(0.5, 5.0, (b, d)) for k in ("c1", "c2")}
     else:
         raise ValueError(kind)
     return {k: np.ascontiguousarray(v.astype(dt)) for k, v in x.items()}
@@ -103,7 +111,7 @@ def median_time(fn, reps: int) -> float:
 
 def torch_fn(kind: str, x: dict, validate: bool | None):
     import torch
-    from torch.distributions import Independent, MultivariateNormal, Normal, kl_divergence
+    from torch.distributions import Beta, Dirichlet, Gamma, Independent, MultivariateNormal, Normal, kl_divergence
 
     t = {k: torch.from_numpy(v) for k, v in x.items()}
     va = {} if validate is None else {"validate_args": validate}
@@ -139,6 +147,11 @@ def torch_fn(kind: str, x: dict, validate: bool | None):
         )
     if kind == "logprob":
         return lambda: Independent(Normal(t["m"], t["s"], **va), 1, **va).log_prob(t["x"])
+    if kind in ("gamma", "beta"):
+        family = Gamma if kind == "gamma" else Beta
+        return lambda: kl_divergence(family(t["a1"], t["b1"], **va), family(t["a2"], t["b2"], **va))
+    if kind == "dirichlet":
+        return lambda: kl_divergence(Dirichlet(t["c1"], **va), Dirichlet(t["c2"], **va))
     raise ValueError(kind)
 
 
@@ -178,6 +191,29 @@ def jax_fn(kind: str, x: dict):
         c = 0.5 * np.log(2 * np.pi)
         f = lambda m, s, x: jnp.sum(-0.5 * ((x - m) / s) ** 2 - jnp.log(s) - c, axis=-1)  # noqa: E731
         args = (a["m"], a["s"], a["x"])
+    elif kind in ("gamma", "beta", "dirichlet"):
+        # torch.distributions' formulas, with jax.scipy.special.
+        from jax.scipy.special import digamma, gammaln
+
+        def gamma_kl(a1, b1, a2, b2):
+            return (a1 - a2) * digamma(a1) - gammaln(a1) + gammaln(a2) + a2 * (jnp.log(b1) - jnp.log(b2)) + a1 * (b2 - b1) / b1
+
+        def beta_kl(a1, b1, a2, b2):
+            s1, s2 = a1 + b1, a2 + b2
+            t1 = gammaln(a2) + gammaln(b2) + gammaln(s1)
+            t2 = gammaln(a1) + gammaln(b1) + gammaln(s2)
+            t3 = (a1 - a2) * digamma(a1) + (b1 - b2) * digamma(b1) + (s2 - s1) * digamma(s1)
+            return t1 - t2 + t3
+
+        def dirichlet_kl(c1, c2):
+            s1, s2 = jnp.sum(c1, -1), jnp.sum(c2, -1)
+            t1 = gammaln(s1) - gammaln(s2)
+            t2 = jnp.sum(gammaln(c2) - gammaln(c1), -1)
+            t3 = jnp.sum((c1 - c2) * (digamma(c1) - digamma(s1)[..., None]), -1)
+            return t1 + t2 + t3
+
+        f = {"gamma": gamma_kl, "beta": beta_kl, "dirichlet": dirichlet_kl}[kind]
+        args = tuple(a[k] for k in (("c1", "c2") if kind == "dirichlet" else ("a1", "b1", "a2", "b2")))
     else:
         raise ValueError(kind)
     jf = jax.jit(f)
