@@ -246,6 +246,9 @@ fn tensor(v: &Value) -> Tensor<f64> {
     fn walk(v: &Value, depth: usize, shape: &mut Vec<usize>, data: &mut Vec<f64>) {
         match v {
             Value::Number(n) => data.push(n.as_f64().unwrap()),
+            // `klc eval` and the references write an infinity as the string "inf".
+            Value::String(s) if s == "inf" => data.push(f64::INFINITY),
+            Value::String(s) if s == "-inf" => data.push(f64::NEG_INFINITY),
             Value::Array(items) => {
                 if shape.len() == depth {
                     shape.push(items.len());
@@ -1354,7 +1357,13 @@ fn mvn_3x3_against_explicit_inverse_and_determinant() {
 
 /// Relative error, absolute for a reference that is exactly zero (`P || P`).
 fn rel_err(got: f64, want: f64) -> f64 {
-    if want == 0.0 {
+    if want.is_infinite() {
+        if got == want {
+            0.0
+        } else {
+            f64::INFINITY
+        }
+    } else if want == 0.0 {
         got.abs()
     } else {
         ((got - want) / want).abs()
