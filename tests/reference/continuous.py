@@ -267,7 +267,7 @@ class Grid2:
     def __init__(self, ab):
         self.axes = []
         for a, b in ab:
-            assert a >= mpf("0.25") and b >= mpf("0.25"), "the K = 3 grid is sized for concentrations >= 0.3"
+            assert a >= mpf("0.25") and b >= mpf("0.25"), "the K = 3 grid is sized for concentrations of about 0.3 and above"
             self.axes.append((mp.log(a / b), mp.sqrt(1 / a + 1 / b), 90 / min(a, b)))
 
     def integrate(self, f):
