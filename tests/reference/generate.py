@@ -38,6 +38,11 @@ case is constructed to have a nonzero value that small.
 
 Semantics follow torch.distributions (Normal, MultivariateNormal, LowRankMultivariateNormal,
 Independent, expand), including NumPy broadcasting of parameters. See README.md for the format.
+
+The families beyond the Gaussians (Laplace .. HalfNormal here; Gamma, Chi2, Beta, Dirichlet, Gumbel,
+Pareto, Uniform, StudentT, Weibull, VonMises in continuous.py) are checked by numerical integration
+of p ln(p/q), -p ln p and p against their closed forms, on the DPS pass. A KL between supports
+that do not nest is +inf and is written as the string "inf".
 """
 
 import itertools
@@ -50,6 +55,9 @@ import zlib
 import mpmath
 from mpmath import mp, mpf
 from mpmath.libmp import round_nearest, to_float
+
+import continuous
+from continuous import FAMILIES
 
 DPS = 60
 ZERO_SNAP = mpf("1e-40")
@@ -193,7 +201,8 @@ def kl_laplace(m1, b1, m2, b2):
     """Textbook closed form, checked against numerical integration of p ln(p/q)."""
     d = abs(m1 - m2)
     closed = mp.log(b2 / b1) + d / b2 + (b1 / b2) * mp.exp(-d / b1) - 1
-    check_by_quadrature(closed, m1, b1, m2, b2)
+    if continuous.CHECKS["on"]:
+        check_by_quadrature(closed, m1, b1, m2, b2)
     return closed
 
 
@@ -227,6 +236,8 @@ def kl_cauchy(m1, s1, m2, s2):
     closed = mp.log(((s1 + s2) ** 2 + (m1 - m2) ** 2) / (4 * s1 * s2))
     # In units of p's scale (x = m1 + s1 y); heavy tails: over the whole line, split at the peaks.
     y0 = (m2 - m1) / s1
+    if not continuous.CHECKS["on"]:
+        return closed
 
     def integrand(y):
         x = m1 + s1 * y
@@ -248,6 +259,8 @@ def entropy_cauchy(m, s):
 def kl_lognormal(m1, s1, m2, s2):
     """The normal KL of the logs, checked against integration of p ln(p/q) over x > 0."""
     closed = kl_normal(m1, s1, m2, s2)
+    if not continuous.CHECKS["on"]:
+        return closed
 
     def integrand(y):
         # x = exp(m1 + s1 y): p(x) dx is the standard normal density in y.
@@ -270,6 +283,8 @@ def entropy_lognormal(m, s):
 def kl_exponential(_m1, r1, _m2, r2):
     """Textbook closed form, checked against integration of p ln(p/q) in y = r1 x."""
     closed = mp.log(r1 / r2) + r2 / r1 - 1
+    if not continuous.CHECKS["on"]:
+        return closed
     num = mp.quad(lambda y: mp.exp(-y) * (mp.log(r1 / r2) - y + r2 * y / r1), [0, mp.inf])
     assert abs(num - closed) <= mpf("1e-25") * max(mpf(1), abs(closed)), f"Exponential KL: {closed} vs {num}"
     return closed
@@ -286,6 +301,8 @@ def entropy_exponential(_m, r):
 def kl_half_normal(_m1, s1, _m2, s2):
     """Textbook closed form, checked against integration of p ln(p/q) in y = x/s1."""
     closed = mp.log(s2 / s1) + s1 ** 2 / (2 * s2 ** 2) - mpf(1) / 2
+    if not continuous.CHECKS["on"]:
+        return closed
 
     def integrand(y):
         x = s1 * y
@@ -460,6 +477,42 @@ class HalfNormal(Single):
     NAME = "HalfNormal"
 
 
+class Family:
+    """A family of continuous.FAMILIES with positional parameters in torch's order; trailing
+    parameters with torch defaults (StudentT's loc and scale) may be left out. Its kind is its
+    name; `params(i)` gives the parameter tuple at index i = batch index + outer event index
+    (Dirichlet's concentration vector is one parameter, its last dim the event)."""
+
+    def __init__(self, name, *args):
+        spec = FAMILIES[name]
+        assert len(spec.params) - len(spec.defaults) <= len(args) <= len(spec.params), (name, len(args))
+        self.name, self.args = name, args
+
+    def render(self):
+        return f"{self.name}({', '.join(a.render() for a in self.args)})"
+
+    def params(self):
+        return [p for a in self.args for p in a.params()]
+
+    def gauss(self):
+        spec = FAMILIES[self.name]
+        ts = [a.tensor() for a in self.args]
+        missing = len(spec.params) - len(ts)
+        ts += [T((), [mpf(d)]) for d in spec.defaults[len(spec.defaults) - missing:]] if missing else []
+        if spec.event_rank == 0:
+            batch = broadcast_shapes(*(t.shape for t in ts))
+            return Gauss(batch, (), self.name, params=lambda i: tuple(t.bat(i) for t in ts))
+        (c,) = ts
+        K = c.shape[-1]
+        return Gauss(c.shape[:-1], (K,), self.name, params=lambda i: ([c.bat(i + (k,)) for k in range(K)],))
+
+
+def outer(p):
+    """Indices of the elementwise positions of a continuous.FAMILIES distribution: its event
+    without the family's own event dims."""
+    return ndindex(p.event[:len(p.event) - FAMILIES[p.kind].event_rank])
+
+
 class MVN:
     KINDS = ("covariance_matrix", "scale_tril", "precision_matrix")
 
@@ -552,7 +605,8 @@ class Indep:
         g = self.base.gauss()
         n = self.n
         assert 1 <= n <= len(g.batch)
-        assert g.kind == "diag" or g.kind in ELEMENTWISE, "only Independent over elementwise families is modelled"
+        assert g.kind == "diag" or g.kind in ELEMENTWISE or g.kind in FAMILIES, \
+            "only Independent over elementwise families is modelled"
         return Gauss(g.batch[:-n], g.batch[-n:] + g.event, g.kind, **g.fns)
 
 
@@ -571,6 +625,9 @@ class Expand:
         new = self.shape
         assert broadcast_shapes(g.batch, new) == new
         nb, ob, ne = len(new), g.batch, len(g.event)
+        if g.kind in FAMILIES:
+            prm = g.fns["params"]
+            return Gauss(new, g.event, g.kind, params=lambda i: prm(map_index(i[:nb], ob) + tuple(i[nb:])))
         if g.kind == "diag" or g.kind in ELEMENTWISE:
             def remap(i):
                 return map_index(i[:nb], ob) + tuple(i[nb:])
@@ -597,7 +654,11 @@ class KL:
         out = []
         for b in ndindex(batch):
             pb, qb = map_index(b, p.batch), map_index(b, q.batch)
-            if p.kind in ELEMENTWISE or q.kind in ELEMENTWISE:
+            if p.kind in FAMILIES or q.kind in FAMILIES:
+                assert (p.kind, q.kind) in continuous.KL_PAIRS, (p.kind, q.kind)
+                out.append(mp.fsum(continuous.kl(p.kind, q.kind, p.fns["params"](pb + e), q.fns["params"](qb + e))
+                                   for e in outer(p)))
+            elif p.kind in ELEMENTWISE or q.kind in ELEMENTWISE:
                 assert p.kind == q.kind, "an elementwise family only against itself"
                 kl = ELEMENTWISE[p.kind][0]
                 terms = []
@@ -638,7 +699,16 @@ class LogProb:
         out = []
         for o in ndindex(shape):
             pb, xi = map_index(o, p.batch), map_index(o, xb)
-            if p.kind in ELEMENTWISE:
+            if p.kind in FAMILIES:
+                terms = []
+                for e in outer(p):
+                    if FAMILIES[p.kind].event_rank:
+                        pt = continuous.Pt.of_vector([x.at(xi + e + (k,)) for k in range(p.event[-1])])
+                    else:
+                        pt = continuous.Pt.of(x.at(xi + e))
+                    terms.append(continuous.log_prob(p.kind, pt, p.fns["params"](pb + e)))
+                out.append(mp.fsum(terms))
+            elif p.kind in ELEMENTWISE:
                 lp = ELEMENTWISE[p.kind][1]
                 out.append(mp.fsum(lp(x.at(xi + e), p.fns["mu"](pb + e), p.fns["sigma"](pb + e))
                                    for e in ndindex(p.event)))
@@ -668,7 +738,9 @@ class Entropy:
         p = self.p.gauss()
         out = []
         for b in ndindex(p.batch):
-            if p.kind in ELEMENTWISE:
+            if p.kind in FAMILIES:
+                out.append(mp.fsum(continuous.entropy(p.kind, p.fns["params"](b + e)) for e in outer(p)))
+            elif p.kind in ELEMENTWISE:
                 h = ELEMENTWISE[p.kind][2]
                 out.append(mp.fsum(h(p.fns["mu"](b + e), p.fns["sigma"](b + e)) for e in ndindex(p.event)))
             elif p.kind == "diag":
@@ -834,7 +906,7 @@ def build_case(name, cls, f):
     for k in data:
         assert k.isidentifier() and k not in ("where", "diag", "log_prob", "entropy", "Normal", "Laplace", "Cauchy", "LogNormal", "Exponential", "HalfNormal",
                                               "MultivariateNormal", "LowRankMultivariateNormal",
-                                              "Independent"), k
+                                              "Independent") + tuple(FAMILIES), k
 
     SIGMAS.clear()
     with mp.workdps(DPS):
@@ -849,14 +921,20 @@ def build_case(name, cls, f):
                 worst = max(worst, max(ev) / min(ev))
             cond = float(f"{float(worst):.4g}")
     SIGMAS.clear()
+    continuous.CHECKS["on"] = False  # the closed forms were checked on the first pass
     with mp.workdps(2 * DPS):
         hi = expr.evaluate()
+    continuous.CHECKS["on"] = True
     SIGMAS.clear()
 
     assert lo.shape == hi.shape
 
     def conv(pair):
         a, b = pair
+        if mp.isinf(a) or mp.isinf(b):
+            # Only KLs between supports that do not nest; JSON has no infinity.
+            assert a == b == mp.inf, f"{name}: {a} vs {b}"
+            return "inf"
         if abs(b) < ZERO_SNAP:
             assert abs(a) < ZERO_SNAP, f"{name}: {a} vs {b}"
             return 0.0
@@ -871,7 +949,7 @@ def build_case(name, cls, f):
     paired = T(lo.shape, list(zip(lo.data, hi.data)))
     value = to_nested(paired, conv)
     if isinstance(expr, KL):
-        assert all(v >= 0 for v in flatten(value)), f"{name}: negative KL"
+        assert all(v == "inf" or v >= 0 for v in flatten(value)), f"{name}: negative KL"
     return {
         "name": name,
         "expr": expr.render(),
@@ -1439,6 +1517,209 @@ add("half_normal_entropy", WC, lambda r: Entropy(HalfNormal(P("s", poss(r, (2, 2
 add("half_normal_near_equal", NE, lambda r: (lambda a: KL(HalfNormal(P("s1", a)), HalfNormal(P("s2", [x * (1 + 1e-9) for x in a]))))(
     poss(r, (3,))))
 
+
+
+# ---- continuous.py families: Gamma, Chi2, Beta, Dirichlet, Gumbel, Pareto, Uniform, StudentT,
+# Weibull, VonMises (torch.distributions names and positional order) --------------------------
+
+F = Family
+# family -> (parameter name stems, f(rng, shape, k) -> parameter k's values, a support point x)
+SHAPES = {
+    "Gamma": (("a", "b"), lambda r, sh, k: poss(r, sh, 0.4, 4.0)),
+    "Chi2": (("k",), lambda r, sh, k: poss(r, sh, 0.8, 7.0)),
+    "Beta": (("a", "b"), lambda r, sh, k: poss(r, sh, 0.4, 5.0)),
+    "Gumbel": (("m", "s"), lambda r, sh, k: locs(r, sh) if k == 0 else poss(r, sh, 0.5, 2.0)),
+    "Weibull": (("l", "k"), lambda r, sh, k: poss(r, sh, 0.5, 2.5) if k == 0 else poss(r, sh, 0.6, 4.0)),
+    "VonMises": (("m", "k"), lambda r, sh, k: locs(r, sh, -3.0, 3.0) if k == 0 else poss(r, sh, 0.2, 6.0)),
+}
+SUPPORT_X = {
+    "Gamma": lambda r, sh: poss(r, sh, 0.05, 6.0),
+    "Chi2": lambda r, sh: poss(r, sh, 0.05, 9.0),
+    "Beta": lambda r, sh: poss(r, sh, 0.02, 0.98),
+    "Gumbel": lambda r, sh: locs(r, sh, -3.0, 5.0),
+    "Weibull": lambda r, sh: poss(r, sh, 0.05, 4.0),
+    "VonMises": lambda r, sh: locs(r, sh, -3.14, 3.14),
+}
+
+
+def fam(name, r, suffix, shapes):
+    stems, gen = SHAPES[name]
+    return F(name, *[P(st + suffix, gen(r, sh, k)) for k, (st, sh) in enumerate(zip(stems, shapes))])
+
+
+def fam_from(name, suffix, values):
+    return F(name, *[P(st + suffix, v) for st, v in zip(SHAPES[name][0], values)])
+
+
+def perturbed(values, rels):
+    """Each parameter scaled by (1 + rel) elementwise (rels per parameter, per element)."""
+    return [[x * (1 + e) for x, e in zip(v, rel)] for v, rel in zip(values, rels)]
+
+
+for name in ("Gamma", "Chi2", "Beta", "Gumbel", "Weibull", "VonMises"):
+    low = name.lower()
+    n = len(SHAPES[name][0])
+    add(f"{low}_kl_well", WC, lambda r, name=name, n=n: KL(fam(name, r, "1", [(2, 1), (1,)][:n] if n > 1 else [(2, 1)]),
+                                                          fam(name, r, "2", [(2,), (2, 1)][:n] if n > 1 else [(2,)])))
+    add(f"{low}_kl_to_event", WC, lambda r, name=name, n=n: KL(Indep(fam(name, r, "1", [(2, 2)] * n), 1),
+                                                              Indep(fam(name, r, "2", [(2,)] + [(2, 2)] * (n - 1)), 1)))
+
+    def mk_near(r, name=name, n=n, rels=((1e-6, 1e-9, 1e-12), (0.0, 0.0, 0.0))):
+        stems, gen = SHAPES[name]
+        v = [gen(r, (3,), k) for k in range(n)]
+        return KL(fam_from(name, "1", v), fam_from(name, "2", perturbed(v, rels[:n])))
+    add(f"{low}_kl_near_equal", NE, mk_near)
+    if n > 1:
+        add(f"{low}_kl_near_equal_second", NE, lambda r, mk_near=mk_near: mk_near(
+            r, rels=((0.0, 0.0, 0.0), (1e-7, 1e-10, 1e-12))))
+
+    def mk_self(r, name=name, n=n):
+        v = [SHAPES[name][1](r, (2,), k) for k in range(n)]
+        return KL(fam_from(name, "1", v), fam_from(name, "1", v))
+    add(f"{low}_kl_self", NE, mk_self)
+    add(f"{low}_log_prob", WC, lambda r, name=name, n=n: LogProb(fam(name, r, "", [(3,)] * n), P("x", SUPPORT_X[name](r, (2, 3)))))
+    add(f"{low}_log_prob_to_event", WC, lambda r, name=name, n=n: LogProb(
+        Indep(fam(name, r, "", [(2,)] * n), 1), P("x", SUPPORT_X[name](r, (3, 2)))))
+    add(f"{low}_entropy", WC, lambda r, name=name, n=n: Entropy(fam(name, r, "", [(3,)] * n)))
+
+# extreme scales, per family
+add("gamma_kl_extreme", XS, lambda r: KL(F("Gamma", P("a1", [1e-3, 1e4, 1e-3, 2.5]), P("b1", [1.5, 1e150, 1e-150, 1e-100])),
+                                         F("Gamma", P("a2", [2e-3, 1.02e4, 1e4, 2.5]), P("b2", [0.7, 2e150, 1e-150, 3e-100]))))
+add("gamma_entropy_extreme", XS, lambda r: Entropy(F("Gamma", P("a", [1e-3, 1e4, 3.0]), P("b", [2.0, 1e-150, 1e150]))))
+add("gamma_log_prob_extreme", XS, lambda r: LogProb(F("Gamma", P("a", [1e4, 1e-3, 2.0]), P("b", [1e4, 1.0, 1e200])),
+                                                    P("x", [1.01, 1e-200, 3e-200])))
+add("chi2_kl_extreme", XS, lambda r: KL(F("Chi2", P("k1", [2e-3, 2e4, 1e-3])), F("Chi2", P("k2", [3e-3, 2.01e4, 1e4]))))
+add("chi2_entropy_extreme", XS, lambda r: Entropy(F("Chi2", P("k", [2e-3, 2e4]))))
+add("beta_kl_extreme", XS, lambda r: KL(F("Beta", P("a1", [1e-3, 1e4, 1e4, 1e-3]), P("b1", [1e-3, 2e4, 1e-3, 3.0])),
+                                        F("Beta", P("a2", [2e-3, 1.01e4, 1e-3, 1e4]), P("b2", [1e-3, 2.01e4, 3.0, 2e4]))))
+add("beta_entropy_extreme", XS, lambda r: Entropy(F("Beta", P("a", [1e-3, 1e4, 1e-3]), P("b", [1e-3, 1e4, 1e4]))))
+add("gumbel_kl_extreme", XS, lambda r: KL(F("Gumbel", P("m1", [1e100, -3e-100, 0.0]), P("s1", [2e100, 1e-100, 1e-150])),
+                                          F("Gumbel", P("m2", [1.5e100, -1e-100, 4e-150]), P("s2", [1e100, 3e-100, 2e-150]))))
+add("gumbel_entropy_extreme", XS, lambda r: Entropy(F("Gumbel", P("m", [0.0, 1e200]), P("s", [1e-300, 1e300]))))
+add("weibull_kl_extreme", XS, lambda r: KL(F("Weibull", P("l1", [1e-150, 1e150, 2.0, 1.0]), P("k1", [2.0, 0.5, 1e4, 1e-3])),
+                                           F("Weibull", P("l2", [3e-150, 1e150, 1.5, 2.0]), P("k2", [1.5, 0.7, 1e-3, 1.5e-3]))))
+add("weibull_entropy_extreme", XS, lambda r: Entropy(F("Weibull", P("l", [1e-300, 1e300, 1.0, 1.0]), P("k", [2.0, 0.5, 1e-3, 1e4]))))
+add("vonmises_kl_extreme", XS, lambda r: KL(F("VonMises", P("m1", [0.5, 0.5, -2.0, 3.0]), P("k1", [1e4, 1e-3, 1e4, 1e-3])),
+                                            F("VonMises", P("m2", [0.50001, -2.5, 1.0, 3.0]), P("k2", [1.1e4, 1e4, 1e-3, 2e-3]))))
+add("vonmises_entropy_extreme", XS, lambda r: Entropy(F("VonMises", P("m", [0.0, 1.0, -1.0]), P("k", [1e-3, 1e4, 1e-12]))))
+add("vonmises_log_prob_extreme", XS, lambda r: LogProb(F("VonMises", P("m", [0.0, 1.0]), P("k", [1e4, 1e-3])), P("x", [0.01, -3.0])))
+
+# ---- Weibull || Gamma (no torch KL) ---------------------------------------------------------
+
+add("weibull_gamma_kl_well", WC, lambda r: KL(F("Weibull", P("l1", poss(r, (2, 1), 0.5, 2.5)), P("k1", poss(r, (3,), 0.6, 4.0))),
+                                              F("Gamma", P("a2", poss(r, (3,), 0.5, 4.0)), P("b2", poss(r, (2, 1), 0.3, 3.0)))))
+add("weibull_gamma_kl_to_event", WC, lambda r: KL(Indep(F("Weibull", P("l1", poss(r, (2, 3), 0.5, 2.5)), P("k1", poss(r, (3,), 0.6, 4.0))), 1),
+                                                  Indep(Expand(F("Gamma", Lit(2.0), Lit(1.5)), [2, 3]), 1)))
+# Weibull(l, 1) = Exponential(1/l) = Gamma(1, 1/l): a perturbed rate gives KL ~ eps^2 / 2, P || P gives 0.
+add("weibull_gamma_kl_near_equal", NE, lambda r: (lambda l: KL(F("Weibull", P("l1", l), P("k1", [1.0, 1.0, 1.0])),
+                                                               F("Gamma", P("a2", [1.0, 1.0, 1.0]),
+                                                                 P("b2", [(1 / x) * (1 + e) for x, e in zip(l, (1e-6, 1e-9, 0.0))]))))(
+    [0.5, 2.0, 4.0]))
+add("weibull_gamma_kl_extreme", XS, lambda r: KL(F("Weibull", P("l1", [1e-150, 1e150, 2.0]), P("k1", [1.5, 0.2, 50.0])),
+                                                 F("Gamma", P("a2", [2.0, 0.5, 1e4]), P("b2", [3e150, 1e-150, 5e3]))))
+
+# ---- Pareto and Uniform: supports that do not nest give "inf" -------------------------------
+
+add("pareto_kl_well", WC, lambda r: KL(F("Pareto", P("s1", poss(r, (2, 1), 1.0, 3.0)), P("a1", poss(r, (2,), 0.5, 4.0))),
+                                       F("Pareto", P("s2", poss(r, (2,), 0.2, 0.9)), P("a2", poss(r, (2, 1), 0.5, 4.0)))))
+add("pareto_kl_to_event", WC, lambda r: KL(Indep(F("Pareto", P("s1", poss(r, (2, 2), 1.0, 3.0)), P("a1", poss(r, (2, 2), 0.5, 4.0))), 1),
+                                           Indep(F("Pareto", P("s2", poss(r, (2,), 0.2, 0.9)), P("a2", poss(r, (2, 2), 0.5, 4.0))), 1)))
+add("pareto_kl_near_equal", NE, lambda r: (lambda s, a: KL(F("Pareto", P("s1", s), P("a1", a)),
+                                                           F("Pareto", P("s2", [x * (1 - e) for x, e in zip(s, (1e-6, 0.0, 1e-12))]),
+                                                             P("a2", [x * (1 + e) for x, e in zip(a, (0.0, 1e-9, 1e-12))]))))(
+    poss(r, (3,), 0.5, 3.0), poss(r, (3,), 0.5, 4.0)))
+add("pareto_kl_self", NE, lambda r: (lambda s, a: KL(F("Pareto", P("s1", s), P("a1", a)), F("Pareto", P("s1", s), P("a1", a))))(
+    poss(r, (2,), 0.5, 3.0), poss(r, (2,), 0.5, 4.0)))
+# P's scale below Q's: P puts mass where q = 0 (elements 0 and 2; element 1 nests).
+add("pareto_kl_not_nested", XS, lambda r: KL(F("Pareto", P("s1", [1.0, 2.0, 1e-150]), P("a1", [2.0, 3.0, 1e4])),
+                                             F("Pareto", P("s2", [1.5, 1.0, 1.0000001e-150]), P("a2", [2.0, 1.0, 1e-3]))))
+add("pareto_kl_extreme", XS, lambda r: KL(F("Pareto", P("s1", [1e150, 1e-150, 2.0, 3.0]), P("a1", [1.5, 2.5, 1e-3, 1e4])),
+                                          F("Pareto", P("s2", [1e149, 1e-150, 1.0, 3.0]), P("a2", [2.0, 1e-3, 1e4, 2e4]))))
+add("pareto_log_prob", WC, lambda r: (lambda s: LogProb(F("Pareto", P("s", s), P("a", poss(r, (3,), 0.5, 4.0))),
+                                                         P("x", [[x + 0.5 * k for x in s] for k in (0, 1)])))(
+    poss(r, (3,), 0.5, 2.0)))
+add("pareto_entropy", WC, lambda r: Entropy(F("Pareto", P("s", poss(r, (3,), 0.5, 3.0)), P("a", poss(r, (3,), 0.5, 4.0)))))
+add("pareto_entropy_extreme", XS, lambda r: Entropy(F("Pareto", P("s", [1e-300, 1e300, 1.0]), P("a", [1e-3, 1e4, 1e4]))))
+
+
+add("uniform_kl_well", WC, lambda r: (lambda lo1, w1: KL(F("Uniform", P("lo1", lo1), P("hi1", [a + b for a, b in zip(lo1, w1)])),
+                                                         F("Uniform", P("lo2", locs(r, (3,), -3.0, -1.5)), P("hi2", locs(r, (2, 1), 2.5, 4.0)))))(
+    locs(r, (3,), -1.0, 0.5), poss(r, (3,), 0.2, 1.5)))
+add("uniform_kl_to_event", WC, lambda r: (lambda lo1, w1: KL(
+    Indep(F("Uniform", P("lo1", lo1), P("hi1", [[a + b for a, b in zip(x, y)] for x, y in zip(lo1, w1)])), 1),
+    Indep(F("Uniform", P("lo2", locs(r, (2,), -3.0, -1.5)), P("hi2", locs(r, (2, 2), 2.5, 4.0))), 1)))(
+    locs(r, (2, 2), -1.0, 0.5), poss(r, (2, 2), 0.2, 1.5)))
+# Q widened by a relative 1e-6 .. 1e-12 of the width: KL = ln(1 + eps) (linear in eps), and P || P.
+add("uniform_kl_near_equal", NE, lambda r: KL(F("Uniform", P("lo1", [0.0, -1.0, 2.0]), P("hi1", [1.0, 3.0, 2.5])),
+                                              F("Uniform", P("lo2", [-1e-6, -1.0 - 4e-9, 2.0]), P("hi2", [1.0, 3.0, 2.5 + 5e-13]))))
+add("uniform_kl_self", NE, lambda r: (lambda lo: KL(F("Uniform", P("lo1", lo), P("hi1", [x + 1.25 for x in lo])),
+                                                    F("Uniform", P("lo1", lo), P("hi1", [x + 1.25 for x in lo]))))(locs(r, (2,))))
+# Supports that do not nest: Q shifted, Q inside P, Q touching P; the last element nests.
+add("uniform_kl_not_nested", XS, lambda r: KL(F("Uniform", P("lo1", [0.0, -2.0, 0.0, -1.0]), P("hi1", [1.0, 2.0, 1.0, 1.0])),
+                                              F("Uniform", P("lo2", [0.5, -1.0, 1e-300, -1.0]), P("hi2", [1.5, 1.0, 1.0, 1.0]))))
+add("uniform_kl_extreme", XS, lambda r: KL(F("Uniform", P("lo1", [1e-300, -1e300, 0.0]), P("hi1", [3e-300, 1e300, 1e-300])),
+                                           F("Uniform", P("lo2", [0.0, -1.5e300, -1e300]), P("hi2", [1e-200, 1.5e300, 1e300]))))
+add("uniform_log_prob", WC, lambda r: LogProb(F("Uniform", P("lo", [-1.0, 0.0, 2.0]), P("hi", [1.0, 0.5, 5.0])),
+                                              P("x", [[0.25, 0.125, 2.5], [-0.75, 0.375, 4.0]])))
+add("uniform_entropy", WC, lambda r: Entropy(F("Uniform", P("lo", locs(r, (2, 2), -2.0, 0.0)), P("hi", locs(r, (2,), 0.5, 2.0)))))
+
+# ---- StudentT: log_prob and entropy only (no KL) --------------------------------------------
+
+add("studentt_log_prob", WC, lambda r: LogProb(F("StudentT", P("nu", poss(r, (3,), 0.8, 8.0)), P("m", locs(r, (3,))), P("s", poss(r, (3,)))),
+                                               P("x", locs(r, (2, 3), -6.0, 6.0))))
+add("studentt_log_prob_df_only", WC, lambda r: LogProb(Indep(F("StudentT", P("nu", poss(r, (2,), 0.8, 8.0))), 1),
+                                                       P("x", locs(r, (3, 2), -6.0, 6.0))))
+add("studentt_log_prob_df_loc", WC, lambda r: LogProb(F("StudentT", P("nu", poss(r, (2,), 0.8, 8.0)), P("m", locs(r, (2,)))),
+                                                      P("x", locs(r, (2,), -6.0, 6.0))))
+add("studentt_entropy", WC, lambda r: Entropy(F("StudentT", P("nu", poss(r, (3,), 0.8, 8.0)), P("m", locs(r, (3,))), P("s", poss(r, (3,))))))
+add("studentt_entropy_df_only", WC, lambda r: Entropy(F("StudentT", P("nu", poss(r, (2,), 0.8, 8.0)))))
+add("studentt_entropy_extreme", XS, lambda r: Entropy(F("StudentT", P("nu", [0.1, 1e6, 3.0]), P("m", [0.0, 0.0, 1e300]),
+                                                        P("s", [1.0, 1e-300, 1e300]))))
+
+# ---- Dirichlet: event shape [K]; K = 2 and 3 integrated, K = 5 by the stick-breaking route ---
+
+
+def conc(r, shape, lo=0.5, hi=5.0):
+    return poss(r, shape, lo, hi)
+
+
+def simplex(r, lead, K):
+    """Points of the simplex with exact f64 coordinates summing to exactly 1 (multiples of 2^-10)."""
+    def one():
+        cuts = sorted(r.sample(range(1, 1024), K - 1))
+        return [(b - a) / 1024 for a, b in zip([0] + cuts, cuts + [1024])]
+    if not lead:
+        return one()
+    return [simplex(r, lead[1:], K) for _ in range(lead[0])]
+
+
+add("dirichlet_kl_K2_well", WC, lambda r: KL(F("Dirichlet", P("c1", conc(r, (3, 2)))), F("Dirichlet", P("c2", conc(r, (2,))))))
+add("dirichlet_kl_K3_well", WC, lambda r: KL(F("Dirichlet", P("c1", conc(r, (2, 3)))), F("Dirichlet", P("c2", conc(r, (2, 3))))))
+add("dirichlet_kl_K5_well", WC, lambda r: KL(F("Dirichlet", P("c1", conc(r, (2, 5), 0.1, 8.0))), F("Dirichlet", P("c2", conc(r, (5,), 0.1, 8.0)))))
+add("dirichlet_kl_to_event", WC, lambda r: KL(Indep(F("Dirichlet", P("c1", conc(r, (2, 2, 2)))), 1),
+                                              Indep(F("Dirichlet", P("c2", conc(r, (2, 2)))), 1)))
+add("dirichlet_kl_K5_to_event_expand", WC, lambda r: KL(Indep(F("Dirichlet", P("c1", conc(r, (3, 5)))), 1),
+                                                        Indep(Expand(F("Dirichlet", P("c2", conc(r, (5,)))), [3]), 1)))
+add("dirichlet_kl_near_equal", NE, lambda r: (lambda c: KL(F("Dirichlet", P("c1", c)),
+                                                           F("Dirichlet", P("c2", [[x * (1 + e * (k + 1)) for k, x in enumerate(row)]
+                                                                                   for row, e in zip(c, (1e-6, 1e-9, 1e-12))]))))(
+    conc(r, (3, 2))))
+add("dirichlet_kl_K5_near_equal", NE, lambda r: (lambda c: KL(F("Dirichlet", P("c1", c)),
+                                                              F("Dirichlet", P("c2", [[x * (1 + e * (k % 2)) for k, x in enumerate(row)]
+                                                                                      for row, e in zip(c, (1e-8, 1e-11))]))))(
+    conc(r, (2, 5))))
+add("dirichlet_kl_self", NE, lambda r: (lambda c: KL(F("Dirichlet", P("c1", c)), F("Dirichlet", P("c1", c))))(conc(r, (2, 5))))
+add("dirichlet_kl_extreme", XS, lambda r: KL(F("Dirichlet", P("c1", [[1e-3, 1e-3], [1e4, 2e4], [1e-3, 1e4]])),
+                                             F("Dirichlet", P("c2", [[2e-3, 1e-3], [1.01e4, 2e4], [1.0, 1.0]]))))
+add("dirichlet_kl_K5_extreme", XS, lambda r: KL(F("Dirichlet", P("c1", [[1e-3, 1e4, 0.5, 1e-3, 2.0]])),
+                                                F("Dirichlet", P("c2", [[1.0, 1e4, 1e-3, 2e-3, 1e4]]))))
+add("dirichlet_log_prob", WC, lambda r: LogProb(F("Dirichlet", P("c", conc(r, (3,)))), P("x", simplex(r, (2,), 3))))
+add("dirichlet_log_prob_K5_batch", WC, lambda r: LogProb(F("Dirichlet", P("c", conc(r, (2, 1, 5), 0.1, 8.0))), P("x", simplex(r, (3,), 5))))
+add("dirichlet_log_prob_to_event", WC, lambda r: LogProb(Indep(F("Dirichlet", P("c", conc(r, (2, 2)))), 1), P("x", simplex(r, (3, 2), 2))))
+add("dirichlet_entropy", WC, lambda r: Entropy(F("Dirichlet", P("c", conc(r, (2, 2))))))
+add("dirichlet_entropy_K3", WC, lambda r: Entropy(F("Dirichlet", P("c", conc(r, (3,))))))
+add("dirichlet_entropy_K5", WC, lambda r: Entropy(F("Dirichlet", P("c", conc(r, (2, 5), 0.1, 8.0)))))
+add("dirichlet_entropy_extreme", XS, lambda r: Entropy(F("Dirichlet", P("c", [[1e-3, 1e-3], [1e4, 3e4], [1e-3, 1e4]]))))
 
 # ==============================================================================================
 

@@ -1,0 +1,632 @@
+"""Closed forms, and their quadrature cross-checks, for the continuous families beyond the
+Gaussians: Gamma, Chi2, Beta, Dirichlet, Gumbel, Pareto, Uniform, StudentT, Weibull, VonMises.
+
+Names, parameters (positional order) and semantics follow torch.distributions. Each family has
+
+  * `log_prob(pt, *params)`: the textbook log density at a point `pt` (see `Pt`);
+  * `entropy(*params)`: the textbook closed form;
+  * `transform(*params)`: a change of variables x = g(t) under which P's density in t is smooth
+    and its mass sits on a few unit-ish intervals, plus the split points for `mp.quad`.
+
+and `KL_PAIRS` maps (P family, Q family) to a closed form. The closed forms are the only values
+written to cases.json; every one of them is checked against an independent integral built from
+`log_prob` alone (never from the closed forms), in `check_kl` / `check_entropy`:
+
+    KL(P || Q) = ∫ p ln(p/q) dx,   H(P) = -∫ p ln p dx,   ∫ p dx = 1   (the last checks log_prob)
+
+with the two sides agreeing to 1e-25 (relative, or absolute below 1), as `check_by_quadrature` in
+generate.py does for the Laplace family, and additionally to 1e-8 relative for tiny nonzero KLs.
+Integrals run in mpmath at QUAD_DPS digits. Dirichlet is integrated over the simplex for K = 2
+(1-D) and K = 3 (2-D); for every K its KL and entropy also go through a second closed-form route,
+the stick-breaking (neutrality) decomposition into independent Beta variables.
+"""
+
+from mpmath import mp, mpf
+
+QUAD_DPS = 32
+# generate.py evaluates every case at DPS and again at 2*DPS; the formulas only need checking once.
+CHECKS = {"on": True}
+TOL = mpf("1e-25")
+
+
+def agree(closed, num, what):
+    """The closed form and the integral agree to 1e-25 (relative above 1, absolute below), and
+    to 1e-8 relative when the value is small but not a rounding-residue zero."""
+    ok = abs(num - closed) <= TOL * max(mpf(1), abs(closed))
+    if abs(closed) > mpf("1e-40"):
+        ok = ok and abs(num - closed) <= mpf("1e-8") * abs(closed)
+    assert ok, f"{what}: closed form {mp.nstr(closed, 30)} vs quadrature {mp.nstr(num, 30)}"
+
+
+def memo(f):
+    """Cache a normaliser per (precision, arguments): quadrature calls log_prob thousands of
+    times with the same parameters."""
+    cache = {}
+
+    def g(*args):
+        key = (mp.prec,) + tuple(tuple(a) if isinstance(a, list) else a for a in args)
+        if key not in cache:
+            cache[key] = f(*args)
+        return cache[key]
+    return g
+
+
+loggamma = memo(mp.loggamma)
+log_i0 = memo(lambda k: mp.log(mp.besseli(0, k)))
+
+
+@memo
+def lnB(a, b):
+    return mp.loggamma(a) + mp.loggamma(b) - mp.loggamma(a + b)
+
+
+def log_sigmoids(t):
+    """(ln sigmoid(t), ln sigmoid(-t)) without cancellation for either sign of t."""
+    u = mp.exp(-abs(t))
+    l = -(mp.log1p(u) if u < mpf("0.01") else mp.log(1 + u))
+    return (l, l - t) if t >= 0 else (l + t, l)
+
+
+class Pt:
+    """A point of the support with its logs computed without cancellation: x, ln x, ln(1 - x)
+    (for the unit-interval families) or, for Dirichlet, the vector of ln x_k."""
+
+    def __init__(self, x=None, lnx=None, ln1mx=None, lnxs=None):
+        self.x, self.lnx, self.ln1mx, self.lnxs = x, lnx, ln1mx, lnxs
+
+    @staticmethod
+    def of(x):
+        return Pt(x=x, lnx=mp.log(x) if x > 0 else None, ln1mx=mp.log1p(-x) if x < 1 else None)
+
+    @staticmethod
+    def of_vector(xs):
+        return Pt(lnxs=[mp.log(x) for x in xs])
+
+
+def spread(c, wl, wr, lo, hi, ks=(1, 4, 20, 100, 400)):
+    """Split points around a centre c: multiples of the left / right widths, clipped to [lo, hi].
+    The bounds are finite, where P's density in the integration variable has dropped below
+    e^-700 of its peak: tanh-sinh on an infinite interval would evaluate e^(e^t) at t ~ 1e30
+    on the double-exponential sides."""
+    pts = {lo, hi, c}
+    pts |= {c - wl * k for k in ks} | {c + wr * k for k in ks}
+    return sorted(p for p in pts if lo <= p <= hi)
+
+
+
+
+# ---- Gamma(concentration, rate) and Chi2(df) --------------------------------------------------
+
+def logprob_gamma(pt, a, b):
+    return a * mp.log(b) + (a - 1) * pt.lnx - b * pt.x - loggamma(a)
+
+
+def entropy_gamma(a, b):
+    return a - mp.log(b) + mp.loggamma(a) + (1 - a) * mp.digamma(a)
+
+
+def transform_gamma(a, b):
+    # t = ln(b x): the density of t is e^(a t - e^t) / Gamma(a), with its mode at ln a.
+    lnb = mp.log(b)
+
+    def g(t):
+        lnx = t - lnb
+        return Pt(x=mp.exp(lnx), lnx=lnx), lnx
+    # The density of t is log-concave: a Gaussian core of width 1/sqrt(a) for large a, an
+    # exponential left tail of scale 1/a, a double-exponential right tail (y = e^t beyond
+    # a + 50 sqrt(a) + 1000 holds less than e^-1000).
+    c, core = mp.log(a), 1 / mp.sqrt(a)
+    wl, wr = max(core, 1 / a), min(core, mpf(1))
+    return spread(c, wl, wr, c - max(1000 / a, 50 * core), mp.log(a + 50 * mp.sqrt(a) + 1000)), g
+
+
+def kl_gamma_gamma(a1, b1, a2, b2):
+    # torch.distributions.kl._kl_gamma_gamma
+    return ((a1 - a2) * mp.digamma(a1) - mp.loggamma(a1) + mp.loggamma(a2)
+            + a2 * (mp.log(b1) - mp.log(b2)) + a1 * (b2 - b1) / b1)
+
+
+def logprob_chi2(pt, k):
+    # The chi-square density, written from its own textbook form rather than via Gamma.
+    h = k / 2
+    return -h * mp.log(2) - loggamma(h) + (h - 1) * pt.lnx - pt.x / 2
+
+
+def entropy_chi2(k):
+    h = k / 2
+    return h + mp.log(2) + mp.loggamma(h) + (1 - h) * mp.digamma(h)
+
+
+def transform_chi2(k):
+    return transform_gamma(k / 2, mpf(1) / 2)
+
+
+def kl_chi2_chi2(k1, k2):
+    # Chi2(k) = Gamma(k/2, 1/2), and the rate terms cancel.
+    return kl_gamma_gamma(k1 / 2, mpf(1) / 2, k2 / 2, mpf(1) / 2)
+
+
+# ---- Beta(concentration1, concentration0) and Dirichlet(concentration) -----------------------
+
+def logprob_beta(pt, a, b):
+    return (a - 1) * pt.lnx + (b - 1) * pt.ln1mx - lnB(a, b)
+
+
+def entropy_beta(a, b):
+    return lnB(a, b) - (a - 1) * mp.digamma(a) - (b - 1) * mp.digamma(b) + (a + b - 2) * mp.digamma(a + b)
+
+
+def logit_points(a, b, ks=(1, 4, 20, 100, 400)):
+    # In t = logit x the density is x^a (1-x)^b / B(a, b): log-concave, mode ln(a/b), tails
+    # e^(a t) on the left and e^(-b t) on the right.
+    c, core = mp.log(a / b), mp.sqrt(1 / a + 1 / b)
+    return spread(c, max(core, 1 / a), max(core, 1 / b), c - max(50 * core, 1000 / a),
+                  c + max(50 * core, 1000 / b), ks=ks)
+
+
+def transform_beta(a, b):
+    def g(t):
+        lnx, ln1mx = log_sigmoids(t)
+        return Pt(x=mp.exp(lnx), lnx=lnx, ln1mx=ln1mx), lnx + ln1mx
+    return logit_points(a, b), g
+
+
+def kl_beta_beta(a1, b1, a2, b2):
+    # torch.distributions.kl._kl_beta_beta
+    return (lnB(a2, b2) - lnB(a1, b1) + (a1 - a2) * mp.digamma(a1) + (b1 - b2) * mp.digamma(b1)
+            + (a2 - a1 + b2 - b1) * mp.digamma(a1 + b1))
+
+
+@memo
+def lnB_vec(c):
+    return mp.fsum(mp.loggamma(x) for x in c) - mp.loggamma(mp.fsum(c))
+
+
+def logprob_dirichlet(pt, c):
+    return mp.fsum((ck - 1) * lx for ck, lx in zip(c, pt.lnxs)) - lnB_vec(c)
+
+
+def tails(c):
+    """S_j = c_j + ... + c_K: the stick-breaking parameters v_j ~ Beta(c_j, S_{j+1})."""
+    s = [mpf(0)] * (len(c) + 1)
+    for j in range(len(c) - 1, -1, -1):
+        s[j] = s[j + 1] + c[j]
+    return s
+
+
+def entropy_dirichlet(c):
+    c0, K = mp.fsum(c), len(c)
+    closed = lnB_vec(c) + (c0 - K) * mp.digamma(c0) - mp.fsum((x - 1) * mp.digamma(x) for x in c)
+    # Second route: x = stick-breaking(v) with v_j ~ Beta(c_j, S_{j+1}) independent, and
+    # |dx/dv| = prod_j (1 - v_j)^(K-1-j) (j = 1 .. K-2), so H(x) = sum_j H(v_j) + E ln|dx/dv|,
+    # with E ln(1 - v_j) = psi(S_{j+1}) - psi(S_j).
+    if CHECKS["on"]:
+        s = tails(c)
+        route = mp.fsum(entropy_beta(c[j], s[j + 1]) for j in range(K - 1))
+        route += mp.fsum((K - 2 - j) * (mp.digamma(s[j + 1]) - mp.digamma(s[j])) for j in range(K - 1))
+        agree(closed, route, "Dirichlet entropy, stick-breaking route")
+    return closed
+
+
+def kl_dirichlet_dirichlet(c1, c2):
+    # torch.distributions.kl._kl_dirichlet_dirichlet
+    s1, s2 = mp.fsum(c1), mp.fsum(c2)
+    closed = (mp.loggamma(s1) - mp.fsum(mp.loggamma(x) for x in c1) - mp.loggamma(s2)
+              + mp.fsum(mp.loggamma(x) for x in c2)
+              + mp.fsum((x - y) * (mp.digamma(x) - mp.digamma(s1)) for x, y in zip(c1, c2)))
+    # Second route: KL is invariant under the stick-breaking bijection, under which both sides
+    # are products of independent Betas, so KL = sum_j KL(Beta(c1_j, S1_{j+1}) || Beta(c2_j, S2_{j+1})).
+    if CHECKS["on"]:
+        t1, t2 = tails(c1), tails(c2)
+        route = mp.fsum(kl_beta_beta(c1[j], t1[j + 1], c2[j], t2[j + 1]) for j in range(len(c1) - 1))
+        agree(closed, route, "Dirichlet KL, stick-breaking route")
+    return closed
+
+
+def transform_dirichlet(c):
+    """Stick-breaking in logits: x_1 = v_1, x_2 = (1 - v_1) v_2, ..., v_j = sigmoid(t_j), under
+    which P is a product of Beta(c_j, S_{j+1}) densities, each log-concave in t_j; dx/dt is
+    triangular with |dx/dt| = prod_j v_j (1 - v_j) * prod_{j < K-1} (1 - v_j)^(K-2-j). K = 2 is
+    integrated in 1-D by mp.quad; K = 3 on a 2-D grid (see `Grid2`); K > 3 is not integrated."""
+    K = len(c)
+    if K > 3:
+        return None
+    s = tails(c)
+
+    logs = {}  # the 2-D grid revisits each axis node 2N + 1 times
+
+    def g(*ts):
+        pairs = []
+        for t in ts:
+            if t not in logs:
+                logs[t] = log_sigmoids(t)
+            pairs.append(logs[t])
+        lnxs, rest = [], mpf(0)
+        for lv, l1mv in pairs:
+            lnxs.append(rest + lv)
+            rest += l1mv
+        lnxs.append(rest)
+        logjac = mp.fsum(lv + l1mv for lv, l1mv in pairs) + mp.fsum((K - 2 - j) * pairs[j][1] for j in range(K - 1))
+        return Pt(lnxs=lnxs), logjac
+    if K == 2:
+        return logit_points(c[0], c[1]), g
+    return Grid2([(c[j], s[j + 1]) for j in range(2)]), g
+
+
+class Grid2:
+    """A 2-D tensor trapezoid rule for the K = 3 Dirichlet, used instead of a 2-D mp.quad (which
+    took 15-70 s per integral here). In each logit t_j = c_j + w_j sinh(u_j), centred on the mode
+    of Beta(a_j, b_j) with w_j its core width, the integrand decays double-exponentially in u_j,
+    and the trapezoid rule on u_j in [-U_j, U_j] converges geometrically. The grid is accurate to
+    about 1e-30 for concentrations of 0.3 and above (the cases stay there), and `check_log_prob`
+    proves it on each parameter set: the same grid must integrate the density to 1 within 1e-25.
+    The integrand (the Dirichlet log_prob at the grid point, as in 1-D) is evaluated at every
+    node; only each axis' coordinate logs are computed once per axis node."""
+    N = 110  # nodes per half-axis
+
+    def __init__(self, ab):
+        self.axes = []
+        for a, b in ab:
+            assert a >= mpf("0.25") and b >= mpf("0.25"), "the K = 3 grid is sized for concentrations of about 0.3 and above"
+            self.axes.append((mp.log(a / b), mp.sqrt(1 / a + 1 / b), 90 / min(a, b)))
+
+    def integrate(self, f):
+        nodes = []
+        for c, w, reach in self.axes:
+            U = mp.asinh(max(reach / w, mpf(15)))
+            h = U / self.N
+            nodes.append([(c + w * mp.sinh(i * h), mp.log(w * mp.cosh(i * h)) , h) for i in range(-self.N, self.N + 1)])
+        total = []
+        for t1, j1, h1 in nodes[0]:
+            for t2, j2, h2 in nodes[1]:
+                total.append(f(t1, t2, j1 + j2) * h1 * h2)
+        return mp.fsum(total)
+
+
+# ---- Gumbel(loc, scale) -----------------------------------------------------------------------
+
+def logprob_gumbel(pt, m, s):
+    z = (pt.x - m) / s
+    return -mp.log(s) - z - mp.exp(-z)
+
+
+def entropy_gumbel(m, s):
+    return mp.log(s) + 1 + mp.euler
+
+
+def transform_gumbel(m, s):
+    # t = (x - m)/s: density e^(-t - e^-t), a double-exponential left tail and e^-t on the right.
+    # Against Q with r = s/s_Q, p ln q weighs e^(-r t) and peaks at t = -ln(1 + r): the lower
+    # bound -12 serves r up to about 100.
+    def g(t):
+        x = m + s * t
+        return Pt(x=x), mp.log(s)
+    return spread(mpf(0), mpf(1) / 4, mpf(1), mpf(-12), mpf(1000)), g
+
+
+def kl_gumbel_gumbel(m1, s1, m2, s2):
+    # torch.distributions.kl._kl_gumbel_gumbel: E[(x-m2)/s2] = (m1 + gamma s1 - m2)/s2 and
+    # E[e^-(x-m2)/s2] = e^((m2-m1)/s2) Gamma(1 + s1/s2).
+    r = s1 / s2
+    return (-mp.log(r) - m2 / s2 + m1 / s2 + r * mp.euler + mp.exp(m2 / s2 + mp.loggamma(1 + r) - m1 / s2)
+            - (1 + mp.euler))
+
+
+# ---- Pareto(scale, alpha) and Uniform(low, high): supports that may not nest -----------------
+
+def logprob_pareto(pt, s, a):
+    if pt.lnx < mp.log(s):
+        return -mp.inf
+    return mp.log(a) + a * mp.log(s) - (a + 1) * pt.lnx
+
+
+def entropy_pareto(s, a):
+    return mp.log(s / a) + 1 + 1 / a
+
+
+def transform_pareto(s, a):
+    # t = a ln(x/s) is Exponential(1) on [0, inf).
+    lns = mp.log(s)
+
+    def g(t):
+        lnx = lns + t / a
+        return Pt(x=mp.exp(lnx), lnx=lnx), lnx - mp.log(a)
+
+    def t_of(x):
+        return a * (mp.log(x) - lns)
+    return spread(mpf(0), mpf(1), mpf(1), mpf(0), mpf(1000)), g, t_of
+
+
+def support_pareto(s, a):
+    return s, mp.inf
+
+
+def kl_pareto_pareto(s1, a1, s2, a2):
+    # torch.distributions.kl._kl_pareto_pareto; infinite when P puts mass below Q's scale.
+    if s1 < s2:
+        return mp.inf
+    return a2 * mp.log(s1 / s2) - mp.log(a2 / a1) + a2 / a1 - 1
+
+
+def logprob_uniform(pt, lo, hi):
+    # torch's support is [low, high); the closed interval here differs only at x = high, which no
+    # case uses, and keeps the quadrature of P || P finite where x rounds onto high.
+    if not (lo <= pt.x <= hi):
+        return -mp.inf
+    return -mp.log(hi - lo)
+
+
+def entropy_uniform(lo, hi):
+    return mp.log(hi - lo)
+
+
+def transform_uniform(lo, hi):
+    def g(t):
+        return Pt(x=lo + (hi - lo) * t), mp.log(hi - lo)
+
+    def t_of(x):
+        return (x - lo) / (hi - lo)
+    return [mpf(0), mpf(1)], g, t_of
+
+
+def support_uniform(lo, hi):
+    return lo, hi
+
+
+def kl_uniform_uniform(l1, h1, l2, h2):
+    # torch.distributions.kl._kl_uniform_uniform
+    if l2 > l1 or h2 < h1:
+        return mp.inf
+    return mp.log((h2 - l2) / (h1 - l1))
+
+
+# ---- StudentT(df, loc=0, scale=1) -------------------------------------------------------------
+
+def logprob_studentt(pt, v, m, s):
+    z = (pt.x - m) / s
+    return (loggamma((v + 1) / 2) - loggamma(v / 2) - mp.log(v * mp.pi) / 2 - mp.log(s)
+            - (v + 1) / 2 * mp.log1p(z * z / v))
+
+
+def entropy_studentt(v, m, s):
+    # torch.distributions.StudentT.entropy
+    return (mp.log(s) + (v + 1) / 2 * (mp.digamma((v + 1) / 2) - mp.digamma(v / 2)) + mp.log(v) / 2
+            + lnB(v / 2, mpf(1) / 2))
+
+
+def transform_studentt(v, m, s):
+    # z = sqrt(v) sinh(u): the density of u is proportional to cosh(u)^-v, so the algebraic tails
+    # of x become exponential tails of scale 1/v in u.
+    w, cut = 1 / min(v, mp.sqrt(v)), max(1000 / v, 50 / mp.sqrt(v))
+
+    def g(u):
+        x = m + s * mp.sqrt(v) * mp.sinh(u)
+        return Pt(x=x), mp.log(s) + mp.log(v) / 2 + mp.log(mp.cosh(u))
+    return spread(mpf(0), w, w, -cut, cut), g
+
+
+# ---- Weibull(scale, concentration) ------------------------------------------------------------
+
+def logprob_weibull(pt, lam, k):
+    lr = pt.lnx - mp.log(lam)
+    return mp.log(k / lam) + (k - 1) * lr - mp.exp(k * lr)
+
+
+def entropy_weibull(lam, k):
+    # torch.distributions.Weibull.entropy
+    return mp.euler * (1 - 1 / k) + mp.log(lam / k) + 1
+
+
+def transform_weibull(lam, k):
+    # u = k ln(x/lam): (x/lam)^k = e^u is Exponential(1), so u has density e^(u - e^u).
+    # Against Q, p ln q weighs x^k_Q (e^(rho u) with rho = k_Q / k, or 1 / k for a Gamma Q), which
+    # moves the peak to e^u = 1 + rho: the upper bound ln(1e7) serves rho up to about 1e4.
+    lnlam = mp.log(lam)
+
+    def g(u):
+        lnx = lnlam + u / k
+        return Pt(x=mp.exp(lnx), lnx=lnx), lnx - mp.log(k)
+    return spread(mpf(0), mpf(1), mpf(1) / 4, mpf(-1000), mp.log(mpf(10) ** 7)), g
+
+
+def kl_weibull_weibull(l1, k1, l2, k2):
+    # C. Bauckhage, "Computing the Kullback-Leibler divergence between two Weibull
+    # distributions", arXiv:1310.3713 (2013), eq. (12); from E[ln x] = ln l1 - gamma/k1,
+    # E[(x/l1)^k1] = 1 and E[(x/l2)^k2] = (l1/l2)^k2 Gamma(1 + k2/k1).
+    return (mp.log(k1) - k1 * mp.log(l1) - mp.log(k2) + k2 * mp.log(l2)
+            + (k1 - k2) * (mp.log(l1) - mp.euler / k1) + mp.exp(k2 * mp.log(l1 / l2) + mp.loggamma(k2 / k1 + 1)) - 1)
+
+
+def kl_weibull_gamma(l, k, a, b):
+    # Derived here (torch has no such pair): KL = -H(P) - E_P[ln q] with, under the Weibull,
+    # E[ln x] = ln l - gamma/k and E[x] = l Gamma(1 + 1/k):
+    #   KL = -H_W(l, k) - a ln b + lnGamma(a) - (a - 1)(ln l - gamma/k) + b l Gamma(1 + 1/k).
+    # Sanity: Weibull(l, 1) = Exponential(1/l) = Gamma(1, 1/l), and then KL = 0.
+    return (-entropy_weibull(l, k) - a * mp.log(b) + mp.loggamma(a) - (a - 1) * (mp.log(l) - mp.euler / k)
+            + b * l * mp.gamma(1 + 1 / k))
+
+
+# ---- VonMises(loc, concentration) -------------------------------------------------------------
+
+def logprob_vonmises(pt, m, kappa):
+    return kappa * mp.cos(pt.x - m) - mp.log(2 * mp.pi) - log_i0(kappa)
+
+
+def A_vonmises(kappa):
+    """E[cos(x - m)] = I1(kappa) / I0(kappa) (Mardia & Jupp, Directional Statistics, 2000, §3.5.4)."""
+    return mp.besseli(1, kappa) / mp.besseli(0, kappa)
+
+
+def entropy_vonmises(m, kappa):
+    return -kappa * A_vonmises(kappa) + mp.log(2 * mp.pi) + mp.log(mp.besseli(0, kappa))
+
+
+def transform_vonmises(m, kappa):
+    # t = x - m over one period [-pi, pi]; the density is e^(kappa cos t) / (2 pi I0(kappa)).
+    w = min(mpf(1), 1 / mp.sqrt(kappa))
+
+    def g(t):
+        return Pt(x=m + t), mpf(0)
+    return spread(mpf(0), w, w, lo=-mp.pi, hi=mp.pi, ks=(1, 4, 20, 100)), g
+
+
+def kl_vonmises_vonmises(m1, k1, m2, k2):
+    # E_P[ln p - ln q] = k1 A(k1) - ln I0(k1) - k2 E_P[cos(x - m2)] + ln I0(k2), and
+    # E_P[cos(x - m2)] = A(k1) cos(m1 - m2) (the sine moment vanishes by symmetry), so
+    #   KL = ln(I0(k2)/I0(k1)) + A(k1) (k1 - k2 cos(m1 - m2))
+    # (e.g. Kitagawa & Rowley, "von Mises-Fisher distributions and their statistical divergence",
+    # arXiv:2202.05192, 2022, the p = 2 case).
+    return (mp.log(mp.besseli(0, k2)) - mp.log(mp.besseli(0, k1))
+            + A_vonmises(k1) * (k1 - k2 * mp.cos(m1 - m2)))
+
+
+# ----------------------------------------------------------------------------------------------
+# The registry and the quadrature checks
+# ----------------------------------------------------------------------------------------------
+
+class Family:
+    def __init__(self, params, log_prob, entropy, transform, event_rank=0, defaults=(), support=None):
+        self.params = params          # positional parameter names, as in torch.distributions
+        self.defaults = defaults      # values of the trailing parameters that may be omitted
+        self.log_prob = log_prob
+        self.entropy = entropy
+        self.transform = transform
+        self.event_rank = event_rank  # 1 for Dirichlet: its concentration's last dim is the event
+        self.support = support        # (lo, hi) of a support that depends on the parameters
+
+
+FAMILIES = {
+    "Gamma": Family(("concentration", "rate"), logprob_gamma, entropy_gamma, transform_gamma),
+    "Chi2": Family(("df",), logprob_chi2, entropy_chi2, transform_chi2),
+    "Beta": Family(("concentration1", "concentration0"), logprob_beta, entropy_beta, transform_beta),
+    "Dirichlet": Family(("concentration",), logprob_dirichlet, entropy_dirichlet, transform_dirichlet,
+                        event_rank=1),
+    "Gumbel": Family(("loc", "scale"), logprob_gumbel, entropy_gumbel, transform_gumbel),
+    "Pareto": Family(("scale", "alpha"), logprob_pareto, entropy_pareto, transform_pareto,
+                     support=support_pareto),
+    "Uniform": Family(("low", "high"), logprob_uniform, entropy_uniform, transform_uniform,
+                      support=support_uniform),
+    "StudentT": Family(("df", "loc", "scale"), logprob_studentt, entropy_studentt, transform_studentt,
+                       defaults=(0.0, 1.0)),
+    "Weibull": Family(("scale", "concentration"), logprob_weibull, entropy_weibull, transform_weibull),
+    "VonMises": Family(("loc", "concentration"), logprob_vonmises, entropy_vonmises, transform_vonmises),
+}
+
+KL_PAIRS = {
+    ("Gamma", "Gamma"): kl_gamma_gamma,
+    ("Chi2", "Chi2"): kl_chi2_chi2,
+    ("Beta", "Beta"): kl_beta_beta,
+    ("Dirichlet", "Dirichlet"): kl_dirichlet_dirichlet,
+    ("Gumbel", "Gumbel"): kl_gumbel_gumbel,
+    ("Pareto", "Pareto"): kl_pareto_pareto,
+    ("Uniform", "Uniform"): kl_uniform_uniform,
+    ("Weibull", "Weibull"): kl_weibull_weibull,
+    ("Weibull", "Gamma"): kl_weibull_gamma,
+    ("VonMises", "VonMises"): kl_vonmises_vonmises,
+}
+
+
+def unpack(tr):
+    pts, g = tr[0], tr[1]
+    t_of = tr[2] if len(tr) > 2 else None
+    return pts, g, t_of
+
+
+def integrate(f, pts):
+    """mp.quad over the split points (1-D), or the 2-D grid rule; f(*t) takes the extra log
+    Jacobian of the grid's own substitution as a keyword."""
+    with mp.workdps(QUAD_DPS):
+        if isinstance(pts, Grid2):
+            return pts.integrate(lambda t1, t2, lj: f(t1, t2, extra=lj))
+        return mp.quad(f, pts)
+
+
+NORMALISED = set()
+
+
+def check_log_prob(name, p):
+    """∫ p dx = 1 under P's change of variables (checks the normaliser of log_prob)."""
+    key = (name, mp.prec) + tuple(tuple(a) if isinstance(a, list) else a for a in p)
+    if key in NORMALISED:
+        return
+    NORMALISED.add(key)
+    fam = FAMILIES[name]
+    tr = fam.transform(*p)
+    if tr is None:
+        return
+    pts, g, _ = unpack(tr)
+
+    def f(*t, extra=0):
+        pt, lj = g(*t)
+        lj += extra
+        return mp.exp(fam.log_prob(pt, *p) + lj)
+    num = integrate(f, pts)
+    agree(mpf(1), num, f"{name}{tuple(p)}: ∫ exp(log_prob)")
+
+
+def check_entropy(name, p, closed):
+    fam = FAMILIES[name]
+    tr = fam.transform(*p)
+    if tr is None:
+        return
+    pts, g, _ = unpack(tr)
+
+    def f(*t, extra=0):
+        pt, lj = g(*t)
+        lj += extra
+        lp = fam.log_prob(pt, *p)
+        return -mp.exp(lp + lj) * lp
+    agree(closed, integrate(f, pts), f"{name}{tuple(p)}: entropy")
+
+
+def check_kl(pname, qname, p, q, closed):
+    fp, fq = FAMILIES[pname], FAMILIES[qname]
+    tr = fp.transform(*p)
+    if tr is None:
+        return
+    pts, g, t_of = unpack(tr)
+    if fq.support is not None:
+        # Split at Q's support bounds as seen in P's variable.
+        lo, hi = fq.support(*q)
+        extra = [t_of(b) for b in (lo, hi) if mp.isfinite(b)]
+        pts = sorted(set(pts) | {t for t in extra if pts[0] < t < pts[-1]})
+
+    def dens(t):
+        pt, lj = g(t)
+        return pt, mp.exp(fp.log_prob(pt, *p) + lj)
+    if closed == mp.inf:
+        # Infinite exactly when P puts positive mass where q = 0.
+        def outside(t):
+            pt, w = dens(t)
+            return w if fq.log_prob(pt, *q) == -mp.inf else mpf(0)
+        mass = integrate(outside, pts)
+        assert mass > 0, f"{pname}{tuple(p)} || {qname}{tuple(q)}: infinite KL but no P-mass outside Q"
+        return
+
+    def f(*t, extra=0):
+        pt, lj = g(*t)
+        lj += extra
+        lp = fp.log_prob(pt, *p)
+        return mp.exp(lp + lj) * (lp - fq.log_prob(pt, *q))
+    agree(closed, integrate(f, pts), f"{pname}{tuple(p)} || {qname}{tuple(q)}: KL")
+
+
+def kl(pname, qname, p, q):
+    closed = KL_PAIRS[(pname, qname)](*p, *q)
+    if CHECKS["on"]:
+        check_kl(pname, qname, p, q, closed)
+    return closed
+
+
+def log_prob(name, pt, p):
+    if CHECKS["on"]:
+        check_log_prob(name, p)
+    return FAMILIES[name].log_prob(pt, *p)
+
+
+def entropy(name, p):
+    closed = FAMILIES[name].entropy(*p)
+    if CHECKS["on"]:
+        check_log_prob(name, p)
+        check_entropy(name, p, closed)
+    return closed
