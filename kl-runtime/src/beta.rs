@@ -5,7 +5,9 @@
 //! entry points validate first: `α > 0`, `β > 0`, a `log_prob` value in `[0, 1]`).
 
 use crate::real::Real;
-use crate::special::{digamma_diff, lgamma, lgamma_diff, lgamma_excess, trigamma};
+use crate::special::{
+    digamma_diff, digamma_tail, lgamma, lgamma_correction, lgamma_diff, lgamma_excess, trigamma, STIRLING_MIN,
+};
 
 /// `ln B(α, β) = lnΓ(α) + lnΓ(β) − lnΓ(α + β)`, as `lnΓ(β) − (lnΓ(α + β) − lnΓ(α))` so that a
 /// small `β` next to a large `α` keeps its accuracy.
@@ -42,9 +44,23 @@ pub fn beta_log_prob<T: Real>(x: T, concentration1: T, concentration0: T) -> T {
 
 /// Differential entropy `ln B(α, β) − (α − 1)ψ(α) − (β − 1)ψ(β) + (α + β − 2)ψ(α + β)`, as
 /// `ln B − (α − 1)(ψ(α) − ψ(α + β)) − (β − 1)(ψ(β) − ψ(α + β))`.
+///
+/// For `α, β >= 10` the terms are `~α ln α` and cancel; there it is written with the Stirling
+/// tails `c` and `d` ([`lgamma_correction`], [`digamma_tail`]), `s = α + β`:
+/// `½ ln(2παβ/s³) + ½(1 − 1/α − 1/β + 2/s) + c(α) + c(β) − c(s) + (α − 1)d(α) + (β − 1)d(β) −
+/// (s − 2)d(s)`.
 #[inline]
 pub fn beta_entropy<T: Real>(concentration1: T, concentration0: T) -> T {
     let (a, b) = (concentration1, concentration0);
+    if a.to_f64().min(b.to_f64()) >= STIRLING_MIN {
+        let s = a + b;
+        let two_pi = T::from_f64(core::f64::consts::TAU);
+        let logs = T::HALF * (two_pi.ln() + a.ln() + b.ln()) - T::from_f64(1.5) * s.ln();
+        let rational = T::HALF * (T::ONE - a.recip() - b.recip() + T::TWO / s);
+        let c = lgamma_correction(a) + lgamma_correction(b) - lgamma_correction(s);
+        let d = (a - T::ONE) * digamma_tail(a) + (b - T::ONE) * digamma_tail(b) - (s - T::TWO) * digamma_tail(s);
+        return logs + rational + c + d;
+    }
     ln_beta(a, b) + (a - T::ONE) * digamma_diff(a, b) + (b - T::ONE) * digamma_diff(b, a)
 }
 

@@ -9,7 +9,10 @@
 
 use crate::error::Violation;
 use crate::real::Real;
-use crate::special::{digamma, digamma_diff, digamma_excess, lgamma, lgamma_excess, trigamma};
+use crate::special::{
+    digamma, digamma_diff, digamma_excess, digamma_tail, lgamma, lgamma_correction, lgamma_excess, trigamma,
+    STIRLING_MIN,
+};
 
 /// The KL's term of one category: `E(c1, c2 − c1)` with
 /// `E(a, h) = lnΓ(a + h) − lnΓ(a) − hψ(a)` ([`lgamma_excess`]). With `S1 = Σc1`,
@@ -95,37 +98,56 @@ pub fn dirichlet_log_prob_check<T: Real>(_terms: T, _c_sum: T, x_sum: T) -> Resu
     }
 }
 
-/// The entropy term of one category: `lnΓ(c) − (c − 1)ψ(c)`.
+/// `½ ln(2πx) + ½ − 1/(2x) + c(x) + (x − 1)d(x)`: `lnΓ(x) + x − (x − 1)ψ(x)` for `x >= 10`,
+/// with the Stirling tails `c` and `d`, where the direct form cancels its `x ln x` terms.
+fn entropy_core<T: Real>(x: T) -> T {
+    let two_pi = T::from_f64(core::f64::consts::TAU);
+    T::HALF * (two_pi * x).ln() + T::HALF - T::HALF / x + lgamma_correction(x) + (x - T::ONE) * digamma_tail(x)
+}
+
+/// The entropy term of one category: `lnΓ(c) + c − (c − 1)ψ(c)` (the `+ c` here and the `− S`
+/// in [`dirichlet_entropy_total`] cancel in exact arithmetic; with them, neither piece carries
+/// a term that grows like `c`, so large concentrations keep their accuracy).
 #[inline]
 pub fn dirichlet_entropy_term<T: Real>(c: T) -> T {
-    lgamma(c) - (c - T::ONE) * digamma(c)
+    if c.to_f64() >= STIRLING_MIN {
+        return entropy_core(c);
+    }
+    lgamma(c) + c - (c - T::ONE) * digamma(c)
 }
 
-/// `∂/∂c` of [`dirichlet_entropy_term`]: `−(c − 1)ψ'(c)`.
+/// `∂/∂c` of [`dirichlet_entropy_term`]: `1 − (c − 1)ψ'(c)`.
 pub fn dirichlet_entropy_term_grad<T: Real>(c: T) -> [T; 1] {
-    [(T::ONE - c) * trigamma(c)]
+    [T::ONE - (c - T::ONE) * trigamma(c)]
 }
 
-/// `c − 1`, summed into `Σc − K` for the entropy (exactly, without forming `K`).
+/// `1` for every category: summed, the number of categories `K`, exactly.
 #[inline]
-pub fn minus_one<T: Real>(c: T) -> T {
-    c - T::ONE
+pub fn one<T: Real>(_c: T) -> T {
+    T::ONE
 }
 
-/// `∂/∂c` of [`minus_one`]: `1`.
-pub fn minus_one_grad<T: Real>(_c: T) -> [T; 1] {
-    [T::ONE]
+/// `∂/∂c` of [`one`]: `0`.
+pub fn one_grad<T: Real>(_c: T) -> [T; 1] {
+    [T::ZERO]
 }
 
-/// `H = terms − lnΓ(S) + (S − K)ψ(S)` from the summed [`dirichlet_entropy_term`]s, `S = Σc` and
-/// `S − K = Σ(c − 1)`.
+/// `H = terms − lnΓ(S) − S + (S − K)ψ(S)` from the summed [`dirichlet_entropy_term`]s, `S = Σc`
+/// and the number of categories `K`. For `S >= 10`, as
+/// `terms + (½ − K) ln S − ½ ln 2π − c(S) − (S − K)(1/(2S) + d(S))`.
 #[inline]
-pub fn dirichlet_entropy_total<T: Real>(terms: T, s: T, s_minus_k: T) -> T {
-    terms - lgamma(s) + s_minus_k * digamma(s)
+pub fn dirichlet_entropy_total<T: Real>(terms: T, s: T, k: T) -> T {
+    if s.to_f64() >= STIRLING_MIN {
+        let two_pi = T::from_f64(core::f64::consts::TAU);
+        return terms + (T::HALF - k) * s.ln()
+            - T::HALF * two_pi.ln()
+            - lgamma_correction(s)
+            - (s - k) * (T::HALF / s + digamma_tail(s));
+    }
+    terms - lgamma(s) - s + (s - k) * digamma(s)
 }
 
-/// `∂/∂(terms, S, S − K)` of [`dirichlet_entropy_total`]: `1`, `(S − K)ψ'(S) − ψ(S)`, `ψ(S)`.
-pub fn dirichlet_entropy_total_grad<T: Real>(_terms: T, s: T, s_minus_k: T) -> [T; 3] {
-    let psi = digamma(s);
-    [T::ONE, s_minus_k * trigamma(s) - psi, psi]
+/// `∂/∂(terms, S, K)` of [`dirichlet_entropy_total`]: `1`, `(S − K)ψ'(S) − 1`, `−ψ(S)`.
+pub fn dirichlet_entropy_total_grad<T: Real>(_terms: T, s: T, k: T) -> [T; 3] {
+    [T::ONE, (s - k) * trigamma(s) - T::ONE, T::ZERO - digamma(s)]
 }

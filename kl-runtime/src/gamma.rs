@@ -6,7 +6,9 @@
 
 use crate::real::Real;
 use crate::scalar::log1pmx;
-use crate::special::{digamma, digamma_diff, lgamma, lgamma_excess, trigamma};
+use crate::special::{
+    digamma, digamma_diff, digamma_tail, lgamma, lgamma_correction, lgamma_excess, trigamma, STIRLING_MIN,
+};
 
 /// `r − 1 − ln r` and `ln r` for `r = b2/b1`, from the exact relative difference
 /// `u = (b2 − b1)/b1`: `−log1pmx(u)` and `ln(1 + u)` near `r = 1`, logs of each far from it.
@@ -43,17 +45,32 @@ pub fn gamma_kl<T: Real>(a1: T, b1: T, a2: T, b2: T) -> T {
     lgamma_excess(a1, h) + a1 * rate_term - h * ln_r
 }
 
-/// `ln p(x) = α ln β + (α − 1) ln x − βx − lnΓ(α)`.
+/// `ln p(x) = α ln β + (α − 1) ln x − βx − lnΓ(α)`. For `α >= 10`, where those terms are
+/// `~α ln α` each and cancel, as `α(ln y − y + 1) − ln x + ½ ln(α/2π) − c(α)` with `y = βx/α`
+/// and `c` the Stirling tail ([`lgamma_correction`]).
 #[inline]
 pub fn gamma_log_prob<T: Real>(x: T, concentration: T, rate: T) -> T {
     let a = concentration;
+    if a.to_f64() >= STIRLING_MIN {
+        let u = rate.mul_add(x, -a) / a;
+        let two_pi = T::from_f64(core::f64::consts::TAU);
+        return a * log1pmx(u) - x.ln() + T::HALF * (a / two_pi).ln() - lgamma_correction(a);
+    }
     a * rate.ln() + (a - T::ONE) * x.ln() - rate * x - lgamma(a)
 }
 
-/// Differential entropy `α − ln β + lnΓ(α) + (1 − α)ψ(α)`.
+/// Differential entropy `α − ln β + lnΓ(α) + (1 − α)ψ(α)`. For `α >= 10`, as
+/// `½ ln(2πα) − ln β + ½ − 1/(2α) + c(α) + (α − 1)d(α)` with the Stirling tails `c` and `d`
+/// ([`lgamma_correction`], [`digamma_tail`]): the `α ln α` terms cancel exactly.
 #[inline]
 pub fn gamma_entropy<T: Real>(concentration: T, rate: T) -> T {
     let a = concentration;
+    if a.to_f64() >= STIRLING_MIN {
+        let two_pi = T::from_f64(core::f64::consts::TAU);
+        return T::HALF * (two_pi * a).ln() - rate.ln() + T::HALF - T::HALF / a
+            + lgamma_correction(a)
+            + (a - T::ONE) * digamma_tail(a);
+    }
     a - rate.ln() + lgamma(a) + (T::ONE - a) * digamma(a)
 }
 

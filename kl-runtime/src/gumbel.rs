@@ -10,29 +10,32 @@
 use crate::param::expm1mx;
 use crate::real::Real;
 use crate::scalar::log1pmx;
-use crate::special::{digamma, digamma_diff, lgamma, lgamma_diff, lgamma_excess};
+use crate::special::{digamma, digamma_diff, lgamma, lgamma_correction, lgamma_diff, lgamma_excess, STIRLING_MIN};
 
 /// The Euler–Mascheroni constant γ.
 const EULER: f64 = 0.577_215_664_901_532_9;
 
 /// `K(r, δ) = −ln r + δ + rγ + e^(−δ)Γ(1 + r) − 1 − γ` (the KL of two Gumbels with scale ratio
-/// `r` and location gap `δ` in units of Q's scale), with `h = r − 1` given exactly, and its
-/// partials `(K, ∂K/∂r, ∂K/∂δ)`.
+/// `r` and location gap `δ` in units of Q's scale), with `r` and `h = r − 1` both formed from
+/// the parameters (so that neither is rounded through the other), and its partials
+/// `(K, ∂K/∂r, ∂K/∂δ)`.
 ///
 /// With `L = lnΓ(2 + h)` (exact from `h`: `lnΓ(2) = 0`), `g = e^L − 1` and `e = e^(−δ) − 1`,
 /// `K = (e + δ) + (E(2, h) + (e^L − 1 − L) − (ln(1 + h) − h)) + e·g`, where
 /// `E(a, h) = lnΓ(a + h) − lnΓ(a) − hψ(a)`: the first two are sums of non-negative second-order
 /// terms and the last a product of two small ones, so nothing cancels near `P = Q`.
 #[inline]
-pub(crate) fn gumbel_core<T: Real>(h: T, delta: T) -> [T; 3] {
+pub(crate) fn gumbel_core<T: Real>(r: T, h: T, delta: T) -> [T; 3] {
     let l = lgamma_diff(T::TWO, h);
     let g = l.exp_m1();
     let e = (-delta).exp_m1();
-    let shape = lgamma_excess(T::TWO, h) + expm1mx(l) - log1pmx(h);
+    // h − ln(1 + h) ≥ 0: from h near r = 1, from r itself far from it (r ≪ 1 has 1 + h
+    // rounded).
+    let log_term = if h.abs() < T::HALF { T::ZERO - log1pmx(h) } else { h - r.ln() };
+    let shape = lgamma_excess(T::TWO, h) + expm1mx(l) + log_term;
     let value = expm1mx(-delta) + shape + e * g;
     // e^(−δ)Γ(1 + r) − 1.
     let q = e + g + e * g;
-    let r = T::ONE + h;
     let psi = digamma(T::TWO + h);
     let d_r = h / r + digamma_diff(T::TWO, h) + q * psi;
     [value, d_r, -q]
@@ -51,7 +54,7 @@ pub(crate) fn gumbel_core<T: Real>(h: T, delta: T) -> [T; 3] {
 /// ```
 #[inline]
 pub fn gumbel_kl<T: Real>(m1: T, b1: T, m2: T, b2: T) -> T {
-    gumbel_core((b1 - b2) / b2, (m1 - m2) / b2)[0]
+    gumbel_core(b1 / b2, (b1 - b2) / b2, (m1 - m2) / b2)[0]
 }
 
 /// `ln p(x) = −(z + e^(−z)) − ln β`, `z = (x − μ)/β`.
@@ -70,9 +73,8 @@ pub fn gumbel_entropy<T: Real>(scale: T) -> T {
 /// `∂/∂(m1, b1, m2, b2)` of [`gumbel_kl`], from the partials of [`gumbel_core`]: exactly 0 at
 /// `P = Q`.
 pub fn gumbel_kl_grad<T: Real>(m1: T, b1: T, m2: T, b2: T) -> [T; 4] {
-    let (h, delta) = ((b1 - b2) / b2, (m1 - m2) / b2);
-    let [_, d_r, d_delta] = gumbel_core(h, delta);
-    let r = b1 / b2;
+    let (r, h, delta) = (b1 / b2, (b1 - b2) / b2, (m1 - m2) / b2);
+    let [_, d_r, d_delta] = gumbel_core(r, h, delta);
     [d_delta / b2, d_r / b2, -d_delta / b2, -(r * d_r + delta * d_delta) / b2]
 }
 
@@ -114,7 +116,7 @@ fn ln_ratio<T: Real>(a: T, b: T) -> T {
 /// ```
 #[inline]
 pub fn weibull_kl<T: Real>(l1: T, k1: T, l2: T, k2: T) -> T {
-    gumbel_core((k2 - k1) / k1, k2 * ln_ratio(l1, l2))[0]
+    gumbel_core(k2 / k1, (k2 - k1) / k1, k2 * ln_ratio(l1, l2))[0]
 }
 
 /// `ln p(x) = ln(k/λ) + (k − 1) ln(x/λ) − (x/λ)^k`.
@@ -136,8 +138,8 @@ pub fn weibull_entropy<T: Real>(scale: T, concentration: T) -> T {
 /// `r = k2/k1` and `δ = k2 ln(l2/l1)`.
 pub fn weibull_kl_grad<T: Real>(l1: T, k1: T, l2: T, k2: T) -> [T; 4] {
     let ln_l = ln_ratio(l1, l2);
-    let [_, d_r, d_delta] = gumbel_core((k2 - k1) / k1, k2 * ln_l);
     let r = k2 / k1;
+    let [_, d_r, d_delta] = gumbel_core(r, (k2 - k1) / k1, k2 * ln_l);
     [-d_delta * k2 / l1, -d_r * r / k1, d_delta * k2 / l2, d_r / k1 + d_delta * ln_l]
 }
 
@@ -160,18 +162,43 @@ pub fn weibull_entropy_grad<T: Real>(scale: T, concentration: T) -> [T; 2] {
 /// `E[ln x] = ln λ − γ/k` and `E[x] = λΓ(1 + 1/k)` under the Weibull (torch.distributions has
 /// no such pair).
 ///
+/// The pair is 0 where both are the same exponential (`k = 1`, `α = 1`, `βλ = 1`), and it is
+/// computed so that it keeps its relative accuracy near there: with `t = ln(βλ)`,
+/// `u = 1/k − 1`, `a = α − 1`, `g = lnΓ(2 + u)` and `E(a, h) = lnΓ(a + h) − lnΓ(a) − hψ(a)`,
+/// `KL = (e^(t+g) − 1 − (t + g)) + E(2, u) + E(1, a) + (u − ln(1 + u)) + a(γu − t)`: every term
+/// second order in `(t, u, a)`.
+///
 /// ```
 /// use kl_runtime::{weibull_gamma_kl, exponential_kl};
 /// // Weibull(λ, 1) = Exponential(1/λ) and Gamma(1, β) = Exponential(β).
 /// let kl = weibull_gamma_kl(2.0_f64, 1.0, 1.0, 1.5);
 /// assert!((kl - exponential_kl(0.5, 1.5)).abs() < 1e-15);
+/// assert_eq!(weibull_gamma_kl(0.5_f64, 1.0, 1.0, 2.0), 0.0);
 /// ```
+///
+/// For `α >= 10`, where `lnΓ(α)` and `α ln β` cancel, as
+/// `α(y − 1 − ln y) + α(lnΓ(1 + 1/k) + γ/k) + ln k − γ − 1 − ½ ln α + ½ ln 2π + c(α)` with
+/// `y = βE[x]/α` and the Stirling tail `c` ([`lgamma_correction`]): no term cancels.
 #[inline]
 pub fn weibull_gamma_kl<T: Real>(scale: T, concentration: T, alpha: T, rate: T) -> T {
     let (l, k) = (scale, concentration);
-    let e_ln_x = l.ln() - T::from_f64(EULER) / k;
-    let e_x = l * lgamma(T::ONE + k.recip()).exp();
-    -weibull_entropy(l, k) - alpha * rate.ln() - (alpha - T::ONE) * e_ln_x + rate * e_x + lgamma(alpha)
+    if alpha.to_f64() >= STIRLING_MIN {
+        let g = lgamma(T::ONE + k.recip());
+        let mean = l * g.exp();
+        let y1 = rate.mul_add(mean, -alpha) / alpha;
+        let euler = T::from_f64(EULER);
+        let two_pi = T::from_f64(core::f64::consts::TAU);
+        return T::ZERO - alpha * log1pmx(y1) + alpha * (g + euler / k) + k.ln() - euler - T::ONE
+            + T::HALF * (two_pi / alpha).ln()
+            + lgamma_correction(alpha);
+    }
+    let p = rate * l;
+    let t = if (p - T::ONE).abs() < T::HALF { (p - T::ONE).ln_1p() } else { rate.ln() + l.ln() };
+    let u = (T::ONE - k) / k;
+    let a = alpha - T::ONE;
+    let g = lgamma_diff(T::TWO, u);
+    let log_term = if u.abs() < T::HALF { T::ZERO - log1pmx(u) } else { u + k.ln() };
+    expm1mx(t + g) + lgamma_excess(T::TWO, u) + lgamma_excess(T::ONE, a) + log_term + a * (T::from_f64(EULER) * u - t)
 }
 
 /// `∂/∂(λ, k, α, β)` of [`weibull_gamma_kl`]: `βΓ(1 + 1/k) − α/λ`,

@@ -28,7 +28,23 @@ pub fn uniform_kl<T: Real>(l1: T, h1: T, l2: T, h2: T) -> T {
     let w1 = h1 - l1;
     // Both parts are >= 0 here, so the sum does not cancel.
     let gap = (h2 - h1) + (l1 - l2);
-    (gap / w1).ln_1p()
+    if gap <= w1 {
+        (gap / w1).ln_1p()
+    } else {
+        // Far apart (the ratio may overflow): the logs of the widths.
+        ln_width(l2, h2) - ln_width(l1, h1)
+    }
+}
+
+/// `ln(high − low)`, also where the width overflows (`low = −1e308`, `high = 1e308`).
+#[inline]
+fn ln_width<T: Real>(low: T, high: T) -> T {
+    let w = high - low;
+    if w.is_finite() {
+        w.ln()
+    } else {
+        (high * T::HALF - low * T::HALF).ln() + T::from_f64(core::f64::consts::LN_2)
+    }
 }
 
 /// `ln p(x) = −ln(high − low)` for `low <= x < high`, and `−∞` at `x = high`: torch's
@@ -37,7 +53,7 @@ pub fn uniform_kl<T: Real>(l1: T, h1: T, l2: T, h2: T) -> T {
 #[inline]
 pub fn uniform_log_prob<T: Real>(x: T, low: T, high: T) -> T {
     if x < high {
-        -(high - low).ln()
+        -ln_width(low, high)
     } else {
         -T::INFINITY
     }
@@ -46,7 +62,7 @@ pub fn uniform_log_prob<T: Real>(x: T, low: T, high: T) -> T {
 /// Differential entropy `ln(high − low)`.
 #[inline]
 pub fn uniform_entropy<T: Real>(low: T, high: T) -> T {
-    (high - low).ln()
+    ln_width(low, high)
 }
 
 /// `∂/∂(l1, h1, l2, h2)` of [`uniform_kl`]: `1/w1, −1/w1, −1/w2, 1/w2` with `w = high − low`.

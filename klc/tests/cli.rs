@@ -182,7 +182,7 @@ fn explain_shows_shapes_both_listings_passes_and_the_formula() {
 
 #[test]
 fn explain_reports_errors_like_check() {
-    let err = assert_user_error(&klc(&["explain", "Normal(m, s) || Gamma(1, 2) where m, s: [3]"]));
+    let err = assert_user_error(&klc(&["explain", "Normal(m, s) || Wishart(1, 2) where m, s: [3]"]));
     assert!(err.contains("unknown distribution"), "{err}");
 }
 

@@ -64,21 +64,21 @@ pub const ENTROPY_TERM: Kernel = scalar_kernel! {
     name: "dirichlet_entropy_term", quantity: Entropy, hint: "term",
     runtime: dirichlet_entropy_term, adjoint: dirichlet_entropy_term_grad,
     operands: [c = 0],
-    formula: |c| format!("lnΓ({c}) − ({c} − 1)·ψ({c})"),
+    formula: |c| format!("lnΓ({c}) + {c} − ({c} − 1)·ψ({c})"),
 };
 
-pub const MINUS_ONE: Kernel = scalar_kernel! {
-    name: "minus_one", quantity: Entropy, hint: "c1",
-    runtime: minus_one, adjoint: minus_one_grad,
+pub const ONE: Kernel = scalar_kernel! {
+    name: "one", quantity: Entropy, hint: "one",
+    runtime: one, adjoint: one_grad,
     operands: [c = 0],
-    formula: |c| format!("{c} − 1"),
+    formula: |_c| "1".to_string(),
 };
 
 pub const ENTROPY_TOTAL: Kernel = scalar_kernel! {
     name: "dirichlet_entropy", quantity: Entropy, hint: "h",
     runtime: dirichlet_entropy_total, adjoint: dirichlet_entropy_total_grad,
-    operands: [terms = 0, s = 1, s_minus_k = 2],
-    formula: |t, s, sk| format!("{t} − lnΓ({s}) + {sk}·ψ({s})"),
+    operands: [terms = 0, s = 1, k = 2],
+    formula: |t, s, k| format!("{t} − lnΓ({s}) − {s} + ({s} − {k})·ψ({s})"),
 };
 
 fn kernel(ir: &mut Ir, span: Span, k: &'static Kernel, ops: &[NodeId]) -> NodeId {
@@ -112,13 +112,13 @@ pub fn log_prob(ir: &mut Ir, at: Site) -> Option<NodeId> {
     Some(kernel(ir, at.span, &LOG_PROB_TOTAL, &[terms, c_sum, x_sum]))
 }
 
-/// `Σ (lnΓ(c) − (c − 1)ψ(c)) − lnΓ(Σc) + Σ(c − 1)·ψ(Σc)`.
+/// `Σ (lnΓ(c) + c − (c − 1)ψ(c)) − lnΓ(S) − S + (S − K)·ψ(S)`, `S = Σc`, `K = Σ1`.
 pub fn entropy(ir: &mut Ir, at: Site) -> Option<NodeId> {
     let c = ir.operand(at.p, 0);
     let terms = kernel(ir, at.span, &ENTROPY_TERM, &[c]);
     let terms = sum_categories(ir, at.span, terms);
     let s = sum_categories(ir, at.span, c);
-    let shifted = kernel(ir, at.span, &MINUS_ONE, &[c]);
-    let s_minus_k = sum_categories(ir, at.span, shifted);
-    Some(kernel(ir, at.span, &ENTROPY_TOTAL, &[terms, s, s_minus_k]))
+    let ones = kernel(ir, at.span, &ONE, &[c]);
+    let k = sum_categories(ir, at.span, ones);
+    Some(kernel(ir, at.span, &ENTROPY_TOTAL, &[terms, s, k]))
 }

@@ -30,8 +30,10 @@ mod bessel;
 mod coef;
 mod diff;
 mod gamma;
+mod stirling;
 
 use crate::real::Real;
+pub use stirling::{digamma_tail, lgamma_correction, STIRLING_MIN};
 
 /// The `f64` kernels behind the [`Real`] methods.
 pub(crate) mod f64k {
