@@ -101,6 +101,27 @@ kl_fn! {
     }
 }
 
+kl_fn! {
+    /// `gamma_kl_1e6`.
+    pub fn gamma_kl_1e6(a1: [B], b1: [B], a2: [B], b2: [B]) -> f32 {
+        Gamma(a1, b1) || Gamma(a2, b2)
+    }
+}
+
+kl_fn! {
+    /// `beta_kl_1e6`.
+    pub fn beta_kl_1e6(a1: [B], b1: [B], a2: [B], b2: [B]) -> f32 {
+        Beta(a1, b1) || Beta(a2, b2)
+    }
+}
+
+kl_fn! {
+    /// `dirichlet_kl_k16`.
+    pub fn dirichlet_kl_k16(c1: [B, 16], c2: [B, 16]) -> f32 {
+        Dirichlet(c1) || Dirichlet(c2)
+    }
+}
+
 /// SplitMix64: small, fast and good enough for benchmark inputs; fixed seeds make runs
 /// comparable.
 use kl::runtime::testing::SplitMix64 as Rng;
@@ -206,8 +227,37 @@ macro_rules! kernel {
     };
 }
 
+/// Shapes and rates (or concentrations) uniform in `[0.5, 5)`, one array per argument.
+fn positive_inputs<const N: usize>(r: &mut Rng, b: usize, d: usize) -> Vec<Vec<f64>> {
+    (0..N).map(|_| r.vec(b * d, 0.5, 5.0)).collect()
+}
+
 fn f32_workloads() -> Vec<Workload<f32>> {
     vec![
+        Workload {
+            name: "gamma_kl_1e6",
+            batch: 1_000_000,
+            dim: 1,
+            inputs: positive_inputs::<4>,
+            checked: kernel!(gamma_kl_1e6_into, 0, 1, 2, 3),
+            unchecked: kernel!(gamma_kl_1e6_into_unchecked, 0, 1, 2, 3),
+        },
+        Workload {
+            name: "beta_kl_1e6",
+            batch: 1_000_000,
+            dim: 1,
+            inputs: positive_inputs::<4>,
+            checked: kernel!(beta_kl_1e6_into, 0, 1, 2, 3),
+            unchecked: kernel!(beta_kl_1e6_into_unchecked, 0, 1, 2, 3),
+        },
+        Workload {
+            name: "dirichlet_kl_k16",
+            batch: 100_000,
+            dim: 16,
+            inputs: positive_inputs::<2>,
+            checked: kernel!(dirichlet_kl_k16_into, 0, 1),
+            unchecked: kernel!(dirichlet_kl_k16_into_unchecked, 0, 1),
+        },
         Workload {
             name: "diag_kl_d8",
             batch: 1_000_000,
@@ -303,7 +353,7 @@ fn f64_workloads() -> Vec<Workload<f64>> {
 }
 
 /// The order of the table.
-const ORDER: [&str; 10] = [
+const ORDER: [&str; 13] = [
     "diag_kl_d8",
     "diag_kl_d64",
     "diag_kl_d64_f64",
@@ -314,6 +364,9 @@ const ORDER: [&str; 10] = [
     "cov_kl_d4",
     "diag_vs_tril_d8",
     "diag_logprob_d8",
+    "gamma_kl_1e6",
+    "beta_kl_1e6",
+    "dirichlet_kl_k16",
 ];
 
 struct Timing {

@@ -5,6 +5,7 @@
 //! entry points validate first: `α > 0`, `β > 0`, a `log_prob` value in `[0, 1]`).
 
 use crate::real::Real;
+use crate::special::fast;
 use crate::special::{digamma_diff, lgamma, lgamma_diff, lgamma_excess, trigamma};
 
 /// `ln B(α, β) = lnΓ(α) + lnΓ(β) − lnΓ(α + β)`, as `lnΓ(β) − (lnΓ(α + β) − lnΓ(α))` so that a
@@ -29,6 +30,9 @@ pub(crate) fn ln_beta<T: Real>(a: T, b: T) -> T {
 /// ```
 #[inline]
 pub fn beta_kl<T: Real>(a1: T, b1: T, a2: T, b2: T) -> T {
+    if fast::wide::<T>() {
+        return T::from_f64(fast::beta_kl(a1.to_f64(), b1.to_f64(), a2.to_f64(), b2.to_f64()));
+    }
     let (ha, hb) = (a2 - a1, b2 - b1);
     lgamma_excess(a1, ha) + lgamma_excess(b1, hb) - lgamma_excess(a1 + b1, ha + hb)
 }

@@ -9,6 +9,7 @@
 
 use crate::error::Violation;
 use crate::real::Real;
+use crate::special::fast;
 use crate::special::{digamma, digamma_diff, digamma_excess, lgamma, lgamma_excess, trigamma};
 
 /// The KL's term of one category: `E(c1, c2 − c1)` with
@@ -18,6 +19,10 @@ use crate::special::{digamma, digamma_diff, digamma_excess, lgamma, lgamma_exces
 /// their relative accuracy.
 #[inline]
 pub fn dirichlet_kl_term<T: Real>(c1: T, c2: T) -> T {
+    if fast::wide::<T>() {
+        let (c1, c2) = (c1.to_f64(), c2.to_f64());
+        return T::from_f64(fast::lgamma_excess(c1, c2, c2 - c1));
+    }
     lgamma_excess(c1, c2 - c1)
 }
 
@@ -52,6 +57,10 @@ pub fn difference_grad<T: Real>(_c1: T, _c2: T) -> [T; 2] {
 /// ```
 #[inline]
 pub fn dirichlet_kl_total<T: Real>(terms: T, s1: T, h: T) -> T {
+    if fast::wide::<T>() {
+        let (s1, h) = (s1.to_f64(), h.to_f64());
+        return T::from_f64(terms.to_f64() - fast::lgamma_excess(s1, s1 + h, h));
+    }
     terms - lgamma_excess(s1, h)
 }
 

@@ -6,6 +6,7 @@
 
 use crate::real::Real;
 use crate::scalar::log1pmx;
+use crate::special::fast;
 use crate::special::{digamma, digamma_diff, lgamma, lgamma_excess, trigamma};
 
 /// `r − 1 − ln r` and `ln r` for `r = b2/b1`, from the exact relative difference
@@ -38,6 +39,9 @@ pub(crate) fn ratio_terms<T: Real>(b1: T, b2: T) -> (T, T) {
 /// ```
 #[inline]
 pub fn gamma_kl<T: Real>(a1: T, b1: T, a2: T, b2: T) -> T {
+    if fast::wide::<T>() {
+        return T::from_f64(fast::gamma_kl(a1.to_f64(), b1.to_f64(), a2.to_f64(), b2.to_f64()));
+    }
     let h = a2 - a1;
     let (rate_term, ln_r) = ratio_terms(b1, b2);
     lgamma_excess(a1, h) + a1 * rate_term - h * ln_r
