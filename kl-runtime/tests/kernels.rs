@@ -533,4 +533,5 @@ proptest! {
     }
 }
 
+mod fast_f32;
 mod shapes;

@@ -35,7 +35,7 @@ fn sqrt_half_bits<V: Bits>() -> u64 {
 
 /// `ln 2` in two parts, the first with trailing zeros so that `k ln2_hi` is exact.
 #[inline(always)]
-fn ln2<V: Bits>() -> (V, V) {
+pub(crate) fn ln2<V: Bits>() -> (V, V) {
     if V::MANT == 23 {
         (V::of(f32::from_bits(0x3f31_7180) as f64), V::of(f32::from_bits(0x3717_f7d1) as f64))
     } else {

@@ -25,10 +25,15 @@
 //! `diff`, with the fitted tables in `coef`); `f32` is computed in `f64` and rounded once: within
 //! about half an `f32` ulp, and as fast as the `f64` loop (measured), since the `f64` paths are
 //! polynomials and a few divisions either way.
+//!
+//! The `f32` Gamma, Beta and Dirichlet KL kernels do not call these: they use the branch-free
+//! `E(a, h)` of `fast.rs` (fixed shift, one product instead of the shift loop), in `f64`, so
+//! that the loops calling them vectorize; the functions here keep their bounds.
 
 mod bessel;
 mod coef;
 mod diff;
+pub(crate) mod fast;
 mod gamma;
 mod stirling;
 
