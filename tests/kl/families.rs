@@ -361,16 +361,16 @@ fn von_mises_from_types() {
     // circle against VonMises(k2): ln I0(k2).
     let (m1, m2, k) = ([0.5_f64, 0.0], [0.0_f64, 0.0], [2.0_f64, 2.0]);
     let got = kl!(VonMises(m1, k) || VonMises(m2, k)).unwrap();
-    let a = 1.590_636_854_637_329_1 / 2.279_585_302_336_067_3;
+    let a = 1.590_636_854_637_329 / 2.279_585_302_336_067;
     let want = a * 2.0 * (1.0 - 0.5_f64.cos());
     assert!(close(got[0], want, 1e-14), "{} vs {want}", got[0]);
     assert_eq!(got[1], 0.0);
     let (tiny, two) = ([1e-12_f64], [2.0_f64]);
     let (z1, z2) = ([0.0_f64], [0.0_f64]);
     let u = kl!(VonMises(z1, tiny) || VonMises(z2, two)).unwrap();
-    assert!(close(u[0], 2.279_585_302_336_067_3_f64.ln(), 1e-11), "{}", u[0]);
+    assert!(close(u[0], 2.279_585_302_336_067_f64.ln(), 1e-11), "{}", u[0]);
     // The entropy of VonMises(2): ln(2π I0(2)) − 2A(2).
     let h = kl!(entropy(VonMises(z1, two))).unwrap();
-    let want = (2.0 * core::f64::consts::PI * 2.279_585_302_336_067_3).ln() - 2.0 * a;
+    let want = (2.0 * core::f64::consts::PI * 2.279_585_302_336_067).ln() - 2.0 * a;
     assert!(close(h[0], want, 1e-14), "{} vs {want}", h[0]);
 }

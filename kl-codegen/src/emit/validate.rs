@@ -266,14 +266,10 @@ fn chunked(ir: &Ir, sig: &Sig, num: &Num, unchecked: &Ident, kernel: Option<&Row
                 // Through `Lin`, so that rows of one element read `lo..hi`.
                 let (start, end) = (Lin::atom(quote!(#lo)).mul(row).tokens(), Lin::atom(quote!(#hi)).mul(row).tokens());
                 let slice = quote!(&#ident[#start..#end]);
-                let r = match row {
-                    Lin::Expr { atomic: false, tokens } => quote!((#tokens)),
-                    _ => row.tokens(),
-                };
                 batched.push(quote!({ let #c: &[#ty] = #slice; #check }));
                 slices.insert(p.name.clone(), slice.clone());
                 args.push(slice);
-                row_elems.push(r);
+                row_elems.push(row.clone());
             }
         }
     }
@@ -282,8 +278,19 @@ fn chunked(ir: &Ir, sig: &Sig, num: &Num, unchecked: &Ident, kernel: Option<&Row
     }
     args.push(quote!(#o));
     let out_row = numel(&dims(sig, &Shape(sig.result.dims()[1..].to_vec()))?).tokens();
-    let row_bytes =
-        if row_elems.is_empty() { quote!(1) } else { quote!((#(#row_elems)+*) * ::core::mem::size_of::<#ty>()) };
+    // Bytes per row of all batched inputs (one input of one element: no `(1) * size_of`).
+    let size = quote!(::core::mem::size_of::<#ty>());
+    let row_bytes = match &row_elems[..] {
+        [] => quote!(1),
+        [Lin::Const(1)] => size,
+        rows => {
+            let rows = rows.iter().map(|row| match row {
+                Lin::Expr { atomic: false, tokens } => quote!((#tokens)),
+                _ => row.tokens(),
+            });
+            quote!((#(#rows)+*) * #size)
+        }
+    };
     let out = &sig.out;
     let batched = if batched.is_empty() { quote!() } else { quote!(#(#batched)&&* &&) };
     let mut chunk_rows = quote!(#rt::chunk_rows);
