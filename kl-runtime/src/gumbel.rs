@@ -1,7 +1,7 @@
 //! The Gumbel distribution `Gumbel(loc μ, scale β)`: density `e^(−(z + e^(−z)))/β`,
 //! `z = (x − μ)/β`, and the Weibull distribution `Weibull(scale λ, concentration k)`: density
 //! `(k/λ)(x/λ)^(k − 1) e^(−(x/λ)^k)` on `(0, ∞)`. `−ln X` of a Weibull is a Gumbel, so the two
-//! KLs share one core ([`gumbel_core`]).
+//! KLs share one core (`gumbel_core`).
 //!
 //! Every kernel is elementwise and generic over [`Real`]; bad values give NaN (the checked
 //! entry points validate first: scales and concentrations `> 0`, a Weibull `log_prob` value
@@ -43,7 +43,7 @@ pub(crate) fn gumbel_core<T: Real>(r: T, h: T, delta: T) -> [T; 3] {
 
 /// `KL(Gumbel(m1, b1) ‖ Gumbel(m2, b2)) = −ln(b1/b2) + (m1 − m2)/b2 + γ(b1/b2 − 1) +
 /// e^(−(m1 − m2)/b2)Γ(1 + b1/b2) − 1`, as torch.distributions defines it, computed from the exact
-/// differences ([`gumbel_core`]): exactly 0 at `P = Q`.
+/// differences (`gumbel_core`): exactly 0 at `P = Q`.
 ///
 /// ```
 /// use kl_runtime::gumbel_kl;
@@ -70,7 +70,7 @@ pub fn gumbel_entropy<T: Real>(scale: T) -> T {
     scale.ln() + T::ONE + T::from_f64(EULER)
 }
 
-/// `∂/∂(m1, b1, m2, b2)` of [`gumbel_kl`], from the partials of [`gumbel_core`]: exactly 0 at
+/// `∂/∂(m1, b1, m2, b2)` of [`gumbel_kl`], from the partials of `gumbel_core`: exactly 0 at
 /// `P = Q`.
 pub fn gumbel_kl_grad<T: Real>(m1: T, b1: T, m2: T, b2: T) -> [T; 4] {
     let (r, h, delta) = (b1 / b2, (b1 - b2) / b2, (m1 - m2) / b2);
@@ -104,7 +104,7 @@ fn ln_ratio<T: Real>(a: T, b: T) -> T {
 
 /// `KL(Weibull(l1, k1) ‖ Weibull(l2, k2)) = ln(k1/k2) − k2 ln(l1/l2) − γ(1 − k2/k1) +
 /// (l1/l2)^k2 Γ(1 + k2/k1) − 1` (Bauckhage 2013, "Computing the Kullback–Leibler divergence
-/// between two Weibull distributions"). It is [`gumbel_core`] at `r = k2/k1`,
+/// between two Weibull distributions"). It is `gumbel_core` at `r = k2/k1`,
 /// `δ = k2 ln(l2/l1)`: exactly 0 at `P = Q`.
 ///
 /// ```
@@ -134,7 +134,7 @@ pub fn weibull_entropy<T: Real>(scale: T, concentration: T) -> T {
     T::from_f64(EULER) * (T::ONE - k.recip()) + (scale.ln() - k.ln()) + T::ONE
 }
 
-/// `∂/∂(l1, k1, l2, k2)` of [`weibull_kl`], from the partials of [`gumbel_core`] through
+/// `∂/∂(l1, k1, l2, k2)` of [`weibull_kl`], from the partials of `gumbel_core` through
 /// `r = k2/k1` and `δ = k2 ln(l2/l1)`.
 pub fn weibull_kl_grad<T: Real>(l1: T, k1: T, l2: T, k2: T) -> [T; 4] {
     let ln_l = ln_ratio(l1, l2);
