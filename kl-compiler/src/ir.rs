@@ -407,11 +407,12 @@ impl Role {
 impl ElementRule {
     /// Check one element, in the precision of `T`.
     pub fn apply<T: kl_runtime::Real>(&self, param: &str, index: &[usize], v: T) -> Result<(), kl_runtime::Error> {
-        // `T` is `f32` or `f64`; the conversion is exact.
-        if T::NAME == "f32" {
-            (self.f32)(param, index, v.to_f64() as f32)
-        } else {
-            (self.f64)(param, index, v.to_f64())
+        let any: &dyn std::any::Any = &v;
+        match (any.downcast_ref::<f64>(), any.downcast_ref::<f32>()) {
+            (Some(&x), _) => (self.f64)(param, index, x),
+            (_, Some(&x)) => (self.f32)(param, index, x),
+            // `Real` is implemented for `f32` and `f64` only.
+            _ => (self.f64)(param, index, v.to_f64()),
         }
     }
 }
