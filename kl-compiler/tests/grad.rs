@@ -349,6 +349,22 @@ fn continuous_families_agree_with_finite_differences() {
     check_fd("Pareto(s1, a1) || Pareto(s2, a2)", &p);
     let k = data(&[("a1", vec![4], v(&[0.5, 2.0, 3.0, 1.2])), ("a2", vec![4], v(&[1.5, 2.5, 2.5, 1.1]))]);
     check_fd("Chi2(a1) || Chi2(a2)", &k);
+    check_fd(
+        "Chi2(a1) || Gamma(a2, b2)",
+        &data(&[
+            ("a1", vec![4], v(&[0.5, 2.0, 3.0, 1.2])),
+            ("a2", vec![4], v(&[1.5, 2.5, 2.5, 1.1])),
+            ("b2", vec![4], v(&[2.0, 0.4, 2.2, 0.9])),
+        ]),
+    );
+    check_fd(
+        "Gamma(a2, b2) || Chi2(a1)",
+        &data(&[
+            ("a1", vec![4], v(&[0.5, 2.0, 3.0, 1.2])),
+            ("a2", vec![4], v(&[1.5, 2.5, 2.5, 1.1])),
+            ("b2", vec![4], v(&[2.0, 0.4, 2.2, 0.9])),
+        ]),
+    );
     // Uniform: finite where [l1, h1] ⊆ [l2, h2] (the differences stay inside it).
     let u = data(&[
         ("l1", vec![3], v(&[0.0, -1.0, 0.5])),

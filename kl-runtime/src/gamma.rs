@@ -102,6 +102,18 @@ pub fn gamma_entropy_grad<T: Real>(concentration: T, rate: T) -> [T; 2] {
     [T::ONE + (T::ONE - a) * trigamma(a), -rate.recip()]
 }
 
+/// `x / 2`: a `Chi2`'s degrees of freedom as the concentration of the `Gamma(df/2, 1/2)` it is
+/// (the Chi2 ‖ Gamma pairs).
+#[inline]
+pub fn half<T: Real>(x: T) -> T {
+    x * T::HALF
+}
+
+/// `∂/∂x` of [`half`]: `½`.
+pub fn half_grad<T: Real>(_x: T) -> [T; 1] {
+    [T::HALF]
+}
+
 /// `KL(Chi2(k1) ‖ Chi2(k2)) = KL(Gamma(k1/2, 1/2) ‖ Gamma(k2/2, 1/2))`.
 ///
 /// ```

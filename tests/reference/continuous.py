@@ -522,6 +522,9 @@ KL_PAIRS = {
     ("Uniform", "Uniform"): kl_uniform_uniform,
     ("Weibull", "Weibull"): kl_weibull_weibull,
     ("Weibull", "Gamma"): kl_weibull_gamma,
+    # Chi2(k) = Gamma(k/2, 1/2) on either side (torch: Chi2 is a Gamma).
+    ("Chi2", "Gamma"): lambda k, a, b: kl_gamma_gamma(k / 2, mpf(1) / 2, a, b),
+    ("Gamma", "Chi2"): lambda a, b, k: kl_gamma_gamma(a, b, k / 2, mpf(1) / 2),
     ("VonMises", "VonMises"): kl_vonmises_vonmises,
 }
 

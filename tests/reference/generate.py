@@ -1721,6 +1721,14 @@ add("dirichlet_entropy_K3", WC, lambda r: Entropy(F("Dirichlet", P("c", conc(r, 
 add("dirichlet_entropy_K5", WC, lambda r: Entropy(F("Dirichlet", P("c", conc(r, (2, 5), 0.1, 8.0)))))
 add("dirichlet_entropy_extreme", XS, lambda r: Entropy(F("Dirichlet", P("c", [[1e-3, 1e-3], [1e4, 3e4], [1e-3, 1e4]]))))
 
+# Chi2 against Gamma, both ways (torch: Chi2 is a Gamma); appended, so earlier cases keep their bytes.
+add("chi2_gamma_kl_well", WC, lambda r: KL(F("Chi2", P("k", poss(r, (3,), 0.5, 6.0))),
+                                           F("Gamma", P("a", poss(r, (3,), 0.5, 4.0)), P("b", poss(r, (3,), 0.3, 2.0)))))
+add("gamma_chi2_kl_to_event", WC, lambda r: KL(Indep(F("Gamma", P("a", poss(r, (2, 3), 0.5, 4.0)), P("b", poss(r, (2, 3), 0.3, 2.0))), 1),
+                                               Indep(F("Chi2", P("k", poss(r, (3,), 0.5, 6.0))), 1)))
+add("chi2_gamma_kl_near_equal", NE, lambda r: KL(F("Chi2", P("k", [3.0, 1.0, 7.0])),
+                                                 F("Gamma", P("a", [1.5 * (1 + 1e-9), 0.5, 3.5]), P("b", [0.5, 0.5 * (1 + 1e-7), 0.5]))))
+
 # ==============================================================================================
 
 def dump(cases):

@@ -3,8 +3,8 @@
 //! kernels, described here.
 
 use super::{build, plain_slot, Family, Structure, Support};
-use crate::ir::{Ir, NodeId};
-use crate::kernel::{scalar_kernel, Kernel};
+use crate::ir::{Ir, NodeId, Op};
+use crate::kernel::{scalar_kernel, Kernel, KernelOp};
 use crate::rules::Site;
 
 pub const GAMMA: Family = Family {
@@ -77,8 +77,37 @@ pub const CHI2_ENTROPY: Kernel = scalar_kernel! {
     formula: |k| format!("H(Gamma({k}/2, ½))"),
 };
 
+pub const HALF: Kernel = scalar_kernel! {
+    name: "half", quantity: Kl, hint: "half",
+    runtime: half, adjoint: half_grad,
+    operands: [x = 0],
+    formula: |x| format!("{x}/2"),
+};
+
 pub fn kl(ir: &mut Ir, at: Site) -> Option<NodeId> {
     build::pair(ir, at, &KL)
+}
+
+/// A Chi2's operands as those of the Gamma it is: `[df/2, 1/2]`.
+fn as_gamma(ir: &mut Ir, at: Site, chi2: NodeId) -> [NodeId; 2] {
+    let df = ir.operand(chi2, 0);
+    let concentration = ir.add(Op::Kernel(KernelOp::new(&HALF)), at.span, &[df]);
+    let rate = ir.add(Op::Literal(0.5), at.span, &[]);
+    [concentration, rate]
+}
+
+/// `KL(Chi2(k) ‖ Gamma(a, b)) = KL(Gamma(k/2, 1/2) ‖ Gamma(a, b))`.
+pub fn chi2_gamma_kl(ir: &mut Ir, at: Site) -> Option<NodeId> {
+    let mut ops = as_gamma(ir, at, at.p).to_vec();
+    ops.extend(ir.operands(at.other));
+    Some(ir.add(Op::Kernel(KernelOp::new(&KL)), at.span, &ops))
+}
+
+/// `KL(Gamma(a, b) ‖ Chi2(k)) = KL(Gamma(a, b) ‖ Gamma(k/2, 1/2))`.
+pub fn gamma_chi2_kl(ir: &mut Ir, at: Site) -> Option<NodeId> {
+    let mut ops = ir.operands(at.p);
+    ops.extend(as_gamma(ir, at, at.other));
+    Some(ir.add(Op::Kernel(KernelOp::new(&KL)), at.span, &ops))
 }
 
 pub fn log_prob(ir: &mut Ir, at: Site) -> Option<NodeId> {
