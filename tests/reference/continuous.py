@@ -498,6 +498,10 @@ class Family:
 FAMILIES = {
     "Gamma": Family(("concentration", "rate"), logprob_gamma, entropy_gamma, transform_gamma),
     "Chi2": Family(("df",), logprob_chi2, entropy_chi2, transform_chi2),
+    # Exponential(rate) = Gamma(1, rate), for the cross pairs with Gamma and Chi2 (the older
+    # Exponential cases keep generate.py's own elementwise model).
+    "Exponential": Family(("rate",), lambda pt, r: -mp.log(1 / r) - r * pt.x, lambda r: 1 - mp.log(r),
+                          lambda r: transform_gamma(mpf(1), r)),
     "Beta": Family(("concentration1", "concentration0"), logprob_beta, entropy_beta, transform_beta),
     "Dirichlet": Family(("concentration",), logprob_dirichlet, entropy_dirichlet, transform_dirichlet,
                         event_rank=1),
@@ -525,6 +529,13 @@ KL_PAIRS = {
     # Chi2(k) = Gamma(k/2, 1/2) on either side (torch: Chi2 is a Gamma).
     ("Chi2", "Gamma"): lambda k, a, b: kl_gamma_gamma(k / 2, mpf(1) / 2, a, b),
     ("Gamma", "Chi2"): lambda a, b, k: kl_gamma_gamma(a, b, k / 2, mpf(1) / 2),
+    # torch.distributions.kl._kl_exponential_gamma and _kl_gamma_exponential (Exponential(r) =
+    # Gamma(1, r)); Chi2 is a Gamma in torch, so it has both pairs with Exponential too.
+    ("Exponential", "Gamma"): lambda r, a, b: (-a * mp.log(b / r) + b / r + mp.loggamma(a)
+                                               + a * mp.euler - (1 + mp.euler)),
+    ("Gamma", "Exponential"): lambda a, b, r: kl_gamma_gamma(a, b, mpf(1), r),
+    ("Exponential", "Chi2"): lambda r, k: kl_gamma_gamma(mpf(1), r, k / 2, mpf(1) / 2),
+    ("Chi2", "Exponential"): lambda k, r: kl_gamma_gamma(k / 2, mpf(1) / 2, mpf(1), r),
     ("VonMises", "VonMises"): kl_vonmises_vonmises,
 }
 

@@ -1729,6 +1729,16 @@ add("gamma_chi2_kl_to_event", WC, lambda r: KL(Indep(F("Gamma", P("a", poss(r, (
 add("chi2_gamma_kl_near_equal", NE, lambda r: KL(F("Chi2", P("k", [3.0, 1.0, 7.0])),
                                                  F("Gamma", P("a", [1.5 * (1 + 1e-9), 0.5, 3.5]), P("b", [0.5, 0.5 * (1 + 1e-7), 0.5]))))
 
+# Exponential against Gamma and Chi2, both ways (torch's _kl_exponential_gamma / _kl_gamma_exponential).
+add("exponential_gamma_kl_well", WC, lambda r: KL(F("Exponential", P("r", poss(r, (3,), 0.3, 3.0))),
+                                                  F("Gamma", P("a", poss(r, (3,), 0.5, 4.0)), P("b", poss(r, (3,), 0.3, 2.0)))))
+add("gamma_exponential_kl_to_event", WC, lambda r: KL(Indep(F("Gamma", P("a", poss(r, (2, 3), 0.5, 4.0)), P("b", poss(r, (2, 3), 0.3, 2.0))), 1),
+                                                      Indep(F("Exponential", P("r", poss(r, (3,), 0.3, 3.0))), 1)))
+add("exponential_chi2_kl_well", WC, lambda r: KL(F("Exponential", P("r", poss(r, (3,), 0.3, 3.0))), F("Chi2", P("k", poss(r, (3,), 0.5, 6.0)))))
+add("chi2_exponential_kl_well", WC, lambda r: KL(F("Chi2", P("k", poss(r, (3,), 0.5, 6.0))), F("Exponential", P("r", poss(r, (3,), 0.3, 3.0)))))
+add("exponential_gamma_kl_near_equal", NE, lambda r: KL(F("Exponential", P("r", [2.0, 0.5, 1.5])),
+                                                        F("Gamma", P("a", [1.0 + 1e-9, 1.0, 1.0]), P("b", [2.0, 0.5 * (1 + 1e-7), 1.5]))))
+
 # ==============================================================================================
 
 def dump(cases):

@@ -88,25 +88,28 @@ pub fn kl(ir: &mut Ir, at: Site) -> Option<NodeId> {
     build::pair(ir, at, &KL)
 }
 
-/// A Chi2's operands as those of the Gamma it is: `[df/2, 1/2]`.
-fn as_gamma(ir: &mut Ir, at: Site, chi2: NodeId) -> [NodeId; 2] {
-    let df = ir.operand(chi2, 0);
-    let concentration = ir.add(Op::Kernel(KernelOp::new(&HALF)), at.span, &[df]);
-    let rate = ir.add(Op::Literal(0.5), at.span, &[]);
-    [concentration, rate]
+/// The operands of the Gamma a Gamma-like distribution node is: a Gamma's own,
+/// `Chi2(k) = Gamma(k/2, 1/2)`, `Exponential(r) = Gamma(1, r)`.
+fn as_gamma(ir: &mut Ir, at: Site, node: NodeId) -> Option<Vec<NodeId>> {
+    let family = ir.op(node).family()?;
+    let ops = ir.operands(node);
+    Some(if *family == GAMMA {
+        ops
+    } else if *family == CHI2 {
+        let concentration = ir.add(Op::Kernel(KernelOp::new(&HALF)), at.span, &[ops[0]]);
+        vec![concentration, ir.add(Op::Literal(0.5), at.span, &[])]
+    } else if *family == super::EXPONENTIAL {
+        vec![ir.add(Op::Literal(1.0), at.span, &[]), ops[0]]
+    } else {
+        return None;
+    })
 }
 
-/// `KL(Chi2(k) ‖ Gamma(a, b)) = KL(Gamma(k/2, 1/2) ‖ Gamma(a, b))`.
-pub fn chi2_gamma_kl(ir: &mut Ir, at: Site) -> Option<NodeId> {
-    let mut ops = as_gamma(ir, at, at.p).to_vec();
-    ops.extend(ir.operands(at.other));
-    Some(ir.add(Op::Kernel(KernelOp::new(&KL)), at.span, &ops))
-}
-
-/// `KL(Gamma(a, b) ‖ Chi2(k)) = KL(Gamma(a, b) ‖ Gamma(k/2, 1/2))`.
-pub fn gamma_chi2_kl(ir: &mut Ir, at: Site) -> Option<NodeId> {
-    let mut ops = ir.operands(at.p);
-    ops.extend(as_gamma(ir, at, at.other));
+/// `KL(P ‖ Q)` for Gamma-like `P` and `Q` of different families (Chi2 ‖ Gamma, Exponential ‖
+/// Chi2, ..): the Gamma KL of the Gammas they are.
+pub fn gamma_like_kl(ir: &mut Ir, at: Site) -> Option<NodeId> {
+    let mut ops = as_gamma(ir, at, at.p)?;
+    ops.extend(as_gamma(ir, at, at.other)?);
     Some(ir.add(Op::Kernel(KernelOp::new(&KL)), at.span, &ops))
 }
 

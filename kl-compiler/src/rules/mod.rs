@@ -53,9 +53,13 @@ pub const KL: &[KlRule] = &[
     KlRule { p: &PARETO, q: &PARETO, lower: crate::family::pareto::kl },
     KlRule { p: &GAMMA, q: &GAMMA, lower: gamma::kl },
     KlRule { p: &CHI2, q: &CHI2, lower: gamma::chi2_kl },
-    // Chi2(k) = Gamma(k/2, 1/2) (torch: Chi2 is a Gamma).
-    KlRule { p: &CHI2, q: &GAMMA, lower: gamma::chi2_gamma_kl },
-    KlRule { p: &GAMMA, q: &CHI2, lower: gamma::gamma_chi2_kl },
+    // Chi2(k) = Gamma(k/2, 1/2) (torch: Chi2 is a Gamma) and Exponential(r) = Gamma(1, r).
+    KlRule { p: &CHI2, q: &GAMMA, lower: gamma::gamma_like_kl },
+    KlRule { p: &GAMMA, q: &CHI2, lower: gamma::gamma_like_kl },
+    KlRule { p: &EXPONENTIAL, q: &GAMMA, lower: gamma::gamma_like_kl },
+    KlRule { p: &GAMMA, q: &EXPONENTIAL, lower: gamma::gamma_like_kl },
+    KlRule { p: &EXPONENTIAL, q: &CHI2, lower: gamma::gamma_like_kl },
+    KlRule { p: &CHI2, q: &EXPONENTIAL, lower: gamma::gamma_like_kl },
     KlRule { p: &BETA, q: &BETA, lower: beta::kl },
     KlRule { p: &DIRICHLET, q: &DIRICHLET, lower: dirichlet::kl },
     KlRule { p: &GUMBEL, q: &GUMBEL, lower: gumbel::kl },
