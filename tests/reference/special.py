@@ -139,7 +139,7 @@ def diff_rows():
 
 def std_rows():
     rng = random.Random(31)
-    xs = [f32(rng.choice((-1, 1)) * loguniform(rng, 1e-12, 0.9)) for _ in range(50_000)]
+    xs = [f32(rng.choice((-1, 1)) * loguniform(rng, 1e-12, 0.9)) for _ in range(100_000)]
     rows = []
     with mp.workdps(40):
         for x in xs:
