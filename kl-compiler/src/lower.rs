@@ -147,16 +147,12 @@ impl Lower<'_> {
         let a = self.bind_args(family.name, args, &positional, &family.keywords())?;
         // Rule: each slot is given exactly one way.
         let mut chosen: Vec<Option<&Alt>> = Vec::new();
-        // Slots left to their default value, by slot.
-        let mut defaults: Vec<Option<f64>> = vec![None; family.slots.len()];
-        for (k, slot) in family.slots.iter().enumerate() {
+        for slot in family.slots {
             let given: Vec<&Alt> = slot.alternatives.iter().filter(|alt| a.contains_key(alt.keyword)).collect();
             chosen.push(match (given.as_slice(), &slot.missing) {
                 ([one], _) => Some(*one),
-                ([], _) if slot.default.is_some() => {
-                    defaults[k] = slot.default;
-                    Some(&slot.alternatives[0])
-                }
+                // Left to its default (a single-alternative slot; the literal is put in below).
+                ([], _) if slot.default.is_some() => Some(&slot.alternatives[0]),
                 ([], Some(m)) => {
                     self.errors.push(
                         Diagnostic::new("param::missing", span, format!("`{}` needs {}", family.name, m.what))
@@ -186,12 +182,12 @@ impl Lower<'_> {
             .unwrap_or(0) as u8;
         // Values in slot order, each with the role of the way it was given.
         let mut operands = Vec::new();
-        for (alt, default) in chosen.iter().zip(&defaults) {
-            if let Some(v) = default {
-                operands.push(Some(self.ir.add(Op::Literal(*v), span, &[])));
+        for (alt, slot) in chosen.iter().zip(family.slots) {
+            let Some(arg) = a.get(alt.keyword) else {
+                // Not given: only a slot with a default gets here.
+                operands.push(slot.default.map(|v| self.ir.add(Op::Literal(v), span, &[])));
                 continue;
-            }
-            let arg = &a[alt.keyword];
+            };
             let role = match (&arg.value, alt.diag_role) {
                 (Value::Diag(..), Some(r)) => r,
                 _ => alt.role,

@@ -1,7 +1,7 @@
 //! The exponential distribution `Exponential(rate)`: density `rate · e^(−rate x)` on `[0, ∞)`.
 
 use crate::real::Real;
-use crate::scalar::log1pmx;
+use crate::scalar::ratio_excess;
 
 /// `KL(Exp(r1) ‖ Exp(r2)) = ln(r1/r2) + r2/r1 − 1`: `−log1pmx(u)` with `u = (r2 − r1)/r1` near
 /// `r1 = r2` (exactly 0 there), logs of each rate far from it.
@@ -13,13 +13,7 @@ use crate::scalar::log1pmx;
 /// ```
 #[inline]
 pub fn exponential_kl<T: Real>(r1: T, r2: T) -> T {
-    let u = (r2 - r1) / r1;
-    if u.abs() < T::HALF {
-        // `0 − x`, not `−x`: equal parameters give +0, not −0.
-        T::ZERO - log1pmx(u)
-    } else {
-        (r2 / r1 - T::ONE) - (r2.ln() - r1.ln())
-    }
+    ratio_excess(r1, r2)
 }
 
 /// `ln p(x) = ln rate − rate x` for `x >= 0`.

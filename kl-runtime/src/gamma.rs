@@ -5,7 +5,7 @@
 //! entry points validate first: `α > 0`, `β > 0`, `df > 0`, a `log_prob` value `x > 0`).
 
 use crate::real::Real;
-use crate::scalar::log1pmx;
+use crate::scalar::{ln_ratio, log1pmx, ratio_excess};
 use crate::special::fast;
 use crate::special::{
     digamma, digamma_diff, digamma_tail, lgamma, lgamma_correction, lgamma_excess, trigamma, STIRLING_MIN,
@@ -15,14 +15,7 @@ use crate::special::{
 /// `u = (b2 − b1)/b1`: `−log1pmx(u)` and `ln(1 + u)` near `r = 1`, logs of each far from it.
 #[inline]
 pub(crate) fn ratio_terms<T: Real>(b1: T, b2: T) -> (T, T) {
-    let u = (b2 - b1) / b1;
-    if u.abs() < T::HALF {
-        // `0 − x`, not `−x`: equal parameters give +0, not −0.
-        (T::ZERO - log1pmx(u), u.ln_1p())
-    } else {
-        let ln_r = b2.ln() - b1.ln();
-        ((b2 / b1 - T::ONE) - ln_r, ln_r)
-    }
+    (ratio_excess(b1, b2), ln_ratio(b1, b2))
 }
 
 /// `KL(Gamma(a1, b1) ‖ Gamma(a2, b2))`. The textbook form

@@ -9,7 +9,7 @@
 
 use crate::param::expm1mx;
 use crate::real::Real;
-use crate::scalar::log1pmx;
+use crate::scalar::{ln_ratio, log1pmx};
 use crate::special::{digamma, digamma_diff, lgamma, lgamma_correction, lgamma_diff, lgamma_excess, STIRLING_MIN};
 
 /// The Euler–Mascheroni constant γ.
@@ -89,17 +89,6 @@ pub fn gumbel_log_prob_grad<T: Real>(x: T, loc: T, scale: T) -> [T; 3] {
 /// `∂/∂scale` of [`gumbel_entropy`]: `1/β`.
 pub fn gumbel_entropy_grad<T: Real>(scale: T) -> [T; 1] {
     [scale.recip()]
-}
-
-/// `ln(b/a)` from the exact relative difference near `a = b`.
-#[inline]
-fn ln_ratio<T: Real>(a: T, b: T) -> T {
-    let u = (b - a) / a;
-    if u.abs() < T::HALF {
-        u.ln_1p()
-    } else {
-        b.ln() - a.ln()
-    }
 }
 
 /// `KL(Weibull(l1, k1) ‖ Weibull(l2, k2)) = ln(k1/k2) − k2 ln(l1/l2) − γ(1 − k2/k1) +

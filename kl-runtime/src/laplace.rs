@@ -5,7 +5,7 @@
 
 use crate::param::expm1mx;
 use crate::real::Real;
-use crate::scalar::log1pmx;
+use crate::scalar::ratio_excess;
 
 /// `KL(Laplace(m1, b1) ‖ Laplace(m2, b2)) = ln(b2/b1) + δ/b2 + (b1/b2) e^(−δ/b1) − 1`, `δ = |m1 − m2|`.
 ///
@@ -22,16 +22,8 @@ use crate::scalar::log1pmx;
 /// ```
 #[inline]
 pub fn laplace_kl<T: Real>(m1: T, b1: T, m2: T, b2: T) -> T {
-    let u = (b1 - b2) / b2;
-    let scale_term = if u.abs() < T::HALF {
-        // `0 − x`, not `−x`: equal parameters give +0, not −0.
-        T::ZERO - log1pmx(u)
-    } else {
-        // Far from r = 1: logs of each scale, so that r itself may under- or overflow.
-        (b1 / b2 - T::ONE) - (b1.ln() - b2.ln())
-    };
     let t = (m1 - m2).abs() / b1;
-    scale_term + (b1 / b2) * expm1mx(-t)
+    ratio_excess(b2, b1) + (b1 / b2) * expm1mx(-t)
 }
 
 /// `ln p(x) = −ln(2 scale) − |x − loc| / scale`.

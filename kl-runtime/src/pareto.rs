@@ -5,7 +5,7 @@
 
 use crate::error::Violation;
 use crate::real::Real;
-use crate::scalar::log1pmx;
+use crate::scalar::ratio_excess;
 
 /// `KL(Pareto(s1, a1) ‖ Pareto(s2, a2)) = a2 ln(s1/s2) + r − 1 − ln r` with `r = a2/a1`, when
 /// `s1 >= s2`; `+∞` when `s1 < s2` (P puts mass below Q's support), as torch.distributions
@@ -27,15 +27,7 @@ pub fn pareto_kl<T: Real>(s1: T, a1: T, s2: T, a2: T) -> T {
     if s1 < s2 {
         return T::INFINITY;
     }
-    let scale_term = a2 * ((s1 - s2) / s2).ln_1p();
-    let u = (a2 - a1) / a1;
-    let alpha_term = if u.abs() < T::HALF {
-        // `0 − x`, not `−x`: equal parameters give +0, not −0.
-        T::ZERO - log1pmx(u)
-    } else {
-        (a2 / a1 - T::ONE) - (a2.ln() - a1.ln())
-    };
-    scale_term + alpha_term
+    a2 * ((s1 - s2) / s2).ln_1p() + ratio_excess(a1, a2)
 }
 
 /// `ln p(x) = ln α + α ln s − (α + 1) ln x` for `x >= s`.

@@ -47,6 +47,32 @@ pub fn log1pmx<T: Real>(x: T) -> T {
     }
 }
 
+/// `r − 1 − ln r >= 0` for `r = b/a`, from the exact relative difference `u = (b − a)/a`:
+/// `−log1pmx(u)` near `r = 1` (exactly 0 at `a = b`), logs of each far from it (so that `r`
+/// itself may under- or overflow). The scale or rate term of the Laplace, exponential, Pareto
+/// and Gamma KLs.
+#[inline]
+pub(crate) fn ratio_excess<T: Real>(a: T, b: T) -> T {
+    let u = (b - a) / a;
+    if u.abs() < T::HALF {
+        // `0 − x`, not `−x`: equal parameters give +0, not −0.
+        T::ZERO - log1pmx(u)
+    } else {
+        (b / a - T::ONE) - (b.ln() - a.ln())
+    }
+}
+
+/// `ln(b/a)` from the exact relative difference near `a = b`, logs of each far from it.
+#[inline]
+pub(crate) fn ln_ratio<T: Real>(a: T, b: T) -> T {
+    let u = (b - a) / a;
+    if u.abs() < T::HALF {
+        u.ln_1p()
+    } else {
+        b.ln() - a.ln()
+    }
+}
+
 /// `KL(N(loc1, scale1^2) || N(loc2, scale2^2))`.
 ///
 /// With `d = (loc1 - loc2) / scale2` and `u = (scale1 - scale2) / scale2` (so `scale1 / scale2 = 1 + u`):

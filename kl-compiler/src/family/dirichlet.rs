@@ -4,10 +4,11 @@
 //! interpreter, the emitter (which fuses the sums into one pass per row), `explain` and the
 //! gradients need nothing new.
 
+use super::build::node as kernel;
 use super::{Family, Structure, Support};
 use crate::check::type_new;
 use crate::ir::{Ir, NodeId, Op};
-use crate::kernel::{scalar_kernel, Kernel, KernelOp};
+use crate::kernel::{scalar_kernel, Kernel};
 use crate::rules::Site;
 use crate::span::Span;
 
@@ -80,10 +81,6 @@ pub const ENTROPY_TOTAL: Kernel = scalar_kernel! {
     operands: [terms = 0, s = 1, k = 2],
     formula: |t, s, k| format!("{t} − lnΓ({s}) − {s} + ({s} − {k})·ψ({s})"),
 };
-
-fn kernel(ir: &mut Ir, span: Span, k: &'static Kernel, ops: &[NodeId]) -> NodeId {
-    ir.add(Op::Kernel(KernelOp::new(k)), span, ops)
-}
 
 /// `Σ` of `x` over its last dim (the categories).
 fn sum_categories(ir: &mut Ir, span: Span, x: NodeId) -> NodeId {

@@ -4,7 +4,7 @@
 
 use super::{build, plain_slot, Family, Structure, Support};
 use crate::ir::{Ir, NodeId, Op};
-use crate::kernel::{scalar_kernel, Kernel, KernelOp};
+use crate::kernel::{scalar_kernel, Kernel};
 use crate::rules::Site;
 
 pub const GAMMA: Family = Family {
@@ -96,7 +96,7 @@ fn as_gamma(ir: &mut Ir, at: Site, node: NodeId) -> Option<Vec<NodeId>> {
     Some(if *family == GAMMA {
         ops
     } else if *family == CHI2 {
-        let concentration = ir.add(Op::Kernel(KernelOp::new(&HALF)), at.span, &[ops[0]]);
+        let concentration = build::node(ir, at.span, &HALF, &[ops[0]]);
         vec![concentration, ir.add(Op::Literal(0.5), at.span, &[])]
     } else if *family == super::EXPONENTIAL {
         vec![ir.add(Op::Literal(1.0), at.span, &[]), ops[0]]
@@ -110,7 +110,7 @@ fn as_gamma(ir: &mut Ir, at: Site, node: NodeId) -> Option<Vec<NodeId>> {
 pub fn gamma_like_kl(ir: &mut Ir, at: Site) -> Option<NodeId> {
     let mut ops = as_gamma(ir, at, at.p)?;
     ops.extend(as_gamma(ir, at, at.other)?);
-    Some(ir.add(Op::Kernel(KernelOp::new(&KL)), at.span, &ops))
+    Some(build::node(ir, at.span, &KL, &ops))
 }
 
 pub fn log_prob(ir: &mut Ir, at: Site) -> Option<NodeId> {

@@ -373,26 +373,32 @@ pub(crate) mod build {
     use crate::ir::{Ir, NodeId, Op};
     use crate::kernel::{Kernel, KernelOp};
     use crate::rules::Site;
+    use crate::span::Span;
+
+    /// A kernel node over `ops`, in slot order.
+    pub fn node(ir: &mut Ir, span: Span, kernel: &'static Kernel, ops: &[NodeId]) -> NodeId {
+        ir.add(Op::Kernel(KernelOp::new(kernel)), span, ops)
+    }
 
     /// `kernel(p's operands.., q's operands..)`: a KL.
     pub fn pair(ir: &mut Ir, at: Site, kernel: &'static Kernel) -> Option<NodeId> {
         let mut ops = ir.operands(at.p);
         ops.extend(ir.operands(at.other));
-        Some(ir.add(Op::Kernel(KernelOp::new(kernel)), at.span, &ops))
+        Some(node(ir, at.span, kernel, &ops))
     }
 
     /// `kernel(x, p's operands..)`: a log-density.
     pub fn value(ir: &mut Ir, at: Site, kernel: &'static Kernel) -> Option<NodeId> {
         let mut ops = vec![at.other];
         ops.extend(ir.operands(at.p));
-        Some(ir.add(Op::Kernel(KernelOp::new(kernel)), at.span, &ops))
+        Some(node(ir, at.span, kernel, &ops))
     }
 
     /// `kernel(p's operands in `slots`)`: an entropy (which may not read every parameter).
     pub fn of(ir: &mut Ir, at: Site, kernel: &'static Kernel, slots: &[usize]) -> Option<NodeId> {
         let all = ir.operands(at.p);
         let ops: Vec<NodeId> = slots.iter().map(|&s| all[s]).collect();
-        Some(ir.add(Op::Kernel(KernelOp::new(kernel)), at.span, &ops))
+        Some(node(ir, at.span, kernel, &ops))
     }
 }
 
