@@ -14,6 +14,11 @@
 //!
 //! a sum of non-negative terms, exactly zero for `X == Y`.
 //!
+//! Where `X` is much smaller than `Y` in some direction, a pivot `1 + s` of `I + A` is left
+//! after cancellation (`s ≈ −1`) and has lost its leading digits. Below [`DIRECT_BELOW`] the
+//! same sum is taken over the factor of `M = L⁻¹ X L⁻ᵀ` itself (the direct form): the KL is at
+//! least 0.32 there, so the direct form's absolute errors are small against it.
+//!
 //! # Precision against covariance
 //!
 //! A normal given by a precision matrix against one given by a covariance (either order) has no
@@ -31,7 +36,7 @@
 
 use crate::dense::{solve_lower, NotPositiveDefinite};
 use crate::real::Real;
-use crate::scalar::log1pmx;
+use crate::scalar::{log1pmx, ratio_excess};
 
 /// Scratch length [`spd_delta_term`] and [`cov_kl`] need: `d * d + d`.
 pub const fn scratch_len_cov_kl(d: usize) -> usize {
@@ -48,6 +53,10 @@ fn sqrt1pm1<T: Real>(x: T) -> T {
 /// `x`, `y`, `l`: row-major `d x d` (symmetric `x`, `y`; lower `l`);
 /// `scratch.len() >= scratch_len_cov_kl(d)`. Fails when `I + A` is not positive definite,
 /// which for symmetric positive-definite `X` only rounding can cause.
+///
+/// Where `X` is much smaller than `Y` in some direction (a squared pivot of `I + A` below
+/// [`DIRECT_BELOW`]) the difference form would cancel that pivot's leading digits, and the
+/// direct form `M = L⁻¹ X L⁻ᵀ = I + A` is used instead (see [`Form`]).
 #[inline]
 pub fn spd_delta_term<T: Real>(
     x: &[T],
@@ -57,29 +66,58 @@ pub fn spd_delta_term<T: Real>(
     scratch: &mut [T],
 ) -> Result<T, NotPositiveDefinite> {
     // The entries of X − Y are exact where X ≈ Y.
-    delta_term(|i, j| x[i * d + j] - y[i * d + j], l, d, scratch)
+    delta_term(|i, j| x[i * d + j] - y[i * d + j], |i, j| x[i * d + j], l, d, scratch)
 }
 
-/// [`spd_delta_term`] with the difference `X − Y` given entry by entry.
+/// Below this squared pivot `1 + s` of `I + A` the difference form has lost the pivot's
+/// leading digits (`s ≈ −1` rounds with an absolute error, and the pivot's relative error is
+/// that over `1 + s`). There the KL is at least `½ (¼ − 1 + ln 4) ≈ 0.32`, so the direct form,
+/// whose errors are absolute in the entries of `M = I + A`, keeps its relative accuracy.
+pub const DIRECT_BELOW: f64 = 0.25;
+
+/// The two ways of reading the matrix [`factor_sum`] factors.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Form {
+    /// The matrix is `A`, the small difference `M − I`: exact where `M ≈ I`. Declines when a
+    /// squared pivot of `I + A` falls below [`DIRECT_BELOW`].
+    Difference,
+    /// The matrix is `M = I + A` itself.
+    Direct,
+}
+
+/// [`spd_delta_term`] with the difference `X − Y` and `X` itself given entry by entry.
 #[inline(always)]
 fn delta_term<T: Real>(
     delta: impl Fn(usize, usize) -> T,
+    x: impl Fn(usize, usize) -> T,
     l: &[T],
     d: usize,
     scratch: &mut [T],
 ) -> Result<T, NotPositiveDefinite> {
     let (a, col) = scratch[..d * d + d].split_at_mut(d * d);
-    // W = L⁻¹ (X − Y), column by column.
-    solve_columns(d, &delta, a, col, |c| solve_lower(l, d, c));
-    // A = W L⁻ᵀ = (L⁻¹ Wᵀ)ᵀ: solve on the rows of W.
+    congruence(&delta, l, d, a, col);
+    if let Some(v) = factor_sum(a, d, Form::Difference)? {
+        return Ok(v);
+    }
+    congruence(&x, l, d, a, col);
+    direct_sum(a, d)
+}
+
+/// The lower triangle of `L⁻¹ S L⁻ᵀ` (symmetrized) into `a`, for the symmetric `S` with
+/// entries `s(i, j)`; `col` of length `d`.
+#[inline(always)]
+fn congruence<T: Real>(s: impl Fn(usize, usize) -> T, l: &[T], d: usize, a: &mut [T], col: &mut [T]) {
+    // W = L⁻¹ S, column by column.
+    solve_columns(d, &s, a, col, |c| solve_lower(l, d, c));
+    // L⁻¹ S L⁻ᵀ = (L⁻¹ Wᵀ)ᵀ: solve on the rows of W.
     for i in 0..d {
         col.copy_from_slice(&a[i * d..i * d + d]);
         solve_lower(l, d, col);
         a[i * d..i * d + d].copy_from_slice(col);
     }
-    // The result is Aᵀ; A is symmetric, so average the two triangles and keep the lower one.
+    // The result is transposed; it is symmetric, so average the two triangles and keep the
+    // lower one.
     symmetrize(a, d);
-    half_tr_minus_logdet(a, d)
 }
 
 /// `out = S(M)` for the `d x d` matrix with entries `m(i, j)`, column by column through `col`
@@ -114,25 +152,49 @@ fn symmetrize<T: Real>(a: &mut [T], d: usize) {
     }
 }
 
-/// `½ (tr A − ln det(I + A))` for a symmetric `A` given by its lower triangle (overwritten), as
-/// the sum of non-negative terms of the module docs.
+/// `½ (tr M − d − ln det M)` for a symmetric positive-definite `M` given by its lower triangle
+/// (overwritten), [`Form::Direct`].
 #[inline]
-fn half_tr_minus_logdet<T: Real>(a: &mut [T], d: usize) -> Result<T, NotPositiveDefinite> {
-    // I + A = (I + H)(I + H)ᵀ, H lower, computed in place of A's lower triangle.
+fn direct_sum<T: Real>(m: &mut [T], d: usize) -> Result<T, NotPositiveDefinite> {
+    // The direct form never declines.
+    Ok(factor_sum(m, d, Form::Direct)?.unwrap_or(T::NAN))
+}
+
+/// `½ (tr M − d − ln det M)` from the Cholesky factor `G` of `M` (computed in place of the lower
+/// triangle of `a`), as `½ (Σ_{i>j} G_ij² + Σ_j (q_j − 1 − ln q_j))` with `q_j = G_jj²`: with
+/// `G = I + H` in terms of `H` when `a` holds `A = M − I` ([`Form::Difference`]; the diagonal
+/// terms are `H_jj² − 2 log1pmx(H_jj)`), or from `M` itself ([`Form::Direct`]).
+#[inline]
+fn factor_sum<T: Real>(a: &mut [T], d: usize, form: Form) -> Result<Option<T>, NotPositiveDefinite> {
     let mut sum = T::ZERO;
     for j in 0..d {
         let mut s = a[j * d + j];
         for k in 0..j {
             s -= a[j * d + k] * a[j * d + k];
         }
-        // 1 + s is the squared pivot; NaN fails too.
-        let pivot_ok = (T::ONE + s).partial_cmp(&T::ZERO) == Some(core::cmp::Ordering::Greater);
-        if !pivot_ok {
+        // The squared pivot, `1 + s` or `s`; NaN fails.
+        let q = if form == Form::Difference { T::ONE + s } else { s };
+        let below = if form == Form::Difference { T::from_f64(DIRECT_BELOW) } else { T::ZERO };
+        #[allow(clippy::eq_op)]
+        if q != q {
             return Err(NotPositiveDefinite { pivot: j });
         }
-        let h = sqrt1pm1(s);
-        a[j * d + j] = h;
-        let g = T::ONE + h;
+        if q <= below {
+            // The difference form's small or (by cancellation) non-positive pivots go to the
+            // direct form; the direct form's are a matrix that is not positive definite.
+            return if form == Form::Difference { Ok(None) } else { Err(NotPositiveDefinite { pivot: j }) };
+        }
+        let g = if form == Form::Difference {
+            let h = sqrt1pm1(s);
+            a[j * d + j] = h;
+            sum += h * h - T::TWO * log1pmx(h);
+            T::ONE + h
+        } else {
+            let g = q.sqrt();
+            a[j * d + j] = g;
+            sum += ratio_excess(T::ONE, q);
+            g
+        };
         for i in j + 1..d {
             let mut t = a[i * d + j];
             for k in 0..j {
@@ -140,14 +202,13 @@ fn half_tr_minus_logdet<T: Real>(a: &mut [T], d: usize) -> Result<T, NotPositive
             }
             a[i * d + j] = t / g;
         }
-        sum += h * h - T::TWO * log1pmx(h);
     }
     for i in 0..d {
         for j in 0..i {
             sum += a[i * d + j] * a[i * d + j];
         }
     }
-    Ok(T::HALF * sum)
+    Ok(Some(T::HALF * sum))
 }
 
 /// `½ ‖L⁻¹ (mu2 − mu1)‖²`, in `z` (length `d`).
@@ -219,7 +280,14 @@ pub fn low_rank_kl<T: Real>(
         }
         v
     };
-    let scale = delta_term(delta, l2, d, scratch)?;
+    let x = |i: usize, j: usize| {
+        let mut v = if i == j { d1[i] } else { T::ZERO };
+        for k in 0..r {
+            v += w1[i * r + k] * w1[j * r + k];
+        }
+        v
+    };
+    let scale = delta_term(delta, x, l2, d, scratch)?;
     Ok(half_maha(mu1, mu2, l2, d, &mut scratch[..d]) + scale)
 }
 
@@ -312,9 +380,15 @@ fn mixed_scale<T: Real>(
     }
     symmetrize(a, d);
     if !precision_first {
-        return half_tr_minus_logdet(a, d);
+        if let Some(v) = factor_sum(a, d, Form::Difference)? {
+            return Ok(v);
+        }
+        // The direct form: M = Lᵀ C1 L.
+        lt_x_l(x1, l, d, g, a);
+        return direct_sum(a, d);
     }
-    // W = −(I + A)⁻¹ A, with the Cholesky factor of the well-conditioned I + A in g.
+    // W = −(I + A)⁻¹ A, with the Cholesky factor of I + A in g (well-conditioned unless P is much
+    // wider than Q somewhere: then its pivots cancel, and the direct form takes over).
     for i in 0..d {
         for j in 0..=i {
             let v = a[i * d + j];
@@ -322,15 +396,62 @@ fn mixed_scale<T: Real>(
             g[i * d + j] = if i == j { T::ONE + v } else { v };
         }
     }
+    let factored = crate::dense::cholesky_in_place(g, d).is_ok()
+        && (0..d).all(|j| g[j * d + j] * g[j * d + j] >= T::from_f64(DIRECT_BELOW));
+    if factored {
+        let g = &*g;
+        let neg_a = |i: usize, j: usize| -a[if i >= j { i * d + j } else { j * d + i }];
+        solve_columns(d, neg_a, e, col, |c| {
+            solve_lower(g, d, c);
+            crate::dense::solve_lower_transpose(g, d, c);
+        });
+        symmetrize(e, d);
+        if let Some(v) = factor_sum(e, d, Form::Difference)? {
+            return Ok(v);
+        }
+    }
+    // The direct form: M = (I + A)⁻¹ = N⁻¹ with N = Lᵀ P1 L formed directly, as G⁻ᵀ G⁻¹ from
+    // N's Cholesky factor G, column by column.
+    lt_x_l(x1, l, d, a, g);
     crate::dense::cholesky_in_place(g, d)?;
     let g = &*g;
-    let neg_a = |i: usize, j: usize| -a[if i >= j { i * d + j } else { j * d + i }];
-    solve_columns(d, neg_a, e, col, |c| {
-        solve_lower(g, d, c);
-        crate::dense::solve_lower_transpose(g, d, c);
-    });
+    solve_columns(
+        d,
+        |i, j| if i == j { T::ONE } else { T::ZERO },
+        e,
+        col,
+        |c| {
+            solve_lower(g, d, c);
+            crate::dense::solve_lower_transpose(g, d, c);
+        },
+    );
     symmetrize(e, d);
-    half_tr_minus_logdet(e, d)
+    direct_sum(e, d)
+}
+
+/// `out = Lᵀ X L` (full, row-major) for a symmetric `X` and lower `L`, through `tmp = X L`; the
+/// exact product, symmetric up to rounding.
+#[inline]
+fn lt_x_l<T: Real>(x: &[T], l: &[T], d: usize, tmp: &mut [T], out: &mut [T]) {
+    for i in 0..d {
+        for j in 0..d {
+            let mut v = T::ZERO;
+            for k in j..d {
+                v += x[i * d + k] * l[k * d + j];
+            }
+            tmp[i * d + j] = v;
+        }
+    }
+    for i in 0..d {
+        for j in 0..d {
+            let mut v = T::ZERO;
+            for k in i..d {
+                v += l[k * d + i] * tmp[k * d + j];
+            }
+            out[i * d + j] = v;
+        }
+    }
+    symmetrize(out, d);
 }
 
 /// `KL(N(mu1, P1⁻¹) ‖ N(mu2, C2))`: the first normal by its precision matrix, the second by its
@@ -464,6 +585,38 @@ mod tests {
         let b = cov_precision_kl(&mu1, &c1, &mu2, &p2, &lp2, 3, &mut s).unwrap();
         for got in [a, b] {
             assert!((got - want).abs() <= 1e-13 * want, "{got} vs {want}");
+        }
+    }
+
+    /// `P` 2^∓40 times narrower or wider than `Q`: the difference forms' pivots cancel and the
+    /// direct forms take over. Every route against the factor route, which forms no difference.
+    #[test]
+    fn every_route_agrees_with_the_factor_route_far_apart() {
+        let (base, c2) = spd3(0.3);
+        let (mu1, mu2) = ([0.1, -0.2, 0.3], [0.0, 0.5, -0.1]);
+        for f in [2f64.powi(-40), 2f64.powi(-12), 0.2, 2f64.powi(40)] {
+            let c1 = base.map(|v| v * f);
+            let (p1, p2) = (inverse3(&c1), inverse3(&c2));
+            let (mut l1, mut l2, mut lp1, mut lp2) = ([0.0; 9], [0.0; 9], [0.0; 9], [0.0; 9]);
+            cholesky(&c1, 3, &mut l1).unwrap();
+            cholesky(&c2, 3, &mut l2).unwrap();
+            cholesky(&p1, 3, &mut lp1).unwrap();
+            cholesky(&p2, 3, &mut lp2).unwrap();
+            let mut s2 = [0.0; scratch_len_mvn_kl_tril(3)];
+            let want = mvn_kl_tril(&mu1, &l1, &mu2, &l2, 3, &mut s2);
+            let mut s = [0.0; scratch_len_mixed_kl(3)];
+            // Rank 3 "low-rank" factors: W = L, D = 0 on both sides.
+            let got = [
+                ("cov", cov_kl(&mu1, &c1, &mu2, &c2, &l2, 3, &mut s).unwrap()),
+                ("precision", precision_kl(&mu1, &p1, &mu2, &p2, &lp1, 3, &mut s).unwrap()),
+                ("low rank", low_rank_kl(&mu1, &l1, &[0.0; 3], &mu2, &l2, &[0.0; 3], &l2, 3, 3, &mut s).unwrap()),
+                ("precision, cov", precision_cov_kl(&mu1, &p1, &mu2, &c2, &l2, 3, &mut s).unwrap()),
+                ("cov, precision", cov_precision_kl(&mu1, &c1, &mu2, &p2, &lp2, 3, &mut s).unwrap()),
+            ];
+            for (route, got) in got {
+                // The inverses carry a few ulp of their own.
+                assert!((got - want).abs() <= 1e-13 * want, "{route}, f = {f:e}: {got} vs {want}");
+            }
         }
     }
 

@@ -1343,6 +1343,47 @@ add("extreme_scale_lowrank_1e-100", XS, lambda r: KL(
     LowRank(P("m2", [x * 1e-100 for x in locs(r, (3,))]), P("W2", [[x * 1e-100 for x in row] for row in lowrank(r, 3, 2)[0]]),
             P("D2", [5e-201, 1e-200, 2.5e-200]))))
 
+# ---- covariances far apart ----------------------------------------------------------------------
+# P's covariance 2^-40 (about 1e-12) or 2^40 times a well-conditioned one against an unrelated
+# well-conditioned Q, in every pair of parameterisations: where P is much narrower than Q the
+# difference form I + L⁻¹(C1 − C2)L⁻ᵀ has pivots near 0 that cancellation would ruin. Eight rows,
+# so that the batched kernels see full groups of lanes.
+
+
+def scaled_mvn_node(r, kind, suffix, d, f, batch=()):
+    """mvn_node with covariance f times the drawn one (f a power of 2: every input stays exact)."""
+    n = mvn_node(r, kind, suffix, d, batch, batch)
+    root = mp.sqrt(f)
+    assert root == int(root) or 1 / root == int(1 / root)
+    if kind == "lowrank":
+        n.W.value = mapn(n.W.value, lambda x: x * float(root))
+        n.D.value = mapn(n.D.value, lambda x: x * f)
+    elif kind == "covariance_matrix":
+        n.mat.value = mapn(n.mat.value, lambda x: x * f)
+    elif kind == "scale_tril":
+        n.mat.value = mapn(n.mat.value, lambda x: x * float(root))
+    else:
+        n.mat.value = mapn(n.mat.value, lambda x: x / f)
+    return n
+
+
+for _k1 in MV_KINDS:
+    for _k2 in MV_KINDS:
+        for _f, _tag in ((2.0 ** -40, "narrow"), (2.0 ** 40, "wide")):
+            add(f"far_mvn_{SHORT[_k1]}_vs_{SHORT[_k2]}_{_tag}", XS,
+                lambda r, k1=_k1, k2=_k2, f=_f: KL(scaled_mvn_node(r, k1, "1", 3, f, (8,)),
+                                                   mvn_node(r, k2, "2", 3, (8,), (8,))))
+
+# The input that found the cancellation: diagonal, one direction of Q 849.6 / 1e-3 wider.
+_S1, _S2 = [1e-3] * 4, [1e-3, 1e-3, 1e-3, 849.6]
+add("far_mvn_diag_axis_cov", XS, lambda r: KL(
+    MVN(P("m1", [0.0] * 4), "covariance_matrix", P("C1", [[_S1[i] ** 2 if i == j else 0.0 for j in range(4)] for i in range(4)])),
+    MVN(P("m2", [0.0] * 4), "covariance_matrix", P("C2", [[_S2[i] ** 2 if i == j else 0.0 for j in range(4)] for i in range(4)]))))
+add("far_mvn_diag_axis_prec", XS, lambda r: KL(
+    MVN(P("m1", [0.0] * 4), "precision_matrix", P("P1", [[_S1[i] ** -2 if i == j else 0.0 for j in range(4)] for i in range(4)])),
+    MVN(P("m2", [0.0] * 4), "precision_matrix", P("P2", [[_S2[i] ** -2 if i == j else 0.0 for j in range(4)] for i in range(4)]))))
+
+
 # ---- ill-conditioned covariances ----------------------------------------------------------------
 
 

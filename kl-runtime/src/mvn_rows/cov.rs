@@ -140,8 +140,7 @@ unsafe fn cov_group<V: Tiles, const D: usize>(
     });
     let maha = half_maha(&p, &q, &l, &inv);
     // A = L⁻¹ S L⁻ᵀ for the symmetric part S = ½ (Δ + Δᵀ) of Δ = C1 − C2: the symmetrized A of
-    // `delta_term` (linear in Δ), its lower triangle only. W = L⁻¹ S row by row (the columns of
-    // a row independent), then A_ij = (W_ij − Σ_{k<j} L_jk A_ik) / L_jj for j <= i.
+    // `delta_term` (linear in Δ).
     let mut d = [[zero; D]; D];
     unroll!(D; i in 0..D => {
         d[i][i] = x[i][i] - y[i][i];
@@ -150,6 +149,60 @@ unsafe fn cov_group<V: Tiles, const D: usize>(
             d[j][i] = d[i][j];
         });
     });
+    let mut a = congruence(&d, &l, &inv);
+    // The difference form's pivots are checked here, not in `v`: a row whose pivot cancels
+    // (even to 0, spoiling the later ones) takes the direct form, which `v` checks.
+    let mut pivots = Valid::new();
+    let (mut sum, pmin) = factor_sum(&mut a, one, &mut pivots);
+    let below = V::splat(V::T::from_f64(crate::spd::DIRECT_BELOW));
+    if !(pivots.ok() && (pmin - below).all_nonneg()) {
+        // Some row's I + A has a pivot below `DIRECT_BELOW`: those rows in the direct form of
+        // `delta_term`, M = L⁻¹ C1 L⁻ᵀ (symmetric part) itself.
+        let mut s = [[zero; D]; D];
+        unroll!(D; i in 0..D => {
+            s[i][i] = x[i][i];
+            unroll!(D; j in 0..i => {
+                s[i][j] = half * (x[i][j] + x[j][i]);
+                s[j][i] = s[i][j];
+            });
+        });
+        let mut m = congruence(&s, &l, &inv);
+        let (direct, _) = factor_sum(&mut m, zero, &mut v);
+        sum = pick_below(pmin, below, direct, sum);
+    }
+    (half.mul_add(sum, maha), v.ok())
+}
+
+/// Per lane, `a` where `x < t` (or `x` is NaN), else `b`.
+#[inline(always)]
+fn pick_below<V: Tiles>(x: V, t: V, a: V, b: V) -> V {
+    const MAX_LANES: usize = 16;
+    debug_assert!(V::N <= MAX_LANES);
+    let mut xs = [V::T::ZERO; MAX_LANES];
+    let mut ts = [V::T::ZERO; MAX_LANES];
+    let mut av = [V::T::ZERO; MAX_LANES];
+    // SAFETY: each array holds `MAX_LANES >= V::N` values.
+    unsafe {
+        x.store(xs.as_mut_ptr());
+        t.store(ts.as_mut_ptr());
+        a.store(av.as_mut_ptr());
+    }
+    let mut r = b;
+    for k in 0..V::N {
+        // NaN takes `a` too.
+        if !matches!(xs[k].partial_cmp(&ts[k]), Some(core::cmp::Ordering::Greater | core::cmp::Ordering::Equal)) {
+            r = r.with_lane(k, av[k]);
+        }
+    }
+    r
+}
+
+/// The lower triangle of `L⁻¹ S L⁻ᵀ` for a symmetric `S`, `inv[i] = 1 / L_ii`: `W = L⁻¹ S` row
+/// by row (the columns of a row independent), then `A_ij = (W_ij − Σ_{k<j} L_jk A_ik) / L_jj`
+/// for `j <= i`.
+#[inline(always)]
+fn congruence<V: Tiles, const D: usize>(s: &[[V; D]; D], l: &[[V; D]; D], inv: &[V; D]) -> [[V; D]; D] {
+    let zero = V::splat(V::T::ZERO);
     let mut a = [[zero; D]; D];
     unroll!(D; i in 0..D => {
         unroll!(D; j in 0..D => {
@@ -157,7 +210,7 @@ unsafe fn cov_group<V: Tiles, const D: usize>(
             unroll!(D; k in 0..i => {
                 dot = l[i][k].mul_add(a[k][j], dot);
             });
-            a[i][j] = (d[i][j] - dot) * inv[i];
+            a[i][j] = (s[i][j] - dot) * inv[i];
         });
     });
     unroll!(D; i in 0..D => {
@@ -169,21 +222,39 @@ unsafe fn cov_group<V: Tiles, const D: usize>(
             a[i][j] = (a[i][j] - dot) * inv[j];
         });
     });
-    // I + A = (I + H)(I + H)ᵀ with H lower, in place of A's lower triangle. With `1 + s_j` the
-    // j-th squared pivot (H_jj = √(1 + s_j) − 1), the diagonal terms H_jj² − 2 log1pmx(H_jj) of
-    // `delta_term` are s_j − ln(1 + s_j) = −log1pmx(s_j).
+    a
+}
+
+/// `Σ_{i>j} G_ij² + Σ_j (q_j − 1 − ln q_j)` from the Cholesky factor `G` (with squared pivots
+/// `q_j`) of `shift · I + a`, in place of `a`'s lower triangle, and the smallest `q_j`: with
+/// `shift = 1` the difference form of `delta_term` (`a = A`, `G = I + H`; the diagonal terms
+/// `H_jj² − 2 log1pmx(H_jj)` are `s_j − ln(1 + s_j) = −log1pmx(s_j)` with `q_j = 1 + s_j`), with
+/// `shift = 0` its direct form (`a = M`). The pivots go to `v`: finite, and in the direct form
+/// normal (the difference form's small pivots are the caller's to replace).
+#[inline(always)]
+fn factor_sum<V: Tiles, const D: usize>(a: &mut [[V; D]; D], shift: V, v: &mut Valid<V>) -> (V, V) {
+    let zero = V::splat(V::T::ZERO);
+    let one = V::splat(V::T::ONE);
+    let direct = shift.all_zero();
     let mut sum = zero;
     let mut s = [zero; D];
+    let mut q = [zero; D];
+    let mut qmin = V::splat(V::T::INFINITY);
     unroll!(D; j in 0..D => {
         let mut sj = a[j][j];
         unroll!(D; k in 0..j => {
             sj = sj - a[j][k] * a[j][k];
         });
-        s[j] = sj;
-        let p = one + sj;
+        let p = shift + sj;
+        // The direct form's x = q − 1 (exact where the series is used: q near 1).
+        s[j] = if direct { sj - one } else { sj };
+        q[j] = p;
         v.finite(p);
-        v.normal(p);
-        // 1 / (1 + H_jj) = 1 / √p
+        if direct {
+            v.normal(p);
+        }
+        qmin = qmin.min(p);
+        // 1 / G_jj = 1 / √q
         let g = p.rsqrt();
         unroll!(D; i in (j + 1)..D => {
             let mut t = a[i][j];
@@ -194,9 +265,9 @@ unsafe fn cov_group<V: Tiles, const D: usize>(
             sum = a[i][j].mul_add(a[i][j], sum);
         });
     });
-    let logs = V::neg_log1pmx(&s);
+    let logs = V::neg_log1pmx(&s, &q);
     unroll!(D; j in 0..D => {
         sum = sum + logs[j];
     });
-    (half.mul_add(sum, maha), v.ok())
+    (sum, qmin)
 }

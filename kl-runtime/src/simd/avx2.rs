@@ -391,7 +391,7 @@ unsafe impl Tiles for F64x4 {
         (v.0, r.0)
     }
     #[inline(always)]
-    fn neg_log1pmx<const D: usize>(x: &[Self; D]) -> [Self; D] {
-        super::math::neg_log1pmx(Many(*x)).0
+    fn neg_log1pmx<const D: usize>(x: &[Self; D], y: &[Self; D]) -> [Self; D] {
+        super::math::neg_log1pmx(Many(*x), Many(*y)).0
     }
 }

@@ -109,7 +109,8 @@ pub(crate) unsafe trait Tiles: Lanes {
     /// `|a / b|`) for the results to be right: the lane kernels handle the normal range only.
     /// All `D` at once, so that their dependency chains interleave.
     fn scale_ratio_terms<const D: usize>(a: &[Self; D], b: &[Self; D], inv_b: &[Self; D]) -> ([Self; D], [Self; D]);
-    /// `-log1pmx(x) = x - ln(1 + x)` per lane ([`crate::scalar::log1pmx`], within a few ulp)
-    /// for `x > -1`, all `D` at once.
-    fn neg_log1pmx<const D: usize>(x: &[Self; D]) -> [Self; D];
+    /// `-log1pmx(x) = x - ln(y)` per lane, `y = 1 + x > 0` given (exactly, or more accurately
+    /// than `1 + x` rounds: a pivot computed directly; [`crate::scalar::log1pmx`] within a few
+    /// ulp), all `D` at once.
+    fn neg_log1pmx<const D: usize>(x: &[Self; D], y: &[Self; D]) -> [Self; D];
 }

@@ -141,13 +141,13 @@ pub(crate) fn srt<V: Bits>(a: V, b: V, inv_b: V) -> (V, V) {
     (head - k.mul_add(hi, k.mul_add(lo, log1pmx_small(w))), r)
 }
 
-/// `x − ln(1 + x)` for `x > -1`: the series where `1 + x` lies in `[√½, √2)`, else `x − ln y`
-/// with `y = 1 + x` rounded (there `|x − ln(1 + x)| > 0.05`, so that rounding costs a few ulp
-/// at most).
+/// `x − ln y` for `y = 1 + x > 0` given (exactly, or more accurately than `1 + x` would round):
+/// the series in `x` where `y` lies in `[√½, √2)`, else `x − ln y` (there `|x − ln y| > 0.05`,
+/// so that the rounding of `x` costs a few ulp at most).
 #[inline(always)]
-pub(crate) fn neg_log1pmx<V: Bits>(x: V) -> V {
+pub(crate) fn neg_log1pmx<V: Bits>(x: V, y: V) -> V {
     let one = V::of(1.0);
-    let s = split(one + x);
+    let s = split(y);
     let k = s.k();
     let near = k.eq(V::of(0.0));
     let w = V::select(near, x, s.m() - one);

@@ -243,11 +243,13 @@ unsafe impl<T: Real, const N: usize> Tiles for Arr<T, N> {
         (t, [Self::splat(T::ONE); D])
     }
     #[inline(always)]
-    fn neg_log1pmx<const D: usize>(x: &[Self; D]) -> [Self; D] {
+    fn neg_log1pmx<const D: usize>(x: &[Self; D], y: &[Self; D]) -> [Self; D] {
         let mut r = *x;
         for j in 0..D {
             for k in 0..N {
-                r[j].0[k] = -crate::scalar::log1pmx(r[j].0[k]);
+                let (x, y) = (x[j].0[k], y[j].0[k]);
+                // Far from y = 1 the logarithm of y itself (x − ln y > 0.05 there).
+                r[j].0[k] = if y < T::HALF || y > T::TWO { x - y.ln() } else { T::ZERO - crate::scalar::log1pmx(x) };
             }
         }
         r

@@ -101,7 +101,8 @@ fn neg_log1pmx_matches<V: Tiles<T = f64>>() {
     for c in xs.chunks(V::N) {
         let mut b = vec![0.0; V::N];
         b[..c.len()].copy_from_slice(c);
-        let r = unsafe { V::neg_log1pmx(&[V::load_n(b.as_ptr(), V::N)]) };
+        let x = unsafe { V::load_n(b.as_ptr(), V::N) };
+        let r = V::neg_log1pmx(&[x], &[x + V::splat(1.0)]);
         let mut o = vec![0.0; V::N];
         unsafe { r[0].store(o.as_mut_ptr()) };
         got.extend_from_slice(&o[..c.len()]);
