@@ -17,7 +17,7 @@
 //! Where `X` is much smaller than `Y` in some direction, a pivot `1 + s` of `I + A` is left
 //! after cancellation (`s ≈ −1`) and has lost its leading digits. Below [`DIRECT_BELOW`] the
 //! same sum is taken over the factor of `M = L⁻¹ X L⁻ᵀ` itself (the direct form): the KL is at
-//! least 0.32 there, so the direct form's absolute errors are small against it.
+//! least 1.59 there, so the direct form's absolute errors are small against it.
 //!
 //! # Precision against covariance
 //!
@@ -69,11 +69,13 @@ pub fn spd_delta_term<T: Real>(
     delta_term(|i, j| x[i * d + j] - y[i * d + j], |i, j| x[i * d + j], l, d, scratch)
 }
 
-/// Below this squared pivot `1 + s` of `I + A` the difference form has lost the pivot's
-/// leading digits (`s ≈ −1` rounds with an absolute error, and the pivot's relative error is
-/// that over `1 + s`). There the KL is at least `½ (¼ − 1 + ln 4) ≈ 0.32`, so the direct form,
-/// whose errors are absolute in the entries of `M = I + A`, keeps its relative accuracy.
-pub const DIRECT_BELOW: f64 = 0.25;
+/// Below this squared pivot `p = 1 + s` of `I + A` the difference form has lost too many of
+/// the pivot's leading digits (`s ≈ −1` rounds with an absolute error, so `p`'s relative error
+/// grows as `ε / p`). There the KL is at least `½ (p − 1 − ln p) >= 1.59`, so the direct form,
+/// whose errors are absolute in the entries of `M = I + A`, keeps its relative accuracy, and
+/// the difference form above it loses at most about `64 ε / 1.59 ≈ 40 ε` (a power of two, so
+/// that the comparison is exact).
+pub const DIRECT_BELOW: f64 = 1.0 / 64.0;
 
 /// The two ways of reading the matrix [`factor_sum`] factors.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
