@@ -474,3 +474,55 @@ fn continuous_gradients_of_p_against_itself_are_exactly_zero() {
     assert!(value.data.iter().all(|x| *x == 0.0), "{:?}", value.data);
     assert!(g.values().all(|t| t.data.iter().all(|x| *x == 0.0)), "{g:?}");
 }
+
+/// The cross-family pairs (torch.distributions' table), with broadcasting (P's parameters of
+/// shape [3], Q's scalars, so the adjoint sums over the broadcast) and a `Normal` in each of its
+/// scale parameterizations; finite everywhere for these values.
+#[test]
+fn cross_family_pairs_agree_with_finite_differences() {
+    type Entry = (String, Vec<usize>, Vec<f64>);
+    let p = |a: &str, av: [f64; 3], b: &str, bv: [f64; 3]| -> Vec<Entry> {
+        vec![(a.to_string(), vec![3], av.to_vec()), (b.to_string(), vec![3], bv.to_vec())]
+    };
+    let one = |a: &str, av: [f64; 3]| -> Vec<Entry> { vec![(a.to_string(), vec![3], av.to_vec())] };
+    let q = |a: &str, x: f64, b: &str, y: f64| -> Vec<Entry> {
+        vec![(a.to_string(), vec![], vec![x]), (b.to_string(), vec![], vec![y])]
+    };
+    let q1 = |a: &str, x: f64| -> Vec<Entry> { vec![(a.to_string(), vec![], vec![x])] };
+    let loc_scale = p("m1", [0.3, -1.0, 2.0], "s1", [1.4, 0.5, 0.9]);
+    let positive = p("a1", [1.7, 0.6, 14.0], "b1", [2.3, 0.9, 12.0]);
+    let pareto = p("s1", [1.2, 0.7, 2.0], "a1", [3.5, 2.5, 6.0]);
+    let uniform = p("lo", [0.2, 0.0, 1.5], "hi", [0.9, 0.4, 1.6]);
+    let positive_uniform = p("lo", [0.2, 0.1, 1.5], "hi", [0.9, 0.4, 1.6]);
+    let normal_q = q("m2", 0.1, "s2", 0.8);
+    let cases = [
+        ("Laplace(m1, s1) || Normal(m2, s2)", [loc_scale.clone(), normal_q.clone()]),
+        ("Gumbel(m1, s1) || Normal(m2, s2)", [loc_scale.clone(), normal_q.clone()]),
+        ("Exponential(s1) || Normal(m2, s2)", [one("s1", [1.4, 0.5, 0.9]), normal_q.clone()]),
+        ("Gamma(a1, b1) || Normal(m2, s2)", [positive.clone(), normal_q.clone()]),
+        ("Beta(a1, b1) || Normal(m2, s2)", [positive.clone(), normal_q.clone()]),
+        ("Pareto(s1, a1) || Normal(m2, s2)", [pareto.clone(), normal_q.clone()]),
+        ("Uniform(lo, hi) || Normal(m2, s2)", [uniform.clone(), normal_q.clone()]),
+        ("Normal(m1, s1) || Gumbel(m2, s2)", [loc_scale.clone(), normal_q.clone()]),
+        ("Normal(m1, var=s1) || Gumbel(m2, s2)", [loc_scale.clone(), normal_q.clone()]),
+        ("Normal(m1, log_scale=s1) || Laplace(m2, s2)", [loc_scale.clone(), normal_q.clone()]),
+        ("Normal(m1, precision=s1) || Laplace(m2, s2)", [loc_scale.clone(), normal_q.clone()]),
+        ("Exponential(s1) || Gumbel(m2, s2)", [one("s1", [1.4, 0.5, 0.9]), normal_q.clone()]),
+        ("Gamma(a1, b1) || Gumbel(m2, s2)", [positive.clone(), normal_q.clone()]),
+        ("Uniform(lo, hi) || Gumbel(m2, s2)", [uniform.clone(), normal_q.clone()]),
+        ("Beta(a1, b1) || Exponential(r)", [positive.clone(), q1("r", 0.7)]),
+        ("Pareto(s1, a1) || Exponential(r)", [pareto.clone(), q1("r", 0.7)]),
+        ("Uniform(lo, hi) || Exponential(r)", [positive_uniform.clone(), q1("r", 0.7)]),
+        ("Beta(a1, b1) || Gamma(a2, b2)", [positive.clone(), q("a2", 1.3, "b2", 0.8)]),
+        ("Pareto(s1, a1) || Gamma(a2, b2)", [pareto.clone(), q("a2", 1.3, "b2", 0.8)]),
+        ("Uniform(lo, hi) || Gamma(a2, b2)", [positive_uniform.clone(), q("a2", 1.3, "b2", 0.8)]),
+        ("Beta(a1, b1) || Uniform(lo, hi)", [positive.clone(), q("lo", -0.5, "hi", 1.5)]),
+        ("Uniform(lo, hi) || Beta(a2, b2)", [p("lo", [0.2, 0.1, 0.5], "hi", [0.9, 0.4, 0.6]), q("a2", 1.3, "b2", 0.8)]),
+        ("Uniform(lo, hi) || Pareto(s2, a2)", [positive_uniform.clone(), q("s2", 0.05, "a2", 1.3)]),
+    ];
+    for (src, parts) in cases {
+        let entries: Vec<(&str, Vec<usize>, Vec<f64>)> =
+            parts.iter().flatten().map(|(n, s, v)| (n.as_str(), s.clone(), v.clone())).collect();
+        check_fd(src, &data(&entries));
+    }
+}

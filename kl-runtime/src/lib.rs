@@ -41,6 +41,7 @@
 pub mod batch;
 pub mod beta;
 pub mod cauchy;
+pub mod cross;
 pub mod cshape;
 pub mod dense;
 pub mod dirichlet;
@@ -76,6 +77,7 @@ pub use batch::{
 };
 pub use beta::*;
 pub use cauchy::*;
+pub use cross::*;
 pub use cshape::{shape_of, CDist, CShape};
 pub use dense::*;
 pub use dirichlet::*;

@@ -114,10 +114,12 @@ pub trait Real:
     fn digamma_diff(self, h: Self) -> Self;
     /// `ψ(self + h) − ψ(self) − h ψ'(self)` ([`crate::special::digamma_excess`]).
     fn digamma_excess(self, h: Self) -> Self;
+    /// The error function `erf(self)` (the `libm` crate's, musl's port: below 1 ulp).
+    fn erf(self) -> Self;
 }
 
 macro_rules! impl_real {
-    ($t:ident, $ln_2pi:expr, $fast:ident) => {
+    ($t:ident, $ln_2pi:expr, $fast:ident, $erf:ident) => {
         impl Real for $t {
             const ZERO: Self = 0.0;
             const ONE: Self = 1.0;
@@ -245,14 +247,18 @@ macro_rules! impl_real {
             fn digamma_excess(self, h: Self) -> Self {
                 crate::special::$fast::digamma_excess(self, h)
             }
+            #[inline(always)]
+            fn erf(self) -> Self {
+                libm::$erf(self)
+            }
         }
     };
 }
 
 // ln(2π) = 1.8378770664093454835606594728112...
 // Rounding the f64 value again is exact here (checked by a test), and avoids a second literal.
-impl_real!(f32, 1.837_877_066_409_345_5_f64 as f32, f32k);
-impl_real!(f64, 1.837_877_066_409_345_5_f64, f64k);
+impl_real!(f32, 1.837_877_066_409_345_5_f64 as f32, f32k, erff);
+impl_real!(f64, 1.837_877_066_409_345_5_f64, f64k, erf);
 
 #[cfg(test)]
 mod tests {

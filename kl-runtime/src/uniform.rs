@@ -95,7 +95,7 @@ pub fn uniform_entropy_grad<T: Real>(low: T, high: T) -> [T; 2] {
 
 /// The rule of one `Uniform`'s parameters at operand slots `lo` and `lo + 1`: `high > low`.
 #[inline]
-fn check_interval<T: Real>(low: T, high: T, lo: usize) -> Result<(), Violation> {
+pub(crate) fn check_interval<T: Real>(low: T, high: T, lo: usize) -> Result<(), Violation> {
     if high > low {
         Ok(())
     } else {

@@ -10,6 +10,7 @@
 
 pub mod beta;
 pub mod cauchy;
+pub mod cross;
 pub mod dirichlet;
 pub mod exponential;
 pub mod gamma;

@@ -67,6 +67,15 @@ fn given(ir: &mut Ir, normal: NodeId) -> (NodeId, NodeId, NormalParam) {
     (loc, a, p)
 }
 
+/// A distribution node's operands, a `Normal`'s as its loc and standard deviation (whatever its
+/// scale's parameterization), for the kernels of other families' pairs with it.
+pub(crate) fn standard_operands(ir: &mut Ir, node: NodeId) -> Vec<NodeId> {
+    if ir.op(node).as_normal().is_none() {
+        return ir.operands(node);
+    }
+    vec![ir.operand(node, 0), scale(ir, node)]
+}
+
 /// The standard deviation of a `Normal` node, as a tensor node (literals are folded).
 fn scale(ir: &mut Ir, normal: NodeId) -> NodeId {
     let param = ir.op(normal).as_normal().unwrap_or(NormalParam::Scale);

@@ -4,8 +4,9 @@
 //! file (`crate::family::*`). Adding a pair is one line below.
 
 use crate::family::{
-    beta, dirichlet, gamma, gumbel, student_t, von_mises, Family, BETA, CAUCHY, CHI2, DIRICHLET, EXPONENTIAL, GAMMA,
-    GUMBEL, HALF_NORMAL, LAPLACE, LOG_NORMAL, LOW_RANK, MVN, NORMAL, PARETO, STUDENT_T, UNIFORM, VON_MISES, WEIBULL,
+    beta, cross, dirichlet, gamma, gumbel, student_t, von_mises, Family, BETA, CAUCHY, CHI2, DIRICHLET, EXPONENTIAL,
+    GAMMA, GUMBEL, HALF_NORMAL, LAPLACE, LOG_NORMAL, LOW_RANK, MVN, NORMAL, PARETO, STUDENT_T, UNIFORM, VON_MISES,
+    WEIBULL,
 };
 use crate::ir::{Ir, NodeId};
 use crate::span::Span;
@@ -67,6 +68,28 @@ pub const KL: &[KlRule] = &[
     // A pair torch.distributions lacks.
     KlRule { p: &WEIBULL, q: &GAMMA, lower: gumbel::weibull_gamma_kl },
     KlRule { p: &VON_MISES, q: &VON_MISES, lower: von_mises::kl },
+    // torch.distributions' cross-family pairs (`crate::family::cross`).
+    KlRule { p: &LAPLACE, q: &NORMAL, lower: cross::laplace_normal },
+    KlRule { p: &GUMBEL, q: &NORMAL, lower: cross::gumbel_normal },
+    KlRule { p: &EXPONENTIAL, q: &NORMAL, lower: cross::exponential_normal },
+    KlRule { p: &GAMMA, q: &NORMAL, lower: cross::gamma_normal },
+    KlRule { p: &BETA, q: &NORMAL, lower: cross::beta_normal },
+    KlRule { p: &PARETO, q: &NORMAL, lower: cross::pareto_normal },
+    KlRule { p: &UNIFORM, q: &NORMAL, lower: cross::uniform_normal },
+    KlRule { p: &NORMAL, q: &GUMBEL, lower: cross::normal_gumbel },
+    KlRule { p: &EXPONENTIAL, q: &GUMBEL, lower: cross::exponential_gumbel },
+    KlRule { p: &GAMMA, q: &GUMBEL, lower: cross::gamma_gumbel },
+    KlRule { p: &UNIFORM, q: &GUMBEL, lower: cross::uniform_gumbel },
+    KlRule { p: &NORMAL, q: &LAPLACE, lower: cross::normal_laplace },
+    KlRule { p: &BETA, q: &EXPONENTIAL, lower: cross::beta_exponential },
+    KlRule { p: &PARETO, q: &EXPONENTIAL, lower: cross::pareto_exponential },
+    KlRule { p: &UNIFORM, q: &EXPONENTIAL, lower: cross::uniform_exponential },
+    KlRule { p: &BETA, q: &GAMMA, lower: cross::beta_gamma },
+    KlRule { p: &PARETO, q: &GAMMA, lower: cross::pareto_gamma },
+    KlRule { p: &UNIFORM, q: &GAMMA, lower: cross::uniform_gamma },
+    KlRule { p: &BETA, q: &UNIFORM, lower: cross::beta_uniform },
+    KlRule { p: &UNIFORM, q: &BETA, lower: cross::uniform_beta },
+    KlRule { p: &UNIFORM, q: &PARETO, lower: cross::uniform_pareto },
 ];
 
 pub const LOG_PROB: &[UnaryRule] = &[
