@@ -1,12 +1,17 @@
 """Closed forms, and their quadrature cross-checks, for the continuous families beyond the
-Gaussians: Gamma, Chi2, Beta, Dirichlet, Gumbel, Pareto, Uniform, StudentT, Weibull, VonMises.
+Gaussians: Gamma, Chi2, Beta, Dirichlet, Gumbel, Pareto, Uniform, StudentT, Weibull, VonMises; and
+Normal, Laplace and Exponential for the cross-family pairs of torch's kl.py (generate.py keeps its
+own models of those three for the pairs within a family).
 
 Names, parameters (positional order) and semantics follow torch.distributions. Each family has
 
   * `log_prob(pt, *params)`: the textbook log density at a point `pt` (see `Pt`);
   * `entropy(*params)`: the textbook closed form;
   * `transform(*params)`: a change of variables x = g(t) under which P's density in t is smooth
-    and its mass sits on a few unit-ish intervals, plus the split points for `mp.quad`.
+    and its mass sits on a few unit-ish intervals, plus the split points for `mp.quad` (and, where
+    a Q's `breaks` can fall inside P's support, t_of(x), the inverse of g);
+  * `breaks(*params)`, for some: the points where the log density is not smooth (the ends of the
+    support, Laplace's loc), at which an integral over P with this family as Q is split.
 
 and `KL_PAIRS` maps (P family, Q family) to a closed form. The closed forms are the only values
 written to cases.json; every one of them is checked against an independent integral built from
@@ -98,6 +103,8 @@ def spread(c, wl, wr, lo, hi, ks=(1, 4, 20, 100, 400)):
 # ---- Gamma(concentration, rate) and Chi2(df) --------------------------------------------------
 
 def logprob_gamma(pt, a, b):
+    if pt.lnx is None:  # x <= 0 (a Uniform P reaching below 0)
+        return -mp.inf
     return a * mp.log(b) + (a - 1) * pt.lnx - b * pt.x - loggamma(a)
 
 
@@ -149,6 +156,8 @@ def kl_chi2_chi2(k1, k2):
 # ---- Beta(concentration1, concentration0) and Dirichlet(concentration) -----------------------
 
 def logprob_beta(pt, a, b):
+    if pt.lnx is None or pt.ln1mx is None:  # x outside (0, 1) (a Uniform P reaching out of it)
+        return -mp.inf
     return (a - 1) * pt.lnx + (b - 1) * pt.ln1mx - lnB(a, b)
 
 
@@ -168,7 +177,10 @@ def transform_beta(a, b):
     def g(t):
         lnx, ln1mx = log_sigmoids(t)
         return Pt(x=mp.exp(lnx), lnx=lnx, ln1mx=ln1mx), lnx + ln1mx
-    return logit_points(a, b), g
+
+    def t_of(x):
+        return -mp.inf if x <= 0 else mp.inf if x >= 1 else mp.log(x) - mp.log1p(-x)
+    return logit_points(a, b), g, t_of
 
 
 def kl_beta_beta(a1, b1, a2, b2):
@@ -315,7 +327,7 @@ def kl_gumbel_gumbel(m1, s1, m2, s2):
 # ---- Pareto(scale, alpha) and Uniform(low, high): supports that may not nest -----------------
 
 def logprob_pareto(pt, s, a):
-    if pt.lnx < mp.log(s):
+    if pt.lnx is None or pt.lnx < mp.log(s):
         return -mp.inf
     return mp.log(a) + a * mp.log(s) - (a + 1) * pt.lnx
 
@@ -337,8 +349,8 @@ def transform_pareto(s, a):
     return spread(mpf(0), mpf(1), mpf(1), mpf(0), mpf(1000)), g, t_of
 
 
-def support_pareto(s, a):
-    return s, mp.inf
+def breaks_pareto(s, a):
+    return (s,)
 
 
 def kl_pareto_pareto(s1, a1, s2, a2):
@@ -361,15 +373,27 @@ def entropy_uniform(lo, hi):
 
 
 def transform_uniform(lo, hi):
+    # t = logit((x - lo) / w): the density of t is the logistic sigmoid(t) sigmoid(-t), and the ends
+    # of the interval move out to -inf and inf. Q's log density may be singular there (Gamma at 0,
+    # Beta at 0 and 1, for an interval that touches them): p ln(p/q) stays integrable, and no node
+    # sits on the singularity, as one would with x linear in t. x - lo = w sigmoid(t) and
+    # 1 - x = (1 - hi) + w sigmoid(-t) keep ln x (lo = 0) and ln(1 - x) (hi = 1) exact near the ends.
+    w = hi - lo
+    lnw = mp.log(w)
+
     def g(t):
-        return Pt(x=lo + (hi - lo) * t), mp.log(hi - lo)
+        lu, lv = log_sigmoids(t)
+        x = lo + w * mp.exp(lu)
+        y = (1 - hi) + w * mp.exp(lv)
+        return Pt(x=x, lnx=mp.log(x) if x > 0 else None, ln1mx=mp.log(y) if y > 0 else None), lnw + lu + lv
 
     def t_of(x):
-        return (x - lo) / (hi - lo)
-    return [mpf(0), mpf(1)], g, t_of
+        u = (x - lo) / w
+        return -mp.inf if u <= 0 else mp.inf if u >= 1 else mp.log(u) - mp.log1p(-u)
+    return logit_points(mpf(1), mpf(1)), g, t_of
 
 
-def support_uniform(lo, hi):
+def breaks_uniform(lo, hi):
     return lo, hi
 
 
@@ -480,36 +504,280 @@ def kl_vonmises_vonmises(m1, k1, m2, k2):
             + A_vonmises(k1) * (k1 - k2 * mp.cos(m1 - m2)))
 
 
+# ---- Normal(loc, scale), Laplace(loc, scale), Exponential(rate) --------------------------------
+# For the cross-family pairs only: generate.py's own models of these serve the pairs within each
+# family (and meet these families' closed forms through its AS_FAMILY).
+
+def shifted(m, s):
+    """x = m + s t with every bit of s t kept, however far m is from 0 in units of s: log_prob's
+    (x - m)/s then gives t back to working precision, not to |m|/s times that."""
+    bits = max(0, mp.mag(m) - mp.mag(s)) + 10
+
+    def x(t):
+        with mp.workprec(mp.prec + bits):
+            return m + s * t
+    return x
+
+
+def logprob_normal(pt, m, s):
+    z = (pt.x - m) / s
+    return -z * z / 2 - mp.log(s) - mp.log(2 * mp.pi) / 2
+
+
+def entropy_normal(m, s):
+    return (1 + mp.log(2 * mp.pi)) / 2 + mp.log(s)
+
+
+def transform_normal(m, s):
+    # t = (x - m)/s: density e^(-t^2/2) / sqrt(2 pi). Against a Gumbel Q with r = s/s_Q, p ln q
+    # weighs e^(-t^2/2 - r t), which peaks at t = -r: the bounds +-60 serve r up to about 20.
+    x = shifted(m, s)
+
+    def g(t):
+        return Pt(x=x(t)), mp.log(s)
+
+    def t_of(x):
+        return (x - m) / s
+    return spread(mpf(0), mpf(1), mpf(1), mpf(-60), mpf(60)), g, t_of
+
+
+def logprob_laplace(pt, m, b):
+    return -mp.log(2 * b) - abs(pt.x - m) / b
+
+
+def entropy_laplace(m, b):
+    return 1 + mp.log(2 * b)
+
+
+def transform_laplace(m, b):
+    # t = (x - m)/b: density e^-|t| / 2, with its kink at the centre.
+    x = shifted(m, b)
+
+    def g(t):
+        return Pt(x=x(t)), mp.log(b)
+    return spread(mpf(0), mpf(1), mpf(1), mpf(-1000), mpf(1000)), g
+
+
+def breaks_laplace(m, b):
+    return (m,)
+
+
+def logprob_exponential(pt, r):
+    if pt.x < 0:  # a Uniform P reaching below 0
+        return -mp.inf
+    return -mp.log(1 / r) - r * pt.x
+
+
+def breaks_at_zero(*params):
+    """Where Gamma's and Exponential's support starts (inside P's only for a Uniform P)."""
+    return (mpf(0),)
+
+
+def breaks_unit(*params):
+    """Beta's support (inside P's only for a Uniform P)."""
+    return mpf(0), mpf(1)
+
+
+# ---- Cross-family pairs: torch.distributions.kl._kl_<p>_<q> ------------------------------------
+# Each is KL = -H(P) - E_P[ln q], where ln q is linear in a few statistics of x (x, x^2, ln x,
+# ln(1 - x), |x - m|, e^(-x/s)) whose expectations under P are closed forms; the comments name the
+# ones used. torch writes the same sums term by term; E[(x - m)^2] is written here as
+# Var x + (E x - m)^2, which is the same number without the cancellation of E[x^2] - 2 m E x + m^2.
+#
+# Infinite KLs, as in torch (each decided on the parameters, as torch's masks are):
+#   * supports that do not nest: Beta || Uniform unless low <= 0 and high >= 1; Uniform || Beta
+#     unless 0 <= low and high <= 1; Uniform || Exponential and Uniform || Gamma where low < 0;
+#     Uniform || Pareto where low < Q's scale. The measure-zero boundaries are finite: an interval
+#     that only touches the end of Q's support (low = 0, high = 1, low = scale) leaves no P-mass
+#     where q = 0. torch agrees there, except that its 0 ln 0 is NaN (Uniform || Beta at low = 0 or
+#     high = 1, Uniform || Gamma at low = 0); the references take the limit 0.
+#   * a moment of a Pareto P that E_P[ln q] needs diverges: E[x] for alpha <= 1 (Exponential and
+#     Gamma Q), E[x^2] for alpha <= 2 (Normal Q), at the boundary alpha too.
+
+def x_log_x(x):
+    return mpf(0) if x == 0 else x * mp.log(x)
+
+
+def mean_log_uniform(lo, hi):
+    """E[ln x] for x ~ Uniform(lo, hi), 0 <= lo: (hi ln hi - lo ln lo) / (hi - lo) - 1."""
+    return (x_log_x(hi) - x_log_x(lo)) / (hi - lo) - 1
+
+
+def half_log_2pi_var(s):
+    """-E[ln q] of a Normal(m, s) Q without its quadratic term: ln(sqrt(2 pi) s)."""
+    return mp.log(2 * mp.pi * s * s) / 2
+
+
+def kl_beta_exponential(a, b, r):
+    # E[x] = a / (a + b)
+    return -entropy_beta(a, b) - mp.log(r) + r * a / (a + b)
+
+
+def kl_beta_gamma(a, b, a2, b2):
+    # E[ln x] = psi(a) - psi(a + b), E[x] = a / (a + b)
+    return (-entropy_beta(a, b) + mp.loggamma(a2) - a2 * mp.log(b2)
+            - (a2 - 1) * (mp.digamma(a) - mp.digamma(a + b)) + b2 * a / (a + b))
+
+
+def kl_beta_normal(a, b, m, s):
+    # E[x] = a / (a + b), Var x = E[x] (1 - E[x]) / (a + b + 1)
+    e = a / (a + b)
+    return -entropy_beta(a, b) + half_log_2pi_var(s) + (e * (1 - e) / (a + b + 1) + (e - m) ** 2) / (2 * s * s)
+
+
+def kl_beta_uniform(a, b, lo, hi):
+    if lo > 0 or hi < 1:
+        return mp.inf
+    return -entropy_beta(a, b) + mp.log(hi - lo)
+
+
+def kl_exponential_gumbel(r, m, s):
+    # With z = (x - m)/s: E[z] = (1/r - m)/s, E[e^-z] = e^(m/s) r s / (r s + 1)
+    rs = r * s
+    return mp.log(rs) - 1 + 1 / rs - m / s + mp.exp(m / s) * rs / (rs + 1)
+
+
+def kl_exponential_normal(r, m, s):
+    # E[x] = 1/r, Var x = 1/r^2
+    return -(1 - mp.log(r)) + half_log_2pi_var(s) + (1 / r ** 2 + (1 / r - m) ** 2) / (2 * s * s)
+
+
+def kl_gamma_gumbel(a, b, m, s):
+    # With z = (x - m)/s: E[z] = (a/b - m)/s, E[e^-z] = e^(m/s) (1 + 1/(b s))^-a
+    bs = b * s
+    return (-entropy_gamma(a, b) + mp.log(s) + a / bs - m / s + mp.exp(m / s - a * mp.log1p(1 / bs)))
+
+
+def kl_gamma_normal(a, b, m, s):
+    # E[x] = a/b, Var x = a/b^2
+    return -entropy_gamma(a, b) + half_log_2pi_var(s) + (a / b ** 2 + (a / b - m) ** 2) / (2 * s * s)
+
+
+def kl_gumbel_normal(m1, s1, m2, s2):
+    # E[x] = m1 + gamma s1, Var x = pi^2 s1^2 / 6 (an early torch kl.py had pi s1 / (12 s2) where
+    # pi^2 s1^2 / (12 s2^2) belongs)
+    return (-entropy_gumbel(m1, s1) + half_log_2pi_var(s2)
+            + (mp.pi ** 2 * s1 ** 2 / 6 + (m1 + mp.euler * s1 - m2) ** 2) / (2 * s2 * s2))
+
+
+def kl_laplace_normal(m1, b, m2, s):
+    # E[x] = m1, Var x = 2 b^2
+    return -entropy_laplace(m1, b) + half_log_2pi_var(s) + (2 * b * b + (m1 - m2) ** 2) / (2 * s * s)
+
+
+def kl_normal_gumbel(m1, s1, m2, s2):
+    # z = (x - m2)/s2 is Normal(mu, v) with mu = (m1 - m2)/s2, v = (s1/s2)^2: E[e^-z] = e^(-mu + v/2)
+    mu, v = (m1 - m2) / s2, (s1 / s2) ** 2
+    return -entropy_normal(m1, s1) + mp.log(s2) + mu + mp.exp(-mu + v / 2)
+
+
+def kl_normal_laplace(m1, s, m2, b):
+    # The folded normal mean, d = m1 - m2: E|x - m2| = s sqrt(2/pi) e^(-d^2/(2 s^2)) + d erf(d/(s sqrt 2))
+    # (an early torch kl.py ignored the locations: ln(sqrt(2/pi)) - 1/2 - ln(s/b) + sqrt(2/pi) s/b)
+    d = m1 - m2
+    e_abs = s * mp.sqrt(2 / mp.pi) * mp.exp(-(d / s) ** 2 / 2) + d * mp.erf(d / (s * mp.sqrt(2)))
+    return -entropy_normal(m1, s) + mp.log(2 * b) + e_abs / b
+
+
+def kl_pareto_exponential(s, a, r):
+    if a <= 1:
+        return mp.inf
+    # E[x] = a s / (a - 1)
+    return -entropy_pareto(s, a) - mp.log(r) + r * a * s / (a - 1)
+
+
+def kl_pareto_gamma(s, a, a2, b2):
+    if a <= 1:
+        return mp.inf
+    # E[ln x] = ln s + 1/a, E[x] = a s / (a - 1)
+    return (-entropy_pareto(s, a) + mp.loggamma(a2) - a2 * mp.log(b2) - (a2 - 1) * (mp.log(s) + 1 / a)
+            + b2 * a * s / (a - 1))
+
+
+def kl_pareto_normal(s, a, m, sq):
+    if a <= 2:
+        return mp.inf
+    # E[x] = a s / (a - 1), Var x = a s^2 / ((a - 1)^2 (a - 2))
+    mean = a * s / (a - 1)
+    return (-entropy_pareto(s, a) + half_log_2pi_var(sq)
+            + (a * s * s / ((a - 1) ** 2 * (a - 2)) + (mean - m) ** 2) / (2 * sq * sq))
+
+
+def kl_uniform_beta(lo, hi, a, b):
+    if lo < 0 or hi > 1:
+        return mp.inf
+    # E[ln x] and E[ln(1 - x)], the latter as E[ln y] for y = 1 - x ~ Uniform(1 - hi, 1 - lo)
+    return (-mp.log(hi - lo) - (a - 1) * mean_log_uniform(lo, hi) - (b - 1) * mean_log_uniform(1 - hi, 1 - lo)
+            + lnB(a, b))
+
+
+def kl_uniform_exponential(lo, hi, r):
+    if lo < 0:
+        return mp.inf
+    return -mp.log(hi - lo) - mp.log(r) + r * (lo + hi) / 2
+
+
+def kl_uniform_gamma(lo, hi, a, b):
+    if lo < 0:
+        return mp.inf
+    return (-mp.log(hi - lo) + mp.loggamma(a) - a * mp.log(b) - (a - 1) * mean_log_uniform(lo, hi)
+            + b * (lo + hi) / 2)
+
+
+def kl_uniform_gumbel(lo, hi, m, s):
+    # With z = (x - m)/s: E[z] = ((lo + hi)/2 - m)/s and E[e^-z] = s/w (e^-z_lo - e^-z_hi), written
+    # as s/w e^-z_lo (1 - e^(-w/s)) for narrow intervals
+    w = hi - lo
+    return (mp.log(s / w) + ((lo + hi) / 2 - m) / s
+            + s / w * mp.exp(-(lo - m) / s) * -mp.expm1(-w / s))
+
+
+def kl_uniform_normal(lo, hi, m, s):
+    # E[x] = (lo + hi)/2, Var x = w^2 / 12
+    w = hi - lo
+    return -mp.log(w) + half_log_2pi_var(s) + (w * w / 12 + ((lo + hi) / 2 - m) ** 2) / (2 * s * s)
+
+
+def kl_uniform_pareto(lo, hi, s, a):
+    if lo < s:
+        return mp.inf
+    return -mp.log(hi - lo) - mp.log(a) - a * mp.log(s) + (a + 1) * mean_log_uniform(lo, hi)
+
+
 # ----------------------------------------------------------------------------------------------
 # The registry and the quadrature checks
 # ----------------------------------------------------------------------------------------------
 
 class Family:
-    def __init__(self, params, log_prob, entropy, transform, event_rank=0, defaults=(), support=None):
+    def __init__(self, params, log_prob, entropy, transform, event_rank=0, defaults=(), breaks=None):
         self.params = params          # positional parameter names, as in torch.distributions
         self.defaults = defaults      # values of the trailing parameters that may be omitted
         self.log_prob = log_prob
         self.entropy = entropy
         self.transform = transform
         self.event_rank = event_rank  # 1 for Dirichlet: its concentration's last dim is the event
-        self.support = support        # (lo, hi) of a support that depends on the parameters
+        self.breaks = breaks          # where the log density is not smooth (see the module docstring)
 
 
 FAMILIES = {
-    "Gamma": Family(("concentration", "rate"), logprob_gamma, entropy_gamma, transform_gamma),
+    "Gamma": Family(("concentration", "rate"), logprob_gamma, entropy_gamma, transform_gamma,
+                    breaks=breaks_at_zero),
     "Chi2": Family(("df",), logprob_chi2, entropy_chi2, transform_chi2),
-    # Exponential(rate) = Gamma(1, rate), for the cross pairs with Gamma and Chi2 (the older
-    # Exponential cases keep generate.py's own elementwise model).
-    "Exponential": Family(("rate",), lambda pt, r: -mp.log(1 / r) - r * pt.x, lambda r: 1 - mp.log(r),
-                          lambda r: transform_gamma(mpf(1), r)),
-    "Beta": Family(("concentration1", "concentration0"), logprob_beta, entropy_beta, transform_beta),
+    # Exponential(rate) = Gamma(1, rate) in the transform.
+    "Exponential": Family(("rate",), logprob_exponential, lambda r: 1 - mp.log(r),
+                          lambda r: transform_gamma(mpf(1), r), breaks=breaks_at_zero),
+    "Normal": Family(("loc", "scale"), logprob_normal, entropy_normal, transform_normal),
+    "Laplace": Family(("loc", "scale"), logprob_laplace, entropy_laplace, transform_laplace,
+                      breaks=breaks_laplace),
+    "Beta": Family(("concentration1", "concentration0"), logprob_beta, entropy_beta, transform_beta,
+                   breaks=breaks_unit),
     "Dirichlet": Family(("concentration",), logprob_dirichlet, entropy_dirichlet, transform_dirichlet,
                         event_rank=1),
     "Gumbel": Family(("loc", "scale"), logprob_gumbel, entropy_gumbel, transform_gumbel),
     "Pareto": Family(("scale", "alpha"), logprob_pareto, entropy_pareto, transform_pareto,
-                     support=support_pareto),
+                     breaks=breaks_pareto),
     "Uniform": Family(("low", "high"), logprob_uniform, entropy_uniform, transform_uniform,
-                      support=support_uniform),
+                      breaks=breaks_uniform),
     "StudentT": Family(("df", "loc", "scale"), logprob_studentt, entropy_studentt, transform_studentt,
                        defaults=(0.0, 1.0)),
     "Weibull": Family(("scale", "concentration"), logprob_weibull, entropy_weibull, transform_weibull),
@@ -537,6 +805,29 @@ KL_PAIRS = {
     ("Exponential", "Chi2"): lambda r, k: kl_gamma_gamma(mpf(1), r, k / 2, mpf(1) / 2),
     ("Chi2", "Exponential"): lambda k, r: kl_gamma_gamma(k / 2, mpf(1) / 2, mpf(1), r),
     ("VonMises", "VonMises"): kl_vonmises_vonmises,
+    # The cross-family pairs that torch's kl.py gives a formula (it returns inf outright for the
+    # others: supports that never nest, such as Normal || Gamma).
+    ("Beta", "Exponential"): kl_beta_exponential,
+    ("Beta", "Gamma"): kl_beta_gamma,
+    ("Beta", "Normal"): kl_beta_normal,
+    ("Beta", "Uniform"): kl_beta_uniform,
+    ("Exponential", "Gumbel"): kl_exponential_gumbel,
+    ("Exponential", "Normal"): kl_exponential_normal,
+    ("Gamma", "Gumbel"): kl_gamma_gumbel,
+    ("Gamma", "Normal"): kl_gamma_normal,
+    ("Gumbel", "Normal"): kl_gumbel_normal,
+    ("Laplace", "Normal"): kl_laplace_normal,
+    ("Normal", "Gumbel"): kl_normal_gumbel,
+    ("Normal", "Laplace"): kl_normal_laplace,
+    ("Pareto", "Exponential"): kl_pareto_exponential,
+    ("Pareto", "Gamma"): kl_pareto_gamma,
+    ("Pareto", "Normal"): kl_pareto_normal,
+    ("Uniform", "Beta"): kl_uniform_beta,
+    ("Uniform", "Exponential"): kl_uniform_exponential,
+    ("Uniform", "Gamma"): kl_uniform_gamma,
+    ("Uniform", "Gumbel"): kl_uniform_gumbel,
+    ("Uniform", "Normal"): kl_uniform_normal,
+    ("Uniform", "Pareto"): kl_uniform_pareto,
 }
 
 
@@ -599,30 +890,34 @@ def check_kl(pname, qname, p, q, closed):
     if tr is None:
         return
     pts, g, t_of = unpack(tr)
-    if fq.support is not None:
-        # Split at Q's support bounds as seen in P's variable.
-        lo, hi = fq.support(*q)
-        extra = [t_of(b) for b in (lo, hi) if mp.isfinite(b)]
+    if fq.breaks is not None and t_of is not None:
+        # Split at Q's breaks as seen in P's variable. (A P without t_of has a support of its own
+        # that no break of its Q's here cuts: 0 is where Gamma, Exponential and Weibull start.)
+        extra = [t_of(b) for b in fq.breaks(*q)]
         pts = sorted(set(pts) | {t for t in extra if pts[0] < t < pts[-1]})
-
-    def dens(t):
-        pt, lj = g(t)
-        return pt, mp.exp(fp.log_prob(pt, *p) + lj)
-    if closed == mp.inf:
-        # Infinite exactly when P puts positive mass where q = 0.
-        def outside(t):
-            pt, w = dens(t)
-            return w if fq.log_prob(pt, *q) == -mp.inf else mpf(0)
-        mass = integrate(outside, pts)
-        assert mass > 0, f"{pname}{tuple(p)} || {qname}{tuple(q)}: infinite KL but no P-mass outside Q"
-        return
 
     def f(*t, extra=0):
         pt, lj = g(*t)
         lj += extra
         lp = fp.log_prob(pt, *p)
         return mp.exp(lp + lj) * (lp - fq.log_prob(pt, *q))
-    agree(closed, integrate(f, pts), f"{pname}{tuple(p)} || {qname}{tuple(q)}: KL")
+    what = f"{pname}{tuple(p)} || {qname}{tuple(q)}"
+    if closed == mp.inf:
+        # Infinite when P puts positive mass where q = 0 ...
+        def outside(t):
+            pt, lj = g(t)
+            return mp.exp(fp.log_prob(pt, *p) + lj) if fq.log_prob(pt, *q) == -mp.inf else mpf(0)
+        if integrate(outside, pts) > 0:
+            return
+        # ... or where E_P[-ln q] diverges (a Pareto P without the mean or variance that ln q
+        # needs): then p ln(p/q) in P's variable does not decay at all, but stays at or above a
+        # positive level from the last split point out to 10^3 times as far.
+        with mp.workdps(QUAD_DPS):
+            far = [f(pts[-1] * 10 ** k) for k in range(4)]
+        assert far[0] > 0 and all(b >= a * (1 - TOL) for a, b in zip(far, far[1:])), \
+            f"{what}: infinite KL, but no P-mass outside Q and p ln(p/q) decays: {far}"
+        return
+    agree(closed, integrate(f, pts), f"{what}: KL")
 
 
 def kl(pname, qname, p, q):

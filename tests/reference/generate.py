@@ -510,7 +510,29 @@ class Family:
 def outer(p):
     """Indices of the elementwise positions of a continuous.FAMILIES distribution: its event
     without the family's own event dims."""
-    return ndindex(p.event[:len(p.event) - FAMILIES[p.kind].event_rank])
+    rank = FAMILIES[p.kind].event_rank if p.kind in FAMILIES else 0
+    return ndindex(p.event[:len(p.event) - rank])
+
+
+# generate.py's own models of Normal, Laplace and Exponential, as the continuous.FAMILIES entry of
+# the same name: (family, parameters at index i from the model's mu / sigma). They keep their own
+# formulas against themselves and meet the other families (torch's cross pairs) through this.
+AS_FAMILY = {
+    "diag": ("Normal", lambda fns, i: (fns["mu"](i), fns["sigma"](i))),
+    "laplace": ("Laplace", lambda fns, i: (fns["mu"](i), fns["sigma"](i))),
+    "exponential": ("Exponential", lambda fns, i: (fns["sigma"](i),)),
+}
+
+
+def as_family(g):
+    """(continuous.FAMILIES name, parameters at index i) of g; None for the models without one
+    (MVNs, Cauchy, LogNormal, HalfNormal)."""
+    if g.kind in FAMILIES:
+        return g.kind, g.fns["params"]
+    if g.kind in AS_FAMILY:
+        name, prm = AS_FAMILY[g.kind]
+        return name, lambda i: prm(g.fns, i)
+    return None
 
 
 class MVN:
@@ -651,13 +673,18 @@ class KL:
         p, q = self.p.gauss(), self.q.gauss()
         assert p.event == q.event, (p.event, q.event)
         batch = broadcast_shapes(p.batch, q.batch)
+        pf, qf = as_family(p), as_family(q)
+        # continuous.py's closed forms: a family of its own on either side, or two different
+        # families of generate.py's own models (Laplace || Normal).
+        cross = bool(pf and qf) and (p.kind in FAMILIES or q.kind in FAMILIES or p.kind != q.kind)
+        assert cross or not (p.kind in FAMILIES or q.kind in FAMILIES), (p.kind, q.kind)
         out = []
         for b in ndindex(batch):
             pb, qb = map_index(b, p.batch), map_index(b, q.batch)
-            if p.kind in FAMILIES or q.kind in FAMILIES:
-                assert (p.kind, q.kind) in continuous.KL_PAIRS, (p.kind, q.kind)
-                out.append(mp.fsum(continuous.kl(p.kind, q.kind, p.fns["params"](pb + e), q.fns["params"](qb + e))
-                                   for e in outer(p)))
+            if cross:
+                (pn, pp), (qn, qp) = pf, qf
+                assert (pn, qn) in continuous.KL_PAIRS, (pn, qn)
+                out.append(mp.fsum(continuous.kl(pn, qn, pp(pb + e), qp(qb + e)) for e in outer(p)))
             elif p.kind in ELEMENTWISE or q.kind in ELEMENTWISE:
                 assert p.kind == q.kind, "an elementwise family only against itself"
                 kl = ELEMENTWISE[p.kind][0]
@@ -1779,6 +1806,121 @@ add("exponential_chi2_kl_well", WC, lambda r: KL(F("Exponential", P("r", poss(r,
 add("chi2_exponential_kl_well", WC, lambda r: KL(F("Chi2", P("k", poss(r, (3,), 0.5, 6.0))), F("Exponential", P("r", poss(r, (3,), 0.3, 3.0)))))
 add("exponential_gamma_kl_near_equal", NE, lambda r: KL(F("Exponential", P("r", [2.0, 0.5, 1.5])),
                                                         F("Gamma", P("a", [1.0 + 1e-9, 1.0, 1.0]), P("b", [2.0, 0.5 * (1 + 1e-7), 1.5]))))
+
+# ---- cross-family pairs (torch.distributions kl.py) ----------------------------------------
+# The pairs of different continuous families that torch's kl.py gives a formula (not the ones it
+# returns inf for outright); appended, so earlier cases keep their bytes. Normal and Laplace are
+# generate.py's own nodes (they render the same as a Family would, and meet the others through
+# AS_FAMILY), the rest Family nodes.
+
+# family -> (parameter name stems, node from its parameters, (lo, hi) of each parameter's values)
+CROSS = {
+    "Normal": (("m", "s"), Normal, ((-2.0, 2.0), (0.5, 2.0))),
+    "Laplace": (("m", "b"), Laplace, ((-2.0, 2.0), (0.5, 2.0))),
+    "Exponential": (("r",), lambda *a: F("Exponential", *a), ((0.3, 3.0),)),
+    "Gamma": (("a", "b"), lambda *a: F("Gamma", *a), ((0.4, 4.0), (0.4, 4.0))),
+    "Beta": (("a", "b"), lambda *a: F("Beta", *a), ((0.4, 5.0), (0.4, 5.0))),
+    "Gumbel": (("m", "s"), lambda *a: F("Gumbel", *a), ((-2.0, 2.0), (0.5, 2.0))),
+    # alpha > 1: finite mean (alpha > 2 against Normal, below); P's variable t = alpha ln(x/scale)
+    # ends at 1000, where p ln(p/q) ~ e^(-t (1 - k/alpha)) (k = 1, 2) has to be negligible.
+    "Pareto": (("s", "a"), lambda *a: F("Pareto", *a), ((0.5, 2.0), (1.5, 5.0))),
+    # low and high from disjoint ranges, so that every broadcast pair is an interval.
+    "Uniform": (("lo", "hi"), lambda *a: F("Uniform", *a), ((-2.0, -0.5), (0.5, 2.0))),
+}
+# Ranges for the finite pairs: supports that nest.
+CROSS_RANGES = {
+    ("Beta", "Uniform"): {"Uniform": ((-1.0, -0.1), (1.1, 2.0))},
+    ("Pareto", "Normal"): {"Pareto": ((0.5, 2.0), (2.5, 6.0))},
+    ("Uniform", "Beta"): {"Uniform": ((0.02, 0.4), (0.55, 0.98))},
+    ("Uniform", "Exponential"): {"Uniform": ((0.1, 1.0), (1.5, 3.0))},
+    ("Uniform", "Gamma"): {"Uniform": ((0.1, 1.0), (1.5, 3.0))},
+    ("Uniform", "Pareto"): {"Uniform": ((1.0, 2.0), (2.5, 4.0)), "Pareto": ((0.2, 0.9), (0.5, 4.0))},
+}
+CROSS_PAIRS = [
+    ("Beta", "Exponential"), ("Beta", "Gamma"), ("Beta", "Normal"), ("Beta", "Uniform"),
+    ("Exponential", "Gumbel"), ("Exponential", "Normal"),
+    ("Gamma", "Gumbel"), ("Gamma", "Normal"),
+    ("Gumbel", "Normal"),
+    ("Laplace", "Normal"), ("Normal", "Gumbel"), ("Normal", "Laplace"),
+    ("Pareto", "Exponential"), ("Pareto", "Gamma"), ("Pareto", "Normal"),
+    ("Uniform", "Beta"), ("Uniform", "Exponential"), ("Uniform", "Gamma"), ("Uniform", "Gumbel"),
+    ("Uniform", "Normal"), ("Uniform", "Pareto"),
+]
+
+
+def cross_node(name, suffix, values):
+    stems, node, _ = CROSS[name]
+    return node(*[P(st + suffix, v) for st, v in zip(stems, values)])
+
+
+def cross_draw(r, pair, name, suffix, shapes):
+    ranges = CROSS_RANGES.get(pair, {}).get(name, CROSS[name][2])
+    return cross_node(name, suffix, [locs(r, sh, lo, hi) for sh, (lo, hi) in zip(shapes, ranges)])
+
+
+for _p, _q in CROSS_PAIRS:
+    _np, _nq = len(CROSS[_p][0]), len(CROSS[_q][0])
+    _tag = f"cross_{_p.lower()}_{_q.lower()}"
+    # as the families' _kl_well: P's parameters [2,1] and [1], Q's [2] and [2,1]; the KL is [2,2]
+    add(f"{_tag}_well", WC, lambda r, pq=(_p, _q), np=_np, nq=_nq: KL(
+        cross_draw(r, pq, pq[0], "1", [(2, 1), (1,)][:np]), cross_draw(r, pq, pq[1], "2", [(2,), (2, 1)][:nq])))
+    add(f"{_tag}_to_event", WC, lambda r, pq=(_p, _q), np=_np, nq=_nq: KL(
+        Indep(cross_draw(r, pq, pq[0], "1", [(2, 2)] * np), 1),
+        Indep(cross_draw(r, pq, pq[1], "2", [(2,)] + [(2, 2)] * (nq - 1)), 1)))
+
+
+def cross_kl(pn, qn, pv, qv):
+    return KL(cross_node(pn, "1", pv), cross_node(qn, "2", qv))
+
+
+# Infinite next to finite entries, at the boundaries too (see continuous.py for the conventions).
+# Q's interval: inside (0, 1) at one end each; exactly [0, 1] (finite); around [0, 1].
+add("cross_beta_uniform_inf", XS, lambda r: cross_kl("Beta", "Uniform", [[2.0, 0.5, 1.5, 0.7], [3.0, 0.5, 1.5, 4.0]],
+                                                     [[0.25, -1.0, 0.0, -0.5], [2.0, 0.999, 1.0, 1.5]]))
+# P's interval: below 0; [0, 1] and [0.25, 1] and [0, 0.5] touching Beta's ends, where q is 0 or
+# infinite (finite; torch's 0 ln 0 gives NaN); above 1.
+add("cross_uniform_beta_inf", XS, lambda r: cross_kl("Uniform", "Beta", [[-0.25, 0.0, 0.5, 0.25, 0.0], [0.5, 1.0, 1.25, 1.0, 0.5]],
+                                                     [[2.0, 0.5, 1.5, 3.0, 0.3], [2.0, 0.5, 1.5, 0.4, 2.0]]))
+# low < 0, low = 0 (finite), low = -1e-300 (P's mass below 0 is 1e-300: infinite), low > 0.
+add("cross_uniform_exponential_inf", XS, lambda r: cross_kl("Uniform", "Exponential", [[-0.5, 0.0, -1e-300, 0.5], [1.0, 2.0, 1.0, 1.5]],
+                                                            [[1.5, 0.5, 2.0, 1e-3]]))
+# low < 0; low = 0 against concentrations 0.5 (q infinite at 0) and 3 (q = 0 at 0), both finite
+# (torch: NaN); low > 0.
+add("cross_uniform_gamma_inf", XS, lambda r: cross_kl("Uniform", "Gamma", [[-0.5, 0.0, 0.0, 1.0], [1.0, 2.0, 1e-3, 3.0]],
+                                                      [[2.0, 0.5, 3.0, 1.0], [1.0, 2.0, 1.5, 0.5]]))
+# low below the scale; low = scale (finite); low above it; low one ulp below the scale (infinite).
+add("cross_uniform_pareto_inf", XS, lambda r: cross_kl("Uniform", "Pareto", [[0.5, 1.0, 2.0, 1.0 - 2 ** -53], [2.0, 3.0, 2.5, 2.0]],
+                                                       [[1.0, 1.0, 1.5, 1.0], [2.0, 0.5, 3.0, 1e-3]]))
+# alpha = 1 and 0.5: no mean (infinite); 3 and 1.5 finite.
+add("cross_pareto_exponential_inf", XS, lambda r: cross_kl("Pareto", "Exponential", [[1.0, 2.0, 0.5, 1.0], [1.0, 0.5, 3.0, 1.5]],
+                                                           [[1.0, 0.5, 2.0, 1e-3]]))
+add("cross_pareto_gamma_inf", XS, lambda r: cross_kl("Pareto", "Gamma", [[1.0, 0.5, 2.0], [0.8, 2.0, 1.0]],
+                                                     [[2.0, 0.5, 3.0], [1.0, 1.0, 0.5]]))
+# alpha = 2 and 1.5: no variance (infinite); 3 and 2.5 finite.
+add("cross_pareto_normal_inf", XS, lambda r: cross_kl("Pareto", "Normal", [[1.0, 1.0, 0.5, 2.0], [2.0, 1.5, 3.0, 2.5]],
+                                                      [[0.0, 1.0, 2.0, -1.0], [1.0, 2.0, 0.5, 3.0]]))
+
+# Extreme scales, where the closed form at 60 digits stays exact.
+add("cross_normal_laplace_extreme", XS, lambda r: cross_kl("Normal", "Laplace", [[0.0, 1e100, 0.5], [1e-100, 1e100, 1e-150]],
+                                                           [[1e-100, 0.0, 0.5], [1e100, 1e-100, 1e150]]))
+add("cross_laplace_normal_extreme", XS, lambda r: cross_kl("Laplace", "Normal", [[0.0, 1e100, -3.0], [1e-100, 1e50, 1e150]],
+                                                           [[1e-100, 0.0, 2.0], [1e100, 1e-40, 1e149]]))
+add("cross_normal_gumbel_extreme", XS, lambda r: cross_kl("Normal", "Gumbel", [[1e100, 0.0], [1e100, 1e-100]],
+                                                          [[0.0, 3e-100], [2e100, 1e-100]]))
+add("cross_gamma_normal_extreme", XS, lambda r: cross_kl("Gamma", "Normal", [[1e4, 1e-3, 2.0], [1e4, 2.0, 1e-100]],
+                                                         [[1.0, 0.0, 1e100], [0.01, 1.5, 3e100]]))
+add("cross_gumbel_normal_extreme", XS, lambda r: cross_kl("Gumbel", "Normal", [[1e100, 0.0], [1e100, 1e-100]],
+                                                          [[0.0, 1e-100], [1e100, 1.0]]))
+add("cross_pareto_gamma_extreme", XS, lambda r: cross_kl("Pareto", "Gamma", [[1e-150, 1.0], [3.0, 1e4]],
+                                                         [[0.5, 1e4], [1e150, 1e4]]))
+# A 1e-8-wide interval, one 1e-150 wide at 0, one 2e150 wide.
+add("cross_uniform_normal_extreme", XS, lambda r: cross_kl("Uniform", "Normal", [[1.0, 0.0, -1e150], [1.00000001, 1e-150, 1e150]],
+                                                           [[0.5, 0.0, 0.0], [2.0, 1e150, 1e149]]))
+add("cross_uniform_gumbel_extreme", XS, lambda r: cross_kl("Uniform", "Gumbel", [[1.0, -1e-100], [1.00000001, 1e-100]],
+                                                           [[0.0, 0.0], [1.0, 1e-99]]))
+# [0, 1e-200] against a concentration of 1e-3 (q infinite at 0; torch: NaN, from 0 ln 0).
+add("cross_uniform_gamma_extreme", XS, lambda r: cross_kl("Uniform", "Gamma", [[0.0, 1e100], [1e-200, 3e100]],
+                                                          [[1e-3, 2.0], [1.0, 1e-100]]))
 
 # ==============================================================================================
 
