@@ -250,3 +250,12 @@ fn digamma_diff_matches_mpmath() {
 fn digamma_excess_matches_mpmath() {
     diff_case(5, "digamma_excess", digamma_excess, digamma_excess, 8.0);
 }
+
+/// `Real::erf` (the `libm` crate's, for the Normal ‖ Laplace KL) on `x` log-uniform in
+/// `±[1e-10, 6.5]` and uniform in `[0.5, 3]`.
+#[test]
+fn erf_matches_mpmath() {
+    use kl_runtime::Real;
+    let rows = read("erf.bin", 2);
+    one_arg(&rows, 1, "erf", Real::erf, Real::erf, 2.0, 1e-6, None);
+}

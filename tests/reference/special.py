@@ -13,6 +13,7 @@ f64 rows without a header (the column counts are fixed below and in `tests/speci
     bessel.bin  x, i0e(x), i1e(x), ln_i0(x), bessel_ratio(x)        (x >= 0)
     diff.bin    a, h, lgamma_diff, lgamma_excess, digamma_diff, digamma_excess
     std.bin     x, ln(1 + x), e^x − 1    (the std `ln_1p` / `exp_m1` the kernels build on)
+    erf.bin     x, erf(x)                 (the `libm` crate's, behind `Real::erf`)
 
 Functions share their files (and points) to keep the data near 12 MB. Inputs are rounded to
 f32 first, so that one file serves both precisions, except for the blocks marked `f64 only`
@@ -148,12 +149,22 @@ def std_rows():
     return rows
 
 
+def erf_rows():
+    rng = random.Random(37)
+    # Log-uniform over ±[1e-10, 6.5] (erf is 1 in f64 beyond 6), and dense over [0.5, 3].
+    xs = [f32(rng.choice((-1, 1)) * loguniform(rng, 1e-10, 6.5)) for _ in range(70_000)]
+    xs += [f32(rng.uniform(0.5, 3.0)) for _ in range(30_000)]
+    with mp.workdps(40):
+        return [(x, nearest(mp.erf(mp.mpf(x)))) for x in xs]
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
     write("gamma.bin", gamma_rows())
     write("bessel.bin", bessel_rows())
     write("diff.bin", diff_rows())
     write("std.bin", std_rows())
+    write("erf.bin", erf_rows())
 
 
 if __name__ == "__main__":
