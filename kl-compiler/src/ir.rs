@@ -356,6 +356,10 @@ pub enum Role {
     NonNegative,
     /// In `[0, 1]` (a `log_prob` value of a family supported on the unit interval).
     UnitInterval,
+    /// 0 or 1 (a `Bernoulli` `log_prob` value).
+    Binary,
+    /// A non-negative integer (a `Poisson` `log_prob` value).
+    Count,
     /// A symmetric positive-definite matrix (covariance, precision).
     SpdMatrix,
     /// Lower triangular with a positive diagonal.
@@ -394,11 +398,15 @@ impl Role {
         static POSITIVE: ElementRule = element_rule!(check_positive, all_positive);
         static NONNEGATIVE: ElementRule = element_rule!(check_nonnegative, all_nonnegative);
         static UNIT: ElementRule = element_rule!(check_unit_interval, all_unit_interval);
+        static BINARY: ElementRule = element_rule!(check_binary, all_binary);
+        static COUNT: ElementRule = element_rule!(check_count, all_counts);
         match self {
             Role::Real => Some(&FINITE),
             Role::Positive | Role::PositiveDiag => Some(&POSITIVE),
             Role::NonNegative => Some(&NONNEGATIVE),
             Role::UnitInterval => Some(&UNIT),
+            Role::Binary => Some(&BINARY),
+            Role::Count => Some(&COUNT),
             Role::SpdMatrix | Role::ScaleTril => None,
         }
     }

@@ -55,6 +55,16 @@ pub fn all_unit_interval<T: Real>(xs: &[T]) -> bool {
     xs.iter().fold(true, |ok, &v| ok & ((v >= T::ZERO) & (v <= T::ONE)))
 }
 
+/// Whether every value is 0 or 1 (`Rule::NotBinary` cannot fire).
+pub fn all_binary<T: Real>(xs: &[T]) -> bool {
+    xs.iter().fold(true, |ok, &v| ok & ((v == T::ZERO) | (v == T::ONE)))
+}
+
+/// Whether every value is a non-negative integer (`Rule::NotCount` cannot fire).
+pub fn all_counts<T: Real>(xs: &[T]) -> bool {
+    xs.iter().fold(true, |ok, &v| ok & (v.is_finite() & (v >= T::ZERO) & (v.floor() == v)))
+}
+
 /// Whether every value is finite and `> 0` (neither `NonFinite` nor `NonPositive` can fire).
 #[inline]
 pub fn all_positive<T: Real>(xs: &[T]) -> bool {

@@ -31,7 +31,7 @@
 use crate::beta::{beta_entropy, beta_entropy_grad, ln_beta};
 use crate::error::Violation;
 use crate::real::Real;
-use crate::scalar::normal_kl;
+use crate::scalar::{log1pmx, normal_kl, ratio_excess};
 use crate::special::{digamma, digamma_diff, digamma_tail, lgamma, lgamma_correction, trigamma, STIRLING_MIN};
 use crate::uniform::check_interval;
 
@@ -512,12 +512,23 @@ pub fn uniform_exponential_kl_grad<T: Real>(low: T, high: T, r: T) -> [T; 3] {
 //
 // −ln q(x) = lnΓ(α) − α ln β − (α − 1) ln x + βx.
 
+/// `lnΓ(α) − α ln y + y` for `y > 0`; for `α >= 10`, where its terms of size `α ln α` cancel,
+/// as `α (y/α − 1 − ln(y/α)) − ½ ln α + ½ ln 2π + c(α)` with the Stirling tail `c`.
+#[inline]
+fn gamma_rate_term<T: Real>(alpha: T, y: T) -> T {
+    if alpha.to_f64() >= STIRLING_MIN {
+        return alpha * ratio_excess(alpha, y) - T::HALF * alpha.ln() + c::<T>(0.5 * LN_2PI) + lgamma_correction(alpha);
+    }
+    lgamma(alpha) + y - alpha * y.ln()
+}
+
 /// `KL(Beta(a, b) ‖ Gamma(α, β)) = −H(Beta(a, b)) + lnΓ(α) − α ln β + (α − 1)(ψ(a + b) − ψ(a))
 /// + β a/(a + b)`.
 #[inline]
 pub fn beta_gamma_kl<T: Real>(a: T, b: T, alpha: T, beta: T) -> T {
-    let n = a + b;
-    (lgamma(alpha) - alpha * beta.ln()) + (alpha - T::ONE) * digamma_diff(a, b) + beta * (a / n) - beta_entropy(a, b)
+    let m = a / (a + b);
+    // lnΓ(α) − α ln β + βm = G(α, βm) + α ln m.
+    gamma_rate_term(alpha, beta * m) + alpha * m.ln() + (alpha - T::ONE) * digamma_diff(a, b) - beta_entropy(a, b)
 }
 
 /// `∂/∂(a, b, α, β)` of [`beta_gamma_kl`].
@@ -542,7 +553,9 @@ pub fn pareto_gamma_kl<T: Real>(s: T, a: T, alpha: T, beta: T) -> T {
         return T::INFINITY;
     }
     let k = beta * s;
-    a.ln() - T::ONE - alpha * (k.ln() + a.recip()) + lgamma(alpha) + k * a / (a - T::ONE)
+    // lnΓ(α) − α ln k + k a/(a − 1) − α/a = G(α, k a/(a − 1)) − α log1pmx(−1/a).
+    let y = k * (a / (a - T::ONE));
+    gamma_rate_term(alpha, y) - alpha * log1pmx(-a.recip()) + a.ln() - T::ONE
 }
 
 /// `∂/∂(s, a, α, β)` of [`pareto_gamma_kl`]: `∂k = a/(a − 1) − α/k`,
@@ -584,7 +597,7 @@ pub fn uniform_gamma_kl<T: Real>(low: T, high: T, alpha: T, beta: T) -> T {
     }
     let (_, g, _, _, t) = mean_log(low, high);
     let y = beta * (T::HALF * low + T::HALF * high);
-    (lgamma(alpha) + y - alpha * y.ln()) - (T::TWO * t).ln() - (alpha - T::ONE) * g
+    gamma_rate_term(alpha, y) - (T::TWO * t).ln() - (alpha - T::ONE) * g
 }
 
 /// `∂/∂(low, high, α, β)` of [`uniform_gamma_kl`]: with `L = E[ln X]`,

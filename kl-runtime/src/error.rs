@@ -35,6 +35,10 @@ pub enum Rule {
     Outside { lo: f64, hi: f64, value: f64 },
     /// A point of the simplex (a `Dirichlet` `log_prob` value) must sum to 1 over its last dim.
     NotNormalized { sum: f64 },
+    /// A value must be 0 or 1 (a `Bernoulli` `log_prob` value).
+    NotBinary { value: f64 },
+    /// A value must be a non-negative integer (a `Poisson` `log_prob` value).
+    NotCount { value: f64 },
     /// A covariance or precision matrix must equal its transpose (within tolerance).
     NotSymmetric { row: usize, col: usize },
     /// A covariance or precision matrix must be positive definite.
@@ -114,6 +118,10 @@ impl fmt::Display for Error {
                 write!(f, " must sum to 1 over its last dim (a point of the simplex), found {sum}")
             }
             Rule::NonFinite { value } => write!(f, " must be finite, found {value}"),
+            Rule::NotBinary { value } => write!(f, " must be 0 or 1 (the support {{0, 1}}), found {value}"),
+            Rule::NotCount { value } => {
+                write!(f, " must be a non-negative integer (the support {{0, 1, 2, ..}}), found {value}")
+            }
             Rule::NotSymmetric { row, col } => {
                 write!(f, " must be symmetric, but entries ({row}, {col}) and ({col}, {row}) differ")
             }

@@ -45,6 +45,7 @@ pub mod cross;
 pub mod cshape;
 pub mod dense;
 pub mod dirichlet;
+pub mod discrete;
 pub mod error;
 pub mod exponential;
 pub mod fixed;
@@ -73,7 +74,8 @@ pub mod validate;
 pub mod von_mises;
 
 pub use batch::{
-    all_finite, all_nonnegative, all_positive, all_unit_interval, chunk_rows, for_each_chunk, kernel_chunk_rows,
+    all_binary, all_counts, all_finite, all_nonnegative, all_positive, all_unit_interval, chunk_rows, for_each_chunk,
+    kernel_chunk_rows,
 };
 pub use beta::*;
 pub use cauchy::*;
@@ -81,6 +83,7 @@ pub use cross::*;
 pub use cshape::{shape_of, CDist, CShape};
 pub use dense::*;
 pub use dirichlet::*;
+pub use discrete::*;
 pub use error::*;
 pub use exponential::*;
 pub use fixed::*;

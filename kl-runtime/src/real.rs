@@ -114,6 +114,8 @@ pub trait Real:
     fn digamma_diff(self, h: Self) -> Self;
     /// `ψ(self + h) − ψ(self) − h ψ'(self)` ([`crate::special::digamma_excess`]).
     fn digamma_excess(self, h: Self) -> Self;
+    /// The largest integer `<= self`.
+    fn floor(self) -> Self;
     /// The error function `erf(self)` (the `libm` crate's, musl's port: below 1 ulp).
     fn erf(self) -> Self;
 }
@@ -246,6 +248,10 @@ macro_rules! impl_real {
             #[inline(always)]
             fn digamma_excess(self, h: Self) -> Self {
                 crate::special::$fast::digamma_excess(self, h)
+            }
+            #[inline(always)]
+            fn floor(self) -> Self {
+                $t::floor(self)
             }
             #[inline(always)]
             fn erf(self) -> Self {

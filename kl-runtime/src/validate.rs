@@ -27,6 +27,24 @@ pub fn check_nonnegative<T: Real>(param: &str, index: &[usize], v: T) -> Result<
     }
 }
 
+/// Rule: a value of `{0, 1}` (a `Bernoulli` `log_prob` value).
+pub fn check_binary<T: Real>(param: &str, index: &[usize], v: T) -> Result<(), Error> {
+    if v == T::ZERO || v == T::ONE {
+        Ok(())
+    } else {
+        Err(Error::new(param, index, Rule::NotBinary { value: v.to_f64() }))
+    }
+}
+
+/// Rule: a non-negative integer (a `Poisson` `log_prob` value).
+pub fn check_count<T: Real>(param: &str, index: &[usize], v: T) -> Result<(), Error> {
+    if v.is_finite() && v >= T::ZERO && v.floor() == v {
+        Ok(())
+    } else {
+        Err(Error::new(param, index, Rule::NotCount { value: v.to_f64() }))
+    }
+}
+
 /// Rule: a value in `[0, 1]` must be finite and lie there.
 pub fn check_unit_interval<T: Real>(param: &str, index: &[usize], v: T) -> Result<(), Error> {
     check_finite(param, index, v)?;

@@ -40,9 +40,15 @@ Semantics follow torch.distributions (Normal, MultivariateNormal, LowRankMultiva
 Independent, expand), including NumPy broadcasting of parameters. See README.md for the format.
 
 The families beyond the Gaussians (Laplace .. HalfNormal here; Gamma, Chi2, Beta, Dirichlet, Gumbel,
-Pareto, Uniform, StudentT, Weibull, VonMises in continuous.py) are checked by numerical integration
-of p ln(p/q), -p ln p and p against their closed forms, on the DPS pass. A KL between supports
-that do not nest is +inf and is written as the string "inf".
+Pareto, Uniform, StudentT, Weibull, VonMises in continuous.py, which also has the cross-family
+pairs of torch's kl.py, with Normal, Laplace and Exponential among them) are checked by numerical
+integration of p ln(p/q), -p ln p and p against their closed forms, on the DPS pass. A KL between
+supports that do not nest (or against a Pareto P without the moments it needs) is +inf and is
+written as the string "inf".
+
+The discrete families Bernoulli and Poisson (discrete.py) are the exception to "closed forms,
+checked": their references are the defining sums over the support of the log pmf, and the closed
+forms only check them. A Bernoulli KL against a Q without mass where P has some is "inf".
 """
 
 import itertools
@@ -57,6 +63,7 @@ from mpmath import mp, mpf
 from mpmath.libmp import round_nearest, to_float
 
 import continuous
+import discrete
 from continuous import FAMILIES
 
 DPS = 60
@@ -477,6 +484,47 @@ class HalfNormal(Single):
     NAME = "HalfNormal"
 
 
+class Bernoulli:
+    """`Bernoulli(probs=p)` or `Bernoulli(logits=l)` (keyword-only in torch), elementwise; its
+    kind is "Bernoulli", and `dist(i)` is the discrete.Bernoulli at index i."""
+    KINDS = ("probs", "logits")
+
+    def __init__(self, param, kind):
+        assert kind in self.KINDS, kind
+        self.param, self.kind = param, kind
+
+    def render(self):
+        return f"Bernoulli({self.kind}={self.param.render()})"
+
+    def params(self):
+        return self.param.params()
+
+    def gauss(self):
+        t, kind = self.param.tensor(), self.kind
+        return Gauss(t.shape, (), "Bernoulli", dist=lambda i: discrete.Bernoulli(kind, t.bat(i)))
+
+
+class Poisson:
+    """`Poisson(rate)`, elementwise; `dist(i)` is the discrete.Poisson at index i."""
+
+    def __init__(self, rate):
+        self.rate = rate
+
+    def render(self):
+        return f"Poisson({self.rate.render()})"
+
+    def params(self):
+        return self.rate.params()
+
+    def gauss(self):
+        t = self.rate.tensor()
+        return Gauss(t.shape, (), "Poisson", dist=lambda i: discrete.Poisson(t.bat(i)))
+
+
+# The kinds of the discrete families: their references are sums over the support (discrete.py).
+DISCRETE = ("Bernoulli", "Poisson")
+
+
 class Family:
     """A family of continuous.FAMILIES with positional parameters in torch's order; trailing
     parameters with torch defaults (StudentT's loc and scale) may be left out. Its kind is its
@@ -508,8 +556,8 @@ class Family:
 
 
 def outer(p):
-    """Indices of the elementwise positions of a continuous.FAMILIES distribution: its event
-    without the family's own event dims."""
+    """Indices of the elementwise positions of a continuous.FAMILIES distribution (or of one of
+    generate.py's own models, see AS_FAMILY): its event without the family's own event dims."""
     rank = FAMILIES[p.kind].event_rank if p.kind in FAMILIES else 0
     return ndindex(p.event[:len(p.event) - rank])
 
@@ -627,7 +675,7 @@ class Indep:
         g = self.base.gauss()
         n = self.n
         assert 1 <= n <= len(g.batch)
-        assert g.kind == "diag" or g.kind in ELEMENTWISE or g.kind in FAMILIES, \
+        assert g.kind == "diag" or g.kind in ELEMENTWISE or g.kind in FAMILIES or g.kind in DISCRETE, \
             "only Independent over elementwise families is modelled"
         return Gauss(g.batch[:-n], g.batch[-n:] + g.event, g.kind, **g.fns)
 
@@ -673,6 +721,13 @@ class KL:
         p, q = self.p.gauss(), self.q.gauss()
         assert p.event == q.event, (p.event, q.event)
         batch = broadcast_shapes(p.batch, q.batch)
+        if p.kind in DISCRETE or q.kind in DISCRETE:
+            assert p.kind in DISCRETE and q.kind in DISCRETE, (p.kind, q.kind)
+            out = []
+            for b in ndindex(batch):
+                pb, qb = map_index(b, p.batch), map_index(b, q.batch)
+                out.append(mp.fsum(discrete.kl(p.fns["dist"](pb + e), q.fns["dist"](qb + e)) for e in ndindex(p.event)))
+            return T(batch, out)
         pf, qf = as_family(p), as_family(q)
         # continuous.py's closed forms: a family of its own on either side, or two different
         # families of generate.py's own models (Laplace || Normal).
@@ -726,7 +781,9 @@ class LogProb:
         out = []
         for o in ndindex(shape):
             pb, xi = map_index(o, p.batch), map_index(o, xb)
-            if p.kind in FAMILIES:
+            if p.kind in DISCRETE:
+                out.append(mp.fsum(discrete.log_prob(p.fns["dist"](pb + e), x.at(xi + e)) for e in ndindex(p.event)))
+            elif p.kind in FAMILIES:
                 terms = []
                 for e in outer(p):
                     if FAMILIES[p.kind].event_rank:
@@ -765,7 +822,9 @@ class Entropy:
         p = self.p.gauss()
         out = []
         for b in ndindex(p.batch):
-            if p.kind in FAMILIES:
+            if p.kind in DISCRETE:
+                out.append(mp.fsum(discrete.entropy(p.fns["dist"](b + e)) for e in ndindex(p.event)))
+            elif p.kind in FAMILIES:
                 out.append(mp.fsum(continuous.entropy(p.kind, p.fns["params"](b + e)) for e in outer(p)))
             elif p.kind in ELEMENTWISE:
                 h = ELEMENTWISE[p.kind][2]
@@ -922,6 +981,14 @@ def to_nested(t, conv):
     return rec(t.shape, t.data)
 
 
+def nodes(e):
+    """The nodes of an expression tree (KL, LogProb, Entropy, distributions, Indep, Expand)."""
+    yield e
+    for attr in ("p", "q", "base"):
+        if hasattr(e, attr):
+            yield from nodes(getattr(e, attr))
+
+
 def build_case(name, cls, f):
     rng = random.Random(seed_of(name))
     expr = f(rng)
@@ -933,7 +1000,7 @@ def build_case(name, cls, f):
     for k in data:
         assert k.isidentifier() and k not in ("where", "diag", "log_prob", "entropy", "Normal", "Laplace", "Cauchy", "LogNormal", "Exponential", "HalfNormal",
                                               "MultivariateNormal", "LowRankMultivariateNormal",
-                                              "Independent") + tuple(FAMILIES), k
+                                              "Independent") + tuple(FAMILIES) + DISCRETE, k
 
     SIGMAS.clear()
     with mp.workdps(DPS):
@@ -955,6 +1022,9 @@ def build_case(name, cls, f):
     SIGMAS.clear()
 
     assert lo.shape == hi.shape
+    # The discrete references are sums that leave no rounding residue (P || P sums exact zeros),
+    # so tiny values there are real (Poisson(1e-100) || Poisson(3e-100) = 9.0e-101) and kept.
+    snap = not any(isinstance(n, (Bernoulli, Poisson)) for n in nodes(expr))
 
     def conv(pair):
         a, b = pair
@@ -962,7 +1032,7 @@ def build_case(name, cls, f):
             # Only KLs between supports that do not nest; JSON has no infinity.
             assert a == b == mp.inf, f"{name}: {a} vs {b}"
             return "inf"
-        if abs(b) < ZERO_SNAP:
+        if snap and abs(b) < ZERO_SNAP:
             assert abs(a) < ZERO_SNAP, f"{name}: {a} vs {b}"
             return 0.0
         try:
@@ -1921,6 +1991,73 @@ add("cross_uniform_gumbel_extreme", XS, lambda r: cross_kl("Uniform", "Gumbel", 
 # [0, 1e-200] against a concentration of 1e-3 (q infinite at 0; torch: NaN, from 0 ln 0).
 add("cross_uniform_gamma_extreme", XS, lambda r: cross_kl("Uniform", "Gamma", [[0.0, 1e100], [1e-200, 3e100]],
                                                           [[1e-3, 2.0], [1.0, 1e-100]]))
+
+# ---- discrete families: Bernoulli, Poisson ----------------------------------------------------
+# The references are sums over the support of P of the log pmf (discrete.py), in log space; the
+# closed forms only check them. Appended, so earlier cases keep their bytes.
+
+
+def bern(name, values, kind):
+    return Bernoulli(P(name, values), kind)
+
+
+def probs(r, sh):
+    return poss(r, sh, 0.05, 0.95)
+
+
+def logits(r, sh):
+    return locs(r, sh, -4.0, 4.0)
+
+
+def rates(r, sh, lo=0.3, hi=8.0):
+    return poss(r, sh, lo, hi)
+
+
+add("bernoulli_kl_probs_well", WC, lambda r: KL(bern("p1", probs(r, (2, 1)), "probs"), bern("p2", probs(r, (2,)), "probs")))
+add("bernoulli_kl_logits_well", WC, lambda r: KL(bern("l1", logits(r, (2, 1)), "logits"), bern("l2", logits(r, (2,)), "logits")))
+add("bernoulli_kl_probs_vs_logits", WC, lambda r: KL(bern("p1", probs(r, (3,)), "probs"), bern("l2", logits(r, (3,)), "logits")))
+add("bernoulli_kl_logits_vs_probs", WC, lambda r: KL(bern("l1", logits(r, (3,)), "logits"), bern("p2", probs(r, (3,)), "probs")))
+add("bernoulli_kl_to_event", WC, lambda r: KL(Indep(bern("l1", logits(r, (2, 3)), "logits"), 1),
+                                              Indep(bern("l2", logits(r, (2, 3)), "logits"), 1)))
+# p2 = p1 (1 + eps): KL ~ p eps^2 / (2 (1 - p)), down to ~1e-26; the last element is P || P.
+add("bernoulli_kl_probs_near_equal", NE, lambda r: (lambda p: KL(
+    bern("p1", p, "probs"), bern("p2", [x * (1 + e) for x, e in zip(p, (1e-6, 1e-9, 1e-12, 0.0))], "probs")))(probs(r, (4,))))
+# l2 = l1 + eps: KL ~ sigma'(l1) eps^2 / 2; at l = 40 (sigma' = 4.2e-18) against 40 + 1e-9 it is
+# 2.1e-36. The last element is P || P.
+add("bernoulli_kl_logits_near_equal", NE, lambda r: (lambda l, eps: KL(
+    bern("l1", l, "logits"), bern("l2", [x + e for x, e in zip(l, eps)], "logits")))(
+    [-3.0, 0.5, 2.0, 40.0, -1.25], (1e-6, 1e-9, 1e-12, 1e-9, 0.0)))
+# Probabilities within e^-40 of 0 or 1 (KL(40 || 38) = 1.86e-17), e^-700 against e^5, saturated
+# logits of either sign, a logit of 1e-200 (sigma = 1/2 + 2.5e-201) and 1e-10 against 3e-10
+# (KL = 5e-21).
+add("bernoulli_kl_logits_extreme", XS, lambda r: KL(
+    bern("l1", [40.0, -40.0, -700.0, 30.0, 1e-200, 1e-10, 700.0, 5.0], "logits"),
+    bern("l2", [38.0, -38.0, 5.0, -30.0, 2.0, 3e-10, -700.0, -700.0], "logits")))
+# P a point mass against Q inside (finite), both point masses at the same atom (0), Q a point mass
+# against P inside (inf, also for P(1) = 1e-300 and one ulp below 1), and Q(1) = 1e-300 against a
+# point mass at 1 (690.8).
+add("bernoulli_kl_probs_boundary", XS, lambda r: KL(
+    bern("p1", [0.0, 1.0, 0.0, 1.0, 0.3, 0.3, 0.0, 1.0, 1e-300, 1.0, 1.0 - 2 ** -53], "probs"),
+    bern("p2", [0.4, 0.25, 0.0, 1.0, 0.0, 1.0, 1.0, 0.0, 0.0, 1e-300, 1.0], "probs")))
+add("bernoulli_log_prob", WC, lambda r: LogProb(bern("p", probs(r, (3,)), "probs"), P("x", [[0.0, 1.0, 1.0], [1.0, 0.0, 0.0]])))
+add("bernoulli_log_prob_logits", WC, lambda r: LogProb(bern("l", [30.0, -30.0] + logits(r, (1,)), "logits"),
+                                                       P("x", [[0.0, 1.0, 1.0], [1.0, 0.0, 0.0]])))
+add("bernoulli_entropy", WC, lambda r: Entropy(bern("p", probs(r, (2, 3)), "probs")))
+add("bernoulli_entropy_logits", WC, lambda r: Entropy(bern("l", [30.0, -30.0, 0.0] + logits(r, (2,)), "logits")))
+
+add("poisson_kl_well", WC, lambda r: KL(Poisson(P("r1", rates(r, (2, 1)))), Poisson(P("r2", rates(r, (2,))))))
+add("poisson_kl_to_event", WC, lambda r: KL(Indep(Poisson(P("r1", rates(r, (2, 3)))), 1), Indep(Poisson(P("r2", rates(r, (3,)))), 1)))
+# r2 = r1 (1 + eps): KL ~ r1 eps^2 / 2; the last element is P || P.
+add("poisson_kl_near_equal", NE, lambda r: (lambda v: KL(
+    Poisson(P("r1", v)), Poisson(P("r2", [x * (1 + e) for x, e in zip(v, (1e-6, 1e-9, 1e-12, 0.0))]))))(rates(r, (4,))))
+# Rate 1e6 is summed over about 37000 terms around its mode.
+add("poisson_kl_extreme", XS, lambda r: KL(Poisson(P("r1", [1e-100, 1e6, 1e-3, 50.0, 1e-300])),
+                                           Poisson(P("r2", [3e-100, 1.001e6, 50.0, 1e-3, 1e300]))))
+add("poisson_log_prob", WC, lambda r: LogProb(Poisson(P("r", rates(r, (3,)))), P("k", fill((2, 3), lambda: r.randint(0, 12)))))
+add("poisson_log_prob_extreme", XS, lambda r: LogProb(Poisson(P("r", [1e-300, 1000.0, 1e-50])), P("k", [0.0, 1000.0, 3.0])))
+
+add("bernoulli_poisson_kl_well", WC, lambda r: KL(bern("p1", probs(r, (2, 1)), "probs"), Poisson(P("r2", rates(r, (3,), 0.2, 5.0)))))
+add("bernoulli_poisson_kl_logits", WC, lambda r: KL(bern("l1", logits(r, (3,)), "logits"), Poisson(P("r2", rates(r, (3,), 0.2, 5.0)))))
 
 # ==============================================================================================
 

@@ -8,6 +8,7 @@
 //! printing and the structural simplification passes read these descriptors instead of
 //! matching on family names.
 
+pub mod bernoulli;
 pub mod beta;
 pub mod cauchy;
 pub mod cross;
@@ -23,10 +24,12 @@ pub mod mvn;
 pub mod normal;
 mod normal_kernels;
 pub mod pareto;
+pub mod poisson;
 pub mod student_t;
 pub mod uniform;
 pub mod von_mises;
 
+pub use bernoulli::BERNOULLI;
 pub use beta::BETA;
 pub use cauchy::CAUCHY;
 pub use dirichlet::DIRICHLET;
@@ -40,12 +43,13 @@ pub use low_rank::LOW_RANK;
 pub use mvn::{param as mvn_param, MVN};
 pub use normal::{dist as normal_dist, param as normal_param, NORMAL};
 pub use pareto::PARETO;
+pub use poisson::POISSON;
 pub use student_t::STUDENT_T;
 pub use uniform::UNIFORM;
 pub use von_mises::VON_MISES;
 
 use crate::diag::Diagnostic;
-use crate::ir::{Ir, NodeId, Role};
+use crate::ir::{Ir, NodeId, Op, Role};
 use crate::shape::{Dim, Shape};
 use crate::span::Span;
 use std::fmt;
@@ -70,6 +74,8 @@ pub const FAMILIES: &[&Family] = &[
     &WEIBULL,
     &STUDENT_T,
     &VON_MISES,
+    &BERNOULLI,
+    &POISSON,
 ];
 
 /// The family called `name`.
@@ -177,6 +183,10 @@ pub enum Support {
     AtLeast { lo: &'static str },
     /// The simplex: vectors of the event size in `[0, 1]` that sum to 1 (`Dirichlet`'s).
     Simplex,
+    /// `{0, 1}` (`Bernoulli`'s).
+    Binary,
+    /// `{0, 1, 2, ..}` (`Poisson`'s).
+    Counts,
 }
 
 /// One end of a support: a fixed value, or a parameter that may take any value in the open
@@ -207,7 +217,8 @@ impl Support {
         match self {
             Support::Real | Support::RealVector => (End::At(f64::NEG_INFINITY), End::At(f64::INFINITY)),
             Support::Positive | Support::NonNegative => (End::At(0.0), End::At(f64::INFINITY)),
-            Support::UnitInterval | Support::Simplex => (End::At(0.0), End::At(1.0)),
+            Support::UnitInterval | Support::Simplex | Support::Binary => (End::At(0.0), End::At(1.0)),
+            Support::Counts => (End::At(0.0), End::At(f64::INFINITY)),
             Support::Between { .. } => (ANY, ANY),
             Support::AtLeast { .. } => (End::Param { min: 0.0, max: f64::INFINITY }, End::At(f64::INFINITY)),
         }
@@ -232,6 +243,8 @@ impl Support {
             Support::Positive | Support::AtLeast { .. } => Role::Positive,
             Support::NonNegative => Role::NonNegative,
             Support::UnitInterval | Support::Simplex => Role::UnitInterval,
+            Support::Binary => Role::Binary,
+            Support::Counts => Role::Count,
         }
     }
 }
@@ -247,6 +260,8 @@ impl fmt::Display for Support {
             Support::Between { lo, hi } => write!(f, "[{lo}, {hi}]"),
             Support::AtLeast { lo } => write!(f, "[{lo}, ∞)"),
             Support::Simplex => f.write_str("the simplex"),
+            Support::Binary => f.write_str("{0, 1}"),
+            Support::Counts => f.write_str("{0, 1, 2, ..}"),
         }
     }
 }
@@ -368,6 +383,42 @@ pub(crate) const LOC: Slot = plain_slot!("loc", Real);
 
 /// `scale`: one way only, `> 0`, the second positional argument.
 pub(crate) const SCALE: Slot = plain_slot!("scale", Positive);
+
+/// `probs=` (in `[0, 1]`) or `logits=` (finite): exactly one, by keyword, as torch requires.
+/// Their index is `Dist::choice`: [`PROBS`], [`LOGITS`].
+pub(crate) const PROBS_OR_LOGITS: Slot = Slot {
+    alternatives: &[
+        Alt { keyword: "probs", role: Role::UnitInterval, diag_role: None },
+        Alt { keyword: "logits", role: Role::Real, diag_role: None },
+    ],
+    positional: false,
+    missing: Some(Missing {
+        what: "`probs=` or `logits=`",
+        label: "neither `probs=` nor `logits=` given",
+        help: "give exactly one of `probs=` (a probability) or `logits=` (its log-odds)",
+    }),
+    keyword_only: Some(Message {
+        code: "param::positional_probs",
+        message: "`probs` and `logits` must be passed by keyword",
+        label: "positional probability",
+        help: "write `probs=` or `logits=`: a log-odds read as a probability is the classic bug",
+    }),
+    default: None,
+};
+
+/// `Dist::choice` of a family with a [`PROBS_OR_LOGITS`] slot given by `probs=`.
+pub(crate) const PROBS: u8 = 0;
+/// ... and by `logits=`.
+pub(crate) const LOGITS: u8 = 1;
+
+/// How a distribution node's parameterized slot was given (`Dist::choice`; 0 for the families
+/// without alternatives).
+pub(crate) fn choice(ir: &Ir, node: NodeId) -> u8 {
+    match ir.op(node) {
+        Op::Dist(d) => d.choice,
+        _ => 0,
+    }
+}
 
 /// The rule builders of elementwise families whose kernels take the operands in slot order.
 pub(crate) mod build {

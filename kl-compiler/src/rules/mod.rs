@@ -4,9 +4,9 @@
 //! file (`crate::family::*`). Adding a pair is one line below.
 
 use crate::family::{
-    beta, cross, dirichlet, gamma, gumbel, student_t, von_mises, Family, BETA, CAUCHY, CHI2, DIRICHLET, EXPONENTIAL,
-    GAMMA, GUMBEL, HALF_NORMAL, LAPLACE, LOG_NORMAL, LOW_RANK, MVN, NORMAL, PARETO, STUDENT_T, UNIFORM, VON_MISES,
-    WEIBULL,
+    bernoulli, beta, cross, dirichlet, gamma, gumbel, poisson, student_t, von_mises, Family, BERNOULLI, BETA, CAUCHY,
+    CHI2, DIRICHLET, EXPONENTIAL, GAMMA, GUMBEL, HALF_NORMAL, LAPLACE, LOG_NORMAL, LOW_RANK, MVN, NORMAL, PARETO,
+    POISSON, STUDENT_T, UNIFORM, VON_MISES, WEIBULL,
 };
 use crate::ir::{Ir, NodeId};
 use crate::span::Span;
@@ -90,6 +90,10 @@ pub const KL: &[KlRule] = &[
     KlRule { p: &BETA, q: &UNIFORM, lower: cross::beta_uniform },
     KlRule { p: &UNIFORM, q: &BETA, lower: cross::uniform_beta },
     KlRule { p: &UNIFORM, q: &PARETO, lower: cross::uniform_pareto },
+    // The discrete families.
+    KlRule { p: &BERNOULLI, q: &BERNOULLI, lower: bernoulli::kl },
+    KlRule { p: &POISSON, q: &POISSON, lower: poisson::kl },
+    KlRule { p: &BERNOULLI, q: &POISSON, lower: bernoulli::poisson_kl },
 ];
 
 pub const LOG_PROB: &[UnaryRule] = &[
@@ -111,6 +115,8 @@ pub const LOG_PROB: &[UnaryRule] = &[
     UnaryRule { family: &WEIBULL, lower: gumbel::weibull_log_prob },
     UnaryRule { family: &STUDENT_T, lower: student_t::log_prob },
     UnaryRule { family: &VON_MISES, lower: von_mises::log_prob },
+    UnaryRule { family: &BERNOULLI, lower: bernoulli::log_prob },
+    UnaryRule { family: &POISSON, lower: poisson::log_prob },
 ];
 
 pub const ENTROPY: &[UnaryRule] = &[
@@ -132,6 +138,7 @@ pub const ENTROPY: &[UnaryRule] = &[
     UnaryRule { family: &WEIBULL, lower: gumbel::weibull_entropy },
     UnaryRule { family: &STUDENT_T, lower: student_t::entropy },
     UnaryRule { family: &VON_MISES, lower: von_mises::entropy },
+    UnaryRule { family: &BERNOULLI, lower: bernoulli::entropy },
 ];
 
 /// The KL rule for base families `p` and `q`.

@@ -14,10 +14,19 @@ use kl_runtime::testing::SplitMix64 as Rng;
 /// The role that decides how a parameter's data is drawn (the most demanding one).
 fn role(ir: &Ir, name: &str) -> Role {
     let roles = ir.roles.get(name).cloned().unwrap_or_default();
-    [Role::SpdMatrix, Role::ScaleTril, Role::Positive, Role::PositiveDiag, Role::NonNegative, Role::UnitInterval]
-        .into_iter()
-        .find(|r| roles.contains(r))
-        .unwrap_or(Role::Real)
+    [
+        Role::SpdMatrix,
+        Role::ScaleTril,
+        Role::Positive,
+        Role::PositiveDiag,
+        Role::NonNegative,
+        Role::UnitInterval,
+        Role::Binary,
+        Role::Count,
+    ]
+    .into_iter()
+    .find(|r| roles.contains(r))
+    .unwrap_or(Role::Real)
 }
 
 /// Random valid data: positive scales, SPD matrices `A Aᵀ + d I`, lower factors with a positive
@@ -28,6 +37,8 @@ fn draw(rng: &mut Rng, role: Role, shape: &[usize]) -> Vec<f64> {
         Role::Real => (0..n).map(|_| rng.uniform(-1.0, 1.0)).collect(),
         Role::Positive | Role::PositiveDiag | Role::NonNegative => (0..n).map(|_| rng.uniform(0.5, 2.0)).collect(),
         Role::UnitInterval => (0..n).map(|_| rng.uniform(0.1, 0.9)).collect(),
+        Role::Binary => (0..n).map(|_| if rng.uniform(0.0, 1.0) < 0.5 { 0.0 } else { 1.0 }).collect(),
+        Role::Count => (0..n).map(|_| rng.uniform(0.0, 8.0).floor()).collect(),
         Role::SpdMatrix | Role::ScaleTril => {
             let d = *shape.last().unwrap();
             let mut out = Vec::with_capacity(n);
@@ -206,6 +217,8 @@ fn checked_entry_reports_the_interpreters_data_errors() {
                     args.data[p][last] = -0.5
                 }
                 Role::Real => args.data[p][last] = f64::NAN,
+                // Neither 0 nor 1; not an integer.
+                Role::Binary | Role::Count => args.data[p][last] = 0.5,
                 // An indefinite last block: a negative diagonal entry.
                 Role::SpdMatrix | Role::ScaleTril => args.data[p][last] = -1.0,
             }

@@ -3,5 +3,5 @@ use kl::kl;
 
 fn main() {
     let (m, s) = ([0.0_f64; 3], [1.0_f64; 3]);
-    let _ = kl!(Laplace(m, s) || Normal(m, s));
+    let _ = kl!(Laplace(m, s) || Gumbel(m, s));
 }
