@@ -330,6 +330,177 @@ pub fn bernoulli_poisson_kl_probs_grad<T: Real>(probs: T, rate: T) -> [T; 2] {
     [logit(probs) - rate.ln(), T::ONE - probs / rate]
 }
 
+// ---- Geometric(probs | logits): P(k) = (1 − p)^k p on {0, 1, 2, ..} -----------------------
+
+/// `KL(Geometric(p1) ‖ Geometric(p2)) = ln(p1/p2) + ((1 − p1)/p1) ln((1 − p1)/(1 − p2))`,
+/// from the exact gap `u = p2 − p1` as `−log1pmx(u/p1) − ((1 − p1)/p1) log1pmx(−u/(1 − p1))`:
+/// non-negative terms, exactly 0 at `p1 = p2`. `p1 = 1` (the point mass at 0) gives `−ln p2`;
+/// `p2 = 1` with `p1 < 1`, and `p1 = 0` (all mass escaping to infinity), `+∞`.
+///
+/// ```
+/// use kl_runtime::geometric_kl_probs;
+/// let (p, q) = (0.3_f64, 0.6_f64);
+/// let want = (p / q).ln() + (1.0 - p) / p * ((1.0 - p) / (1.0 - q)).ln();
+/// assert!((geometric_kl_probs(p, q) - want).abs() < 1e-15);
+/// assert_eq!(geometric_kl_probs(0.3_f64, 0.3), 0.0);
+/// ```
+#[inline]
+pub fn geometric_kl_probs<T: Real>(p1: T, p2: T) -> T {
+    if p1 == T::ONE {
+        return T::ZERO - p2.ln();
+    }
+    if p1 == T::ZERO || p2 == T::ONE {
+        return T::INFINITY;
+    }
+    let u = p2 - p1;
+    let q1 = T::ONE - p1;
+    T::ZERO - log1pmx(u / p1) - q1 / p1 * log1pmx(-u / q1)
+}
+
+/// `∂/∂(p1, p2)` of [`geometric_kl_probs`]: `ln(1 − u/(1 − p1))/p1²` and
+/// `u/(p1 p2 (1 − p2))`; 0 where the value is `+∞`.
+pub fn geometric_kl_probs_grad<T: Real>(p1: T, p2: T) -> [T; 2] {
+    if geometric_kl_probs(p1, p2) == T::INFINITY {
+        return [T::ZERO; 2];
+    }
+    if p1 == T::ONE {
+        // −ln p2, and the one-sided p1-derivative ln((1 − p1)/(1 − p2)) → −∞.
+        return [-T::INFINITY, T::ZERO - p2.recip()];
+    }
+    let u = p2 - p1;
+    [(-u / (T::ONE - p1)).ln_1p() / (p1 * p1), u / (p1 * p2 * (T::ONE - p2))]
+}
+
+/// `KL` of two geometrics given by logits: `sp(−l2) − sp(−l1) + e^(−l1)(sp(l2) − sp(l1))`;
+/// near `h = l2 − l1 = 0` as `log1pmx(x1) + e^(−l1) log1pmx(x2) − expm1(h) expm1(−h)(1 − σ1)`
+/// with `x1 = (1 − σ1) expm1(−h)`, `x2 = σ1 expm1(h)` (the first-order terms cancel exactly:
+/// `e^(−l1) σ1 = 1 − σ1`), exactly 0 at `h = 0`.
+#[inline]
+pub fn geometric_kl_logits<T: Real>(l1: T, l2: T) -> T {
+    let h = l2 - l1;
+    if h.abs() < T::ONE {
+        let s1 = sigmoid(l1);
+        let c1 = sigmoid(-l1);
+        let (e, f) = (h.exp_m1(), (-h).exp_m1());
+        let x1 = c1 * f;
+        let x2 = s1 * e;
+        let odds = (-l1).exp();
+        log1pmx(x1) + odds * log1pmx(x2) - e * f * c1
+    } else {
+        (softplus(-l2) - softplus(-l1)) + (-l1).exp() * (softplus(l2) - softplus(l1))
+    }
+}
+
+/// `∂/∂(l1, l2)` of [`geometric_kl_logits`]: `e^(−l1)(sp(l1) − sp(l2))` and
+/// `(σ2 − σ1)/σ1`, the latter near `h = 0` as `(1 − σ1) expm1(h)/(1 + σ1 expm1(h))`.
+pub fn geometric_kl_logits_grad<T: Real>(l1: T, l2: T) -> [T; 2] {
+    let h = l2 - l1;
+    let s1 = sigmoid(l1);
+    let odds = (-l1).exp();
+    if h.abs() < T::ONE {
+        let x2 = s1 * h.exp_m1();
+        [T::ZERO - odds * x2.ln_1p(), sigmoid(-l1) * h.exp_m1() / (T::ONE + x2)]
+    } else {
+        [odds * (softplus(l1) - softplus(l2)), (sigmoid(l2) - s1) / s1]
+    }
+}
+
+/// `KL(Geometric(probs = p1) ‖ Geometric(logits = l2))`: [`geometric_kl_logits`] at
+/// `logit(p1)` (`p1 = 1`: `−ln σ(l2) = sp(−l2)`).
+#[inline]
+pub fn geometric_kl_probs_logits<T: Real>(p1: T, l2: T) -> T {
+    if p1 == T::ONE {
+        return softplus(-l2);
+    }
+    if p1 == T::ZERO {
+        return T::INFINITY;
+    }
+    geometric_kl_logits(logit(p1), l2)
+}
+
+/// `∂/∂(p1, l2)` of [`geometric_kl_probs_logits`].
+pub fn geometric_kl_probs_logits_grad<T: Real>(p1: T, l2: T) -> [T; 2] {
+    if p1 == T::ZERO {
+        return [T::ZERO; 2];
+    }
+    if p1 == T::ONE {
+        return [-T::INFINITY, T::ZERO - sigmoid(-l2)];
+    }
+    let [d1, d2] = geometric_kl_logits_grad(logit(p1), l2);
+    [d1 / (p1 * (T::ONE - p1)), d2]
+}
+
+/// `KL(Geometric(logits = l1) ‖ Geometric(probs = p2))`: [`geometric_kl_logits`] at
+/// `logit(p2)` (`+∞` at `p2 = 1`).
+#[inline]
+pub fn geometric_kl_logits_probs<T: Real>(l1: T, p2: T) -> T {
+    if p2 == T::ONE {
+        return T::INFINITY;
+    }
+    geometric_kl_logits(l1, logit(p2))
+}
+
+/// `∂/∂(l1, p2)` of [`geometric_kl_logits_probs`].
+pub fn geometric_kl_logits_probs_grad<T: Real>(l1: T, p2: T) -> [T; 2] {
+    if p2 == T::ONE {
+        return [T::ZERO; 2];
+    }
+    let [d1, d2] = geometric_kl_logits_grad(l1, logit(p2));
+    [d1, d2 / (p2 * (T::ONE - p2))]
+}
+
+/// `ln p(k) = k ln(1 − p) + ln p` at a non-negative integer `k` (`0` at `k = 0`, `p = 1`).
+#[inline]
+pub fn geometric_log_prob_probs<T: Real>(k: T, probs: T) -> T {
+    let tail = if k == T::ZERO { T::ZERO } else { k * (-probs).ln_1p() };
+    tail + probs.ln()
+}
+
+/// `∂/∂(k, p)` of [`geometric_log_prob_probs`] as torch's autograd has it: `ln(1 − p)`,
+/// `1/p − k/(1 − p)`.
+pub fn geometric_log_prob_probs_grad<T: Real>(k: T, probs: T) -> [T; 2] {
+    let dk = (-probs).ln_1p();
+    let dp = if k == T::ZERO { probs.recip() } else { probs.recip() - k / (T::ONE - probs) };
+    [dk, dp]
+}
+
+/// `ln p(k) = −k sp(l) − sp(−l)` for `Geometric(logits = l)`.
+#[inline]
+pub fn geometric_log_prob<T: Real>(k: T, logits: T) -> T {
+    T::ZERO - k * softplus(logits) - softplus(-logits)
+}
+
+/// `∂/∂(k, l)` of [`geometric_log_prob`]: `−sp(l)`, `(1 − σ) − kσ`.
+pub fn geometric_log_prob_grad<T: Real>(k: T, logits: T) -> [T; 2] {
+    let s = sigmoid(logits);
+    [T::ZERO - softplus(logits), sigmoid(-logits) - k * s]
+}
+
+/// Entropy of `Geometric(probs = p)`: `H_Bernoulli(p)/p`.
+#[inline]
+pub fn geometric_entropy_probs<T: Real>(probs: T) -> T {
+    bernoulli_entropy_probs(probs) / probs
+}
+
+/// `∂/∂p` of [`geometric_entropy_probs`]: `−(logit(p) + H/p)/p`, `H` the Bernoulli entropy.
+pub fn geometric_entropy_probs_grad<T: Real>(probs: T) -> [T; 1] {
+    let h = bernoulli_entropy_probs(probs);
+    [T::ZERO - (logit(probs) + h / probs) / probs]
+}
+
+/// Entropy of `Geometric(logits = l)`: `H_Bernoulli(l)(1 + e^(−l))`.
+#[inline]
+pub fn geometric_entropy<T: Real>(logits: T) -> T {
+    bernoulli_entropy(logits) / sigmoid(logits)
+}
+
+/// `∂/∂l` of [`geometric_entropy`]: `(H_B'(l) − H_B(l)(1 − σ))/σ`.
+pub fn geometric_entropy_grad<T: Real>(logits: T) -> [T; 1] {
+    let s = sigmoid(logits);
+    let [dh] = bernoulli_entropy_grad(logits);
+    [(dh - bernoulli_entropy(logits) * sigmoid(-logits)) / s]
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -369,6 +540,19 @@ mod tests {
                 [0.0, bernoulli_log_prob_probs_grad(0.0, x[0])[1]],
                 [0.0, x[0]],
             );
+        }
+        for x in [[0.3, 0.6], [0.9, 0.2], [1e-2, 0.5], [0.4, 0.4 + 1e-3]] {
+            fd(geometric_kl_probs, geometric_kl_probs_grad(x[0], x[1]), x);
+            let (a, b) = (logit(x[0]), logit(x[1]));
+            fd(geometric_kl_logits, geometric_kl_logits_grad(a, b), [a, b]);
+            fd(geometric_kl_probs_logits, geometric_kl_probs_logits_grad(x[0], b), [x[0], b]);
+            fd(geometric_kl_logits_probs, geometric_kl_logits_probs_grad(a, x[1]), [a, x[1]]);
+            fd(|_, p| geometric_entropy_probs(p), [0.0, geometric_entropy_probs_grad(x[0])[0]], [1.0, x[0]]);
+            fd(|_, l| geometric_entropy(l), [0.0, geometric_entropy_grad(a)[0]], [1.0, a]);
+            fd(|_, p| geometric_log_prob_probs(3.0, p), [0.0, geometric_log_prob_probs_grad(3.0, x[0])[1]], [3.0, x[0]]);
+            fd(|_, l| geometric_log_prob(3.0, l), [0.0, geometric_log_prob_grad(3.0, a)[1]], [3.0, a]);
+            let (kp, kl) = (geometric_kl_probs(x[0], x[1]), geometric_kl_logits(a, b));
+            assert!((kp - kl).abs() <= 1e-12 * kp, "{x:?}: {kp} vs {kl}");
         }
         fd(|_, l| bernoulli_entropy(l), [0.0, bernoulli_entropy_grad(0.7)[0]], [1.0, 0.7]);
         fd(|_, l| bernoulli_entropy(l), [0.0, bernoulli_entropy_grad(-2.7)[0]], [1.0, -2.7]);

@@ -15,6 +15,7 @@ pub mod cross;
 pub mod dirichlet;
 pub mod exponential;
 pub mod gamma;
+pub mod geometric;
 pub mod gumbel;
 pub mod half_normal;
 pub mod laplace;
@@ -35,6 +36,7 @@ pub use cauchy::CAUCHY;
 pub use dirichlet::DIRICHLET;
 pub use exponential::EXPONENTIAL;
 pub use gamma::{CHI2, GAMMA};
+pub use geometric::GEOMETRIC;
 pub use gumbel::{GUMBEL, WEIBULL};
 pub use half_normal::HALF_NORMAL;
 pub use laplace::LAPLACE;
@@ -75,6 +77,7 @@ pub const FAMILIES: &[&Family] = &[
     &STUDENT_T,
     &VON_MISES,
     &BERNOULLI,
+    &GEOMETRIC,
     &POISSON,
 ];
 

@@ -4,8 +4,8 @@
 //! file (`crate::family::*`). Adding a pair is one line below.
 
 use crate::family::{
-    bernoulli, beta, cross, dirichlet, gamma, gumbel, poisson, student_t, von_mises, Family, BERNOULLI, BETA, CAUCHY,
-    CHI2, DIRICHLET, EXPONENTIAL, GAMMA, GUMBEL, HALF_NORMAL, LAPLACE, LOG_NORMAL, LOW_RANK, MVN, NORMAL, PARETO,
+    bernoulli, beta, cross, dirichlet, gamma, geometric, gumbel, poisson, student_t, von_mises, Family, BERNOULLI, BETA, CAUCHY,
+    CHI2, DIRICHLET, EXPONENTIAL, GAMMA, GEOMETRIC, GUMBEL, HALF_NORMAL, LAPLACE, LOG_NORMAL, LOW_RANK, MVN, NORMAL, PARETO,
     POISSON, STUDENT_T, UNIFORM, VON_MISES, WEIBULL,
 };
 use crate::ir::{Ir, NodeId};
@@ -92,6 +92,7 @@ pub const KL: &[KlRule] = &[
     KlRule { p: &UNIFORM, q: &PARETO, lower: cross::uniform_pareto },
     // The discrete families.
     KlRule { p: &BERNOULLI, q: &BERNOULLI, lower: bernoulli::kl },
+    KlRule { p: &GEOMETRIC, q: &GEOMETRIC, lower: geometric::kl },
     KlRule { p: &POISSON, q: &POISSON, lower: poisson::kl },
     KlRule { p: &BERNOULLI, q: &POISSON, lower: bernoulli::poisson_kl },
 ];
@@ -116,6 +117,7 @@ pub const LOG_PROB: &[UnaryRule] = &[
     UnaryRule { family: &STUDENT_T, lower: student_t::log_prob },
     UnaryRule { family: &VON_MISES, lower: von_mises::log_prob },
     UnaryRule { family: &BERNOULLI, lower: bernoulli::log_prob },
+    UnaryRule { family: &GEOMETRIC, lower: geometric::log_prob },
     UnaryRule { family: &POISSON, lower: poisson::log_prob },
 ];
 
@@ -139,6 +141,7 @@ pub const ENTROPY: &[UnaryRule] = &[
     UnaryRule { family: &STUDENT_T, lower: student_t::entropy },
     UnaryRule { family: &VON_MISES, lower: von_mises::entropy },
     UnaryRule { family: &BERNOULLI, lower: bernoulli::entropy },
+    UnaryRule { family: &GEOMETRIC, lower: geometric::entropy },
 ];
 
 /// The KL rule for base families `p` and `q`.
