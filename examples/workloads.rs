@@ -109,6 +109,13 @@ kl_fn! {
 }
 
 kl_fn! {
+    /// `bernoulli_logits_kl_1e6`.
+    pub fn bernoulli_logits_kl_1e6(l1: [B], l2: [B]) -> f32 {
+        Bernoulli(logits=l1) || Bernoulli(logits=l2)
+    }
+}
+
+kl_fn! {
     /// `beta_kl_1e6`.
     pub fn beta_kl_1e6(a1: [B], b1: [B], a2: [B], b2: [B]) -> f32 {
         Beta(a1, b1) || Beta(a2, b2)
@@ -272,6 +279,14 @@ fn f32_workloads() -> Vec<Workload<f32>> {
             unchecked: kernel!(gamma_kl_1e6_into_unchecked, 0, 1, 2, 3),
         },
         Workload {
+            name: "bernoulli_logits_kl_1e6",
+            batch: 1_000_000,
+            dim: 1,
+            inputs: logits,
+            checked: kernel!(bernoulli_logits_kl_1e6_into, 0, 1),
+            unchecked: kernel!(bernoulli_logits_kl_1e6_into_unchecked, 0, 1),
+        },
+        Workload {
             name: "beta_kl_1e6",
             batch: 1_000_000,
             dim: 1,
@@ -291,6 +306,15 @@ fn f32_workloads() -> Vec<Workload<f32>> {
 }
 
 /// `N` arrays of `b x d` concentrations (or rates), uniform in `[0.5, 5)`.
+/// Two standard normal logits arrays (Box–Muller).
+fn logits(r: &mut Rng, b: usize, d: usize) -> Vec<Vec<f64>> {
+    let mut normal = || {
+        let (u, v) = (r.uniform(f64::MIN_POSITIVE, 1.0), r.uniform(0.0, 1.0));
+        (-2.0 * u.ln()).sqrt() * (std::f64::consts::TAU * v).cos()
+    };
+    (0..2).map(|_| (0..b * d).map(|_| normal()).collect()).collect()
+}
+
 fn concentrations<const N: usize>(r: &mut Rng, b: usize, d: usize) -> Vec<Vec<f64>> {
     (0..N).map(|_| r.vec(b * d, 0.5, 5.0)).collect()
 }
@@ -353,7 +377,7 @@ fn f64_workloads() -> Vec<Workload<f64>> {
 }
 
 /// The order of the table.
-const ORDER: [&str; 13] = [
+const ORDER: [&str; 14] = [
     "diag_kl_d8",
     "diag_kl_d64",
     "diag_kl_d64_f64",
@@ -367,6 +391,7 @@ const ORDER: [&str; 13] = [
     "gamma_kl_1e6",
     "beta_kl_1e6",
     "dirichlet_kl_k16",
+    "bernoulli_logits_kl_1e6",
 ];
 
 struct Timing {

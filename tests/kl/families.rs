@@ -374,3 +374,85 @@ fn von_mises_from_types() {
     let want = (2.0 * core::f64::consts::PI * 2.279_585_302_336_067).ln() - 2.0 * a;
     assert!(close(h[0], want, 1e-14), "{} vs {want}", h[0]);
 }
+
+kl_fn! {
+    fn bernoulli_rows(l1: [B], l2: [B]) -> f64 {
+        Bernoulli(logits=l1) || Bernoulli(logits=l2)
+    }
+}
+
+/// KL(Bernoulli(p) ‖ Bernoulli(q)), textbook form.
+fn bernoulli_kl(p: f64, q: f64) -> f64 {
+    p * (p / q).ln() + (1.0 - p) * ((1.0 - p) / (1.0 - q)).ln()
+}
+
+fn sigmoid(l: f64) -> f64 {
+    1.0 / (1.0 + (-l).exp())
+}
+
+#[test]
+fn bernoulli_kl_on_every_route_in_both_parameterizations() {
+    let (l1, l2) = ([0.3_f64, -1.2, 2.0], [-0.5_f64, 0.4, 2.5]);
+    let (p1, p2) = (l1.map(sigmoid), l2.map(sigmoid));
+    let want: Vec<f64> = (0..3).map(|i| bernoulli_kl(p1[i], p2[i])).collect();
+    let logits = kl!(Bernoulli(logits = l1) || Bernoulli(logits = l2)).unwrap();
+    let probs = kl!(Bernoulli(probs = p1) || Bernoulli(probs = p2)).unwrap();
+    let mixed = kl!(Bernoulli(probs = p1) || Bernoulli(logits = l2)).unwrap();
+    let (a, b) = (l1.to_vec(), l2.to_vec());
+    let declared = kl!(Bernoulli(logits = a) || Bernoulli(logits = b) where a, b: [3]).unwrap();
+    let item = bernoulli_rows(&l1, &l2).unwrap();
+    let (mut into, mut unchecked) = ([f64::NAN; 3], [f64::NAN; 3]);
+    bernoulli_rows_into(&l1, &l2, 3, &mut into).unwrap();
+    bernoulli_rows_into_unchecked(&l1, &l2, 3, &mut unchecked).unwrap();
+    for i in 0..3 {
+        for (route, got) in [
+            ("logits", logits[i]),
+            ("probs", probs[i]),
+            ("mixed", mixed[i]),
+            ("where", declared[i]),
+            ("kl_fn!", item[i]),
+            ("_into", into[i]),
+            ("_unchecked", unchecked[i]),
+        ] {
+            assert!(close(got, want[i], 1e-13), "{route}[{i}]: {got} vs {}", want[i]);
+        }
+    }
+}
+
+#[test]
+fn discrete_log_prob_values_outside_the_support_are_data_errors() {
+    let (l, x) = ([0.3_f64, -1.2], [1.0_f64, 0.5]);
+    let e = kl!(log_prob(Bernoulli(logits = l), x)).unwrap_err();
+    assert_eq!(e.to_string(), "parameter `x` at batch index [1] must be 0 or 1 (the support {0, 1}), found 0.5");
+    let (r, k) = ([2.0_f64, 3.0], [2.0_f64, -1.0]);
+    let e = kl!(log_prob(Poisson(r), k)).unwrap_err();
+    assert!(matches!(e.rule, Rule::NotCount { .. }), "{e}");
+    assert!(e.to_string().contains("must be a non-negative integer"), "{e}");
+    // Poisson log_prob at integers: k ln r − r − ln k!.
+    let k = [0.0_f64, 3.0];
+    let got = kl!(log_prob(Poisson(r), k)).unwrap();
+    let want = [-2.0, 3.0 * 3.0_f64.ln() - 3.0 - 6.0_f64.ln()];
+    for i in 0..2 {
+        assert!(close(got[i], want[i], 1e-15), "{got:?} vs {want:?}");
+    }
+}
+
+#[test]
+fn cross_family_pairs_from_types() {
+    // torch's _kl_laplace_normal and _kl_uniform_exponetial, written out.
+    let (m1, b, m2, s) = ([0.3_f64, -1.0], [0.7_f64, 1.5], [0.1_f64, 0.5], [1.2_f64, 0.8]);
+    let got = kl!(Laplace(m1, b) || Normal(m2, s)).unwrap();
+    for i in 0..2 {
+        let r = b[i] * b[i] / (s[i] * s[i]);
+        let want = -0.5 * (2.0 * r / std::f64::consts::PI).ln()
+            + r
+            + (0.5 * m1[i] * m1[i] - m1[i] * m2[i] + 0.5 * m2[i] * m2[i]) / (s[i] * s[i])
+            - 1.0;
+        assert!(close(got[i], want, 1e-14), "{} vs {want}", got[i]);
+    }
+    let (lo, hi, rate) = ([0.5_f64, -0.5], [2.0_f64, 1.0], [0.7_f64, 0.7]);
+    let got = kl!(Uniform(lo, hi) || Exponential(rate)).unwrap();
+    let want = 0.7 * 1.25 - (1.5_f64 * 0.7).ln();
+    assert!(close(got[0], want, 1e-15), "{} vs {want}", got[0]);
+    assert_eq!(got[1], f64::INFINITY);
+}

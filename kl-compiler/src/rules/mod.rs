@@ -4,9 +4,9 @@
 //! file (`crate::family::*`). Adding a pair is one line below.
 
 use crate::family::{
-    bernoulli, beta, cross, dirichlet, gamma, geometric, gumbel, poisson, student_t, von_mises, Family, BERNOULLI, BETA, CAUCHY,
-    CHI2, DIRICHLET, EXPONENTIAL, GAMMA, GEOMETRIC, GUMBEL, HALF_NORMAL, LAPLACE, LOG_NORMAL, LOW_RANK, MVN, NORMAL, PARETO,
-    POISSON, STUDENT_T, UNIFORM, VON_MISES, WEIBULL,
+    bernoulli, beta, cross, dirichlet, gamma, geometric, gumbel, poisson, student_t, von_mises, Family, BERNOULLI,
+    BETA, CAUCHY, CHI2, DIRICHLET, EXPONENTIAL, GAMMA, GEOMETRIC, GUMBEL, HALF_NORMAL, LAPLACE, LOG_NORMAL, LOW_RANK,
+    MVN, NORMAL, PARETO, POISSON, STUDENT_T, UNIFORM, VON_MISES, WEIBULL,
 };
 use crate::ir::{Ir, NodeId};
 use crate::span::Span;
