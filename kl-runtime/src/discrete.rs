@@ -549,7 +549,11 @@ mod tests {
             fd(geometric_kl_logits_probs, geometric_kl_logits_probs_grad(a, x[1]), [a, x[1]]);
             fd(|_, p| geometric_entropy_probs(p), [0.0, geometric_entropy_probs_grad(x[0])[0]], [1.0, x[0]]);
             fd(|_, l| geometric_entropy(l), [0.0, geometric_entropy_grad(a)[0]], [1.0, a]);
-            fd(|_, p| geometric_log_prob_probs(3.0, p), [0.0, geometric_log_prob_probs_grad(3.0, x[0])[1]], [3.0, x[0]]);
+            fd(
+                |_, p| geometric_log_prob_probs(3.0, p),
+                [0.0, geometric_log_prob_probs_grad(3.0, x[0])[1]],
+                [3.0, x[0]],
+            );
             fd(|_, l| geometric_log_prob(3.0, l), [0.0, geometric_log_prob_grad(3.0, a)[1]], [3.0, a]);
             let (kp, kl) = (geometric_kl_probs(x[0], x[1]), geometric_kl_logits(a, b));
             assert!((kp - kl).abs() <= 1e-12 * kp, "{x:?}: {kp} vs {kl}");
