@@ -15,7 +15,7 @@
 use crate::param::expm1mx;
 use crate::real::Real;
 use crate::scalar::{ln_ratio, log1pmx, ratio_excess};
-use crate::special::{digamma, lgamma};
+use crate::special::{digamma, fast, lgamma};
 
 /// `ln(1 + e^x)` without overflow or underflow.
 #[inline]
@@ -100,8 +100,21 @@ pub fn bernoulli_kl_probs_grad<T: Real>(p1: T, p2: T) -> [T; 2] {
 /// assert!((kl - s * (2.0_f64.exp() - 3.0)).abs() < 1e-3 * kl);
 /// assert_eq!(bernoulli_kl_logits(1.5_f64, 1.5), 0.0);
 /// ```
-#[inline]
+///
+/// For `f32` (finite logits, as the checked entry points guarantee), a branch-free `f64`
+/// evaluation of the same two forms, so that the loops calling it vectorize.
+#[inline(always)]
 pub fn bernoulli_kl_logits<T: Real>(l1: T, l2: T) -> T {
+    if fast::wide::<T>() {
+        return T::from_f64(fast::bernoulli_kl_logits(l1.to_f64(), l2.to_f64()));
+    }
+    bernoulli_kl_logits_careful(l1, l2)
+}
+
+/// [`bernoulli_kl_logits`] for any logits, infinite ones included (the `probs` kernels reach
+/// it with `logit(0) = −∞`).
+#[inline]
+fn bernoulli_kl_logits_careful<T: Real>(l1: T, l2: T) -> T {
     let (l1, l2) = if l1 > T::ZERO { (-l1, -l2) } else { (l1, l2) };
     if l1 == -T::INFINITY {
         // P is the point mass at 0: −ln(1 − q).
@@ -124,7 +137,7 @@ pub fn bernoulli_kl_logits<T: Real>(l1: T, l2: T) -> T {
 pub fn bernoulli_kl_logits_grad<T: Real>(l1: T, l2: T) -> [T; 2] {
     let flip = l1 > T::ZERO;
     let (a, b) = if flip { (-l1, -l2) } else { (l1, l2) };
-    if bernoulli_kl_logits(a, b) == T::INFINITY {
+    if bernoulli_kl_logits_careful(a, b) == T::INFINITY {
         return [T::ZERO; 2];
     }
     let (d1, d2) = if a == -T::INFINITY {
@@ -152,7 +165,7 @@ pub fn bernoulli_kl_logits_grad<T: Real>(l1: T, l2: T) -> [T; 2] {
 /// `logit(p1)`.
 #[inline]
 pub fn bernoulli_kl_probs_logits<T: Real>(p1: T, l2: T) -> T {
-    bernoulli_kl_logits(logit(p1), l2)
+    bernoulli_kl_logits_careful(logit(p1), l2)
 }
 
 /// `∂/∂(p1, l2)` of [`bernoulli_kl_probs_logits`]: the logits' partials, the first times
@@ -172,7 +185,7 @@ pub fn bernoulli_kl_probs_logits_grad<T: Real>(p1: T, l2: T) -> [T; 2] {
 /// `logit(p2)` (`+∞` where `p2` is 0 or 1).
 #[inline]
 pub fn bernoulli_kl_logits_probs<T: Real>(l1: T, p2: T) -> T {
-    bernoulli_kl_logits(l1, logit(p2))
+    bernoulli_kl_logits_careful(l1, logit(p2))
 }
 
 /// `∂/∂(l1, p2)` of [`bernoulli_kl_logits_probs`]: the second logit partial times
@@ -562,6 +575,25 @@ mod tests {
         fd(|_, l| bernoulli_entropy(l), [0.0, bernoulli_entropy_grad(-2.7)[0]], [1.0, -2.7]);
         fd(poisson_kl, poisson_kl_grad(2.0, 3.5), [2.0, 3.5]);
         fd(|_, r| poisson_log_prob(3.0, r), [0.0, poisson_log_prob_grad(3.0, 1.7)[1]], [3.0, 1.7]);
+    }
+
+    #[test]
+    fn the_f32_fast_path_agrees_with_the_careful_one() {
+        let mut worst = 0.0_f64;
+        let xs = [-700.0, -80.0, -40.0, -38.0, -5.0, -1.0, -0.3, -1e-3, -1e-7, 0.0, 1e-7, 1e-3, 0.3, 1.0, 5.0, 38.0, 40.0, 80.0];
+        for &a in &xs {
+            for &b in &xs {
+                for d in [0.0, 1e-9, -1e-6, 0.5, -0.999, 1.001] {
+                    let (a, b) = (a, b + d);
+                    let want = bernoulli_kl_logits_careful(a, b);
+                    let got = fast::bernoulli_kl_logits(a, b);
+                    let err = if want == 0.0 { got.abs() } else { ((got - want) / want).abs() };
+                    assert!(err < 1e-9 || (want < 1e-300 && got.abs() < 1e-300), "({a}, {b}): {got:e} vs {want:e}");
+                    worst = worst.max(err);
+                }
+            }
+        }
+        assert!(worst < 1e-9, "{worst:e}");
     }
 
     #[test]

@@ -213,3 +213,115 @@ mod tests {
         println!("fast lgamma_excess: worst {:.1e} rel at a = {}, h = {}", worst.0, worst.1, worst.2);
     }
 }
+
+/// `e^x` without branches or libm calls (so that loops calling it vectorize), for
+/// `−708 <= x <= 709` (clamped there: below, the result is about 3e-308 instead of smaller):
+/// `x = k ln 2 + r` with `k` rounded by the `1.5·2^52` trick, `e^r` by its Taylor series to
+/// `r^13` (`|r| <= ½ ln 2`: below 1e-16 relative), `2^k` placed in the exponent bits.
+#[inline(always)]
+pub(crate) fn exp_bf(x: f64) -> f64 {
+    const MAGIC: f64 = 6_755_399_441_055_744.0;
+    let x = x.clamp(-708.0, 709.0);
+    let t = x.mul_add(core::f64::consts::LOG2_E, MAGIC);
+    let k = t - MAGIC;
+    let (hi, lo) = (0.693_147_180_369_123_8_f64, 1.908_214_929_270_587_7e-10_f64);
+    let r = k.mul_add(-lo, k.mul_add(-hi, x));
+    let mut p: f64 = 1.0 / 6_227_020_800.0;
+    for n in (0..13).rev() {
+        // 1/n! for n = 12, .., 0.
+        p = p.mul_add(r, INV_FACT[n]);
+    }
+    let scale = f64::from_bits(((t.to_bits().wrapping_sub(MAGIC.to_bits())).wrapping_add(1023)) << 52);
+    p * scale
+}
+
+/// `1/n!` for `n = 0..=12`.
+const INV_FACT: [f64; 13] = [
+    1.0,
+    1.0,
+    0.5,
+    1.0 / 6.0,
+    1.0 / 24.0,
+    1.0 / 120.0,
+    1.0 / 720.0,
+    1.0 / 5040.0,
+    1.0 / 40_320.0,
+    1.0 / 362_880.0,
+    1.0 / 3_628_800.0,
+    1.0 / 39_916_800.0,
+    1.0 / 479_001_600.0,
+];
+
+/// `ln(1 + y)` for `y >= 0`, branch-free: `ln q − ((q − 1) − y)/q` with `q = 1 + y` rounded
+/// (the correction restores what the rounding of `q` lost; exact for tiny `y`).
+#[inline(always)]
+fn ln1p_bf(y: f64) -> f64 {
+    let q = 1.0 + y;
+    crate::simd::math::f64k::ln(q) - ((q - 1.0) - y) / q
+}
+
+/// `ln(1 + e^x)`, branch-free.
+#[inline(always)]
+fn softplus_bf(x: f64) -> f64 {
+    x.max(0.0) + ln1p_bf(exp_bf(-x.abs()))
+}
+
+/// [`crate::bernoulli_kl_logits`] for finite logits, branch-free: both of its forms computed
+/// and one selected, `e^x`, `ln` and `expm1` from polynomials.
+#[inline(always)]
+pub(crate) fn bernoulli_kl_logits(l1: f64, l2: f64) -> f64 {
+    let flip = l1 > 0.0;
+    let (a, b) = if flip { (-l1, -l2) } else { (l1, l2) };
+    let h = b - a;
+    let e1 = exp_bf(a);
+    let s1 = e1 / (1.0 + e1);
+    let far = (softplus_bf(b) - softplus_bf(a)) - s1 * h;
+    // Near h = 0: log1pmx(s1 expm1(h)) + s1 expm1mx(h), expm1mx(h) = Σ_{n>=2} hⁿ/n! (to h^16).
+    let hc = h.clamp(-1.0, 1.0);
+    let mut q: f64 = 1.0 / 20_922_789_888_000.0;
+    for n in (2..16).rev() {
+        q = q.mul_add(hc, INV_FACT_16[n]);
+    }
+    let mx = q * hc * hc;
+    let t = s1 * (hc + mx);
+    // log1pmx(t) for t in [−0.32, 0.86]: the atanh series where |t| <= 0.4, else ln(1 + t) − t.
+    let small = {
+        let tc = t.clamp(-0.4, 0.4);
+        let u = tc / (2.0 + tc);
+        let z = u * u;
+        let mut s = ATANH[6];
+        for &c in ATANH[..6].iter().rev() {
+            s = s.mul_add(z, c);
+        }
+        // 2 atanh(u) − t = 2u + u z S − t, with 2u − t = −t u.
+        u * z * s - tc * u
+    };
+    let large = crate::simd::math::f64k::ln(1.0 + t) - t;
+    let l1pmx = if t.abs() <= 0.4 { small } else { large };
+    let near = l1pmx + s1 * mx;
+    if h.abs() < 1.0 {
+        near
+    } else {
+        far
+    }
+}
+
+/// `1/n!` for `n = 0..=15` (the series starts at `1/16!`).
+const INV_FACT_16: [f64; 16] = [
+    1.0,
+    1.0,
+    0.5,
+    1.0 / 6.0,
+    1.0 / 24.0,
+    1.0 / 120.0,
+    1.0 / 720.0,
+    1.0 / 5040.0,
+    1.0 / 40_320.0,
+    1.0 / 362_880.0,
+    1.0 / 3_628_800.0,
+    1.0 / 39_916_800.0,
+    1.0 / 479_001_600.0,
+    1.0 / 6_227_020_800.0,
+    1.0 / 87_178_291_200.0,
+    1.0 / 1_307_674_368_000.0,
+];
