@@ -550,6 +550,11 @@ fn discrete_families_agree_with_finite_differences() {
         ("Geometric(logits=a) || Geometric(probs=b)", vec![p("a", &logits), p("b", &probs)]),
         ("entropy(Geometric(probs=a))", vec![p("a", &probs)]),
         ("entropy(Geometric(logits=a))", vec![p("a", &logits)]),
+        // Counts as literals: a finite difference cannot move an integer.
+        ("Binomial(7, probs=a) || Binomial(7, probs=b)", vec![p("a", &probs), p("b", &[0.4, 0.5, 0.7])]),
+        ("Binomial(7, logits=a) || Binomial(7, logits=b)", vec![p("a", &logits), p("b", &[0.5, -0.2, 3.0])]),
+        ("Binomial(7, probs=a) || Binomial(7, logits=b)", vec![p("a", &probs), p("b", &logits)]),
+        ("Binomial(7, logits=a) || Binomial(7, probs=b)", vec![p("a", &logits), p("b", &probs)]),
     ];
     for (src, entries) in cases {
         let entries: Vec<(&str, Vec<usize>, Vec<f64>)> =

@@ -12,6 +12,7 @@
 //! first: `probs` in `[0, 1]`, `logits` finite, `rate > 0`, a `log_prob` value 0 or 1
 //! (Bernoulli) or a non-negative integer (Poisson).
 
+use crate::error::Violation;
 use crate::param::expm1mx;
 use crate::real::Real;
 use crate::scalar::{ln_ratio, log1pmx, ratio_excess};
@@ -514,6 +515,108 @@ pub fn geometric_entropy_grad<T: Real>(logits: T) -> [T; 1] {
     [(dh - bernoulli_entropy(logits) * sigmoid(-logits)) / s]
 }
 
+// ---- Binomial(total_count, probs | logits) ----------------------------------------------------
+
+/// The rule of the Binomial KL kernels' operands `(n1, _, n2, _)`: `n1 >= n2` (below, torch
+/// raises `NotImplementedError`: the KL has no closed form).
+pub fn binomial_kl_check<T: Real>(n1: T, _: T, n2: T, _: T) -> Result<(), Violation> {
+    if n1 >= n2 {
+        Ok(())
+    } else {
+        Err(Violation::NoClosedFormBelow { slot: 0, other: 2, bound: n2.to_f64(), value: n1.to_f64() })
+    }
+}
+
+/// The rule of the Binomial `log_prob` kernels' operands `(k, n, _)`: `k <= n`.
+pub fn binomial_log_prob_check<T: Real>(k: T, n: T, _: T) -> Result<(), Violation> {
+    if k <= n {
+        Ok(())
+    } else {
+        Err(Violation::Outside { slot: 0, lo: 0.0, hi: n.to_f64(), value: k.to_f64() })
+    }
+}
+
+macro_rules! binomial_kl {
+    ($(#[$doc:meta])* $kl:ident, $grad:ident, $bern:ident, $bern_grad:ident) => {
+        $(#[$doc])*
+        /// `n1 > n2` gives `+∞` (P has mass above Q's support); `n1 < n2` is the
+        /// [`binomial_kl_check`] error.
+        #[inline]
+        pub fn $kl<T: Real>(n1: T, x1: T, n2: T, x2: T) -> T {
+            if n1 > n2 {
+                return T::INFINITY;
+            }
+            if n1 == T::ZERO {
+                return T::ZERO;
+            }
+            n1 * $bern(x1, x2)
+        }
+
+        #[doc = concat!("`∂/∂(n1, x1, n2, x2)` of [`", stringify!($kl), "`], as torch's autograd has it for the count (`∂n1` the Bernoulli KL, `∂n2 = 0`); 0 where the value is `+∞`.")]
+        pub fn $grad<T: Real>(n1: T, x1: T, n2: T, x2: T) -> [T; 4] {
+            if n1 > n2 || $bern(x1, x2) == T::INFINITY {
+                return [T::ZERO; 4];
+            }
+            let [d1, d2] = $bern_grad(x1, x2);
+            [$bern(x1, x2), n1 * d1, T::ZERO, n1 * d2]
+        }
+    };
+}
+
+binomial_kl!(
+    /// `KL(Binomial(n, p1) ‖ Binomial(n, p2)) = n KL(Bernoulli(p1) ‖ Bernoulli(p2))`.
+    binomial_kl_probs, binomial_kl_probs_grad, bernoulli_kl_probs, bernoulli_kl_probs_grad
+);
+binomial_kl!(
+    /// The Binomial KL from logits on both sides.
+    binomial_kl_logits, binomial_kl_logits_grad, bernoulli_kl_logits_careful, bernoulli_kl_logits_grad
+);
+binomial_kl!(
+    /// The Binomial KL, P by `probs`, Q by `logits`.
+    binomial_kl_probs_logits, binomial_kl_probs_logits_grad, bernoulli_kl_probs_logits, bernoulli_kl_probs_logits_grad
+);
+binomial_kl!(
+    /// The Binomial KL, P by `logits`, Q by `probs`.
+    binomial_kl_logits_probs, binomial_kl_logits_probs_grad, bernoulli_kl_logits_probs, bernoulli_kl_logits_probs_grad
+);
+
+/// `ln C(n, k) = lnΓ(n + 1) − lnΓ(k + 1) − lnΓ(n − k + 1)`.
+#[inline]
+fn ln_choose<T: Real>(k: T, n: T) -> T {
+    lgamma(n + T::ONE) - lgamma(k + T::ONE) - lgamma(n - k + T::ONE)
+}
+
+/// `ln p(k) = ln C(n, k) + k ln p + (n − k) ln(1 − p)` (a zero count's term is 0).
+#[inline]
+pub fn binomial_log_prob_probs<T: Real>(k: T, n: T, probs: T) -> T {
+    let a = if k == T::ZERO { T::ZERO } else { k * probs.ln() };
+    let b = if k == n { T::ZERO } else { (n - k) * (-probs).ln_1p() };
+    ln_choose(k, n) + a + b
+}
+
+/// `∂/∂(k, n, p)` of [`binomial_log_prob_probs`] (torch's autograd through the lgamma form):
+/// `ψ(n − k + 1) − ψ(k + 1) + logit(p)`, `ψ(n + 1) − ψ(n − k + 1) + ln(1 − p)`,
+/// `k/p − (n − k)/(1 − p)`.
+pub fn binomial_log_prob_probs_grad<T: Real>(k: T, n: T, probs: T) -> [T; 3] {
+    let (pk, pnk) = (digamma(k + T::ONE), digamma(n - k + T::ONE));
+    let dp =
+        (if k == T::ZERO { T::ZERO } else { k / probs }) - (if k == n { T::ZERO } else { (n - k) / (T::ONE - probs) });
+    [pnk - pk + logit(probs), digamma(n + T::ONE) - pnk + (-probs).ln_1p(), dp]
+}
+
+/// `ln p(k) = ln C(n, k) − k sp(−l) − (n − k) sp(l)` for `logits = l`.
+#[inline]
+pub fn binomial_log_prob<T: Real>(k: T, n: T, logits: T) -> T {
+    ln_choose(k, n) - k * softplus(-logits) - (n - k) * softplus(logits)
+}
+
+/// `∂/∂(k, n, l)` of [`binomial_log_prob`]: `ψ(n − k + 1) − ψ(k + 1) + l`,
+/// `ψ(n + 1) − ψ(n − k + 1) − sp(l)`, `k − nσ(l)`.
+pub fn binomial_log_prob_grad<T: Real>(k: T, n: T, logits: T) -> [T; 3] {
+    let (pk, pnk) = (digamma(k + T::ONE), digamma(n - k + T::ONE));
+    [pnk - pk + logits, digamma(n + T::ONE) - pnk - softplus(logits), k - n * sigmoid(logits)]
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -580,7 +683,10 @@ mod tests {
     #[test]
     fn the_f32_fast_path_agrees_with_the_careful_one() {
         let mut worst = 0.0_f64;
-        let xs = [-700.0, -80.0, -40.0, -38.0, -5.0, -1.0, -0.3, -1e-3, -1e-7, 0.0, 1e-7, 1e-3, 0.3, 1.0, 5.0, 38.0, 40.0, 80.0];
+        let xs = [
+            -700.0, -80.0, -40.0, -38.0, -5.0, -1.0, -0.3, -1e-3, -1e-7, 0.0, 1e-7, 1e-3, 0.3, 1.0, 5.0, 38.0, 40.0,
+            80.0,
+        ];
         for &a in &xs {
             for &b in &xs {
                 for d in [0.0, 1e-9, -1e-6, 0.5, -0.999, 1.001] {

@@ -39,6 +39,9 @@ pub enum Rule {
     NotBinary { value: f64 },
     /// A value must be a non-negative integer (a `Poisson` `log_prob` value).
     NotCount { value: f64 },
+    /// A value must be at least another parameter's for the KL to have a closed form
+    /// (`Binomial`'s P `total_count` below Q's; torch raises `NotImplementedError` there).
+    NoClosedFormBelow { other: String, bound: f64, value: f64 },
     /// A covariance or precision matrix must equal its transpose (within tolerance).
     NotSymmetric { row: usize, col: usize },
     /// A covariance or precision matrix must be positive definite.
@@ -68,6 +71,8 @@ pub enum Violation {
     Outside { slot: usize, lo: f64, hi: f64, value: f64 },
     /// Operand `slot`, the sum of a parameter over its last dim, must be 1.
     NotNormalized { slot: usize, sum: f64 },
+    /// Operand `slot` must be at least operand `other` for a closed form to exist.
+    NoClosedFormBelow { slot: usize, other: usize, bound: f64, value: f64 },
 }
 
 impl Violation {
@@ -89,6 +94,9 @@ impl Violation {
                 Error::new(name(slot), index, Rule::Outside { lo, hi, value })
             }
             Violation::NotNormalized { slot, sum } => Error::new(name(slot), index, Rule::NotNormalized { sum }),
+            Violation::NoClosedFormBelow { slot, other, bound, value } => {
+                Error::new(name(slot), index, Rule::NoClosedFormBelow { other: name(other), bound, value })
+            }
         }
     }
 }
@@ -118,9 +126,12 @@ impl fmt::Display for Error {
                 write!(f, " must sum to 1 over its last dim (a point of the simplex), found {sum}")
             }
             Rule::NonFinite { value } => write!(f, " must be finite, found {value}"),
-            Rule::NotBinary { value } => write!(f, " must be 0 or 1 (the support {{0, 1}}), found {value}"),
+            Rule::NotBinary { value } => write!(f, " must be 0 or 1, found {value}"),
+            Rule::NoClosedFormBelow { other, bound, value } => {
+                write!(f, " must be >= `{other}` (= {bound}) for the KL to have a closed form, found {value}")
+            }
             Rule::NotCount { value } => {
-                write!(f, " must be a non-negative integer (the support {{0, 1, 2, ..}}), found {value}")
+                write!(f, " must be a non-negative integer, found {value}")
             }
             Rule::NotSymmetric { row, col } => {
                 write!(f, " must be symmetric, but entries ({row}, {col}) and ({col}, {row}) differ")

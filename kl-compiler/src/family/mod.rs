@@ -10,6 +10,7 @@
 
 pub mod bernoulli;
 pub mod beta;
+pub mod binomial;
 pub mod cauchy;
 pub mod cross;
 pub mod dirichlet;
@@ -32,6 +33,7 @@ pub mod von_mises;
 
 pub use bernoulli::BERNOULLI;
 pub use beta::BETA;
+pub use binomial::BINOMIAL;
 pub use cauchy::CAUCHY;
 pub use dirichlet::DIRICHLET;
 pub use exponential::EXPONENTIAL;
@@ -77,6 +79,7 @@ pub const FAMILIES: &[&Family] = &[
     &STUDENT_T,
     &VON_MISES,
     &BERNOULLI,
+    &BINOMIAL,
     &GEOMETRIC,
     &POISSON,
 ];

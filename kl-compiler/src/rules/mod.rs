@@ -4,9 +4,9 @@
 //! file (`crate::family::*`). Adding a pair is one line below.
 
 use crate::family::{
-    bernoulli, beta, cross, dirichlet, gamma, geometric, gumbel, poisson, student_t, von_mises, Family, BERNOULLI,
-    BETA, CAUCHY, CHI2, DIRICHLET, EXPONENTIAL, GAMMA, GEOMETRIC, GUMBEL, HALF_NORMAL, LAPLACE, LOG_NORMAL, LOW_RANK,
-    MVN, NORMAL, PARETO, POISSON, STUDENT_T, UNIFORM, VON_MISES, WEIBULL,
+    bernoulli, beta, binomial, cross, dirichlet, gamma, geometric, gumbel, poisson, student_t, von_mises, Family,
+    BERNOULLI, BETA, BINOMIAL, CAUCHY, CHI2, DIRICHLET, EXPONENTIAL, GAMMA, GEOMETRIC, GUMBEL, HALF_NORMAL, LAPLACE,
+    LOG_NORMAL, LOW_RANK, MVN, NORMAL, PARETO, POISSON, STUDENT_T, UNIFORM, VON_MISES, WEIBULL,
 };
 use crate::ir::{Ir, NodeId};
 use crate::span::Span;
@@ -92,6 +92,7 @@ pub const KL: &[KlRule] = &[
     KlRule { p: &UNIFORM, q: &PARETO, lower: cross::uniform_pareto },
     // The discrete families.
     KlRule { p: &BERNOULLI, q: &BERNOULLI, lower: bernoulli::kl },
+    KlRule { p: &BINOMIAL, q: &BINOMIAL, lower: binomial::kl },
     KlRule { p: &GEOMETRIC, q: &GEOMETRIC, lower: geometric::kl },
     KlRule { p: &POISSON, q: &POISSON, lower: poisson::kl },
     KlRule { p: &BERNOULLI, q: &POISSON, lower: bernoulli::poisson_kl },
@@ -117,6 +118,7 @@ pub const LOG_PROB: &[UnaryRule] = &[
     UnaryRule { family: &STUDENT_T, lower: student_t::log_prob },
     UnaryRule { family: &VON_MISES, lower: von_mises::log_prob },
     UnaryRule { family: &BERNOULLI, lower: bernoulli::log_prob },
+    UnaryRule { family: &BINOMIAL, lower: binomial::log_prob },
     UnaryRule { family: &GEOMETRIC, lower: geometric::log_prob },
     UnaryRule { family: &POISSON, lower: poisson::log_prob },
 ];
