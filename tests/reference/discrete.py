@@ -1,11 +1,14 @@
-"""References for the discrete families Bernoulli and Poisson, by explicit summation over the
-support; closed forms only as cross-checks.
+"""References for the discrete families Bernoulli, Poisson and Geometric, by explicit summation
+over the support; closed forms only as cross-checks. Binomial has its own section at the end of
+the file (its semantics, sums and cross-checks are described there).
 
 Names, parameters and semantics follow torch.distributions:
 
   * `Bernoulli(probs=p)` or `Bernoulli(logits=l)` (keyword-only, exactly one): P(1) = p = sigmoid(l)
     on {0, 1};
-  * `Poisson(rate)`: P(k) = rate^k e^-rate / k! on {0, 1, 2, ...}.
+  * `Poisson(rate)`: P(k) = rate^k e^-rate / k! on {0, 1, 2, ...};
+  * `Geometric(probs=p)` or `Geometric(logits=l)` (keyword-only, exactly one): P(k) = (1 - p)^k p
+    on {0, 1, 2, ...} (the failures before the first success), p = sigmoid(l), 0 < p <= 1.
 
 Every value written to cases.json comes from the log pmf, evaluated in log space so that nothing
 underflows or cancels at tiny or huge parameters (mpmath has no exponent range to speak of, but a
@@ -14,6 +17,9 @@ probability 1 - 1e-300 still rounds to 1):
   * Bernoulli, probs:  ln P(1) = ln p,                 ln P(0) = log1p(-p)   (-inf at p = 0, 1)
   * Bernoulli, logits: ln P(1) = -log1p(exp(-l)),      ln P(0) = -log1p(exp(l))
   * Poisson:           ln P(k) = k ln rate - rate - loggamma(k + 1)
+  * Geometric, probs:  ln P(k) = ln p + k log1p(-p)   (k log1p(-p) = 0 at k = 0, -inf at p = 1
+                                                       for k > 0: a point mass at 0)
+  * Geometric, logits: ln P(k) = -log1p(exp(-l)) - k log1p(exp(l))
 
 and the quantities from their definitions:
 
@@ -21,7 +27,11 @@ and the quantities from their definitions:
 
 over the support of P (terms with P(x) = 0 are 0; P(x) > 0 where Q(x) = 0 makes the KL +inf).
 A Poisson P is summed outwards from its mode, each way until a rigorous bound on the rest of the
-tail is below TAIL_TOL (1e-70) times the partial sum (see `poisson_sum`).
+tail is below TAIL_TOL (1e-70) times the partial sum (see `poisson_sum`). A Geometric P is summed
+from 0 over blocks of doubling length, k < 1, 2, 4, .., N (see `geometric_sum`: the terms of
+[N, 2N) are those of [0, N) times (1 - p)^N, with ln(P/Q) shifted by N times its slope, so that a
+mean of e^40 takes 66 doublings instead of some 10^19 terms), until the same kind of bound on the
+rest is below TAIL_TOL times the partial sum.
 
 Cross-checks (on generate.py's DPS pass, with continuous.agree: 1e-25, and 1e-8 relative for
 small nonzero values), each from a formula that the summation does not use:
@@ -33,8 +43,15 @@ small nonzero values), each from a formula that the summation does not use:
   * Poisson KL: r1 ln(r1 / r2) - r1 + r2;
   * Bernoulli || Poisson (torch's _kl_bernoulli_poisson): -H(P) - (p ln rate - rate), with the
     entropy above;
-  * log_prob: the pmf evaluated directly, ln(1 / (1 + e^-l)), ln p, ln(rate^k e^-rate / k!), and
-    the pmf summing to 1 over the support.
+  * Geometric KL: ln(p1 / p2) + ((1 - p1) / p1) ln((1 - p1) / (1 - p2)), with p = sigmoid(l),
+    1 - p = sigmoid(-l) and ln(1 - p) = ln(sigmoid(-l)) for logits, and the log of the ratio as
+    log1p(-p1) - log1p(-p2) for probs (at p = 1e-300 the ratio rounds to 1); a point mass P
+    (p1 = 1) gives -ln p2, a point mass Q against p1 < 1 gives +inf;
+  * Geometric entropy: (-(1 - p) ln(1 - p) - p ln p) / p (0 at p = 1), ln(1 - p) as in the KL;
+  * Geometric sums: the block-doubled partial sum over k < min(N, 1024) against the same terms
+    added one by one, P(k) (ln P(k) - ln Q(k)) from the log pmfs (P(k) (-ln P(k)) for the entropy);
+  * log_prob: the pmf evaluated directly, ln(1 / (1 + e^-l)), ln p, ln(rate^k e^-rate / k!),
+    ln((1 - p)^k p), and the pmf summing to 1 over the support.
 """
 
 from mpmath import mp, mpf
@@ -139,11 +156,88 @@ def poisson_sum(p, h, slope):
     return mp.fsum(terms)
 
 
+class Geometric:
+    """One Geometric, with the parameter as given: kind "probs" or "logits". `lp0` = ln P(0) = ln p
+    and `lr` = ln(1 - p), the log of the ratio P(k + 1) / P(k) (-inf for the point mass p = 1)."""
+
+    def __init__(self, kind, v):
+        assert kind in ("probs", "logits"), kind
+        self.kind, self.v = kind, v
+        if kind == "probs":
+            assert 0 < v <= 1, v
+            self.lp0, self.lr = mp.log(v), (mp.log1p(-v) if v < 1 else -mp.inf)
+        else:
+            self.lp0, self.lr = -mp.log1p(mp.exp(-v)), -mp.log1p(mp.exp(v))
+
+    def log_pmf(self, k):
+        if k < 0 or k != int(k):
+            return -mp.inf
+        return self.lp0 if k == 0 else self.lp0 + k * self.lr
+
+    def __repr__(self):
+        return f"Geometric({self.kind}={mp.nstr(self.v, 17)})"
+
+    # -- for the cross-checks only --
+    def prob(self):
+        return self.v if self.kind == "probs" else sigmoid(self.v)
+
+    def one_minus_prob(self):
+        return 1 - self.v if self.kind == "probs" else sigmoid(-self.v)
+
+    def log_one_minus_prob(self):
+        """ln(1 - p): log1p(-p) for probs (1 - p rounds to 1 at p = 1e-300), ln(sigmoid(-l))."""
+        return mp.log1p(-self.v) if self.kind == "probs" else mp.log(sigmoid(-self.v))
+
+
+DIRECT_TERMS = 1024  # the block-doubled partial sum is checked against the terms one by one to here
+
+
+def geometric_sum(p, a, b, h=None):
+    """sum_k P(k) (a + b k) over the support of the Geometric p, for h(k) = a + b k (ln(P/Q) and
+    -ln P are affine in k). The terms are added in blocks of doubling length: with S_N =
+    sum_{k<N} P(k) h(k) and M_N = sum_{k<N} P(k), and P(k + N) = P(k) (1 - p)^N (the pmf),
+    h(k + N) = h(k) + N b,
+
+        S_2N = S_N + (1 - p)^N (S_N + N b M_N),   M_2N = M_N + (1 - p)^N M_N,
+
+    exactly the finite sums (no series is summed in closed form). The rest is bounded as in
+    `poisson_sum`: P(N + j) = P(N) rho^j, rho = 1 - p, and |h(N + j)| <= |h(N)| + j |b|, so
+    sum_{k>=N} P(k) |h(k)| <= P(N) (|h(N)| / (1 - rho) + |b| rho / (1 - rho)^2); the doubling
+    stops once that is at most TAIL_TOL times |S_N| (or is 0: h = 0 everywhere, P || P).
+    On the checking pass, `h(k)` (the summand's log-pmf form) gives the terms one by one over
+    k < min(N, DIRECT_TERMS), which must match the doubled partial sum there."""
+    p0 = mp.exp(p.lp0)
+    if p.lr == -mp.inf:  # the point mass at 0
+        return p0 * a
+    one_m_rho = -mp.expm1(p.lr)
+    n, s, m = 1, p0 * a, p0
+    partial = {1: s}
+    while True:
+        pn = mp.exp(p.lp0 + n * p.lr)
+        bound = pn * (abs(a + n * b) / one_m_rho + abs(b) * (1 - one_m_rho) / one_m_rho ** 2)
+        if bound <= TAIL_TOL * abs(s):
+            break
+        rn = mp.exp(n * p.lr)
+        s, m = s + rn * (s + n * b * m), m + rn * m
+        n *= 2
+        partial[n] = s
+    if h is not None and continuous.CHECKS["on"]:
+        nc = min(n, DIRECT_TERMS)
+        terms = [mp.exp(p.log_pmf(k)) * h(k) for k in range(nc)]
+        direct = mp.fsum(terms)
+        scale = mp.fsum(abs(t) for t in terms)
+        assert abs(direct - partial[nc]) <= mpf("1e-45") * scale, \
+            f"{p}: doubled partial sum {partial[nc]} vs the terms {direct} (k < {nc})"
+    return s
+
+
 # ---- the references: summation over the support ------------------------------------------------
 
 def log_prob(d, x):
     """ln P(x) at a point x of the support (an exact f64 integer)."""
-    assert x == int(x) and x >= 0 and (isinstance(d, Poisson) or x in (0, 1)), (d, x)
+    if isinstance(d, Binomial):
+        return binomial_log_prob(d, x)  # the Binomial section below
+    assert x == int(x) and x >= 0 and (isinstance(d, (Poisson, Geometric)) or x in (0, 1)), (d, x)
     lp = d.log_pmf(int(x))
     if continuous.CHECKS["on"]:
         check_log_prob(d, int(x), lp)
@@ -151,6 +245,13 @@ def log_prob(d, x):
 
 
 def entropy(d):
+    if isinstance(d, Geometric):
+        # -ln P(k) = -ln p - k ln(1 - p)
+        h = geometric_sum(d, -d.lp0, -d.lr, lambda k: -d.log_pmf(k))
+        if continuous.CHECKS["on"]:
+            check_normalised(d)
+            continuous.agree(entropy_closed(d), h, f"{d}: entropy")
+        return h
     assert isinstance(d, Bernoulli), "Poisson has no entropy in torch"
     h = -mp.fsum(mp.exp(d.lp[x]) * d.lp[x] for x in d.support if d.lp[x] != -mp.inf)
     if continuous.CHECKS["on"]:
@@ -160,6 +261,8 @@ def entropy(d):
 
 
 def kl(p, q):
+    if isinstance(p, Binomial):
+        return binomial_kl(p, q)  # the Binomial section below
     if isinstance(p, Bernoulli):
         terms = []
         for x in p.support:
@@ -171,6 +274,15 @@ def kl(p, q):
             else:
                 terms.append(mp.exp(lp) * (lp - lq))
         s = mp.inf if mp.inf in terms else mp.fsum(terms)
+    elif isinstance(p, Geometric):
+        assert isinstance(q, Geometric), (p, q)
+        if q.lr == -mp.inf and p.lr != -mp.inf:
+            s = mp.inf  # Q a point mass at 0, P(1) > 0 = Q(1)
+        elif p.lr == -mp.inf:
+            s = geometric_sum(p, p.lp0 - q.lp0, mpf(0))  # P a point mass at 0: the k = 0 term
+        else:
+            # ln P(k) - ln Q(k) = ln(p1/p2) + k ln((1 - p1)/(1 - p2)): affine in k.
+            s = geometric_sum(p, p.lp0 - q.lp0, p.lr - q.lr, lambda k: p.log_pmf(k) - q.log_pmf(k))
     else:
         assert isinstance(q, Poisson), (p, q)
         # ln P(k) - ln Q(k) = k ln(r1/r2) - (r1 - r2): affine in k with slope ln(r1/r2).
@@ -188,6 +300,9 @@ def kl(p, q):
 # ---- cross-checks ----------------------------------------------------------------------------
 
 def entropy_closed(d):
+    if isinstance(d, Geometric):
+        p, q = d.prob(), d.one_minus_prob()
+        return mpf(0) if q == 0 else (-q * d.log_one_minus_prob() - p * mp.log(p)) / p
     if d.degenerate() is not None:
         return mpf(0)
     l = d.logit()
@@ -204,6 +319,13 @@ def kl_closed(p, q):
             return mp.inf
         l1, l2 = p.logit(), q.logit()
         return sigmoid(l1) * (l1 - l2) + sp(l2) - sp(l1)
+    if isinstance(p, Geometric) and isinstance(q, Geometric):
+        p1, c1, p2, c2 = p.prob(), p.one_minus_prob(), q.prob(), q.one_minus_prob()
+        if c1 == 0:  # P a point mass at 0
+            return -mp.log(p2)
+        if c2 == 0:  # Q a point mass at 0 against P with mass beyond it
+            return mp.inf
+        return mp.log(p1 / p2) + (c1 / p1) * (p.log_one_minus_prob() - q.log_one_minus_prob())
     if isinstance(p, Poisson) and isinstance(q, Poisson):
         r1, r2 = p.rate, q.rate
         return r1 * mp.log(r1 / r2) - r1 + r2
@@ -222,6 +344,8 @@ def check_normalised(d):
     NORMALISED.add(key)
     if isinstance(d, Bernoulli):
         total = mp.fsum(mp.exp(d.lp[x]) for x in d.support)
+    elif isinstance(d, Geometric):
+        total = geometric_sum(d, mpf(1), mpf(0), lambda k: mpf(1))
     else:
         total = poisson_sum(d, lambda k, lp: mpf(1), 0)
     continuous.agree(mpf(1), total, f"{d}: sum of the pmf")
@@ -234,6 +358,152 @@ def check_log_prob(d, x, lp):
             direct = mp.log(d.v if x == 1 else 1 - d.v)
         else:
             direct = mp.log(1 / (1 + mp.exp(-d.v if x == 1 else d.v)))
+    elif isinstance(d, Geometric):
+        direct = mp.log(d.one_minus_prob() ** x * d.prob())
     else:
         direct = mp.log(d.rate ** x * mp.exp(-d.rate) / mp.factorial(x))
     continuous.agree(direct, lp, f"{d}: log_prob({x})")
+
+
+# ---- Binomial ----------------------------------------------------------------------------------
+#
+# `Binomial(total_count, probs=p)` or `Binomial(total_count, logits=l)` (torch: total_count first,
+# probs / logits keyword-only, exactly one): P(k) = C(n, k) p^k (1 - p)^(n - k) on {0, 1, .., n},
+# n a non-negative integer (given as an f64), p = sigmoid(l), 0 < p < 1 here (no point masses).
+# In log space, with ln p and ln(1 - p) as for Bernoulli (ln p, log1p(-p) for probs;
+# -log1p(e^-l), -log1p(e^l) for logits) and the binomial coefficient from loggamma:
+#
+#     ln P(k) = [lgamma(n + 1) - lgamma(k + 1) - lgamma(n - k + 1)] + [k ln p + (n - k) ln(1 - p)]
+#
+# The bracketed coefficient is the same mpf for two Binomials of the same n, so it cancels exactly
+# in ln P(k) - ln Q(k). KL(P || Q) = sum_{k=0}^{n} P(k) (ln P(k) - ln Q(k)), summed from the mode
+# outwards (`binomial_sum`); log_prob = ln P(k). torch's _kl_binomial_binomial raises for
+# P.total_count < Q.total_count and gives +inf for P.total_count > Q.total_count: there
+# P(n1) = p1^n1 > 0 = Q(n1), and the sum is +inf. No entropy (not asked for).
+#
+# Cross-checks (DPS pass): the KL against n KL(Bernoulli(p1) || Bernoulli(p2)) (kl_closed's
+# Bernoulli formula) for equal counts, +inf for n1 > n2; for n <= BINOMIAL_DIRECT the truncated
+# sum against all n + 1 terms added one by one; log_prob against ln(C(n, k) p^k (1 - p)^(n - k))
+# evaluated directly (mp.binomial, at BINOMIAL_EXTRA more digits so that 1 - 1e-300 does not round
+# to 1), and the pmf summing to 1.
+
+BINOMIAL_DIRECT = 10000  # the truncated sum is checked against every term up to this total_count
+BINOMIAL_EXTRA = 330     # extra digits for the direct pmf of the log_prob check
+
+
+class Binomial:
+    """One Binomial, total_count n and the parameter as given: kind "probs" or "logits". `l1` =
+    ln p and `l0` = ln(1 - p)."""
+
+    def __init__(self, kind, n, v):
+        assert kind in ("probs", "logits"), kind
+        assert n >= 0 and n == int(n), n
+        self.kind, self.n, self.v = kind, int(n), v
+        if kind == "probs":
+            assert 0 < v < 1, v
+            self.l1, self.l0 = mp.log(v), mp.log1p(-v)
+        else:
+            self.l1, self.l0 = -mp.log1p(mp.exp(-v)), -mp.log1p(mp.exp(v))
+
+    def log_coef(self, k):
+        """ln C(n, k), from loggamma (memoised per precision: P and Q share it)."""
+        n = self.n
+        return continuous.loggamma(n + 1) - continuous.loggamma(k + 1) - continuous.loggamma(n - k + 1)
+
+    def log_pmf(self, k):
+        if k < 0 or k > self.n or k != int(k):
+            return -mp.inf
+        k = int(k)
+        return self.log_coef(k) + (k * self.l1 + (self.n - k) * self.l0)
+
+    def __repr__(self):
+        return f"Binomial({self.n}, {self.kind}={mp.nstr(self.v, 17)})"
+
+    # -- for the cross-checks only --
+    def bernoulli(self):
+        return Bernoulli(self.kind, self.v)
+
+
+def binomial_sum(p, h, slope):
+    """sum_{k=0}^{n} P(k) h(k, ln P(k)) for the Binomial p, where |h(k ± j)| <= |h(k)| + j slope
+    (h is affine in k, or constant). Summed from the mode floor((n + 1) p) upwards to n, then from
+    the mode - 1 down to 0. The ratio P(k + 1) / P(k) = (n - k) / (k + 1) * p / (1 - p) falls as k
+    grows, so past any k where it is rho < 1, P(k + j) <= P(k) rho^j; below, P(k - 1) / P(k) =
+    k / (n - k + 1) * (1 - p) / p falls as k falls (s < 1 likewise). The rest of either side is then
+    at most P(k) (|h(k)| rho / (1 - rho) + slope rho / (1 - rho)^2) (rho -> s), and each side stops
+    once that is at most TAIL_TOL times the partial sum (or is 0, where every term is), or at the
+    end of the support. On the checking pass, for n <= BINOMIAL_DIRECT, the result must match all
+    n + 1 terms added one by one."""
+    n = p.n
+    odds = mp.exp(p.l1 - p.l0)  # p / (1 - p)
+    terms = []
+    acc = [mpf(0)]
+
+    def term(k):
+        lp = p.log_pmf(k)
+        hk = h(k, lp)
+        pk = mp.exp(lp)
+        terms.append(pk * hk)
+        acc[0] += terms[-1]
+        return pk, abs(hk)
+
+    def done(pk, hk, rho):
+        return rho < 1 and pk * (hk * rho / (1 - rho) + slope * rho / (1 - rho) ** 2) <= TAIL_TOL * abs(acc[0])
+
+    m = min(int(mp.floor((n + 1) * mp.exp(p.l1))), n)
+    k = m
+    while True:
+        pk, hk = term(k)
+        if k == n or done(pk, hk, (n - k) / mpf(k + 1) * odds):
+            break
+        k += 1
+    k = m - 1
+    while k >= 0:
+        pk, hk = term(k)
+        if k == 0 or done(pk, hk, k / mpf(n - k + 1) / odds):
+            break
+        k -= 1
+    s = mp.fsum(terms)
+    if continuous.CHECKS["on"] and n <= BINOMIAL_DIRECT and len(terms) < n + 1:
+        every = [mp.exp(p.log_pmf(j)) * h(j, p.log_pmf(j)) for j in range(n + 1)]
+        direct = mp.fsum(every)
+        scale = mp.fsum(abs(t) for t in every)
+        assert abs(direct - s) <= mpf("1e-45") * scale, \
+            f"{p}: truncated sum {s} vs all {n + 1} terms {direct}"
+    return s
+
+
+def binomial_kl(p, q):
+    assert isinstance(q, Binomial), (p, q)
+    assert p.n >= q.n, f"{p} || {q}: torch raises for P.total_count < Q.total_count"
+    if q.log_pmf(p.n) == -mp.inf:
+        s = mp.inf  # P(n1) = p1^n1 > 0 = Q(n1): n1 > n2
+    else:
+        # ln P(k) - ln Q(k) = k (ln p1 - ln p2) + (n - k) (ln(1 - p1) - ln(1 - p2)): affine in k,
+        # slope (l1 - l2) in the logits.
+        slope = abs((p.l1 - p.l0) - (q.l1 - q.l0))
+        s = binomial_sum(p, lambda k, lp: lp - q.log_pmf(k), slope)
+    if continuous.CHECKS["on"]:
+        closed = mp.inf if p.n > q.n else p.n * kl_closed(p.bernoulli(), q.bernoulli())
+        if closed == mp.inf or s == mp.inf:
+            assert closed == s == mp.inf, f"{p} || {q}: closed form {closed} vs sum {s}"
+        else:
+            continuous.agree(closed, s, f"{p} || {q}: KL")
+    return s
+
+
+def binomial_log_prob(d, x):
+    assert x == int(x) and 0 <= x <= d.n, (d, x)
+    k = int(x)
+    lp = d.log_pmf(k)
+    if continuous.CHECKS["on"]:
+        key = (repr(d), mp.prec)
+        if key not in NORMALISED:
+            NORMALISED.add(key)
+            continuous.agree(mpf(1), binomial_sum(d, lambda j, lq: mpf(1), 0), f"{d}: sum of the pmf")
+        with mp.workdps(mp.dps + BINOMIAL_EXTRA):
+            v = mpf(d.v)
+            pr, qr = (v, 1 - v) if d.kind == "probs" else (1 / (1 + mp.exp(-v)), 1 / (1 + mp.exp(v)))
+            direct = mp.log(mp.binomial(d.n, k) * pr ** k * qr ** (d.n - k))
+        continuous.agree(direct, lp, f"{d}: log_prob({k})")
+    return lp

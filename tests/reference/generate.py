@@ -46,9 +46,11 @@ integration of p ln(p/q), -p ln p and p against their closed forms, on the DPS p
 supports that do not nest (or against a Pareto P without the moments it needs) is +inf and is
 written as the string "inf".
 
-The discrete families Bernoulli and Poisson (discrete.py) are the exception to "closed forms,
-checked": their references are the defining sums over the support of the log pmf, and the closed
-forms only check them. A Bernoulli KL against a Q without mass where P has some is "inf".
+The discrete families Bernoulli, Poisson and Geometric (discrete.py) are the exception to "closed
+forms, checked": their references are the defining sums over the support of the log pmf, and the
+closed forms only check them. A Bernoulli or Geometric KL against a Q without mass where P has some
+is "inf". So is Binomial (the `# ---- Binomial` block of the cases, discrete.py's Binomial section):
+a Binomial KL with P's total_count above Q's is "inf".
 """
 
 import itertools
@@ -521,8 +523,28 @@ class Poisson:
         return Gauss(t.shape, (), "Poisson", dist=lambda i: discrete.Poisson(t.bat(i)))
 
 
+class Geometric:
+    """`Geometric(probs=p)` or `Geometric(logits=l)` (keyword-only in torch), elementwise; its
+    kind is "Geometric", and `dist(i)` is the discrete.Geometric at index i."""
+    KINDS = ("probs", "logits")
+
+    def __init__(self, param, kind):
+        assert kind in self.KINDS, kind
+        self.param, self.kind = param, kind
+
+    def render(self):
+        return f"Geometric({self.kind}={self.param.render()})"
+
+    def params(self):
+        return self.param.params()
+
+    def gauss(self):
+        t, kind = self.param.tensor(), self.kind
+        return Gauss(t.shape, (), "Geometric", dist=lambda i: discrete.Geometric(kind, t.bat(i)))
+
+
 # The kinds of the discrete families: their references are sums over the support (discrete.py).
-DISCRETE = ("Bernoulli", "Poisson")
+DISCRETE = ("Bernoulli", "Poisson", "Geometric", "Binomial")  # Binomial: the `# ---- Binomial` block
 
 
 class Family:
@@ -1024,7 +1046,7 @@ def build_case(name, cls, f):
     assert lo.shape == hi.shape
     # The discrete references are sums that leave no rounding residue (P || P sums exact zeros),
     # so tiny values there are real (Poisson(1e-100) || Poisson(3e-100) = 9.0e-101) and kept.
-    snap = not any(isinstance(n, (Bernoulli, Poisson)) for n in nodes(expr))
+    snap = not any(isinstance(n, (Bernoulli, Poisson, Geometric, Binomial)) for n in nodes(expr))
 
     def conv(pair):
         a, b = pair
@@ -2058,6 +2080,169 @@ add("poisson_log_prob_extreme", XS, lambda r: LogProb(Poisson(P("r", [1e-300, 10
 
 add("bernoulli_poisson_kl_well", WC, lambda r: KL(bern("p1", probs(r, (2, 1)), "probs"), Poisson(P("r2", rates(r, (3,), 0.2, 5.0)))))
 add("bernoulli_poisson_kl_logits", WC, lambda r: KL(bern("l1", logits(r, (3,)), "logits"), Poisson(P("r2", rates(r, (3,), 0.2, 5.0)))))
+
+
+# Geometric: P(k) = (1 - p)^k p on {0, 1, 2, ..}, summed in blocks of doubling length
+# (discrete.geometric_sum), so that means up to e^40 and 1e300 cost a few hundred doublings.
+
+
+def geom(name, values, kind):
+    return Geometric(P(name, values), kind)
+
+
+def gprobs(r, sh):
+    return poss(r, sh, 0.1, 0.9)
+
+
+def glogits(r, sh):
+    return locs(r, sh, -3.0, 3.0)
+
+
+def gints(r, sh, hi=10):
+    return fill(sh, lambda: r.randint(0, hi))
+
+
+add("geometric_kl_probs_well", WC, lambda r: KL(geom("p1", gprobs(r, (2, 1)), "probs"), geom("p2", gprobs(r, (2,)), "probs")))
+add("geometric_kl_logits_well", WC, lambda r: KL(geom("l1", glogits(r, (2, 1)), "logits"), geom("l2", glogits(r, (2,)), "logits")))
+add("geometric_kl_probs_vs_logits", WC, lambda r: KL(geom("p1", gprobs(r, (3,)), "probs"), geom("l2", glogits(r, (3,)), "logits")))
+add("geometric_kl_logits_vs_probs", WC, lambda r: KL(geom("l1", glogits(r, (3,)), "logits"), geom("p2", gprobs(r, (3,)), "probs")))
+add("geometric_kl_to_event", WC, lambda r: KL(Indep(geom("l1", glogits(r, (2, 3)), "logits"), 1),
+                                              Indep(geom("l2", glogits(r, (2, 3)), "logits"), 1)))
+# p2 = p1 (1 + eps): KL ~ eps^2 / (2 (1 - p)), down to ~1e-24; the last element is P || P.
+add("geometric_kl_probs_near_equal", NE, lambda r: (lambda p: KL(
+    geom("p1", p, "probs"), geom("p2", [x * (1 + e) for x, e in zip(p, (1e-6, 1e-9, 1e-12, 0.0))], "probs")))(gprobs(r, (4,))))
+# l2 = l1 + eps: KL ~ (1 - p) eps^2 / 2 (the Fisher information in the logit is 1 - p); at l = 40
+# against 40 + 1e-9 it is 2.1e-36, at -20 (mean e^20) against -20 + 1e-9 about 5e-19. The last
+# element is P || P.
+add("geometric_kl_logits_near_equal", NE, lambda r: (lambda l, eps: KL(
+    geom("l1", l, "logits"), geom("l2", [x + e for x, e in zip(l, eps)], "logits")))(
+    [-2.0, 0.5, 3.0, 40.0, -20.0, -1.25], (1e-6, 1e-9, 1e-12, 1e-9, 1e-9, 0.0)))
+# P within e^-30 of a point mass at 0 and back, long tails (means e^18 .. e^40), a near point mass
+# against a long tail (KL 1.6e17 at -40 vs 0) and the reverse.
+add("geometric_kl_extreme", XS, lambda r: KL(
+    geom("l1", [30.0, 28.0, -20.0, -18.0, 40.0, -40.0, 0.0], "logits"),
+    geom("l2", [28.0, 30.0, -18.0, -20.0, -40.0, 0.0, -40.0], "logits")))
+# Means 1e6 and 1e300 (p = 1e-300: about 1000 doublings), one ulp below 1 against 1/2 and back,
+# and a mean of 1e10 against p2 = 0.9 (KL 2.3e10).
+add("geometric_kl_probs_extreme", XS, lambda r: KL(
+    geom("p1", [1e-6, 2e-6, 1e-300, 1.0 - 2 ** -53, 0.5, 1e-10], "probs"),
+    geom("p2", [2e-6, 1e-6, 2e-300, 0.5, 1.0 - 2 ** -53, 0.9], "probs")))
+# P a point mass at 0 (probs1 = 1) against Q inside: -ln p2 (690.8 at 1e-300); both point masses:
+# 0; Q a point mass against P with mass beyond 0: "inf" (also at p1 = 1e-300 and one ulp below 1).
+add("geometric_kl_boundary", XS, lambda r: KL(
+    geom("p1", [1.0, 1.0, 1.0, 1.0, 1.0, 0.3, 1e-300, 1.0 - 2 ** -53], "probs"),
+    geom("p2", [0.4, 1e-300, 1.0 - 2 ** -53, 1e-6, 1.0, 1.0, 1.0, 1.0], "probs")))
+add("geometric_log_prob", WC, lambda r: LogProb(geom("p", gprobs(r, (3,)), "probs"), P("k", gints(r, (2, 3)))))
+add("geometric_log_prob_logits", WC, lambda r: LogProb(geom("l", [20.0, -20.0] + glogits(r, (1,)), "logits"),
+                                                       P("k", gints(r, (2, 3)))))
+add("geometric_entropy", WC, lambda r: Entropy(geom("p", gprobs(r, (2, 3)), "probs")))
+add("geometric_entropy_logits", WC, lambda r: Entropy(geom("l", [-20.0, 0.0, 20.0] + glogits(r, (2,)), "logits")))
+
+
+# ---- Binomial --------------------------------------------------------------------------------
+# `Binomial(total_count, probs=p)` / `Binomial(total_count, logits=l)`: P(k) = C(n, k) p^k
+# (1 - p)^(n - k) on {0, .., n}. The references are sums over k of the log pmf (discrete.py's
+# Binomial section), summed from the mode outwards; the closed form n KL(Bernoulli || Bernoulli)
+# only checks them. torch raises for P.total_count < Q.total_count, so every case has n1 >= n2;
+# n1 > n2 is "inf".
+
+
+class Binomial:
+    """`Binomial(total_count, probs=p)` or `Binomial(total_count, logits=l)` (total_count first,
+    probs / logits keyword-only in torch), elementwise; its kind is "Binomial", and `dist(i)` is
+    the discrete.Binomial at index i (total_count and parameter broadcast together)."""
+    KINDS = ("probs", "logits")
+
+    def __init__(self, count, param, kind):
+        assert kind in self.KINDS, kind
+        self.count, self.param, self.kind = count, param, kind
+
+    def render(self):
+        return f"Binomial({self.count.render()}, {self.kind}={self.param.render()})"
+
+    def params(self):
+        return self.count.params() + self.param.params()
+
+    def gauss(self):
+        n, t, kind = self.count.tensor(), self.param.tensor(), self.kind
+        batch = broadcast_shapes(n.shape, t.shape)
+        return Gauss(batch, (), "Binomial", dist=lambda i: discrete.Binomial(kind, n.bat(i), t.bat(i)))
+
+
+def binom(count_name, counts, name, values, kind):
+    return Binomial(P(count_name, counts), P(name, values), kind)
+
+
+def bcounts(r, sh):
+    return fill(sh, lambda: r.choice((1.0, 7.0, 50.0, 1000.0)))
+
+
+def bprobs(r, sh):
+    return poss(r, sh, 0.1, 0.9)
+
+
+def blogits(r, sh):
+    return locs(r, sh, -3.0, 3.0)
+
+
+def bks(r, counts, rows):
+    """log_prob points: `rows` rows of integers k in [0, n] against the counts n (a list); the
+    first row holds 0 and n at its first two positions."""
+    first = [0.0, counts[1]] + [float(r.randint(0, int(c))) for c in counts[2:]]
+    return [first] + [[float(r.randint(0, int(c))) for c in counts] for _ in range(rows - 1)]
+
+
+def same(x):
+    """A copy of the nested counts, for Q's total_count under its own name."""
+    return mapn(x, lambda v: v)
+
+
+# Equal counts on both sides: KL = n KL(Bernoulli(p1) || Bernoulli(p2)), every probs / logits mix.
+add("binomial_kl_probs_well", WC, lambda r: (lambda n: KL(
+    binom("n1", n, "p1", bprobs(r, (2, 1)), "probs"), binom("n2", same(n), "p2", bprobs(r, (2,)), "probs")))(bcounts(r, (2, 1))))
+add("binomial_kl_logits_well", WC, lambda r: (lambda n: KL(
+    binom("n1", n, "l1", blogits(r, (2, 1)), "logits"), binom("n2", same(n), "l2", blogits(r, (2,)), "logits")))(bcounts(r, (2, 1))))
+add("binomial_kl_probs_vs_logits", WC, lambda r: (lambda n: KL(
+    binom("n1", n, "p1", bprobs(r, (3,)), "probs"), binom("n2", same(n), "l2", blogits(r, (3,)), "logits")))(bcounts(r, (3,))))
+# logits against probs, P's batch [2, 3] against Q's [3] (the counts [3] on both sides).
+add("binomial_kl_to_event", WC, lambda r: (lambda n: KL(
+    Indep(binom("n1", n, "l1", blogits(r, (2, 3)), "logits"), 1),
+    Indep(binom("n2", same(n), "p2", bprobs(r, (3,)), "probs"), 1)))(bcounts(r, (3,))))
+# p2 = p1 (1 + eps): KL ~ n p eps^2 / (2 (1 - p)), down to ~1e-22; the last element is P || P.
+add("binomial_kl_near_equal", NE, lambda r: (lambda p: KL(
+    binom("n1", [7.0, 50.0, 1000.0, 50.0], "p1", p, "probs"),
+    binom("n2", [7.0, 50.0, 1000.0, 50.0], "p2", [x * (1 + e) for x, e in zip(p, (1e-6, 1e-9, 1e-12, 0.0))], "probs")))(
+    bprobs(r, (4,))))
+# l2 = l1 + eps: KL ~ n sigma'(l1) eps^2 / 2; at l = 40 (n = 1000) against 40 + 1e-9 it is 2.1e-33.
+# The last element is P || P.
+add("binomial_kl_logits_near_equal", NE, lambda r: (lambda l, eps: KL(
+    binom("n1", [7.0, 50.0, 1000.0, 1000.0, 1.0], "l1", l, "logits"),
+    binom("n2", [7.0, 50.0, 1000.0, 1000.0, 1.0], "l2", [x + e for x, e in zip(l, eps)], "logits")))(
+    [-2.0, 0.5, 3.0, 40.0, -1.25], (1e-6, 1e-9, 1e-12, 1e-9, 0.0)))
+# n1 > n2: P(n1) > 0 = Q(n1), "inf" (also against n2 = 0, a point mass at 0), next to n1 == n2
+# (finite) and n1 = n2 = 0 (both point masses at 0: KL 0).
+add("binomial_kl_inf", XS, lambda r: KL(
+    binom("n1", [7.0, 50.0, 1000.0, 1.0, 7.0, 50.0, 0.0, 1000.0], "p1", bprobs(r, (8,)), "probs"),
+    binom("n2", [6.0, 0.0, 999.0, 0.0, 7.0, 50.0, 0.0, 1000.0], "p2", bprobs(r, (8,)), "probs")))
+# n = 1e6: P within e^-30 of a point mass at n (and of one at 0, -30 vs -28) and back, a few terms
+# from the mode; logits 0 against 1e-3 (KL 0.125) sums some 18000 terms around n / 2.
+add("binomial_kl_extreme", XS, lambda r: KL(
+    binom("n1", [1e6, 1e6, 1e6, 1e6], "l1", [30.0, 28.0, -30.0, 0.0], "logits"),
+    binom("n2", [1e6, 1e6, 1e6, 1e6], "l2", [28.0, 30.0, -28.0, 1e-3], "logits")))
+# n = 1e6 with means 0.01 and 0.02 (KL 3.1e-3 and back), and a mean of 1e-294 against p2 = 1/2
+# (KL n ln 2).
+add("binomial_kl_probs_extreme", XS, lambda r: KL(
+    binom("n1", [1e6, 1e6, 1e6], "p1", [1e-8, 2e-8, 1e-300], "probs"),
+    binom("n2", [1e6, 1e6, 1e6], "p2", [2e-8, 1e-8, 0.5], "probs")))
+add("binomial_log_prob", WC, lambda r: (lambda n: LogProb(
+    binom("n", n, "p", bprobs(r, (3,)), "probs"), P("k", bks(r, n, 2))))(bcounts(r, (3,))))
+# logits +-20 at n = 50 and 7: k ln p and (n - k) ln(1 - p) of -20 per failure / success.
+add("binomial_log_prob_logits", WC, lambda r: (lambda n: LogProb(
+    binom("n", n, "l", [20.0, -20.0] + blogits(r, (1,)), "logits"), P("k", bks(r, n, 2))))([50.0, 7.0] + bcounts(r, (1,))))
+# ln C(1e4, 5000) - 1e4 ln 2 (-4.83); k = 0 at p = 1e-300: n log1p(-1e-300) = -1e-296;
+# k = n = 1000 at p = 1e-300: 1000 ln(1e-300).
+add("binomial_log_prob_extreme", XS, lambda r: LogProb(
+    binom("n", [1e4, 1e4, 1000.0], "p", [0.5, 1e-300, 1e-300], "probs"), P("k", [5000.0, 0.0, 1000.0])))
 
 # ==============================================================================================
 

@@ -186,34 +186,6 @@ pub(crate) fn beta_kl(a1: f64, b1: f64, a2: f64, b2: f64) -> f64 {
     lgamma_excess(a1, a2, ha) + lgamma_excess(b1, b2, hb) - lgamma_excess(a1 + b1, a2 + b2, ha + hb)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::testing::SplitMix64;
-
-    /// Against the careful `f64` path on `a` log-uniform in `[1e-3, 1e4]`, `h = ±a r` with `r`
-    /// log-uniform in `[1e-9, 1]` and `h = a r` with `r` up to `1e3`.
-    #[test]
-    fn matches_the_careful_excess() {
-        let mut rng = SplitMix64(3);
-        let mut worst = (0.0_f64, 0.0, 0.0);
-        for i in 0..200_000 {
-            let a = rng.uniform(1e-3_f64.ln(), 1e4_f64.ln()).exp();
-            let r = rng.uniform(1e-9_f64.ln(), if i % 4 == 0 { 1e3_f64.ln() } else { 0.0 }).exp();
-            let h = if i % 2 == 0 { a * r } else { -a * r.min(0.999) };
-            let want = super::super::diff::lgamma_excess(a, h);
-            let rel = ((lgamma_excess(a, a + h, h) - want) / want).abs();
-            if rel > worst.0 {
-                worst = (rel, a, h);
-            }
-        }
-        assert!(worst.0 < 1e-9, "{worst:?}");
-        assert_eq!(lgamma_excess(2.5, 2.5, 0.0), 0.0);
-        assert!(lgamma_excess(0.0, 1.0, 1.0).is_nan() && lgamma_excess(1.0, -1.0, -2.0).is_nan());
-        println!("fast lgamma_excess: worst {:.1e} rel at a = {}, h = {}", worst.0, worst.1, worst.2);
-    }
-}
-
 /// `e^x` without branches or libm calls (so that loops calling it vectorize), for
 /// `−708 <= x <= 709` (clamped there: below, the result is about 3e-308 instead of smaller):
 /// `x = k ln 2 + r` with `k` rounded by the `1.5·2^52` trick, `e^r` by its Taylor series to
@@ -325,3 +297,31 @@ const INV_FACT_16: [f64; 16] = [
     1.0 / 87_178_291_200.0,
     1.0 / 1_307_674_368_000.0,
 ];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::SplitMix64;
+
+    /// Against the careful `f64` path on `a` log-uniform in `[1e-3, 1e4]`, `h = ±a r` with `r`
+    /// log-uniform in `[1e-9, 1]` and `h = a r` with `r` up to `1e3`.
+    #[test]
+    fn matches_the_careful_excess() {
+        let mut rng = SplitMix64(3);
+        let mut worst = (0.0_f64, 0.0, 0.0);
+        for i in 0..200_000 {
+            let a = rng.uniform(1e-3_f64.ln(), 1e4_f64.ln()).exp();
+            let r = rng.uniform(1e-9_f64.ln(), if i % 4 == 0 { 1e3_f64.ln() } else { 0.0 }).exp();
+            let h = if i % 2 == 0 { a * r } else { -a * r.min(0.999) };
+            let want = super::super::diff::lgamma_excess(a, h);
+            let rel = ((lgamma_excess(a, a + h, h) - want) / want).abs();
+            if rel > worst.0 {
+                worst = (rel, a, h);
+            }
+        }
+        assert!(worst.0 < 1e-9, "{worst:?}");
+        assert_eq!(lgamma_excess(2.5, 2.5, 0.0), 0.0);
+        assert!(lgamma_excess(0.0, 1.0, 1.0).is_nan() && lgamma_excess(1.0, -1.0, -2.0).is_nan());
+        println!("fast lgamma_excess: worst {:.1e} rel at a = {}, h = {}", worst.0, worst.1, worst.2);
+    }
+}
