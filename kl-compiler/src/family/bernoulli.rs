@@ -3,7 +3,7 @@
 //! parameters are given: each reads them as given, so that two `probs` keep their gap exact and
 //! logits are never turned into probabilities that round to 0 or 1.
 
-use super::{build, choice, Family, Structure, Support, LOGITS, PROBS, PROBS_OR_LOGITS};
+use super::{build, by_param, ByParams, Family, Structure, Support, PROBS_OR_LOGITS};
 use crate::ir::{Ir, NodeId};
 use crate::kernel::{scalar_kernel, Kernel};
 use crate::rules::Site;
@@ -91,35 +91,20 @@ pub const POISSON_KL_LOGITS: Kernel = scalar_kernel! {
     formula: |l, r| format!("−H(Bernoulli(logits={l})) − σ({l})·ln {r} + {r}"),
 };
 
-/// The kernel for a Bernoulli given by `probs` or by `logits` (`Dist::choice`).
-fn by_choice(choice: u8, probs: &'static Kernel, logits: &'static Kernel) -> &'static Kernel {
-    if choice == LOGITS {
-        logits
-    } else {
-        probs
-    }
-}
-
-/// Each side's parameter as given: the kernel of that pair of parameterizations reads them.
 pub fn kl(ir: &mut Ir, at: Site) -> Option<NodeId> {
-    let kernel = match (choice(ir, at.p), choice(ir, at.other)) {
-        (PROBS, PROBS) => &KL_PROBS,
-        (PROBS, _) => &KL_PROBS_LOGITS,
-        (_, PROBS) => &KL_LOGITS_PROBS,
-        _ => &KL_LOGITS,
-    };
-    build::pair(ir, at, kernel)
+    ByParams { probs: &KL_PROBS, probs_logits: &KL_PROBS_LOGITS, logits_probs: &KL_LOGITS_PROBS, logits: &KL_LOGITS }
+        .kl(ir, at)
 }
 
 pub fn log_prob(ir: &mut Ir, at: Site) -> Option<NodeId> {
-    build::value(ir, at, by_choice(choice(ir, at.p), &LOG_PROB_PROBS, &LOG_PROB_LOGITS))
+    build::value(ir, at, by_param(ir, at.p, &LOG_PROB_PROBS, &LOG_PROB_LOGITS))
 }
 
 pub fn entropy(ir: &mut Ir, at: Site) -> Option<NodeId> {
-    build::of(ir, at, by_choice(choice(ir, at.p), &ENTROPY_PROBS, &ENTROPY_LOGITS), &[0])
+    build::of(ir, at, by_param(ir, at.p, &ENTROPY_PROBS, &ENTROPY_LOGITS), &[0])
 }
 
 /// `KL(Bernoulli ‖ Poisson)`, torch's `_kl_bernoulli_poisson`.
 pub fn poisson_kl(ir: &mut Ir, at: Site) -> Option<NodeId> {
-    build::pair(ir, at, by_choice(choice(ir, at.p), &POISSON_KL_PROBS, &POISSON_KL_LOGITS))
+    build::pair(ir, at, by_param(ir, at.p, &POISSON_KL_PROBS, &POISSON_KL_LOGITS))
 }

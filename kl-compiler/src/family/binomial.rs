@@ -5,7 +5,7 @@
 //! count exceeds Q's, and a data error where it is below (torch has no closed form there).
 //! No `entropy` rule: it has no closed form.
 
-use super::{build, choice, plain_slot, Family, Structure, Support, LOGITS, PROBS, PROBS_OR_LOGITS};
+use super::{build, by_param, plain_slot, ByParams, Family, Structure, Support, PROBS_OR_LOGITS};
 use crate::ir::{Ir, NodeId};
 use crate::kernel::{scalar_kernel, Kernel};
 use crate::rules::Site;
@@ -72,16 +72,10 @@ pub const LOG_PROB_LOGITS: Kernel = scalar_kernel! {
 };
 
 pub fn kl(ir: &mut Ir, at: Site) -> Option<NodeId> {
-    let kernel = match (choice(ir, at.p), choice(ir, at.other)) {
-        (PROBS, PROBS) => &KL_PROBS,
-        (PROBS, _) => &KL_PROBS_LOGITS,
-        (_, PROBS) => &KL_LOGITS_PROBS,
-        _ => &KL_LOGITS,
-    };
-    build::pair(ir, at, kernel)
+    ByParams { probs: &KL_PROBS, probs_logits: &KL_PROBS_LOGITS, logits_probs: &KL_LOGITS_PROBS, logits: &KL_LOGITS }
+        .kl(ir, at)
 }
 
 pub fn log_prob(ir: &mut Ir, at: Site) -> Option<NodeId> {
-    let kernel = if choice(ir, at.p) == LOGITS { &LOG_PROB_LOGITS } else { &LOG_PROB_PROBS };
-    build::value(ir, at, kernel)
+    build::value(ir, at, by_param(ir, at.p, &LOG_PROB_PROBS, &LOG_PROB_LOGITS))
 }

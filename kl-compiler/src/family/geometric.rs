@@ -2,7 +2,7 @@
 //! number of failures before the first success, as in torch), elementwise. Its closed forms are
 //! the `kl_runtime::discrete` kernels, one per way the parameters are given (as `Bernoulli`'s).
 
-use super::{build, choice, Family, Structure, Support, LOGITS, PROBS, PROBS_OR_LOGITS};
+use super::{build, by_param, ByParams, Family, Structure, Support, PROBS_OR_LOGITS};
 use crate::ir::{Ir, NodeId};
 use crate::kernel::{scalar_kernel, Kernel};
 use crate::rules::Site;
@@ -77,21 +77,14 @@ pub const ENTROPY_LOGITS: Kernel = scalar_kernel! {
 };
 
 pub fn kl(ir: &mut Ir, at: Site) -> Option<NodeId> {
-    let kernel = match (choice(ir, at.p), choice(ir, at.other)) {
-        (PROBS, PROBS) => &KL_PROBS,
-        (PROBS, _) => &KL_PROBS_LOGITS,
-        (_, PROBS) => &KL_LOGITS_PROBS,
-        _ => &KL_LOGITS,
-    };
-    build::pair(ir, at, kernel)
+    ByParams { probs: &KL_PROBS, probs_logits: &KL_PROBS_LOGITS, logits_probs: &KL_LOGITS_PROBS, logits: &KL_LOGITS }
+        .kl(ir, at)
 }
 
 pub fn log_prob(ir: &mut Ir, at: Site) -> Option<NodeId> {
-    let kernel = if choice(ir, at.p) == LOGITS { &LOG_PROB_LOGITS } else { &LOG_PROB_PROBS };
-    build::value(ir, at, kernel)
+    build::value(ir, at, by_param(ir, at.p, &LOG_PROB_PROBS, &LOG_PROB_LOGITS))
 }
 
 pub fn entropy(ir: &mut Ir, at: Site) -> Option<NodeId> {
-    let kernel = if choice(ir, at.p) == LOGITS { &ENTROPY_LOGITS } else { &ENTROPY_PROBS };
-    build::of(ir, at, kernel, &[0])
+    build::of(ir, at, by_param(ir, at.p, &ENTROPY_PROBS, &ENTROPY_LOGITS), &[0])
 }

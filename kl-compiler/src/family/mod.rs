@@ -54,6 +54,7 @@ pub use von_mises::VON_MISES;
 
 use crate::diag::Diagnostic;
 use crate::ir::{Ir, NodeId, Op, Role};
+use crate::kernel::Kernel;
 use crate::shape::{Dim, Shape};
 use crate::span::Span;
 use std::fmt;
@@ -416,6 +417,37 @@ pub(crate) const PROBS_OR_LOGITS: Slot = Slot {
 pub(crate) const PROBS: u8 = 0;
 /// ... and by `logits=`.
 pub(crate) const LOGITS: u8 = 1;
+
+/// The kernels of a [`PROBS_OR_LOGITS`] family's KL, one per way P and Q are given (each reads
+/// its parameters as given).
+pub(crate) struct ByParams {
+    pub probs: &'static Kernel,
+    pub probs_logits: &'static Kernel,
+    pub logits_probs: &'static Kernel,
+    pub logits: &'static Kernel,
+}
+
+impl ByParams {
+    /// The KL kernel node at `at`, over P's and Q's operands.
+    pub(crate) fn kl(&self, ir: &mut Ir, at: crate::rules::Site) -> Option<NodeId> {
+        let kernel = match (choice(ir, at.p), choice(ir, at.other)) {
+            (PROBS, PROBS) => self.probs,
+            (PROBS, _) => self.probs_logits,
+            (_, PROBS) => self.logits_probs,
+            _ => self.logits,
+        };
+        build::pair(ir, at, kernel)
+    }
+}
+
+/// `probs` or `logits`, as a [`PROBS_OR_LOGITS`] node was given.
+pub(crate) fn by_param(ir: &Ir, node: NodeId, probs: &'static Kernel, logits: &'static Kernel) -> &'static Kernel {
+    if choice(ir, node) == LOGITS {
+        logits
+    } else {
+        probs
+    }
+}
 
 /// How a distribution node's parameterized slot was given (`Dist::choice`; 0 for the families
 /// without alternatives).

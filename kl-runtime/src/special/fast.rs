@@ -201,28 +201,11 @@ pub(crate) fn exp_bf(x: f64) -> f64 {
     let mut p: f64 = 1.0 / 6_227_020_800.0;
     for n in (0..13).rev() {
         // 1/n! for n = 12, .., 0.
-        p = p.mul_add(r, INV_FACT[n]);
+        p = p.mul_add(r, INV_FACT_16[n]);
     }
     let scale = f64::from_bits(((t.to_bits().wrapping_sub(MAGIC.to_bits())).wrapping_add(1023)) << 52);
     p * scale
 }
-
-/// `1/n!` for `n = 0..=12`.
-const INV_FACT: [f64; 13] = [
-    1.0,
-    1.0,
-    0.5,
-    1.0 / 6.0,
-    1.0 / 24.0,
-    1.0 / 120.0,
-    1.0 / 720.0,
-    1.0 / 5040.0,
-    1.0 / 40_320.0,
-    1.0 / 362_880.0,
-    1.0 / 3_628_800.0,
-    1.0 / 39_916_800.0,
-    1.0 / 479_001_600.0,
-];
 
 /// `ln(1 + y)` for `y >= 0`, branch-free: `ln q − ((q − 1) − y)/q` with `q = 1 + y` rounded
 /// (the correction restores what the rounding of `q` lost; exact for tiny `y`).
@@ -278,7 +261,7 @@ pub(crate) fn bernoulli_kl_logits(l1: f64, l2: f64) -> f64 {
     }
 }
 
-/// `1/n!` for `n = 0..=15` (the series starts at `1/16!`).
+/// `1/n!` for `n = 0..=15` (`exp_bf`'s series uses them to `1/13!`, `expm1mx`'s to `1/16!`).
 const INV_FACT_16: [f64; 16] = [
     1.0,
     1.0,
