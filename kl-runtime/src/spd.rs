@@ -56,7 +56,7 @@ fn sqrt1pm1<T: Real>(x: T) -> T {
 ///
 /// Where `X` is much smaller than `Y` in some direction (a squared pivot of `I + A` below
 /// [`DIRECT_BELOW`]) the difference form would cancel that pivot's leading digits, and the
-/// direct form `M = L⁻¹ X L⁻ᵀ = I + A` is used instead (see [`Form`]).
+/// direct form `M = L⁻¹ X L⁻ᵀ = I + A` is used instead (see the module docs).
 #[inline]
 pub fn spd_delta_term<T: Real>(
     x: &[T],
