@@ -241,6 +241,13 @@ impl Support {
         c.can_be_below(a) && b.can_be_below(d)
     }
 
+    /// Whether the support is a set of points (a distribution on it has a mass function, not a
+    /// density): a KL between a discrete and a continuous distribution is infinite in both
+    /// directions, whatever the intervals.
+    pub fn is_discrete(self) -> bool {
+        matches!(self, Support::Binary | Support::Counts)
+    }
+
     /// How a `log_prob` value is validated on its own: it must lie in the support, or, where
     /// the support depends on the parameters, in the set every such support lies in (the
     /// kernel's check compares it with the parameters).

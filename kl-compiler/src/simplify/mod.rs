@@ -122,23 +122,27 @@ fn infinite_kl(ir: &Ir, id: NodeId) -> Option<Diagnostic> {
     }
     let base = |slot: usize| ir.op(strip(ir, ir.operand(id, slot)).0).family();
     let (p, q) = (base(0)?, base(1)?);
-    if p.support.within(q.support) {
-        return None;
-    }
-    Some(
-        Diagnostic::new(
-            "kl::infinite",
-            ir.node(id).span,
-            format!(
-                "KL({} ‖ {}) is infinite: the support of P, {}, is not contained in the support of Q, {}",
-                p.name, q.name, p.support, q.support
-            ),
+    let message = if p.support.is_discrete() && !q.support.is_discrete() {
+        format!(
+            "KL({} ‖ {}) is infinite: P has a mass function on {} and Q a density on {}, so Q gives each of P's points probability 0",
+            p.name, q.name, p.support, q.support
         )
-        .label("infinite for every parameter value")
-        .help(
-            "a KL divergence is finite only when Q has density wherever P does; swap the sides or pick other families",
-        ),
-    )
+    } else if !p.support.is_discrete() && q.support.is_discrete() {
+        format!(
+            "KL({} ‖ {}) is infinite: P has a density on {} and Q a mass function on {}, so P puts all its mass off Q's points",
+            p.name, q.name, p.support, q.support
+        )
+    } else if !p.support.within(q.support) {
+        format!(
+            "KL({} ‖ {}) is infinite: the support of P, {}, is not contained in the support of Q, {}",
+            p.name, q.name, p.support, q.support
+        )
+    } else {
+        return None;
+    };
+    Some(Diagnostic::new("kl::infinite", ir.node(id).span, message).label("infinite for every parameter value").help(
+        "a KL divergence is finite only when Q has density wherever P does; swap the sides or pick other families",
+    ))
 }
 
 fn family(ir: &Ir, id: NodeId) -> String {
