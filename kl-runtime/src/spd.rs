@@ -358,26 +358,10 @@ fn mixed_scale<T: Real>(
             solve_lower(l, d, col);
             g[i * d..i * d + d].copy_from_slice(col);
         }
-        for i in 0..d {
-            for j in 0..d {
-                let mut v = T::ZERO;
-                for k in i..d {
-                    v += l[k * d + i] * g[k * d + j];
-                }
-                a[i * d + j] = v;
-            }
-        }
+        lt_times(l, g, d, a);
     } else {
         // G = E L into g, then A = L⁻¹ G column by column.
-        for i in 0..d {
-            for j in 0..d {
-                let mut v = T::ZERO;
-                for k in j..d {
-                    v += e[i * d + k] * l[k * d + j];
-                }
-                g[i * d + j] = v;
-            }
-        }
+        times_l(e, l, d, g);
         solve_columns(d, |i, j| g[i * d + j], a, col, |c| solve_lower(l, d, c));
     }
     symmetrize(a, d);
@@ -435,25 +419,37 @@ fn mixed_scale<T: Real>(
 /// exact product, symmetric up to rounding.
 #[inline]
 fn lt_x_l<T: Real>(x: &[T], l: &[T], d: usize, tmp: &mut [T], out: &mut [T]) {
+    times_l(x, l, d, tmp);
+    lt_times(l, tmp, d, out);
+    symmetrize(out, d);
+}
+
+/// `out = X L` for a full `X` and lower `L` (row-major `d x d`).
+#[inline]
+fn times_l<T: Real>(x: &[T], l: &[T], d: usize, out: &mut [T]) {
     for i in 0..d {
         for j in 0..d {
             let mut v = T::ZERO;
             for k in j..d {
                 v += x[i * d + k] * l[k * d + j];
             }
-            tmp[i * d + j] = v;
+            out[i * d + j] = v;
         }
     }
+}
+
+/// `out = Lᵀ Y` for a lower `L` and full `Y` (row-major `d x d`).
+#[inline]
+fn lt_times<T: Real>(l: &[T], y: &[T], d: usize, out: &mut [T]) {
     for i in 0..d {
         for j in 0..d {
             let mut v = T::ZERO;
             for k in i..d {
-                v += l[k * d + i] * tmp[k * d + j];
+                v += l[k * d + i] * y[k * d + j];
             }
             out[i * d + j] = v;
         }
     }
-    symmetrize(out, d);
 }
 
 /// `KL(N(mu1, P1⁻¹) ‖ N(mu2, C2))`: the first normal by its precision matrix, the second by its

@@ -141,14 +141,7 @@ unsafe fn cov_group<V: Tiles, const D: usize>(
     let maha = half_maha(&p, &q, &l, &inv);
     // A = L⁻¹ S L⁻ᵀ for the symmetric part S = ½ (Δ + Δᵀ) of Δ = C1 − C2: the symmetrized A of
     // `delta_term` (linear in Δ).
-    let mut d = [[zero; D]; D];
-    unroll!(D; i in 0..D => {
-        d[i][i] = x[i][i] - y[i][i];
-        unroll!(D; j in 0..i => {
-            d[i][j] = half * ((x[i][j] - y[i][j]) + (x[j][i] - y[j][i]));
-            d[j][i] = d[i][j];
-        });
-    });
+    let d = symmetric_part::<V, D>(|i, j| x[i][j] - y[i][j]);
     let mut a = congruence(&d, &l, &inv);
     // The difference form's pivots are checked here, not in `v`: a row whose pivot cancels
     // (even to 0, spoiling the later ones) takes the direct form, which `v` checks.
@@ -158,19 +151,26 @@ unsafe fn cov_group<V: Tiles, const D: usize>(
     if !(pivots.ok() && (pmin - below).all_nonneg()) {
         // Some row's I + A has a pivot below `DIRECT_BELOW`: those rows in the direct form of
         // `delta_term`, M = L⁻¹ C1 L⁻ᵀ (symmetric part) itself.
-        let mut s = [[zero; D]; D];
-        unroll!(D; i in 0..D => {
-            s[i][i] = x[i][i];
-            unroll!(D; j in 0..i => {
-                s[i][j] = half * (x[i][j] + x[j][i]);
-                s[j][i] = s[i][j];
-            });
-        });
-        let mut m = congruence(&s, &l, &inv);
+        let mut m = congruence(&symmetric_part::<V, D>(|i, j| x[i][j]), &l, &inv);
         let (direct, _) = factor_sum(&mut m, zero, &mut v);
         sum = pick_below(pmin, below, direct, sum);
     }
     (half.mul_add(sum, maha), v.ok())
+}
+
+/// `½ (M + Mᵀ)` for the matrix with entries `m(i, j)`.
+#[inline(always)]
+fn symmetric_part<V: Tiles, const D: usize>(m: impl Fn(usize, usize) -> V) -> [[V; D]; D] {
+    let half = V::splat(V::T::HALF);
+    let mut s = [[V::splat(V::T::ZERO); D]; D];
+    unroll!(D; i in 0..D => {
+        s[i][i] = m(i, i);
+        unroll!(D; j in 0..i => {
+            s[i][j] = half * (m(i, j) + m(j, i));
+            s[j][i] = s[i][j];
+        });
+    });
+    s
 }
 
 /// Per lane, `a` where `x < t` (or `x` is NaN), else `b`.
