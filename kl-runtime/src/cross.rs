@@ -30,15 +30,14 @@
 
 use crate::beta::{beta_entropy, beta_entropy_grad, ln_beta};
 use crate::error::Violation;
+use crate::gumbel::EULER;
 use crate::real::Real;
 use crate::scalar::{log1pmx, normal_kl, ratio_excess};
 use crate::special::{digamma, digamma_diff, digamma_tail, lgamma, lgamma_correction, trigamma, STIRLING_MIN};
 use crate::uniform::check_interval;
 
-/// The Euler–Mascheroni constant γ.
-const EULER: f64 = 0.577_215_664_901_532_9;
 /// `ln 2π`.
-const LN_2PI: f64 = 1.837_877_066_409_345_5;
+const LN_2PI: f64 = <f64 as Real>::LN_2PI;
 /// π.
 const PI: f64 = core::f64::consts::PI;
 
@@ -139,14 +138,7 @@ pub fn uniform_moments<T: Real>(low: T, high: T) -> Moments<T, 2> {
 /// `−1/(2a²) + (a − 1)t(a)` with the trigamma tail `t(a) = ψ'(a) − 1/a − 1/(2a²)`.
 #[inline]
 pub fn gamma_moments<T: Real>(a: T, b: T) -> Moments<T, 2> {
-    let (neg, d_neg) = if a.to_f64() >= STIRLING_MIN {
-        let neg = T::HALF / a - lgamma_correction(a) - (a - T::ONE) * digamma_tail(a);
-        (neg, (a - T::ONE) * trigamma_tail(a) - T::HALF / (a * a))
-    } else {
-        let two_pi = c::<T>(core::f64::consts::TAU);
-        let neg = T::HALF * (two_pi * a).ln() + T::HALF - a - lgamma(a) + (a - T::ONE) * digamma(a);
-        (neg, T::HALF / a - T::ONE + (a - T::ONE) * trigamma(a))
-    };
+    let (neg, d_neg) = gamma_negentropy(a);
     let root = a.sqrt();
     Moments {
         mean: a / b,
@@ -155,6 +147,19 @@ pub fn gamma_moments<T: Real>(a: T, b: T) -> Moments<T, 2> {
         d_mean: [b.recip(), -(a / b) / b],
         d_sd: [T::HALF / (root * b), -(root / b) / b],
         d_neg: [d_neg, T::ZERO],
+    }
+}
+
+/// `(J(a), J'(a))` of [`gamma_moments`].
+#[inline]
+fn gamma_negentropy<T: Real>(a: T) -> (T, T) {
+    if a.to_f64() >= STIRLING_MIN {
+        let neg = T::HALF / a - lgamma_correction(a) - (a - T::ONE) * digamma_tail(a);
+        (neg, (a - T::ONE) * trigamma_tail(a) - T::HALF / (a * a))
+    } else {
+        let two_pi = c::<T>(core::f64::consts::TAU);
+        let neg = T::HALF * (two_pi * a).ln() + T::HALF - a - lgamma(a) + (a - T::ONE) * digamma(a);
+        (neg, T::HALF / a - T::ONE + (a - T::ONE) * trigamma(a))
     }
 }
 
@@ -333,7 +338,7 @@ pub fn exponential_gumbel_kl_grad<T: Real>(r: T, m2: T, b2: T) -> [T; 3] {
 #[inline]
 fn gamma_shape_term<T: Real>(a: T) -> T {
     let two_pi = c::<T>(core::f64::consts::TAU);
-    gamma_moments(a, T::ONE).neg - T::HALF * (two_pi * a).ln() - T::HALF
+    gamma_negentropy(a).0 - T::HALF * (two_pi * a).ln() - T::HALF
 }
 
 /// `KL(Gamma(a, b) ‖ Gumbel(m2, b2)) = ln k − a − lnΓ(a) + (a − 1)ψ(a) + a/k − ν +
@@ -366,15 +371,7 @@ fn sinhc<T: Real>(x: T) -> (T, T) {
         // Σ z^k/(2k + 1)! and Σ 2k x^(2k−1)/(2k + 1)!, to z^8 (below 1e-17 at |x| < 0.5).
         let mut s = T::ZERO;
         let mut d = T::ZERO;
-        let mut f = 1.0_f64;
-        let mut fact = [0.0_f64; 9];
-        for (k, v) in fact.iter_mut().enumerate() {
-            if k > 0 {
-                f *= ((2 * k) * (2 * k + 1)) as f64;
-            }
-            *v = 1.0 / f;
-        }
-        for (k, &f) in fact.iter().enumerate().rev() {
+        for (k, &f) in INV_ODD_FACT.iter().enumerate().rev() {
             s = s * z + c(f);
             if k > 0 {
                 d = d * z + c((2 * k) as f64 * f);
@@ -382,10 +379,24 @@ fn sinhc<T: Real>(x: T) -> (T, T) {
         }
         (s, d * x)
     } else {
-        let (sh, ch) = (T::HALF * (x.exp() - (-x).exp()), T::HALF * (x.exp() + (-x).exp()));
+        let (ep, em) = (x.exp(), (-x).exp());
+        let (sh, ch) = (T::HALF * (ep - em), T::HALF * (ep + em));
         (sh / x, (x * ch - sh) / z)
     }
 }
+
+/// `1/(2k + 1)!` for `k = 0..=8`.
+const INV_ODD_FACT: [f64; 9] = [
+    1.0,
+    1.0 / 6.0,
+    1.0 / 120.0,
+    1.0 / 5040.0,
+    1.0 / 362_880.0,
+    1.0 / 39_916_800.0,
+    1.0 / 6_227_020_800.0,
+    1.0 / 1_307_674_368_000.0,
+    1.0 / 355_687_428_096_000.0,
+];
 
 /// `KL(Uniform(low, high) ‖ Gumbel(m2, b2)) = −ln ω + z + e^(−z) sinh(ω/2)/(ω/2)`, with
 /// `ω = (high − low)/b2` and `z = (mid − m2)/b2`; where `ω/2 > 20`, the last term as
@@ -574,17 +585,36 @@ pub fn pareto_gamma_kl_grad<T: Real>(s: T, a: T, alpha: T, beta: T) -> [T; 4] {
 /// `mid = (low + high)/2`, `t = w/(2 mid)` in `(0, 1]` and
 /// `g(t) = ((1 + t) ln(1 + t) − (1 − t) ln(1 − t))/(2t) − 1` (`≈ −t²/6`, absolute error ε);
 /// also `ln high − E[ln X] = ln(1 + t) − g` and `E[ln X] − ln low = g − ln(1 − t)`, the
-/// partials' numerators, without cancellation. Returns `(ln mid, g, ln(1 + t) − g,
-/// g − ln(1 − t), t)`.
+/// partials' numerators, without cancellation.
 #[inline]
-fn mean_log<T: Real>(low: T, high: T) -> (T, T, T, T, T) {
+fn mean_log<T: Real>(low: T, high: T) -> MeanLog<T> {
     let mid = T::HALF * low + T::HALF * high;
     let t = T::HALF * (high - low) / mid;
     let (up, down) = (t.ln_1p(), (-t).ln_1p());
     // (1 − t) ln(1 − t) → 0 at t = 1 (low = 0).
     let lower = if t < T::ONE { (T::ONE - t) * down } else { T::ZERO };
     let g = ((T::ONE + t) * up - lower) / (T::TWO * t) - T::ONE;
-    (mid.ln(), g, up - g, g - down, t)
+    MeanLog { mid, g, up: up - g, down: g - down, t }
+}
+
+/// [`mean_log`]'s terms: `E[ln X] = ln mid + g`, `ln high − E[ln X] = up`,
+/// `E[ln X] − ln low = down`, `t = (high − low)/(2 mid)`.
+struct MeanLog<T> {
+    mid: T,
+    g: T,
+    up: T,
+    down: T,
+    t: T,
+}
+
+/// `k v`, 0 where `k = 0` whatever `v` (`(α − 1)·∞` at `low = 0` is 0 for `α = 1`).
+#[inline]
+fn times<T: Real>(k: T, v: T) -> T {
+    if k == T::ZERO {
+        T::ZERO
+    } else {
+        k * v
+    }
 }
 
 /// `KL(Uniform(low, high) ‖ Gamma(α, β)) = −ln(2t) − (α − 1) g(t) + lnΓ(α) − α ln y + y`,
@@ -595,9 +625,8 @@ pub fn uniform_gamma_kl<T: Real>(low: T, high: T, alpha: T, beta: T) -> T {
     if low < T::ZERO {
         return T::INFINITY;
     }
-    let (_, g, _, _, t) = mean_log(low, high);
-    let y = beta * (T::HALF * low + T::HALF * high);
-    gamma_rate_term(alpha, y) - (T::TWO * t).ln() - (alpha - T::ONE) * g
+    let m = mean_log(low, high);
+    gamma_rate_term(alpha, beta * m.mid) - (T::TWO * m.t).ln() - (alpha - T::ONE) * m.g
 }
 
 /// `∂/∂(low, high, α, β)` of [`uniform_gamma_kl`]: with `L = E[ln X]`,
@@ -607,17 +636,14 @@ pub fn uniform_gamma_kl_grad<T: Real>(low: T, high: T, alpha: T, beta: T) -> [T;
     if low < T::ZERO {
         return [T::ZERO; 4];
     }
-    let (_, g, up, down, _) = mean_log(low, high);
+    let m = mean_log(low, high);
     let iw = (high - low).recip();
     let am1 = alpha - T::ONE;
-    // At low = 0 the lower partial is (α − 1)·∞: 0 for α = 1.
-    let lo = if am1 == T::ZERO { T::ZERO } else { am1 * down };
-    let mid = T::HALF * low + T::HALF * high;
     [
-        iw - lo * iw + T::HALF * beta,
-        T::HALF * beta - iw - am1 * up * iw,
-        digamma(alpha) - (beta * mid).ln() - g,
-        mid - alpha / beta,
+        iw - times(am1, m.down) * iw + T::HALF * beta,
+        T::HALF * beta - iw - am1 * m.up * iw,
+        digamma(alpha) - (beta * m.mid).ln() - m.g,
+        m.mid - alpha / beta,
     ]
 }
 
@@ -650,9 +676,11 @@ pub fn uniform_beta_kl<T: Real>(low: T, high: T, alpha: T, beta: T) -> T {
     if low < T::ZERO || high > T::ONE {
         return T::INFINITY;
     }
-    let (m1, g1, _, _, _) = mean_log(low, high);
-    let (m2, g2, _, _, _) = mean_log(T::ONE - high, T::ONE - low);
-    ln_beta(alpha, beta) - (high - low).ln() - (alpha - T::ONE) * (m1 + g1) - (beta - T::ONE) * (m2 + g2)
+    let (l1, l2) = (mean_log(low, high), mean_log(T::ONE - high, T::ONE - low));
+    ln_beta(alpha, beta)
+        - (high - low).ln()
+        - (alpha - T::ONE) * (l1.mid.ln() + l1.g)
+        - (beta - T::ONE) * (l2.mid.ln() + l2.g)
 }
 
 /// `∂/∂(low, high, α, β)` of [`uniform_beta_kl`].
@@ -660,19 +688,17 @@ pub fn uniform_beta_kl_grad<T: Real>(low: T, high: T, alpha: T, beta: T) -> [T; 
     if low < T::ZERO || high > T::ONE {
         return [T::ZERO; 4];
     }
-    let (m1, g1, up1, down1, _) = mean_log(low, high);
-    let (m2, g2, up2, down2, _) = mean_log(T::ONE - high, T::ONE - low);
+    let (l1, l2) = (mean_log(low, high), mean_log(T::ONE - high, T::ONE - low));
     let iw = (high - low).recip();
     let (a1, b1) = (alpha - T::ONE, beta - T::ONE);
     // ∂L1/∂low = (L1 − ln low)/w, ∂L1/∂high = (ln high − L1)/w; L2 is L on [1 − high, 1 − low]:
-    // ∂L2/∂low = −(ln(1 − low) − L2)/w, ∂L2/∂high = −(L2 − ln(1 − high))/w. (α − 1)·∞ is 0 at α = 1.
-    let times = |k: T, v: T| if k == T::ZERO { T::ZERO } else { k * v };
+    // ∂L2/∂low = −(ln(1 − low) − L2)/w, ∂L2/∂high = −(L2 − ln(1 − high))/w.
     let psi_n = digamma(alpha + beta);
     [
-        iw - times(a1, down1) * iw + times(b1, up2) * iw,
-        -iw - times(a1, up1) * iw + times(b1, down2) * iw,
-        digamma(alpha) - psi_n - (m1 + g1),
-        digamma(beta) - psi_n - (m2 + g2),
+        iw - times(a1, l1.down) * iw + times(b1, l2.up) * iw,
+        -iw - times(a1, l1.up) * iw + times(b1, l2.down) * iw,
+        digamma(alpha) - psi_n - (l1.mid.ln() + l1.g),
+        digamma(beta) - psi_n - (l2.mid.ln() + l2.g),
     ]
 }
 
@@ -683,9 +709,8 @@ pub fn uniform_pareto_kl<T: Real>(low: T, high: T, s: T, a: T) -> T {
     if low < s {
         return T::INFINITY;
     }
-    let (_, g, _, _, t) = mean_log(low, high);
-    let mid = T::HALF * low + T::HALF * high;
-    a * ((mid / s).ln() + g) + g - (T::TWO * t).ln() - a.ln()
+    let m = mean_log(low, high);
+    a * ((m.mid / s).ln() + m.g) + m.g - (T::TWO * m.t).ln() - a.ln()
 }
 
 /// `∂/∂(low, high, s, a)` of [`uniform_pareto_kl`]: `1/w + (a + 1)(L − ln low)/w`,
@@ -694,11 +719,10 @@ pub fn uniform_pareto_kl_grad<T: Real>(low: T, high: T, s: T, a: T) -> [T; 4] {
     if low < s {
         return [T::ZERO; 4];
     }
-    let (_, g, up, down, _) = mean_log(low, high);
-    let mid = T::HALF * low + T::HALF * high;
+    let m = mean_log(low, high);
     let iw = (high - low).recip();
     let a1 = a + T::ONE;
-    [iw + a1 * down * iw, a1 * up * iw - iw, -a / s, (mid / s).ln() + g - a.recip()]
+    [iw + a1 * m.down * iw, a1 * m.up * iw - iw, -a / s, (m.mid / s).ln() + m.g - a.recip()]
 }
 
 #[cfg(test)]

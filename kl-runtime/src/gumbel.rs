@@ -13,7 +13,7 @@ use crate::scalar::{ln_ratio, log1pmx};
 use crate::special::{digamma, digamma_diff, lgamma, lgamma_correction, lgamma_diff, lgamma_excess, STIRLING_MIN};
 
 /// The Euler–Mascheroni constant γ.
-const EULER: f64 = 0.577_215_664_901_532_9;
+pub(crate) const EULER: f64 = 0.577_215_664_901_532_9;
 
 /// `K(r, δ) = −ln r + δ + rγ + e^(−δ)Γ(1 + r) − 1 − γ` (the KL of two Gumbels with scale ratio
 /// `r` and location gap `δ` in units of Q's scale), with `r` and `h = r − 1` both formed from
