@@ -33,6 +33,9 @@ pub enum Rule {
     /// A value must lie in `[lo, hi]`: a `log_prob` value in the support of its distribution
     /// (`hi` may be infinite).
     Outside { lo: f64, hi: f64, value: f64 },
+    /// A value must lie in the open interval `(lo, hi)` (a `ContinuousBernoulli`'s `probs`:
+    /// at 0 or 1 it is a point mass, not a density).
+    OutsideOpen { lo: f64, hi: f64, value: f64 },
     /// A point of the simplex (a `Dirichlet` `log_prob` value) must sum to 1 over its last dim.
     NotNormalized { sum: f64 },
     /// A value must be 0 or 1 (a `Bernoulli` `log_prob` value).
@@ -69,6 +72,8 @@ pub enum Violation {
     NotAbove { slot: usize, other: usize, bound: f64, value: f64 },
     /// Operand `slot` must lie in `[lo, hi]`.
     Outside { slot: usize, lo: f64, hi: f64, value: f64 },
+    /// Operand `slot` must lie in the open interval `(lo, hi)`.
+    OutsideOpen { slot: usize, lo: f64, hi: f64, value: f64 },
     /// Operand `slot`, the sum of a parameter over its last dim, must be 1.
     NotNormalized { slot: usize, sum: f64 },
     /// Operand `slot` must be at least operand `other` for a closed form to exist.
@@ -92,6 +97,9 @@ impl Violation {
             }
             Violation::Outside { slot, lo, hi, value } => {
                 Error::new(name(slot), index, Rule::Outside { lo, hi, value })
+            }
+            Violation::OutsideOpen { slot, lo, hi, value } => {
+                Error::new(name(slot), index, Rule::OutsideOpen { lo, hi, value })
             }
             Violation::NotNormalized { slot, sum } => Error::new(name(slot), index, Rule::NotNormalized { sum }),
             Violation::NoClosedFormBelow { slot, other, bound, value } => {
@@ -122,6 +130,9 @@ impl fmt::Display for Error {
                 write!(f, " must lie in the support [{lo}, ∞), found {value}")
             }
             Rule::Outside { lo, hi, value } => write!(f, " must lie in the support [{lo}, {hi}], found {value}"),
+            Rule::OutsideOpen { lo, hi, value } => {
+                write!(f, " must lie in the open interval ({lo}, {hi}), found {value}")
+            }
             Rule::NotNormalized { sum } => {
                 write!(f, " must sum to 1 over its last dim (a point of the simplex), found {sum}")
             }

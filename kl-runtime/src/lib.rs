@@ -41,6 +41,7 @@
 pub mod batch;
 pub mod beta;
 pub mod cauchy;
+pub mod continuous_bernoulli;
 pub mod cross;
 pub mod cshape;
 pub mod dense;
@@ -79,6 +80,7 @@ pub use batch::{
 };
 pub use beta::*;
 pub use cauchy::*;
+pub use continuous_bernoulli::*;
 pub use cross::*;
 pub use cshape::{shape_of, CDist, CShape};
 pub use dense::*;
