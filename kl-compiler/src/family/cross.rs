@@ -10,7 +10,7 @@ use crate::rules::Site;
 
 /// `kernel(p's operands.., q's operands..)`, a `Normal` on either side by its loc and standard
 /// deviation.
-fn pair(ir: &mut Ir, at: Site, kernel: &'static Kernel) -> Option<NodeId> {
+pub(crate) fn pair(ir: &mut Ir, at: Site, kernel: &'static Kernel) -> Option<NodeId> {
     let mut ops = normal::standard_operands(ir, at.p);
     ops.extend(normal::standard_operands(ir, at.other));
     Some(build::node(ir, at.span, kernel, &ops))

@@ -12,6 +12,7 @@ pub mod bernoulli;
 pub mod beta;
 pub mod binomial;
 pub mod cauchy;
+pub mod continuous_bernoulli;
 pub mod cross;
 pub mod dirichlet;
 pub mod exponential;
@@ -35,6 +36,7 @@ pub use bernoulli::BERNOULLI;
 pub use beta::BETA;
 pub use binomial::BINOMIAL;
 pub use cauchy::CAUCHY;
+pub use continuous_bernoulli::CONTINUOUS_BERNOULLI;
 pub use dirichlet::DIRICHLET;
 pub use exponential::EXPONENTIAL;
 pub use gamma::{CHI2, GAMMA};
@@ -74,6 +76,7 @@ pub const FAMILIES: &[&Family] = &[
     &GAMMA,
     &CHI2,
     &BETA,
+    &CONTINUOUS_BERNOULLI,
     &DIRICHLET,
     &GUMBEL,
     &WEIBULL,
@@ -111,8 +114,9 @@ pub struct Family {
     /// the slots in `cshape_keywords` were given with, then the source text.
     pub cshape: &'static str,
     pub cshape_keywords: &'static [usize],
-    /// Whether its parameters obey a rule between them (`Uniform`'s `high > low`) that only its
-    /// kernels' checks state: rewrites that would drop every kernel (`P || P = 0`) keep them.
+    /// Whether its parameters obey a rule that only its kernels' checks state (between them,
+    /// `Uniform`'s `high > low`; or beyond a role, `ContinuousBernoulli`'s `probs` in `(0, 1)`):
+    /// rewrites that would drop every kernel (`P || P = 0`) keep them.
     pub joint_check: bool,
 }
 

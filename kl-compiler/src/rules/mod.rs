@@ -4,9 +4,10 @@
 //! file (`crate::family::*`). Adding a pair is one line below.
 
 use crate::family::{
-    bernoulli, beta, binomial, cross, dirichlet, gamma, geometric, gumbel, poisson, student_t, von_mises, Family,
-    BERNOULLI, BETA, BINOMIAL, CAUCHY, CHI2, DIRICHLET, EXPONENTIAL, GAMMA, GEOMETRIC, GUMBEL, HALF_NORMAL, LAPLACE,
-    LOG_NORMAL, LOW_RANK, MVN, NORMAL, PARETO, POISSON, STUDENT_T, UNIFORM, VON_MISES, WEIBULL,
+    bernoulli, beta, binomial, continuous_bernoulli as cb, cross, dirichlet, gamma, geometric, gumbel, poisson,
+    student_t, von_mises, Family, BERNOULLI, BETA, BINOMIAL, CAUCHY, CHI2, CONTINUOUS_BERNOULLI, DIRICHLET,
+    EXPONENTIAL, GAMMA, GEOMETRIC, GUMBEL, HALF_NORMAL, LAPLACE, LOG_NORMAL, LOW_RANK, MVN, NORMAL, PARETO, POISSON,
+    STUDENT_T, UNIFORM, VON_MISES, WEIBULL,
 };
 use crate::ir::{Ir, NodeId};
 use crate::span::Span;
@@ -90,6 +91,13 @@ pub const KL: &[KlRule] = &[
     KlRule { p: &BETA, q: &UNIFORM, lower: cross::beta_uniform },
     KlRule { p: &UNIFORM, q: &BETA, lower: cross::uniform_beta },
     KlRule { p: &UNIFORM, q: &PARETO, lower: cross::uniform_pareto },
+    // ContinuousBernoulli (`crate::family::continuous_bernoulli`), torch's pairs.
+    KlRule { p: &CONTINUOUS_BERNOULLI, q: &CONTINUOUS_BERNOULLI, lower: cb::kl },
+    KlRule { p: &BETA, q: &CONTINUOUS_BERNOULLI, lower: cb::beta_kl },
+    KlRule { p: &UNIFORM, q: &CONTINUOUS_BERNOULLI, lower: cb::uniform_kl },
+    KlRule { p: &CONTINUOUS_BERNOULLI, q: &EXPONENTIAL, lower: cb::exponential_kl },
+    KlRule { p: &CONTINUOUS_BERNOULLI, q: &NORMAL, lower: cb::normal_kl },
+    KlRule { p: &CONTINUOUS_BERNOULLI, q: &UNIFORM, lower: cb::uniform_q_kl },
     // The discrete families.
     KlRule { p: &BERNOULLI, q: &BERNOULLI, lower: bernoulli::kl },
     KlRule { p: &BINOMIAL, q: &BINOMIAL, lower: binomial::kl },
@@ -112,6 +120,7 @@ pub const LOG_PROB: &[UnaryRule] = &[
     UnaryRule { family: &GAMMA, lower: gamma::log_prob },
     UnaryRule { family: &CHI2, lower: gamma::chi2_log_prob },
     UnaryRule { family: &BETA, lower: beta::log_prob },
+    UnaryRule { family: &CONTINUOUS_BERNOULLI, lower: cb::log_prob },
     UnaryRule { family: &DIRICHLET, lower: dirichlet::log_prob },
     UnaryRule { family: &GUMBEL, lower: gumbel::log_prob },
     UnaryRule { family: &WEIBULL, lower: gumbel::weibull_log_prob },
@@ -137,6 +146,7 @@ pub const ENTROPY: &[UnaryRule] = &[
     UnaryRule { family: &GAMMA, lower: gamma::entropy },
     UnaryRule { family: &CHI2, lower: gamma::chi2_entropy },
     UnaryRule { family: &BETA, lower: beta::entropy },
+    UnaryRule { family: &CONTINUOUS_BERNOULLI, lower: cb::entropy },
     UnaryRule { family: &DIRICHLET, lower: dirichlet::entropy },
     UnaryRule { family: &GUMBEL, lower: gumbel::entropy },
     UnaryRule { family: &WEIBULL, lower: gumbel::weibull_entropy },
