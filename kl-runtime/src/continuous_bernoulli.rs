@@ -581,6 +581,21 @@ pub fn beta_continuous_bernoulli_kl_probs_grad<T: Real>(a: T, b: T, probs: T) ->
     [c(da), c(db), c(du * s)]
 }
 
+/// `ln(high − low)`, near a width of 1 from `(high − 1) − low` (`high − 1` is exact there), so
+/// that `[1e-9, 1]` against the uniform continuous Bernoulli keeps its KL of 1e-9; also where
+/// the width overflows.
+#[inline]
+fn ln_width(low: f64, high: f64) -> f64 {
+    let w = high - low;
+    if (0.5..=2.0).contains(&w) && (0.5..=2.0).contains(&high) {
+        ((high - 1.0) - low).ln_1p()
+    } else if w.is_finite() {
+        w.ln()
+    } else {
+        (0.5 * high - 0.5 * low).ln() + LN_2
+    }
+}
+
 /// Whether `[low, high]` lies in `[0, 1]` (else a uniform `P` has mass where `Q` has none).
 #[inline]
 fn inside_unit(low: f64, high: f64) -> bool {
@@ -597,13 +612,13 @@ fn uniform_cb(low: f64, high: f64, u: f64) -> f64 {
     let w = high - low;
     let mid = (low + high) - 1.0;
     if u.abs() <= SERIES_MAX {
-        return 0.0 - w.ln() - u * mid + at(u).s;
+        return 0.0 - ln_width(low, high) - u * mid + at(u).s;
     }
     // −ln w − ln 2|u| in one logarithm where the product is normal (a width of 1e-300 at
     // |u| = 1e300 is ln 2).
     let a = u.abs();
     let prod = 2.0 * (a * w);
-    let ln_prod = if prod.is_normal() { prod.ln() } else { LN_2 + a.ln() + w.ln() };
+    let ln_prod = if prod.is_normal() { prod.ln() } else { LN_2 + a.ln() + ln_width(low, high) };
     let lin = if u < 0.0 { low + high } else { (1.0 - low) + (1.0 - high) };
     a * lin - ln_prod + (-(-2.0 * a).exp()).ln_1p()
 }
@@ -760,7 +775,7 @@ fn cb_uniform(u: f64, low: f64, high: f64) -> f64 {
     if !covers_unit(low, high) {
         return f64::INFINITY;
     }
-    (high - low).ln() - at(u).ent
+    ln_width(low, high) - at(u).ent
 }
 
 /// `∂/∂(u, low, high)` of [`cb_uniform`]: `u L'(u)`, `−1/w`, `1/w`; 0 where it is `+∞`.
