@@ -1,5 +1,6 @@
 """Closed forms, and their quadrature cross-checks, for the continuous families beyond the
-Gaussians: Gamma, Chi2, Beta, Dirichlet, Gumbel, Pareto, Uniform, StudentT, Weibull, VonMises; and
+Gaussians: Gamma, Chi2, Beta, Dirichlet, Gumbel, Pareto, Uniform, StudentT, Weibull, VonMises,
+ContinuousBernoulli; and
 Normal, Laplace and Exponential for the cross-family pairs of torch's kl.py (generate.py keeps its
 own models of those three for the pairs within a family).
 
@@ -578,6 +579,139 @@ def breaks_unit(*params):
     return mpf(0), mpf(1)
 
 
+# ---- ContinuousBernoulli(probs | logits) ------------------------------------------------------
+# torch.distributions.ContinuousBernoulli: density C(lam) lam^x (1 - lam)^(1 - x) on [0, 1] with
+# C(lam) = 2 atanh(1 - 2 lam)/(1 - 2 lam). Its one parameter here is the logit l = ln(lam/(1 - lam))
+# (generate.py's node turns probs into l at the working precision); in l, ln lam = ln sigmoid(l),
+# ln(1 - lam) = ln sigmoid(-l) and C = l / tanh(l/2) (2 at l = 0). The closed forms are torch's
+# (mean, variance, entropy, _kl_continuous_bernoulli_*) written in l; their terms cancel near
+# l = 0 (1/(1 - e^-l) - 1/l) and at large |l| (terms of size |l|), so each is evaluated with as
+# many extra bits as |l| has binary orders away from 1.
+
+def cb_extra(*ls):
+    """Extra working bits for the continuous Bernoulli closed forms at logits ls."""
+    return 30 + 2 * max((abs(mp.mag(l)) for l in ls if l != 0), default=0)
+
+
+def cb_logit_of_probs(p):
+    """l = ln(lam/(1 - lam)) for a probs parameter."""
+    with mp.workprec(mp.prec + 30):
+        return +(mp.log(p) - mp.log1p(-p))
+
+
+def cb_log_norm(l):
+    """ln C(lam) = ln(2 atanh(1 - 2 lam)/(1 - 2 lam)) = ln(l / tanh(l/2))."""
+    if l == 0:
+        return mp.log(2)
+    with mp.workprec(mp.prec + cb_extra(l)):
+        return +mp.log(l / mp.tanh(l / 2))
+
+
+def cb_mean(l):
+    """torch's mean lam/(2 lam - 1) + 1/(ln(1 - lam) - ln lam) = 1/(1 - e^-l) - 1/l."""
+    if l == 0:
+        return mpf(1) / 2
+    with mp.workprec(mp.prec + cb_extra(l)):
+        return +(1 / -mp.expm1(-l) - 1 / l)
+
+
+def cb_variance(l):
+    """torch's variance lam(lam - 1)/(1 - 2 lam)^2 + 1/(ln(1 - lam) - ln lam)^2
+    = 1/l^2 - 1/(4 sinh^2(l/2))."""
+    if l == 0:
+        return mpf(1) / 12
+    with mp.workprec(mp.prec + cb_extra(l)):
+        return +(1 / l ** 2 - 1 / (4 * mp.sinh(l / 2) ** 2))
+
+
+@memo
+def cb_logs(l):
+    """(ln lam, ln(1 - lam), ln C) at logits l, with cb_extra bits."""
+    with mp.workprec(mp.prec + cb_extra(l)):
+        return log_sigmoids(l) + (cb_log_norm(l),)
+
+
+def logprob_cb(pt, l):
+    # torch: -BCE_with_logits(l, x) + ln C = x ln lam + (1 - x) ln(1 - lam) + ln C.
+    if not (0 <= pt.x <= 1):  # a Uniform P reaching out of [0, 1]
+        return -mp.inf
+    ls1, ls0, lnc = cb_logs(l)
+    with mp.workprec(mp.prec + cb_extra(l)):
+        return +(pt.x * ls1 + (1 - pt.x) * ls0 + lnc)
+
+
+def entropy_cb(l):
+    # torch: mean (ln(1 - lam) - ln lam) - ln C - ln(1 - lam), with ln(1 - lam) - ln lam = -l.
+    with mp.workprec(mp.prec + cb_extra(l)):
+        return +(-cb_mean(l) * l - cb_log_norm(l) - log_sigmoids(l)[1])
+
+
+def transform_cb(l):
+    # The density is proportional to e^(l x): for |l| <= 1 nearly flat on [0, 1] (t = x); else
+    # t = |l| x (l < 0) or |l| (1 - x) (l > 0), an exponential density cut at |l|.
+    if abs(l) <= 1:
+        def g(t):
+            return Pt.of(t), mpf(0)
+        return [mpf(0), mpf(1) / 2, mpf(1)], g, lambda x: x
+    a = abs(l)
+
+    def g(t):
+        return Pt.of(t / a if l < 0 else 1 - t / a), -mp.log(a)
+
+    def t_of(x):
+        return a * x if l < 0 else a * (1 - x)
+    return spread(mpf(0), mpf(1), mpf(1), mpf(0), a), g, t_of
+
+
+def kl_cb_cb(l1, l2):
+    # torch.distributions.kl._kl_continuous_bernoulli_continuous_bernoulli:
+    # mean1 (l1 - l2) + ln C1 + ln(1 - lam1) - ln C2 - ln(1 - lam2).
+    with mp.workprec(mp.prec + cb_extra(l1, l2)):
+        return +(cb_mean(l1) * (l1 - l2) + cb_log_norm(l1) + log_sigmoids(l1)[1]
+                 - cb_log_norm(l2) - log_sigmoids(l2)[1])
+
+
+def minus_log_cb(mean, l):
+    """-E_P[ln q] of a ContinuousBernoulli(l) Q for a P on [0, 1] with this mean."""
+    return -(mean * l + log_sigmoids(l)[1] + cb_log_norm(l))
+
+
+def kl_beta_cb(a, b, l):
+    # torch.distributions.kl._kl_beta_continuous_bernoulli: -H(P) - mean l - ln(1 - lam) - ln C
+    with mp.workprec(mp.prec + cb_extra(l)):
+        return +(-entropy_beta(a, b) + minus_log_cb(a / (a + b), l))
+
+
+def kl_uniform_cb(lo, hi, l):
+    # torch.distributions.kl._kl_uniform_continuous_bernoulli; infinite where P reaches out of
+    # [0, 1] (torch also where it touches 0 or 1, a set of measure zero: finite here).
+    if lo < 0 or hi > 1:
+        return mp.inf
+    with mp.workprec(mp.prec + cb_extra(l)):
+        return +(-mp.log(hi - lo) + minus_log_cb((lo + hi) / 2, l))
+
+
+def kl_cb_exponential(l, r):
+    # torch.distributions.kl._kl_continuous_bernoulli_exponential
+    with mp.workprec(mp.prec + cb_extra(l)):
+        return +(-entropy_cb(l) - mp.log(r) + r * cb_mean(l))
+
+
+def kl_cb_normal(l, m, s):
+    # torch.distributions.kl._kl_continuous_bernoulli_normal
+    with mp.workprec(mp.prec + cb_extra(l)):
+        return +(-entropy_cb(l) + half_log_2pi_var(s) + (cb_variance(l) + (cb_mean(l) - m) ** 2) / (2 * s * s))
+
+
+def kl_cb_uniform(l, lo, hi):
+    # torch.distributions.kl._kl_continuous_bernoulli_uniform; infinite unless Q covers [0, 1]
+    # (torch also at low = 0 or high = 1 exactly: finite here).
+    if lo > 0 or hi < 1:
+        return mp.inf
+    with mp.workprec(mp.prec + cb_extra(l)):
+        return +(-entropy_cb(l) + mp.log(hi - lo))
+
+
 # ---- Cross-family pairs: torch.distributions.kl._kl_<p>_<q> ------------------------------------
 # Each is KL = -H(P) - E_P[ln q], where ln q is linear in a few statistics of x (x, x^2, ln x,
 # ln(1 - x), |x - m|, e^(-x/s)) whose expectations under P are closed forms; the comments name the
@@ -782,6 +916,8 @@ FAMILIES = {
                        defaults=(0.0, 1.0)),
     "Weibull": Family(("scale", "concentration"), logprob_weibull, entropy_weibull, transform_weibull),
     "VonMises": Family(("loc", "concentration"), logprob_vonmises, entropy_vonmises, transform_vonmises),
+    # Parameterized by its logit (see cb_logit_of_probs).
+    "ContinuousBernoulli": Family(("logits",), logprob_cb, entropy_cb, transform_cb, breaks=breaks_unit),
 }
 
 KL_PAIRS = {
@@ -828,6 +964,13 @@ KL_PAIRS = {
     ("Uniform", "Gumbel"): kl_uniform_gumbel,
     ("Uniform", "Normal"): kl_uniform_normal,
     ("Uniform", "Pareto"): kl_uniform_pareto,
+    # ContinuousBernoulli, in its logit, and torch's pairs with it.
+    ("ContinuousBernoulli", "ContinuousBernoulli"): kl_cb_cb,
+    ("Beta", "ContinuousBernoulli"): kl_beta_cb,
+    ("Uniform", "ContinuousBernoulli"): kl_uniform_cb,
+    ("ContinuousBernoulli", "Exponential"): kl_cb_exponential,
+    ("ContinuousBernoulli", "Normal"): kl_cb_normal,
+    ("ContinuousBernoulli", "Uniform"): kl_cb_uniform,
 }
 
 

@@ -2244,6 +2244,152 @@ add("binomial_log_prob_logits", WC, lambda r: (lambda n: LogProb(
 add("binomial_log_prob_extreme", XS, lambda r: LogProb(
     binom("n", [1e4, 1e4, 1000.0], "p", [0.5, 1e-300, 1e-300], "probs"), P("k", [5000.0, 0.0, 1000.0])))
 
+
+# ---- ContinuousBernoulli ---------------------------------------------------------------------
+# `ContinuousBernoulli(probs=p)` / `ContinuousBernoulli(logits=l)`: density C(lam) lam^x
+# (1 - lam)^(1 - x) on [0, 1] (continuous.py's ContinuousBernoulli, in its logit). Closed forms
+# (torch's, written in the logit) checked by quadrature, as the other continuous families.
+# Appended, so earlier cases keep their bytes.
+
+
+class ContinuousBernoulli:
+    """`ContinuousBernoulli(probs=p)` or `ContinuousBernoulli(logits=l)` (keyword-only, as
+    Bernoulli), elementwise; its kind is the continuous.FAMILIES name and its parameter the
+    logit (probs are turned into it at the working precision)."""
+    KINDS = ("probs", "logits")
+
+    def __init__(self, param, kind):
+        assert kind in self.KINDS, kind
+        self.param, self.kind = param, kind
+
+    def render(self):
+        return f"ContinuousBernoulli({self.kind}={self.param.render()})"
+
+    def params(self):
+        return self.param.params()
+
+    def gauss(self):
+        t = self.param.tensor()
+        conv = continuous.cb_logit_of_probs if self.kind == "probs" else (lambda v: v)
+        return Gauss(t.shape, (), "ContinuousBernoulli", params=lambda i: (conv(t.bat(i)),))
+
+
+def cb(name, values, kind):
+    return ContinuousBernoulli(P(name, values), kind)
+
+
+def cbprobs(r, sh):
+    return poss(r, sh, 0.05, 0.95)
+
+
+def cblogits(r, sh):
+    return locs(r, sh, -6.0, 6.0)
+
+
+add("continuous_bernoulli_kl_probs_well", WC, lambda r: KL(cb("p1", cbprobs(r, (2, 1)), "probs"), cb("p2", cbprobs(r, (2,)), "probs")))
+add("continuous_bernoulli_kl_logits_well", WC, lambda r: KL(cb("l1", cblogits(r, (2, 1)), "logits"), cb("l2", cblogits(r, (2,)), "logits")))
+add("continuous_bernoulli_kl_probs_vs_logits", WC, lambda r: KL(cb("p1", cbprobs(r, (3,)), "probs"), cb("l2", cblogits(r, (3,)), "logits")))
+add("continuous_bernoulli_kl_logits_vs_probs", WC, lambda r: KL(cb("l1", cblogits(r, (3,)), "logits"), cb("p2", cbprobs(r, (3,)), "probs")))
+add("continuous_bernoulli_kl_to_event", WC, lambda r: KL(Indep(cb("l1", cblogits(r, (2, 3)), "logits"), 1),
+                                                         Indep(cb("l2", cblogits(r, (3,)), "logits"), 1)))
+# torch's Taylor region (probs within 1e-3 of 1/2) and 1/2 itself, against each other and
+# against probs away from it; logits within 2e-3 of 0 likewise.
+add("continuous_bernoulli_kl_near_half", WC, lambda r: KL(
+    cb("p1", [0.5, 0.4995, 0.5003, 0.5, 0.2, 0.5001], "probs"),
+    cb("p2", [0.5004, 0.5, 0.4999, 0.9, 0.5002, 0.5001 + 2 ** -40], "probs")))
+add("continuous_bernoulli_kl_logits_near_zero", WC, lambda r: KL(
+    cb("l1", [0.0, 1e-3, -2e-3, 0.0, 3.0], "logits"), cb("l2", [1e-3, -1e-3, 0.0, -4.0, 1e-4], "logits")))
+add("continuous_bernoulli_log_prob", WC, lambda r: LogProb(cb("p", [0.5] + cbprobs(r, (2,)), "probs"),
+                                                           P("x", [[0.0, 1.0, 0.25], [1.0, 0.0, 0.5], [0.75, 0.125, 1.0]])))
+add("continuous_bernoulli_log_prob_logits", WC, lambda r: LogProb(cb("l", [30.0, -30.0, 0.0] + cblogits(r, (1,)), "logits"),
+                                                                  P("x", [[0.0, 1.0, 0.5, 0.25], [1.0, 0.0, 0.375, 1.0]])))
+add("continuous_bernoulli_entropy", WC, lambda r: Entropy(cb("p", cbprobs(r, (2, 3)), "probs")))
+add("continuous_bernoulli_entropy_logits", WC, lambda r: Entropy(cb("l", [30.0, -30.0, 0.0, 1e-3, -2.0] + cblogits(r, (2,)), "logits")))
+
+# p2 = p1 (1 + eps): KL ~ var(l) (dl)^2 / 2 down to ~1e-26; the last element is P || P.
+add("continuous_bernoulli_kl_probs_near_equal", NE, lambda r: (lambda p: KL(
+    cb("p1", p, "probs"), cb("p2", [x * (1 + e) for x, e in zip(p, (1e-6, 1e-9, 1e-12, 0.0))], "probs")))(cbprobs(r, (4,))))
+# l2 = l1 + eps: at l = 40 against 40 + 1e-9 (var 6.2e-4) 3.1e-22; near 0, 1e-10 against
+# 3e-10 (1.7e-21) and 0.5 + 2^-40 against 0.5 in probs; the last element is P || P.
+add("continuous_bernoulli_kl_logits_near_equal", NE, lambda r: (lambda l, eps: KL(
+    cb("l1", l, "logits"), cb("l2", [x + e for x, e in zip(l, eps)], "logits")))(
+    [-3.0, 0.5, 2.5, 40.0, 1e-10, -12.0, -1.25], (1e-6, 1e-9, 1e-12, 1e-9, 2e-10, 1e-7, 0.0)))
+add("continuous_bernoulli_kl_probs_near_half_equal", NE, lambda r: KL(
+    cb("p1", [0.5, 0.5 + 2 ** -40, 0.4999, 0.75], "probs"), cb("p2", [0.5 + 2 ** -40, 0.5, 0.4999 * (1 + 1e-10), 0.75], "probs")))
+# Logits of +-700 (probs within e^-700 of 0 or 1), 40 against 38, one apart at 700, a logit of
+# 1e-200 against 2, saturated logits of both signs against each other.
+add("continuous_bernoulli_kl_logits_extreme", XS, lambda r: KL(
+    cb("l1", [700.0, -700.0, 40.0, -40.0, 700.0, 1e-200, 30.0, 0.0, -700.0], "logits"),
+    cb("l2", [-700.0, 5.0, 38.0, -38.0, 699.0, 2.0, -30.0, 700.0, -699.999999], "logits")))
+# probs of 1e-300 (logit -690.8) and one ulp below 1 (36.7), against each other and 1/2.
+add("continuous_bernoulli_kl_probs_extreme", XS, lambda r: KL(
+    cb("p1", [1e-300, 1.0 - 2 ** -53, 1e-300, 0.5, 1e-10, 1e-300], "probs"),
+    cb("p2", [2e-300, 0.5, 0.5, 1e-300, 1.0 - 1e-10, 1e-300 * (1 + 1e-9)], "probs")))
+add("continuous_bernoulli_log_prob_extreme", XS, lambda r: LogProb(
+    cb("l", [700.0, -700.0, 1e-200, 700.0, -700.0], "logits"), P("x", [1.0, 0.0, 0.5, 0.999, 0.001])))
+add("continuous_bernoulli_log_prob_probs_extreme", XS, lambda r: LogProb(
+    cb("p", [1e-300, 1.0 - 2 ** -53, 0.5 + 2 ** -53], "probs"), P("x", [0.0, 1.0, 1.0])))
+add("continuous_bernoulli_entropy_extreme", XS, lambda r: Entropy(
+    cb("l", [700.0, -700.0, 1e-200, 1e-8, 1e5], "logits")))
+add("continuous_bernoulli_entropy_probs_extreme", XS, lambda r: Entropy(
+    cb("p", [1e-300, 1.0 - 2 ** -53, 0.5 + 2 ** -53], "probs")))
+
+# torch's cross pairs with ContinuousBernoulli.
+CB_CROSS = {
+    "Beta": lambda r, sh, s: F("Beta", P("a" + s, locs(r, sh, 0.4, 5.0)), P("b" + s, locs(r, sh, 0.4, 5.0))),
+    "Uniform_in": lambda r, sh, s: F("Uniform", P("lo" + s, locs(r, sh, 0.02, 0.4)), P("hi" + s, locs(r, sh, 0.55, 0.98))),
+    "Uniform_out": lambda r, sh, s: F("Uniform", P("lo" + s, locs(r, sh, -1.0, -0.1)), P("hi" + s, locs(r, sh, 1.1, 2.0))),
+    "Exponential": lambda r, sh, s: Exponential(P("r" + s, locs(r, sh, 0.3, 3.0))),
+    "Normal": lambda r, sh, s: Normal(P("m" + s, locs(r, sh, -2.0, 2.0)), P("s" + s, locs(r, sh, 0.5, 2.0))),
+}
+for _other, _side in (("Beta", "p"), ("Uniform_in", "p"), ("Exponential", "q"), ("Normal", "q"), ("Uniform_out", "q")):
+    _tag = _other.split("_")[0].lower()
+    _tag = f"cross_{_tag}_continuous_bernoulli" if _side == "p" else f"cross_continuous_bernoulli_{_tag}"
+    for _kind in ("logits", "probs"):
+        def _mk(r, other=_other, side=_side, kind=_kind):
+            mine = cb("l" if kind == "logits" else "p", (cblogits if kind == "logits" else cbprobs)(r, (2,)), kind)
+            them = CB_CROSS[other](r, (2, 1), "1" if side == "p" else "2")
+            return KL(them, mine) if side == "p" else KL(mine, them)
+        add(f"{_tag}_well" + ("" if _kind == "logits" else "_probs"), WC, _mk)
+
+    def _ev(r, other=_other, side=_side):
+        mine = Indep(cb("l", cblogits(r, (2, 3)), "logits"), 1)
+        them = Indep(CB_CROSS[other](r, (3,), "1" if side == "p" else "2"), 1)
+        return KL(them, mine) if side == "p" else KL(mine, them)
+    add(f"{_tag}_to_event", WC, _ev)
+
+# P interval below 0, exactly [0, 1] (finite; torch: inf), above 1, touching 0 and touching 1.
+add("cross_uniform_continuous_bernoulli_inf", XS, lambda r: KL(
+    F("Uniform", P("lo1", [-0.25, 0.0, 0.5, 0.0, 0.25, -1e-300]), P("hi1", [0.5, 1.0, 1.25, 0.5, 1.0, 0.5])),
+    cb("l2", [1.5, -2.0, 0.5, 3.0, -0.7, 1.0], "logits")))
+# Q interval inside (0, 1) at one end each, exactly [0, 1] (finite; torch: inf), around it, and
+# one ulp short of it (inf).
+add("cross_continuous_bernoulli_uniform_inf", XS, lambda r: KL(
+    cb("p1", [0.3, 0.7, 0.5, 0.2, 0.9, 0.4], "probs"),
+    F("Uniform", P("lo2", [0.25, -1.0, 0.0, -0.5, -1e-300, -1.0]), P("hi2", [2.0, 0.999, 1.0, 1.5, 1.0, 1.0 - 2 ** -53]))))
+# Near-equal across families: a continuous Bernoulli at logits -40 is within e^-40 of the
+# exponential of rate 40 (KL 4.2e-18); the uniform is the continuous Bernoulli at logits 0 (and
+# so is Beta(1, 1)).
+add("cross_continuous_bernoulli_exponential_near_equal", NE, lambda r: KL(
+    cb("l1", [-40.0, -12.0, -30.0], "logits"), Exponential(P("r2", [40.0, 12.0 * (1 + 1e-6), 30.0 * (1 - 1e-9)]))))
+add("cross_uniform_continuous_bernoulli_near_equal", NE, lambda r: KL(
+    F("Uniform", P("lo1", [0.0, 0.0, 1e-9]), P("hi1", [1.0, 1.0, 1.0])), cb("l2", [1e-4, 0.0, 0.0], "logits")))
+add("cross_continuous_bernoulli_uniform_near_equal", NE, lambda r: KL(
+    cb("l1", [1e-4, 0.0, 1e-6], "logits"), F("Uniform", P("lo2", [0.0, 0.0, -1e-9]), P("hi2", [1.0, 1.0, 1.0]))))
+add("cross_beta_continuous_bernoulli_near_equal", NE, lambda r: KL(
+    F("Beta", P("a1", [1.0]), P("b1", [1.0])), cb("l2", [0.0], "logits")))
+# Extreme logits against the other families.
+add("cross_continuous_bernoulli_extreme", XS, lambda r: KL(
+    cb("l1", [-700.0, 700.0, -1e5, 1e-200], "logits"), Exponential(P("r2", [1400.0, 1e-3, 1.5e5, 1e-100]))))
+add("cross_continuous_bernoulli_normal_extreme", XS, lambda r: KL(
+    cb("l1", [-700.0, 700.0, 1e-200, 0.0], "logits"),
+    Normal(P("m2", [1.0 / 700.0, 0.5, 0.5, 1e100]), P("s2", [1.0 / 700.0, 1e-100, 1e100, 1.0]))))
+add("cross_uniform_continuous_bernoulli_extreme", XS, lambda r: KL(
+    F("Uniform", P("lo1", [0.0, 0.999, 0.5, 1e-300]), P("hi1", [1e-3, 1.0, 0.5 + 1e-12, 2e-300])),
+    cb("l2", [-700.0, 700.0, 1e-200, -700.0], "logits")))
+add("cross_beta_continuous_bernoulli_extreme", XS, lambda r: KL(
+    F("Beta", P("a1", [1e-3, 1e4, 1.0]), P("b1", [2.0, 1.0, 1e4])), cb("l2", [-700.0, 700.0, -700.0], "logits")))
+
 # ==============================================================================================
 
 def dump(cases):
