@@ -456,3 +456,198 @@ fn cross_family_pairs_from_types() {
     assert!(close(got[0], want, 1e-15), "{} vs {want}", got[0]);
     assert_eq!(got[1], f64::INFINITY);
 }
+
+kl_fn! {
+    fn continuous_bernoulli_rows(l1: [B], l2: [B]) -> f64 {
+        ContinuousBernoulli(logits=l1) || ContinuousBernoulli(logits=l2)
+    }
+}
+
+kl_fn! {
+    fn continuous_bernoulli_rows32(l1: [B], l2: [B]) -> f32 {
+        ContinuousBernoulli(logits=l1) || ContinuousBernoulli(logits=l2)
+    }
+}
+
+/// `ln C(λ) = ln(2 atanh(1 − 2λ)/(1 − 2λ)) = ln(l / tanh(l/2))` at logits `l` (ln 2 at 0).
+fn cb_log_norm(l: f64) -> f64 {
+    if l == 0.0 {
+        2.0_f64.ln()
+    } else {
+        (l / (l / 2.0).tanh()).ln()
+    }
+}
+
+/// torch's mean `λ/(2λ − 1) + 1/(ln(1 − λ) − ln λ)`, at logits `l`.
+fn cb_mean(l: f64) -> f64 {
+    if l == 0.0 {
+        0.5
+    } else {
+        let p = sigmoid(l);
+        p / (2.0 * p - 1.0) - 1.0 / l
+    }
+}
+
+/// torch's variance `λ(λ − 1)/(1 − 2λ)² + 1/(ln(1 − λ) − ln λ)²`.
+fn cb_var(l: f64) -> f64 {
+    let p = sigmoid(l);
+    p * (p - 1.0) / ((1.0 - 2.0 * p) * (1.0 - 2.0 * p)) + 1.0 / (l * l)
+}
+
+/// torch's entropy `mean (ln(1 − λ) − ln λ) − ln C − ln(1 − λ)`.
+fn cb_entropy(l: f64) -> f64 {
+    let p = sigmoid(l);
+    cb_mean(l) * ((1.0 - p).ln() - p.ln()) - cb_log_norm(l) - (1.0 - p).ln()
+}
+
+/// torch's `_kl_continuous_bernoulli_continuous_bernoulli`:
+/// `mean₁ (l₁ − l₂) + ln C₁ + ln(1 − λ₁) − ln C₂ − ln(1 − λ₂)`.
+fn cb_kl(l1: f64, l2: f64) -> f64 {
+    cb_mean(l1) * (l1 - l2) + cb_log_norm(l1) + (1.0 - sigmoid(l1)).ln() - cb_log_norm(l2) - (1.0 - sigmoid(l2)).ln()
+}
+
+#[test]
+fn continuous_bernoulli_kl_on_every_route_in_both_parameterizations() {
+    // Logits away from 0 (where torch's textbook forms cancel) and exactly 0 (the uniform).
+    let (l1, l2) = ([0.3_f64, -1.2, 2.0, 0.0], [-0.5_f64, 0.4, 2.5, 3.0]);
+    let (p1, p2) = (l1.map(sigmoid), l2.map(sigmoid));
+    let want: Vec<f64> = (0..4).map(|i| cb_kl(l1[i], l2[i])).collect();
+    let logits = kl!(ContinuousBernoulli(logits = l1) || ContinuousBernoulli(logits = l2)).unwrap();
+    let probs = kl!(ContinuousBernoulli(probs = p1) || ContinuousBernoulli(probs = p2)).unwrap();
+    let mixed = kl!(ContinuousBernoulli(probs = p1) || ContinuousBernoulli(logits = l2)).unwrap();
+    let mixed2 = kl!(ContinuousBernoulli(logits = l1) || ContinuousBernoulli(probs = p2)).unwrap();
+    let (a, b) = (l1.to_vec(), l2.to_vec());
+    let declared = kl!(ContinuousBernoulli(logits = a) || ContinuousBernoulli(logits = b) where a, b: [4]).unwrap();
+    let item = continuous_bernoulli_rows(&l1, &l2).unwrap();
+    let (mut into, mut unchecked) = ([f64::NAN; 4], [f64::NAN; 4]);
+    continuous_bernoulli_rows_into(&l1, &l2, 4, &mut into).unwrap();
+    continuous_bernoulli_rows_into_unchecked(&l1, &l2, 4, &mut unchecked).unwrap();
+    let n = |a: [f64; 4]| a.map(|x| x as f32);
+    let single = continuous_bernoulli_rows32(&n(l1), &n(l2)).unwrap();
+    for i in 0..4 {
+        for (route, got) in [
+            ("logits", logits[i]),
+            ("probs", probs[i]),
+            ("probs || logits", mixed[i]),
+            ("logits || probs", mixed2[i]),
+            ("where", declared[i]),
+            ("kl_fn!", item[i]),
+            ("_into", into[i]),
+            ("_unchecked", unchecked[i]),
+        ] {
+            assert!(close(got, want[i], 1e-12), "{route}[{i}]: {got} vs {}", want[i]);
+        }
+        assert!(close(single[i] as f64, want[i], 1e-5), "f32[{i}]: {} vs {}", single[i], want[i]);
+    }
+    // P || P is 0 in both parameterizations.
+    assert_eq!(kl!(ContinuousBernoulli(probs = p1) || ContinuousBernoulli(probs = p1)).unwrap().to_vec(), vec![0.0; 4]);
+    assert_eq!(
+        kl!(ContinuousBernoulli(logits = l1) || ContinuousBernoulli(logits = l1)).unwrap().to_vec(),
+        vec![0.0; 4]
+    );
+}
+
+#[test]
+fn continuous_bernoulli_log_prob_and_entropy_from_types() {
+    let l = [0.7_f64, -2.5, 0.0];
+    let p = l.map(sigmoid);
+    let x = [0.25_f64, 1.0, 0.6];
+    let (lp, lp_probs) = (
+        kl!(log_prob(ContinuousBernoulli(logits = l), x)).unwrap(),
+        kl!(log_prob(ContinuousBernoulli(probs = p), x)).unwrap(),
+    );
+    let (h, h_probs) =
+        (kl!(entropy(ContinuousBernoulli(logits = l))).unwrap(), kl!(entropy(ContinuousBernoulli(probs = p))).unwrap());
+    for i in 0..3 {
+        // torch: −BCE(l, x) + ln C = x ln λ + (1 − x) ln(1 − λ) + ln C.
+        let want = x[i] * p[i].ln() + (1.0 - x[i]) * (1.0 - p[i]).ln() + cb_log_norm(l[i]);
+        assert!(close(lp[i], want, 1e-14) && close(lp_probs[i], want, 1e-14), "{} {} vs {want}", lp[i], lp_probs[i]);
+        let want = if l[i] == 0.0 { 0.0 } else { cb_entropy(l[i]) };
+        assert!(close(h[i], want, 1e-13) && close(h_probs[i], want, 1e-13), "{} {} vs {want}", h[i], h_probs[i]);
+    }
+    // A value outside [0, 1] is a data error naming its index.
+    let x = [0.5_f64, 1.5, 0.0];
+    let e = kl!(log_prob(ContinuousBernoulli(logits = l), x)).unwrap_err();
+    assert_eq!(e.to_string(), "parameter `x` at batch index [1] must lie in the support [0, 1], found 1.5");
+}
+
+#[test]
+fn continuous_bernoulli_probs_of_zero_or_one_are_data_errors() {
+    // At 0 or 1 it is a point mass, not a density: probs must lie in (0, 1), also for P || P.
+    let (p, q) = ([0.3_f64, 1.0], [0.4_f64, 0.5]);
+    let want = "parameter `p` at batch index [1] must lie in the open interval (0, 1), found 1";
+    let e = kl!(ContinuousBernoulli(probs = p) || ContinuousBernoulli(probs = q)).unwrap_err();
+    assert_eq!(e.to_string(), want);
+    assert!(matches!(e.rule, Rule::OutsideOpen { value, .. } if value == 1.0), "{e}");
+    let e = kl!(ContinuousBernoulli(probs = p) || ContinuousBernoulli(probs = p)).unwrap_err();
+    assert_eq!(e.to_string(), want);
+    let e = kl!(entropy(ContinuousBernoulli(probs = p))).unwrap_err();
+    assert_eq!(e.to_string(), want);
+    let x = [0.5_f64, 0.5];
+    let e = kl!(log_prob(ContinuousBernoulli(probs = p), x)).unwrap_err();
+    assert_eq!(e.to_string(), want);
+    let z = [0.0_f64, 0.5];
+    let e = kl!(ContinuousBernoulli(logits = q) || ContinuousBernoulli(probs = z)).unwrap_err();
+    assert_eq!(e.to_string(), "parameter `z` at batch index [0] must lie in the open interval (0, 1), found 0");
+}
+
+#[test]
+fn continuous_bernoulli_cross_family_pairs_from_types() {
+    let l = [0.8_f64, -1.5];
+    let p = l.map(sigmoid);
+    // torch's _kl_beta_continuous_bernoulli: −H(Beta) − mean·l − ln(1 − λ) − ln C, with
+    // H(Beta(2, 1)) = ln(1/2) + 1/2 and H(Beta(1, 3)) = ln(1/3) + 2/3 (from the digammas).
+    let (a, b) = ([2.0_f64, 1.0], [1.0_f64, 3.0]);
+    let hb = [0.5 - 2.0_f64.ln(), 2.0 / 3.0 - 3.0_f64.ln()];
+    let got = kl!(Beta(a, b) || ContinuousBernoulli(logits = l)).unwrap();
+    let got_p = kl!(Beta(a, b) || ContinuousBernoulli(probs = p)).unwrap();
+    for i in 0..2 {
+        let want = -hb[i] - a[i] / (a[i] + b[i]) * l[i] - (1.0 - p[i]).ln() - cb_log_norm(l[i]);
+        assert!(close(got[i], want, 1e-13) && close(got_p[i], want, 1e-13), "{} {} vs {want}", got[i], got_p[i]);
+    }
+    // Uniform || ContinuousBernoulli: +∞ where the interval leaves [0, 1].
+    let (lo, hi) = ([0.25_f64, -0.5], [0.75_f64, 0.5]);
+    let got = kl!(Uniform(lo, hi) || ContinuousBernoulli(logits = l)).unwrap();
+    let want = -(0.5_f64).ln() - 0.5 * l[0] - (1.0 - p[0]).ln() - cb_log_norm(l[0]);
+    assert!(close(got[0], want, 1e-13), "{} vs {want}", got[0]);
+    assert_eq!(got[1], f64::INFINITY);
+    // ContinuousBernoulli || Exponential: −H − ln r + r·mean.
+    let r = [0.7_f64, 2.0];
+    let got = kl!(ContinuousBernoulli(probs = p) || Exponential(r)).unwrap();
+    for i in 0..2 {
+        let want = -cb_entropy(l[i]) - r[i].ln() + r[i] * cb_mean(l[i]);
+        assert!(close(got[i], want, 1e-13), "{} vs {want}", got[i]);
+    }
+    // ContinuousBernoulli || Normal, the normal by its variance: −H + ½ ln 2πv + (var + (mean − m)²)/(2v).
+    let (m, v) = ([0.1_f64, -0.4], [0.5_f64, 2.0]);
+    let got = kl!(ContinuousBernoulli(logits = l) || Normal(m, var = v)).unwrap();
+    for i in 0..2 {
+        let d = cb_mean(l[i]) - m[i];
+        let want =
+            -cb_entropy(l[i]) + 0.5 * (2.0 * std::f64::consts::PI * v[i]).ln() + (cb_var(l[i]) + d * d) / (2.0 * v[i]);
+        assert!(close(got[i], want, 1e-13), "{} vs {want}", got[i]);
+    }
+    // ContinuousBernoulli || Uniform: ln(high − low) − H where the interval covers [0, 1]
+    // (exactly [0, 1] is finite), else +∞.
+    let (lo, hi) = ([0.0_f64, 0.1], [1.0_f64, 2.0]);
+    let got = kl!(ContinuousBernoulli(logits = l) || Uniform(lo, hi)).unwrap();
+    assert!(close(got[0], -cb_entropy(l[0]), 1e-13), "{}", got[0]);
+    assert_eq!(got[1], f64::INFINITY);
+}
+
+#[test]
+fn continuous_bernoulli_pairs_without_a_density_in_common_are_compile_errors() {
+    // Infinite for every value (kl::infinite), or without a closed form (as in torch).
+    for (src, code) in [
+        ("ContinuousBernoulli(logits=l) || Pareto(a, b) where l, a, b: [3]", "kl::infinite"),
+        ("Normal(a, b) || ContinuousBernoulli(logits=l) where l, a, b: [3]", "kl::infinite"),
+        ("Exponential(a) || ContinuousBernoulli(probs=l) where l, a: [3]", "kl::infinite"),
+        ("Bernoulli(probs=a) || ContinuousBernoulli(probs=l) where l, a: [3]", "kl::infinite"),
+        ("ContinuousBernoulli(logits=l) || Bernoulli(logits=a) where l, a: [3]", "kl::infinite"),
+        ("ContinuousBernoulli(logits=l) || Gamma(a, b) where l, a, b: [3]", "kl::no_closed_form"),
+        ("ContinuousBernoulli(logits=l) || Beta(a, b) where l, a, b: [3]", "kl::no_closed_form"),
+    ] {
+        let e = kl::compiler::compile(src, &Default::default()).map(|_| ()).unwrap_err();
+        assert!(e.iter().any(|d| d.code == code), "{src}: {}", e.render_plain(src));
+    }
+}
