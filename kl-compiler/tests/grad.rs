@@ -582,3 +582,60 @@ fn discrete_families_agree_with_finite_differences() {
         assert!((g["r"].data[i] - (k / r - 1.0)).abs() < 1e-15, "{:?}", g["r"]);
     }
 }
+
+/// ContinuousBernoulli in both parameterizations and across them, its log_prob (in the value
+/// too) and entropy, and its cross pairs (the normal in two of its scale parameterizations);
+/// the values include torch's Taylor region around probs 1/2 (logits 0) and saturated logits.
+#[test]
+fn continuous_bernoulli_agrees_with_finite_differences() {
+    let p = |n: &str, v: &[f64]| (n.to_string(), vec![v.len()], v.to_vec());
+    let s = |n: &str, x: f64| (n.to_string(), vec![], vec![x]);
+    let probs = [0.2, 0.5004, 0.9];
+    let logits = [-1.5, 1e-3, 25.0];
+    let cases = [
+        (
+            "ContinuousBernoulli(probs=a) || ContinuousBernoulli(probs=b)",
+            vec![p("a", &probs), p("b", &[0.4, 0.4999, 0.7])],
+        ),
+        (
+            "ContinuousBernoulli(logits=a) || ContinuousBernoulli(logits=b)",
+            vec![p("a", &logits), p("b", &[0.5, -0.2, 3.0])],
+        ),
+        ("ContinuousBernoulli(probs=a) || ContinuousBernoulli(logits=b)", vec![p("a", &probs), p("b", &logits)]),
+        ("ContinuousBernoulli(logits=a) || ContinuousBernoulli(probs=b)", vec![p("a", &logits), p("b", &probs)]),
+        ("entropy(ContinuousBernoulli(probs=a))", vec![p("a", &probs)]),
+        ("entropy(ContinuousBernoulli(logits=a))", vec![p("a", &logits)]),
+        ("log_prob(ContinuousBernoulli(probs=a), x)", vec![p("a", &probs), p("x", &[0.3, 0.6, 0.95])]),
+        ("log_prob(ContinuousBernoulli(logits=a), x)", vec![p("a", &logits), p("x", &[0.3, 0.6, 0.95])]),
+        ("Beta(a1, b1) || ContinuousBernoulli(logits=a)", vec![p("a", &logits), s("a1", 1.7), s("b1", 0.6)]),
+        ("Beta(a1, b1) || ContinuousBernoulli(probs=a)", vec![p("a", &probs), s("a1", 1.7), s("b1", 0.6)]),
+        ("Uniform(lo, hi) || ContinuousBernoulli(logits=a)", vec![p("a", &logits), s("lo", 0.1), s("hi", 0.8)]),
+        ("Uniform(lo, hi) || ContinuousBernoulli(probs=a)", vec![p("a", &probs), s("lo", 0.1), s("hi", 0.8)]),
+        ("ContinuousBernoulli(logits=a) || Exponential(r)", vec![p("a", &logits), s("r", 0.7)]),
+        ("ContinuousBernoulli(probs=a) || Exponential(r)", vec![p("a", &probs), s("r", 0.7)]),
+        ("ContinuousBernoulli(logits=a) || Normal(m2, s2)", vec![p("a", &logits), s("m2", 0.1), s("s2", 0.8)]),
+        ("ContinuousBernoulli(probs=a) || Normal(m2, var=s2)", vec![p("a", &probs), s("m2", 0.1), s("s2", 0.8)]),
+        ("ContinuousBernoulli(logits=a) || Uniform(lo, hi)", vec![p("a", &logits), s("lo", -0.5), s("hi", 1.5)]),
+        ("ContinuousBernoulli(probs=a) || Uniform(lo, hi)", vec![p("a", &probs), s("lo", -0.5), s("hi", 1.5)]),
+    ];
+    for (src, entries) in cases {
+        let entries: Vec<(&str, Vec<usize>, Vec<f64>)> =
+            entries.iter().map(|(n, s, v)| (n.as_str(), s.clone(), v.clone())).collect();
+        check_fd(src, &data(&entries));
+    }
+}
+
+#[test]
+fn continuous_bernoulli_gradients_of_p_against_itself_are_exactly_zero() {
+    for (src, v) in [
+        ("ContinuousBernoulli(probs=a) || ContinuousBernoulli(probs=b)", [0.2, 0.5, 0.5004, 1e-300]),
+        ("ContinuousBernoulli(logits=a) || ContinuousBernoulli(logits=b)", [-700.0, 0.0, 1e-3, 3.0]),
+    ] {
+        let d = data(&[("a", vec![4], v.to_vec()), ("b", vec![4], v.to_vec())]);
+        let (value, g) = evaluate_with_grad(src, &d).unwrap();
+        assert!(value.data.iter().all(|x| *x == 0.0), "{src}: {:?}", value.data);
+        for (name, t) in g {
+            assert!(t.data.iter().all(|x| *x == 0.0), "{src}: d/d{name} = {:?}", t.data);
+        }
+    }
+}
