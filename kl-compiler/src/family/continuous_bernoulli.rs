@@ -149,7 +149,7 @@ pub const NORMAL_KL_PROBS: Kernel = scalar_kernel! {
     runtime: continuous_bernoulli_normal_kl_probs, adjoint: continuous_bernoulli_normal_kl_probs_grad,
     operands: [p = 0, m2 = 1, s2 = 2],
     formula: |p, m2, s2| format!(
-        "½ ln(2πe v) − H(ContinuousBernoulli(probs={p})) + KL(N(m, v) ‖ N({m2}, {s2}²)), m, v its mean and variance"
+        "½ ln(2πe σ²) − H(ContinuousBernoulli(probs={p})) + KL(N(μ, σ²) ‖ N({m2}, {s2}²)), μ and σ² its mean and variance"
     ),
     check: continuous_bernoulli_first_probs_check3,
 };
@@ -159,7 +159,7 @@ pub const NORMAL_KL_LOGITS: Kernel = scalar_kernel! {
     runtime: continuous_bernoulli_normal_kl, adjoint: continuous_bernoulli_normal_kl_grad,
     operands: [l = 0, m2 = 1, s2 = 2],
     formula: |l, m2, s2| format!(
-        "½ ln(2πe v) − H(ContinuousBernoulli(logits={l})) + KL(N(m, v) ‖ N({m2}, {s2}²)), m = A'({l}), v = A''({l})"
+        "½ ln(2πe σ²) − H(ContinuousBernoulli(logits={l})) + KL(N(μ, σ²) ‖ N({m2}, {s2}²)), μ = A'({l}), σ² = A''({l})"
     ),
 };
 
