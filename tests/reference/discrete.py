@@ -1,6 +1,7 @@
 """References for the discrete families Bernoulli, Poisson and Geometric, by explicit summation
-over the support; closed forms only as cross-checks. Binomial has its own section at the end of
-the file (its semantics, sums and cross-checks are described there).
+over the support; closed forms only as cross-checks. Binomial, and Categorical with
+OneHotCategorical, have their own sections at the end of the file (their semantics, sums and
+cross-checks are described there, and Categorical's also below).
 
 Names, parameters and semantics follow torch.distributions:
 
@@ -52,6 +53,28 @@ small nonzero values), each from a formula that the summation does not use:
     added one by one, P(k) (ln P(k) - ln Q(k)) from the log pmfs (P(k) (-ln P(k)) for the entropy);
   * log_prob: the pmf evaluated directly, ln(1 / (1 + e^-l)), ln p, ln(rate^k e^-rate / k!),
     ln((1 - p)^k p), and the pmf summing to 1 over the support.
+
+Categorical and OneHotCategorical (the `# ---- Categorical` section):
+
+  * `Categorical(probs=p)` or `Categorical(logits=l)`, `OneHotCategorical(probs=p)` or
+    `OneHotCategorical(logits=l)` (keyword-only, exactly one); the last dim of the parameter holds
+    the K categories: batch shape = shape[:-1], event shape [] (an index k in [0, K), written as a
+    float) or [K] (the one-hot vector e_k). P(k) = p_k / sum_j p_j (torch normalises the probs,
+    and so does the reference, of the f64 values as given) or exp(l_k - lse(l));
+  * in log space: ln P(k) = ln p_k - ln S, with S = sum_j p_j added exactly (EXACT_SUM_PREC bits)
+    and ln S = log1p(S - 1), and ln P(k) = (l_k - m) - log1p(sum_{j != j*} exp(l_j - m)) for the
+    largest logit m = l_{j*}; KL = sum_k P(k) (ln P(k) - ln Q(k)) (P(k) = 0 terms are 0,
+    the log ratio with the two parts apart: ln(p_k / q_k) or (l1_k - m1) - (l2_k - m2), etc.,
+    minus the difference of the log1p terms, see `log_ratio`;
+    P(k) > 0 = Q(k) makes it +inf), H = -sum_k P(k) ln P(k), log_prob = ln P(k) (at the index, or
+    at the 1 of the one-hot vector): finite sums over the K categories, with no tail;
+  * cross-checks, CATEGORICAL_EXTRA (1000) digits above the working precision, from P(k) computed
+    directly (p_k / S, e^(l_k) / sum_j e^(l_j)): the logits KL sum_k P(k) (l1_k - l2_k) - lse(l1)
+    + lse(l2) with lse(l) = ln sum_j e^(l_j); any other KL sum_k P(k) ln P(k) - sum_k P(k) ln Q(k)
+    with the logs of the directly computed ratios; the entropy lse(l) - sum_k P(k) l_k (logits) and
+    ln S - sum_k P(k) ln p_k (probs); log_prob ln P(k); the pmf summing to 1; and for K = 2 the
+    Bernoulli formulas above (KL, entropy, log pmf) at Bernoulli(logits = l_1 - l_0), with
+    ln p_1 - ln p_0 for probs (a point mass where p_0 or p_1 is 0).
 """
 
 from mpmath import mp, mpf
@@ -237,6 +260,8 @@ def log_prob(d, x):
     """ln P(x) at a point x of the support (an exact f64 integer)."""
     if isinstance(d, Binomial):
         return binomial_log_prob(d, x)  # the Binomial section below
+    if isinstance(d, Categorical):
+        return categorical_log_prob(d, x)  # the Categorical section below
     assert x == int(x) and x >= 0 and (isinstance(d, (Poisson, Geometric)) or x in (0, 1)), (d, x)
     lp = d.log_pmf(int(x))
     if continuous.CHECKS["on"]:
@@ -245,6 +270,8 @@ def log_prob(d, x):
 
 
 def entropy(d):
+    if isinstance(d, Categorical):
+        return categorical_entropy(d)  # the Categorical section below
     if isinstance(d, Geometric):
         # -ln P(k) = -ln p - k ln(1 - p)
         h = geometric_sum(d, -d.lp0, -d.lr, lambda k: -d.log_pmf(k))
@@ -263,6 +290,8 @@ def entropy(d):
 def kl(p, q):
     if isinstance(p, Binomial):
         return binomial_kl(p, q)  # the Binomial section below
+    if isinstance(p, Categorical):
+        return categorical_kl(p, q)  # the Categorical section below
     if isinstance(p, Bernoulli):
         terms = []
         for x in p.support:
@@ -507,3 +536,190 @@ def binomial_log_prob(d, x):
             direct = mp.log(mp.binomial(d.n, k) * pr ** k * qr ** (d.n - k))
         continuous.agree(direct, lp, f"{d}: log_prob({k})")
     return lp
+
+
+# ---- Categorical and OneHotCategorical -----------------------------------------------------------
+#
+# `Categorical(probs=p)` / `Categorical(logits=l)` and `OneHotCategorical(probs=p)` /
+# `OneHotCategorical(logits=l)` (keyword-only, exactly one): the last dim of the parameter holds
+# the K categories (batch shape = its shape[:-1]); a Categorical's value is an index k in [0, K)
+# (event shape []), a OneHotCategorical's the one-hot vector e_k (event shape [K]). Both put
+#
+#     P(k) = p_k / sum_j p_j   (probs: torch normalises, and so does this reference, exactly),
+#     P(k) = exp(l_k - lse(l)) (logits),
+#
+# on category k, evaluated in log space (see `Categorical`): ln P(k) = ln p_k - ln S with the sum
+# S = sum_j p_j of the f64 inputs added exactly and ln S = log1p(S - 1) (S is within a few ulp of
+# 1, and 1 + 2e-300 must not round to 1), and ln P(k) = (l_k - m) - log1p(sum_{j != j*} e^(l_j - m))
+# with m = l_{j*} the largest logit (so that e^-1000 beside 1 is not lost). In the KL the log ratio
+# ln P(k) - ln Q(k) keeps the two parts apart: (ln(p_k / q_k) or (l1_k - m1) - (l2_k - m2), ..)
+# minus the difference of the log1p terms (`log_ratio`), so that equal inputs cancel exactly and a
+# normaliser 1 + 1e-300 still counts beside ln p_k = ln 0.5. Then
+#
+#     KL(P || Q) = sum_k P(k) (ln P(k) - ln Q(k)),   H(P) = -sum_k P(k) ln P(k),
+#     log_prob(k) = ln P(k) (Categorical), log_prob(e_k) = ln P(k) (OneHotCategorical),
+#
+# a finite sum over the K categories (terms with P(k) = 0 are 0; P(k) > 0 = Q(k) makes the KL
+# +inf). A OneHotCategorical has the same KL and entropy as the Categorical of its parameter.
+#
+# Cross-checks (DPS pass, continuous.agree), each evaluated CATEGORICAL_EXTRA digits above the
+# working precision from the probabilities computed directly, p_k / S and e^(l_k) / sum_j e^(l_j)
+# (no log-space shifts): the KL of two logits as sum_k P(k) (l1_k - l2_k) - lse(l1) + lse(l2),
+# with lse(l) = ln sum_j e^(l_j); every other KL as sum_k P(k) ln P(k) - sum_k P(k) ln Q(k), the
+# logs of the ratios P(k) = p_k / S, Q(k) (+inf where Q(k) = 0 < P(k)); the entropy as
+# lse(l) - sum_k P(k) l_k (logits) and ln S - sum_k P(k) ln p_k (probs); log_prob as the log of
+# the direct P(k); and the pmf summing to 1. For K = 2, the KL, entropy and log_prob must also
+# agree with the Bernoulli formulas above (kl_closed, entropy_closed, Bernoulli.log_pmf) at
+# Bernoulli(logits = l_1 - l_0) (ln p_1 - ln p_0 for probs; a point mass where p_0 or p_1 is 0).
+
+CATEGORICAL_EXTRA = 1000  # extra digits for the direct probabilities of the cross-checks
+EXACT_SUM_PREC = 2400     # bits: any sum of <= 64 f64 values (exponents -1074 .. 1023) is exact
+
+
+class Categorical:
+    """One Categorical (onehot False) or OneHotCategorical (onehot True) over the K = len(v)
+    categories, with the parameter vector as given: kind "probs" or "logits". `lp[k]` = ln P(k)
+    = x[k] - t, with x[k] = ln p_k and t = ln S = log1p(S - 1) (probs), x[k] = l_k - m and
+    t = log1p(sum_{j != j*} e^(l_j - m)) (logits): the KL takes the two parts apart (`log_ratio`)."""
+
+    def __init__(self, kind, v, onehot=False):
+        assert kind in ("probs", "logits"), kind
+        self.kind, self.v, self.onehot = kind, list(v), onehot
+        assert len(self.v) >= 1
+        if kind == "probs":
+            assert all(x >= 0 for x in self.v) and any(x > 0 for x in self.v), self.v
+            with mp.workprec(EXACT_SUM_PREC):
+                d = mp.fsum(self.v) - 1  # exact: S - 1
+            self.t = mp.log1p(+d)  # ln S, with S - 1 rounded to the working precision
+            self.x = [mp.log(x) if x > 0 else -mp.inf for x in self.v]
+        else:
+            top = max(range(len(self.v)), key=lambda k: self.v[k])
+            m = self.v[top]
+            self.t = mp.log1p(mp.fsum(mp.exp(x - m) for k, x in enumerate(self.v) if k != top))
+            self.x = [x - m for x in self.v]
+        self.lp = [x - self.t for x in self.x]
+
+    def __repr__(self):
+        name = "OneHotCategorical" if self.onehot else "Categorical"
+        return f"{name}({self.kind}=[{', '.join(mp.nstr(x, 17) for x in self.v)}])"
+
+    # -- for the cross-checks only --
+    def direct(self):
+        """(P(k) for every k, ln of the normaliser) computed directly, at the current precision."""
+        if self.kind == "probs":
+            s = mp.fsum(self.v)
+            return [x / s for x in self.v], mp.log(s)
+        e = [mp.exp(x) for x in self.v]
+        z = mp.fsum(e)
+        return [x / z for x in e], mp.log(z)
+
+    def bernoulli(self):
+        """The Bernoulli on {0, 1} of a K = 2 Categorical: logits l_1 - l_0 (ln p_1 - ln p_0)."""
+        assert len(self.v) == 2
+        v0, v1 = self.v
+        if self.kind == "logits":
+            return Bernoulli("logits", v1 - v0)
+        if v0 == 0 or v1 == 0:
+            return Bernoulli("probs", mpf(1) if v0 == 0 else mpf(0))
+        return Bernoulli("logits", mp.log(v1) - mp.log(v0))
+
+
+def log_ratio(p, q, k):
+    """ln P(k) - ln Q(k) = (x_P[k] - x_Q[k]) - (t_P - t_Q), with ln(p_k / q_k) for two probs: the
+    parts apart, so that equal inputs cancel exactly and a normaliser of 1 + 1e-300 is not lost
+    beside ln p_k (ln 0.5 - ln(0.5 / (1 + 1e-300)) is 1e-300, not 0)."""
+    if p.kind == q.kind == "probs":
+        dx = mp.log(p.v[k] / q.v[k])
+    else:
+        dx = p.x[k] - q.x[k]
+    return dx - (p.t - q.t)
+
+
+def categorical_kl(p, q):
+    assert isinstance(q, Categorical) and q.onehot == p.onehot and len(q.v) == len(p.v), (p, q)
+    terms = []
+    for k, (lp, lq) in enumerate(zip(p.lp, q.lp)):
+        if lp == -mp.inf:
+            continue  # P(k) = 0: 0 ln(0 / Q(k)) = 0
+        terms.append(mp.inf if lq == -mp.inf else mp.exp(lp) * log_ratio(p, q, k))
+    s = mp.inf if mp.inf in terms else mp.fsum(terms)
+    if continuous.CHECKS["on"]:
+        check_categorical(p)
+        check_categorical(q)
+        closed = categorical_kl_closed(p, q)
+        checks = [("closed form", closed)]
+        if len(p.v) == 2:
+            checks.append(("Bernoulli", kl_closed(p.bernoulli(), q.bernoulli())))
+        for what, c in checks:
+            if c == mp.inf or s == mp.inf:
+                assert c == s == mp.inf, f"{p} || {q}: {what} {c} vs sum {s}"
+            else:
+                categorical_agree(c, s, f"{p} || {q}: KL ({what})")
+    return s
+
+
+def categorical_entropy(d):
+    h = -mp.fsum(mp.exp(lp) * lp for lp in d.lp if lp != -mp.inf)
+    if continuous.CHECKS["on"]:
+        check_categorical(d)
+        with mp.workdps(mp.dps + CATEGORICAL_EXTRA):
+            P, ln_z = d.direct()
+            if d.kind == "logits":
+                closed = ln_z - mp.fsum(pk * x for pk, x in zip(P, d.v))
+            else:
+                closed = ln_z - mp.fsum(pk * mp.log(x) for pk, x in zip(P, d.v) if x > 0)
+        categorical_agree(closed, h, f"{d}: entropy")
+        if len(d.v) == 2:
+            categorical_agree(entropy_closed(d.bernoulli()), h, f"{d}: entropy (Bernoulli)")
+    return h
+
+
+def categorical_log_prob(d, x):
+    """ln P(k) at an index k (Categorical) or at the one-hot vector e_k (OneHotCategorical)."""
+    K = len(d.v)
+    if d.onehot:
+        assert len(x) == K and all(v in (0, 1) for v in x) and sum(x) == 1, (d, x)
+        k = [int(v) for v in x].index(1)
+    else:
+        assert x == int(x) and 0 <= x < K, (d, x)
+        k = int(x)
+    lp = d.lp[k]
+    assert lp != -mp.inf, f"{d}: log_prob({k}) is -inf (not written to cases.json)"
+    if continuous.CHECKS["on"]:
+        check_categorical(d)
+        with mp.workdps(mp.dps + CATEGORICAL_EXTRA):
+            direct = mp.log(d.direct()[0][k])
+        categorical_agree(direct, lp, f"{d}: log_prob({k})")
+        if K == 2:
+            categorical_agree(d.bernoulli().log_pmf(k), lp, f"{d}: log_prob({k}) (Bernoulli)")
+    return lp
+
+
+def categorical_kl_closed(p, q):
+    with mp.workdps(mp.dps + CATEGORICAL_EXTRA):
+        P, ln_zp = p.direct()
+        if p.kind == q.kind == "logits":
+            _, ln_zq = q.direct()
+            return mp.fsum(pk * (a - b) for pk, a, b in zip(P, p.v, q.v)) - ln_zp + ln_zq
+        Q, _ = q.direct()
+        if any(pk > 0 and qk == 0 for pk, qk in zip(P, Q)):
+            return mp.inf
+        return (mp.fsum(pk * mp.log(pk) for pk in P if pk > 0)
+                - mp.fsum(pk * mp.log(qk) for pk, qk in zip(P, Q) if pk > 0))
+
+
+def categorical_agree(closed, s, what):
+    """continuous.agree, and 1e-8 relative for every nonzero value, also below its 1e-40 (the
+    sums leave no residue: a tiny value such as ln(1 + 1e-300) must be the value, not a zero)."""
+    continuous.agree(closed, s, what)
+    assert abs(s - closed) <= mpf("1e-8") * abs(closed), \
+        f"{what}: closed form {mp.nstr(closed, 30)} vs sum {mp.nstr(s, 30)}"
+
+
+def check_categorical(d):
+    """The pmf sums to 1 (once per distribution and precision)."""
+    key = (repr(d), mp.prec)
+    if key in NORMALISED:
+        return
+    NORMALISED.add(key)
+    continuous.agree(mpf(1), mp.fsum(mp.exp(lp) for lp in d.lp), f"{d}: sum of the pmf")

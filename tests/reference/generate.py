@@ -50,7 +50,9 @@ The discrete families Bernoulli, Poisson and Geometric (discrete.py) are the exc
 forms, checked": their references are the defining sums over the support of the log pmf, and the
 closed forms only check them. A Bernoulli or Geometric KL against a Q without mass where P has some
 is "inf". So is Binomial (the `# ---- Binomial` block of the cases, discrete.py's Binomial section):
-a Binomial KL with P's total_count above Q's is "inf".
+a Binomial KL with P's total_count above Q's is "inf". And so are Categorical and OneHotCategorical
+(the `# ---- Categorical` block, discrete.py's Categorical section): finite sums over the K
+categories of the normalised log pmf, "inf" where Q(k) = 0 < P(k).
 """
 
 import itertools
@@ -544,7 +546,14 @@ class Geometric:
 
 
 # The kinds of the discrete families: their references are sums over the support (discrete.py).
-DISCRETE = ("Bernoulli", "Poisson", "Geometric", "Binomial")  # Binomial: the `# ---- Binomial` block
+DISCRETE = ("Bernoulli", "Poisson", "Geometric", "Binomial",  # Binomial: the `# ---- Binomial` block
+            "Categorical", "OneHotCategorical")  # the `# ---- Categorical` block
+
+
+def devents(p):
+    """Indices of the elementwise positions of a discrete distribution: its event, without a
+    OneHotCategorical's own last dim (the K categories, which `dist` takes whole)."""
+    return ndindex(p.event[:-1] if p.kind == "OneHotCategorical" else p.event)
 
 
 class Family:
@@ -748,7 +757,7 @@ class KL:
             out = []
             for b in ndindex(batch):
                 pb, qb = map_index(b, p.batch), map_index(b, q.batch)
-                out.append(mp.fsum(discrete.kl(p.fns["dist"](pb + e), q.fns["dist"](qb + e)) for e in ndindex(p.event)))
+                out.append(mp.fsum(discrete.kl(p.fns["dist"](pb + e), q.fns["dist"](qb + e)) for e in devents(p)))
             return T(batch, out)
         pf, qf = as_family(p), as_family(q)
         # continuous.py's closed forms: a family of its own on either side, or two different
@@ -803,7 +812,11 @@ class LogProb:
         out = []
         for o in ndindex(shape):
             pb, xi = map_index(o, p.batch), map_index(o, xb)
-            if p.kind in DISCRETE:
+            if p.kind == "OneHotCategorical":
+                K = p.event[-1]
+                out.append(mp.fsum(discrete.log_prob(p.fns["dist"](pb + e), [x.at(xi + e + (k,)) for k in range(K)])
+                                   for e in devents(p)))
+            elif p.kind in DISCRETE:
                 out.append(mp.fsum(discrete.log_prob(p.fns["dist"](pb + e), x.at(xi + e)) for e in ndindex(p.event)))
             elif p.kind in FAMILIES:
                 terms = []
@@ -845,7 +858,7 @@ class Entropy:
         out = []
         for b in ndindex(p.batch):
             if p.kind in DISCRETE:
-                out.append(mp.fsum(discrete.entropy(p.fns["dist"](b + e)) for e in ndindex(p.event)))
+                out.append(mp.fsum(discrete.entropy(p.fns["dist"](b + e)) for e in devents(p)))
             elif p.kind in FAMILIES:
                 out.append(mp.fsum(continuous.entropy(p.kind, p.fns["params"](b + e)) for e in outer(p)))
             elif p.kind in ELEMENTWISE:
@@ -1046,7 +1059,7 @@ def build_case(name, cls, f):
     assert lo.shape == hi.shape
     # The discrete references are sums that leave no rounding residue (P || P sums exact zeros),
     # so tiny values there are real (Poisson(1e-100) || Poisson(3e-100) = 9.0e-101) and kept.
-    snap = not any(isinstance(n, (Bernoulli, Poisson, Geometric, Binomial)) for n in nodes(expr))
+    snap = not any(isinstance(n, (Bernoulli, Poisson, Geometric, Binomial, Categorical)) for n in nodes(expr))
 
     def conv(pair):
         a, b = pair
@@ -2389,6 +2402,245 @@ add("cross_uniform_continuous_bernoulli_extreme", XS, lambda r: KL(
     cb("l2", [-700.0, 700.0, 1e-200, -700.0], "logits")))
 add("cross_beta_continuous_bernoulli_extreme", XS, lambda r: KL(
     F("Beta", P("a1", [1e-3, 1e4, 1.0]), P("b1", [2.0, 1.0, 1e4])), cb("l2", [-700.0, 700.0, -700.0], "logits")))
+
+# ---- Categorical and OneHotCategorical ------------------------------------------------------------
+# `Categorical(probs=p)` / `Categorical(logits=l)` and `OneHotCategorical(probs=p)` /
+# `OneHotCategorical(logits=l)`: the last dim of the parameter holds the K categories. The
+# references are the finite sums over k of the normalised log pmf (discrete.py's Categorical
+# section): the probs as given (normalised positive values rounded to f64, so they sum to 1 within
+# a few ulp but not exactly) are normalised exactly. The closed forms, and for K = 2 the Bernoulli
+# formulas, only check them.
+
+
+class Categorical:
+    """`Categorical(probs=p)` / `Categorical(logits=l)` (onehot False) or
+    `OneHotCategorical(probs=p)` / `OneHotCategorical(logits=l)` (onehot True), keyword-only in
+    torch; the parameter's last dim is the K categories and its other dims the batch. Its kind is
+    the family's name, its event [] or [K], and `dist(i)` is the discrete.Categorical at the batch
+    (+ outer event) index i."""
+    KINDS = ("probs", "logits")
+
+    def __init__(self, param, kind, onehot=False):
+        assert kind in self.KINDS, kind
+        self.param, self.kind, self.onehot = param, kind, onehot
+
+    def name(self):
+        return "OneHotCategorical" if self.onehot else "Categorical"
+
+    def render(self):
+        return f"{self.name()}({self.kind}={self.param.render()})"
+
+    def params(self):
+        return self.param.params()
+
+    def gauss(self):
+        t, kind, onehot = self.param.tensor(), self.kind, self.onehot
+        K = t.shape[-1]
+        return Gauss(t.shape[:-1], (K,) if onehot else (), self.name(),
+                     dist=lambda i: discrete.Categorical(kind, [t.bat(i + (k,)) for k in range(K)], onehot))
+
+
+def cat(name, values, kind):
+    return Categorical(P(name, values), kind)
+
+
+def onehot(name, values, kind):
+    return Categorical(P(name, values), kind, onehot=True)
+
+
+def clogits(r, sh):
+    """Standard normal logits with 4 decimals."""
+    return fill(sh, lambda: round(r.gauss(0, 1), 4))
+
+
+def cprob_row(r, K):
+    raw = [round(r.uniform(0.05, 1.0), 4) for _ in range(K)]
+    s = math.fsum(raw)
+    return [x / s for x in raw]
+
+
+def cprobs(r, lead, K):
+    """Rows of K normalised positive values rounded to f64 (their sum is within a few ulp of 1)."""
+    return batched(r, lead, lambda rr: cprob_row(rr, K))
+
+
+def cindex(r, sh, K):
+    return fill(sh, lambda: r.randint(0, K - 1))
+
+
+def conehot(r, lead, K):
+    return batched(r, lead, lambda rr: (lambda k: [1.0 if j == k else 0.0 for j in range(K)])(rr.randint(0, K - 1)))
+
+
+def nudge_logits(r, row, eps):
+    """row + eps g with g standard normal, rounded to f64; the row itself for eps = 0."""
+    return [x + eps * r.gauss(0, 1) for x in row] if eps else list(row)
+
+
+def nudge_probs(r, row, eps):
+    """row (1 + eps g) renormalised and rounded to f64; the row itself for eps = 0."""
+    if not eps:
+        return list(row)
+    raw = [x * (1 + eps * r.gauss(0, 1)) for x in row]
+    s = math.fsum(raw)
+    return [x / s for x in raw]
+
+
+def softmax_f64(row):
+    m = max(row)
+    e = [math.exp(x - m) for x in row]
+    s = math.fsum(e)
+    return [x / s for x in e]
+
+
+def spread_rows(r, scales, K, center=0.0):
+    """One row of K logits uniform in [center - s, center + s] (4 decimals) per scale s."""
+    return [[round(r.uniform(center - s, center + s), 4) for _ in range(K)] for s in scales]
+
+
+def mk_cat_near(K, epss, kind, one=False):
+    """P's rows against the same rows nudged by each eps (0: the row itself, KL 0)."""
+    def f(r):
+        if kind == "logits":
+            a = clogits(r, (len(epss), K))
+            b = [nudge_logits(r, row, e) for row, e in zip(a, epss)]
+            names = ("l1", "l2")
+        else:
+            a = cprobs(r, (len(epss),), K)
+            b = [nudge_probs(r, row, e) for row, e in zip(a, epss)]
+            names = ("p1", "p2")
+        mk = onehot if one else cat
+        return KL(mk(names[0], a, kind), mk(names[1], b, kind))
+    return f
+
+
+# Categorical KL: logits, probs, both mixes; K = 2 (also against the Bernoulli formulas), 5, 16, 64.
+for K in (2, 5, 16, 64):
+    suffix = "well" if K == 5 else f"k{K}"
+    rows = 3 if K in (2, 64) else 2
+    add(f"categorical_kl_logits_{suffix}", WC, lambda r, K=K, n=rows: KL(
+        cat("l1", clogits(r, (n, K)), "logits"), cat("l2", clogits(r, (n, K)), "logits")))
+    add(f"categorical_kl_probs_{suffix}", WC, lambda r, K=K, n=rows: KL(
+        cat("p1", cprobs(r, (n,), K), "probs"), cat("p2", cprobs(r, (n,), K), "probs")))
+add("categorical_kl_probs_vs_logits", WC, lambda r: KL(cat("p1", cprobs(r, (2,), 5), "probs"), cat("l2", clogits(r, (2, 5)), "logits")))
+add("categorical_kl_logits_vs_probs", WC, lambda r: KL(cat("l1", clogits(r, (2, 16)), "logits"), cat("p2", cprobs(r, (2,), 16), "probs")))
+add("categorical_kl_probs_vs_logits_k2", WC, lambda r: KL(cat("p1", cprobs(r, (3,), 2), "probs"), cat("l2", clogits(r, (3, 2)), "logits")))
+add("categorical_kl_logits_vs_probs_k64", WC, lambda r: KL(cat("l1", clogits(r, (2, 64)), "logits"), cat("p2", cprobs(r, (2,), 64), "probs")))
+# Batch broadcasting: [3, K] against [K], and probs [2, 1, K] against logits [3, K] (batch [2, 3]).
+add("categorical_kl_broadcast", WC, lambda r: KL(cat("l1", clogits(r, (3, 5)), "logits"), cat("l2", clogits(r, (5,)), "logits")))
+add("categorical_kl_broadcast_21", WC, lambda r: KL(cat("p1", cprobs(r, (2, 1), 5), "probs"), cat("l2", clogits(r, (3, 5)), "logits")))
+# to_event(1): the KL summed over the last batch dim; probs [2, 3, 16] against [3, 16].
+add("categorical_kl_to_event", WC, lambda r: KL(Indep(cat("l1", clogits(r, (2, 3, 5)), "logits"), 1),
+                                                Indep(cat("l2", clogits(r, (2, 3, 5)), "logits"), 1)))
+add("categorical_kl_to_event_probs", WC, lambda r: KL(Indep(cat("p1", cprobs(r, (2, 3), 16), "probs"), 1),
+                                                      Indep(cat("p2", cprobs(r, (3,), 16), "probs"), 1)))
+# OneHotCategorical: the same KL as the Categorical of its parameter, event [K].
+add("onehot_kl_logits_well", WC, lambda r: KL(onehot("l1", clogits(r, (2, 5)), "logits"), onehot("l2", clogits(r, (2, 5)), "logits")))
+add("onehot_kl_probs_well", WC, lambda r: KL(onehot("p1", cprobs(r, (2,), 16), "probs"), onehot("p2", cprobs(r, (2,), 16), "probs")))
+add("onehot_kl_probs_vs_logits", WC, lambda r: KL(onehot("p1", cprobs(r, (3,), 2), "probs"), onehot("l2", clogits(r, (3, 2)), "logits")))
+add("onehot_kl_logits_vs_probs", WC, lambda r: KL(onehot("l1", clogits(r, (2, 5)), "logits"), onehot("p2", cprobs(r, (2,), 5), "probs")))
+add("onehot_kl_broadcast", WC, lambda r: KL(onehot("l1", clogits(r, (3, 5)), "logits"), onehot("l2", clogits(r, (5,)), "logits")))
+add("onehot_kl_to_event", WC, lambda r: KL(Indep(onehot("l1", clogits(r, (2, 3, 5)), "logits"), 1),
+                                           Indep(onehot("l2", clogits(r, (2, 3, 5)), "logits"), 1)))
+# entropy
+add("categorical_entropy_logits", WC, lambda r: Entropy(cat("l", clogits(r, (2, 5)), "logits")))
+add("categorical_entropy_probs", WC, lambda r: Entropy(cat("p", cprobs(r, (3,), 16), "probs")))
+add("categorical_entropy_k2", WC, lambda r: Entropy(cat("l", clogits(r, (3, 2)), "logits")))
+add("categorical_entropy_probs_k2", WC, lambda r: Entropy(cat("p", cprobs(r, (3,), 2), "probs")))
+add("categorical_entropy_k64", WC, lambda r: Entropy(cat("l", clogits(r, (2, 64)), "logits")))
+add("categorical_entropy_to_event", WC, lambda r: Entropy(Indep(cat("l", clogits(r, (2, 3, 5)), "logits"), 1)))
+add("onehot_entropy_logits", WC, lambda r: Entropy(onehot("l", clogits(r, (2, 5)), "logits")))
+add("onehot_entropy_probs", WC, lambda r: Entropy(onehot("p", cprobs(r, (2,), 16), "probs")))
+# log_prob: an index in [0, K) (as a float) of the batch shape or broadcast against it; a one-hot
+# vector of shape [.., K].
+add("categorical_log_prob_logits", WC, lambda r: LogProb(cat("l", clogits(r, (2, 5)), "logits"), P("x", cindex(r, (3, 2), 5))))
+add("categorical_log_prob_probs", WC, lambda r: LogProb(cat("p", cprobs(r, (3,), 16), "probs"), P("x", cindex(r, (3,), 16))))
+add("categorical_log_prob_k2", WC, lambda r: LogProb(cat("l", clogits(r, (4, 2)), "logits"), P("x", [0.0, 1.0, 1.0, 0.0])))
+add("categorical_log_prob_broadcast", WC, lambda r: LogProb(cat("p", cprob_row(r, 5), "probs"), P("x", cindex(r, (2, 3), 5))))
+add("onehot_log_prob_logits", WC, lambda r: LogProb(onehot("l", clogits(r, (2, 5)), "logits"), P("x", conehot(r, (3, 2), 5))))
+add("onehot_log_prob_probs", WC, lambda r: LogProb(onehot("p", cprob_row(r, 16), "probs"), P("x", conehot(r, (4,), 16))))
+
+# Near-equal: logits l + eps g (g standard normal): KL ~ Var_P(g) eps^2 / 2, down to ~1e-25 at
+# eps = 1e-12; probs p (1 + eps g) renormalised: KL ~ Var_P(g) eps^2 / 2 likewise. A row with
+# eps = 0 is P || P (exactly 0).
+add("categorical_kl_logits_near_equal", NE, mk_cat_near(5, (1e-4, 1e-8, 1e-12, 0.0), "logits"))
+add("categorical_kl_logits_near_equal_k2", NE, mk_cat_near(2, (1e-4, 1e-8, 1e-12, 0.0), "logits"))
+add("categorical_kl_logits_near_equal_k64", NE, mk_cat_near(64, (1e-8, 1e-12, 0.0), "logits"))
+add("categorical_kl_probs_near_equal", NE, mk_cat_near(5, (1e-6, 1e-9, 1e-12, 0.0), "probs"))
+add("categorical_kl_probs_near_equal_k2", NE, mk_cat_near(2, (1e-6, 1e-9, 1e-12), "probs"))
+add("categorical_kl_probs_near_equal_k16", NE, mk_cat_near(16, (1e-7, 1e-10, 1e-12), "probs"))
+add("onehot_kl_logits_near_equal", NE, mk_cat_near(5, (1e-4, 1e-8, 0.0), "logits", one=True))
+add("onehot_kl_probs_near_equal", NE, mk_cat_near(5, (1e-6, 1e-12, 0.0), "probs", one=True))
+# P's probs the f64 softmax of Q's logits nudged by eps (its rounding adds ~1e-32).
+add("categorical_kl_probs_vs_logits_near_equal", NE, lambda r: (lambda l: KL(
+    cat("p1", [softmax_f64(nudge_logits(r, row, e)) for row, e in zip(l, (1e-4, 1e-6, 1e-8))], "probs"),
+    cat("l2", l, "logits")))(clogits(r, (3, 5))))
+# to_event(1) over [2, 3] rows of K = 5: the first three rows nudged by 1e-8, the next by 1e-12.
+add("categorical_kl_to_event_near_equal", NE, lambda r: (lambda l: KL(
+    Indep(cat("l1", l, "logits"), 1),
+    Indep(cat("l2", [[nudge_logits(r, row, e) for row in blk] for blk, e in zip(l, (1e-8, 1e-12))], "logits"), 1)))(
+    clogits(r, (2, 3, 5))))
+
+# Extreme logits: rows spread over +-40, +-300, +-700; rows centred at +-40, +-300, +-700 (P at +c,
+# Q at -c: the KL of the unshifted logits); K = 64 spread over +-40 and +-700.
+add("categorical_kl_logits_extreme", XS, lambda r: KL(cat("l1", spread_rows(r, (40, 300, 700), 5), "logits"),
+                                                      cat("l2", spread_rows(r, (40, 300, 700), 5), "logits")))
+add("categorical_kl_logits_shifted", XS, lambda r: KL(
+    cat("l1", [[round(c + r.gauss(0, 1), 4) for _ in range(5)] for c in (40.0, 300.0, 700.0)], "logits"),
+    cat("l2", [[round(-c + r.gauss(0, 1), 4) for _ in range(5)] for c in (40.0, 300.0, 700.0)], "logits")))
+add("categorical_kl_logits_extreme_k64", XS, lambda r: KL(cat("l1", spread_rows(r, (40, 700), 64), "logits"),
+                                                          cat("l2", spread_rows(r, (40, 700), 64), "logits")))
+# K = 2: [0, -1000] against [-1000, 0] and back (KL ~ 1000), Bernoulli(logits=40) against 38
+# (1.86e-17) as [0, 40] vs [0, 38], -40 against -38 as [40, 0] vs [38, 0], and 40 vs 38 again as
+# [700, 740] vs [-300, -262].
+add("categorical_kl_logits_opposite_k2", XS, lambda r: KL(
+    cat("l1", [[0.0, -1000.0], [-1000.0, 0.0], [0.0, 40.0], [40.0, 0.0], [700.0, 740.0]], "logits"),
+    cat("l2", [[-1000.0, 0.0], [0.0, -1000.0], [0.0, 38.0], [38.0, 0.0], [-300.0, -262.0]], "logits")))
+# K = 5: point masses within e^-1000 of one category (or two) against masses elsewhere: ~1000.
+add("categorical_kl_logits_opposite", XS, lambda r: KL(
+    cat("l1", [[0.0, -1000.0, -1000.0, -1000.0, -1000.0], [0.0, 0.0, -1000.0, -1000.0, -1000.0],
+               [-1000.0, -1000.0, -1000.0, -1000.0, 0.0]], "logits"),
+    cat("l2", [[-1000.0, 0.0, -1000.0, -1000.0, -1000.0], [-1000.0, -1000.0, -1000.0, 0.0, 0.0],
+               [0.0, -1000.0, -1000.0, -1000.0, -1000.0]], "logits")))
+# Peaked probs: 1e-300 entries and exact zeros in P (ln 5, ln 2.5), 1e-300 entries in Q (~551),
+# zeros in Q where P > 0 ("inf", also at P(k) = 1e-300 / (1 + 1e-300)), a point mass against
+# itself (0) and against itself with four 1e-300 entries (ln(1 + 4e-300) = 4e-300), and
+# [1e-300, 1] against [1, 1e-300] (690.8).
+add("categorical_kl_probs_peaked", XS, lambda r: KL(
+    cat("p1", [[1.0, 1e-300, 1e-300, 0.0, 0.0], [0.5, 0.5, 0.0, 0.0, 0.0], [0.2] * 5,
+               [0.3, 0.3, 0.4, 0.0, 0.0], [1.0, 1e-300, 0.0, 0.0, 0.0], [0.0, 0.0, 1.0, 0.0, 0.0],
+               [0.0, 0.0, 1.0, 0.0, 0.0], [1e-300, 1.0, 0.0, 0.0, 0.0]], "probs"),
+    cat("p2", [[0.2] * 5, [0.2] * 5, [1.0, 1e-300, 1e-300, 1e-300, 1e-300],
+               [0.5, 0.5, 0.0, 0.0, 0.0], [1.0, 0.0, 0.0, 0.0, 0.0], [0.0, 0.0, 1.0, 0.0, 0.0],
+               [1e-300, 1e-300, 1.0, 1e-300, 1e-300], [1.0, 1e-300, 0.0, 0.0, 0.0]], "probs")))
+# K = 2 at the boundary (also against the Bernoulli point-mass formulas): "inf" twice, 690.8, 0,
+# -ln 0.75.
+add("categorical_kl_probs_boundary_k2", XS, lambda r: KL(
+    cat("p1", [[1.0, 0.0], [0.5, 0.5], [1e-300, 1.0], [0.0, 1.0], [1.0, 0.0]], "probs"),
+    cat("p2", [[0.0, 1.0], [1.0, 0.0], [1.0, 1e-300], [0.0, 1.0], [0.75, 0.25]], "probs")))
+# ln 2, "inf", and ln(1 + 1e-300) = 1e-300 (Q's 1e-300 outside P's support).
+add("onehot_kl_probs_peaked", XS, lambda r: KL(
+    onehot("p1", [[1.0, 0.0, 0.0], [0.5, 0.25, 0.25], [0.0, 0.5, 0.5]], "probs"),
+    onehot("p2", [[0.5, 0.5, 0.0], [0.5, 0.5, 0.0], [1e-300, 0.5, 0.5]], "probs")))
+# Entropy within e^-200 of a point mass (4 * 201 e^-200 = 1.1e-84), two categories at 700 (ln 2),
+# three at 0 against -1000, rows spread over +-40 and +-300.
+add("categorical_entropy_logits_extreme", XS, lambda r: Entropy(cat("l", [
+    [0.0, -200.0, -200.0, -200.0, -200.0], [700.0, 700.0, -700.0, -700.0, -700.0],
+    [-1000.0, 0.0, 0.0, 0.0, -1000.0]] + spread_rows(r, (40, 300), 5), "logits")))
+# A point mass (0), 1e-300 beside it (6.9e-298), ln 2, ln 5.
+add("categorical_entropy_probs_extreme", XS, lambda r: Entropy(cat("p", [
+    [1.0, 0.0, 0.0, 0.0, 0.0], [1.0, 1e-300, 0.0, 0.0, 0.0], [0.5, 0.5, 0.0, 0.0, 0.0], [0.2] * 5], "probs")))
+# -1000, -400, -260; no index of a ln P(k) that underflows (-4 e^-1000).
+add("categorical_log_prob_logits_extreme", XS, lambda r: LogProb(cat("l", [
+    [0.0, -1000.0, -1000.0, -1000.0, -1000.0], [700.0, -700.0, 300.0, -300.0, 40.0],
+    [-40.0, 40.0, -300.0, 300.0, 0.0]], "logits"), P("x", [[1.0, 0.0, 3.0], [4.0, 2.0, 1.0]])))
+# -ln(1 + 1e-300) = -1e-300, -2e-300, and ln(1e-300) - ln(1 + 1e-300) or (1 + 2e-300) (-690.8).
+add("categorical_log_prob_probs_extreme", XS, lambda r: LogProb(
+    cat("p", [[1.0, 1e-300, 0.0], [1e-300, 1e-300, 1.0]], "probs"), P("x", [[0.0, 2.0], [1.0, 0.0]])))
+add("onehot_log_prob_extreme", XS, lambda r: LogProb(
+    onehot("l", [[0.0, -1000.0, -1000.0, -1000.0, -1000.0], [700.0, 700.0, -700.0, -700.0, 0.0]], "logits"),
+    P("x", [[[0.0, 1.0, 0.0, 0.0, 0.0], [1.0, 0.0, 0.0, 0.0, 0.0]],
+            [[0.0, 0.0, 0.0, 1.0, 0.0], [0.0, 0.0, 0.0, 0.0, 1.0]]])))
 
 # ==============================================================================================
 
