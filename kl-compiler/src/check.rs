@@ -3,7 +3,7 @@
 
 use crate::diag::{Diagnostic, Diagnostics};
 use crate::ir::{CoreOut, Ir, NodeId, Op, Ty};
-use crate::shape::Shape;
+use crate::shape::{Dim, Shape};
 
 /// Most dims a tensor (or a distribution's batch and event dims together) may have; NumPy's
 /// limit is 64. Every later stage recurses or nests loops once per dim, so this also keeps them
@@ -209,6 +209,9 @@ pub fn infer(ir: &Ir, id: NodeId) -> Result<Ty, Diagnostic> {
                 }
                 batches.push(s.drop_last(c));
             }
+            if let Op::VectorKernel(k) = op {
+                same_categories(ir, id, k)?;
+            }
             let batch =
                 Shape::broadcast_all(&batches).ok_or_else(|| internal(ir, id, "operand batches do not broadcast"))?;
             match sig.output {
@@ -221,6 +224,27 @@ pub fn infer(ir: &Ir, id: NodeId) -> Result<Ty, Diagnostic> {
             }
         }
     })
+}
+
+/// Rule: the rows a row kernel reads (the categories of a `Categorical` on either side of a KL,
+/// or of its `log_prob` value) have the same length `K`.
+fn same_categories(ir: &Ir, id: NodeId, k: &crate::kernel::VectorKernel) -> Result<(), Diagnostic> {
+    let ops = ir.operands(id);
+    let rows: Vec<(usize, Dim)> = (0..ops.len())
+        .filter(|&i| k.cores.get(i) == Some(&1))
+        .filter_map(|i| Some((i, ir.ty(ops[i]).tensor()?.dims().last()?.clone())))
+        .collect();
+    let Some((first, k0)) = rows.first().cloned() else { return Ok(()) };
+    let Some((other, k1)) = rows.iter().find(|(_, d)| *d != k0).cloned() else { return Ok(()) };
+    let name = |i: usize| ir.operand_name(id, i).unwrap_or(k.operands[i]).to_string();
+    let (a, b) = (name(first), name(other));
+    Err(Diagnostic::new(
+        "shape::categories_mismatch",
+        ir.node(id).span,
+        format!("the categories do not match: `{a}` has K = {k0} categories (its last dim) and `{b}` has K = {k1}"),
+    )
+    .label("different numbers of categories")
+    .help("both sides of a KL, and a one-hot `log_prob` value, need the same last dim K"))
 }
 
 /// Rule: a value has at most [`MAX_RANK`] dims and [`MAX_ELEMENTS`] elements by its static

@@ -168,6 +168,7 @@ impl<'a> Formula<'a> {
                 let k = *k;
                 (k.kernel.formula)(&mut KernelArgs { f: self, id }, k.attrs)
             }
+            Op::VectorKernel(k) => (k.formula)(&mut KernelArgs { f: self, id }),
             Op::TrilKl | Op::DiagTrilKl => {
                 let (m1, a, m2, l2) = (self.arg(id, 0), self.arg(id, 1), self.arg(id, 2), self.arg(id, 3));
                 let d = self.event_size(id, 0);
@@ -278,6 +279,7 @@ fn quantity(ir: &Ir) -> &'static str {
             Op::LogProb | Op::TrilLogProb => return "log_prob",
             Op::Entropy | Op::TrilEntropy => return "H",
             Op::Kernel(k) => return k.kernel.quantity.symbol(),
+            Op::VectorKernel(k) => return k.quantity.symbol(),
             _ => {}
         }
     }

@@ -87,6 +87,12 @@ pub fn value_and_grad<T: Real>(
                     push(&mut grads, *o, t);
                 }
             }
+            Op::VectorKernel(k) => {
+                let args: Vec<&Tensor<T>> = ops.iter().map(|o| &values[o]).collect();
+                for (o, t) in ops.iter().zip(row_backward(k, &args, &g)) {
+                    push(&mut grads, *o, t);
+                }
+            }
             Op::ScaleFrom(p) => {
                 let x = &values[&ops[0]];
                 let p = p.runtime();
@@ -204,6 +210,34 @@ fn block_backward<T: Real>(op: &Op, args: &[&Tensor<T>], g: &Tensor<T>) -> Vec<T
             }
             _ => unreachable!("block_backward on `{}`", op.name()),
         }
+        increment(&mut idx, batch);
+    }
+    gs
+}
+
+/// The backward pass of a row kernel: walk the output batch, hand each operand's row (or
+/// element) and the upstream scalar to the kernel's adjoint, which adds into the operands'
+/// gradient rows (shared rows of a broadcast operand accumulate).
+fn row_backward<T: Real>(k: &crate::kernel::VectorKernel, args: &[&Tensor<T>], g: &Tensor<T>) -> Vec<Tensor<T>> {
+    let batch = &g.shape;
+    let views: Vec<(Vec<usize>, usize)> = args
+        .iter()
+        .zip(k.cores)
+        .map(|(a, &c)| {
+            let (b, core) = a.shape.split_at(a.shape.len() - c);
+            let len: usize = core.iter().product();
+            (broadcast_strides(b, batch).into_iter().map(|s| s * len).collect(), len)
+        })
+        .collect();
+    let mut gs: Vec<Tensor<T>> =
+        args.iter().map(|a| Tensor { shape: a.shape.clone(), data: vec![T::ZERO; a.data.len()] }).collect();
+    let mut idx = vec![0; batch.len()];
+    for gi in &g.data {
+        let offs: Vec<usize> = views.iter().map(|(s, _)| idx.iter().zip(s).map(|(i, s)| i * s).sum()).collect();
+        let rows: Vec<&[T]> = (0..args.len()).map(|i| &args[i].data[offs[i]..offs[i] + views[i].1]).collect();
+        let mut out: Vec<&mut [T]> =
+            gs.iter_mut().zip(&offs).zip(&views).map(|((t, &o), (_, len))| &mut t.data[o..o + len]).collect();
+        k.add_partials(&rows, *gi, &mut out);
         increment(&mut idx, batch);
     }
     gs

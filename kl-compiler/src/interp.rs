@@ -310,7 +310,8 @@ fn node<T: Real>(
         | Op::TrilEntropy
         | Op::TrilFrom(_)
         | Op::LowRankTril
-        | Op::Kernel(_)) => kernel(ir, id, op, shape, args)?,
+        | Op::Kernel(_)
+        | Op::VectorKernel(_)) => kernel(ir, id, op, shape, args)?,
         op => unreachable!("`{}` left in a simplified IR", op.name()),
     })
 }
@@ -433,6 +434,16 @@ fn kernel<T: Real>(ir: &Ir, id: NodeId, op: &Op, shape: &[usize], args: &[&Tenso
                     return Err(v.error(&names, &idx).into());
                 }
                 o[0] = k.call(&a[..n]);
+            }
+            Op::VectorKernel(k) => {
+                let rows: Vec<&[T]> = (0..args.len()).map(blk).collect();
+                if let Some(v) = k.violation(&rows) {
+                    let names: Vec<String> =
+                        k.operands.iter().enumerate().map(|(s, f)| param_name(ir, id, s, f)).collect();
+                    let names: Vec<&str> = names.iter().map(String::as_str).collect();
+                    return Err(v.error(&names, &idx).into());
+                }
+                o[0] = k.call(&rows);
             }
             Op::DiagTrilKl => o[0] = rt::diag_tril_kl(blk(0), blk(1), blk(2), blk(3), d, &mut scratch),
             Op::TrilDiagKl => o[0] = rt::tril_diag_kl(blk(0), blk(1), blk(2), blk(3), d),

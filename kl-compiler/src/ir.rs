@@ -138,6 +138,9 @@ pub enum Op {
     TrilEntropy,
     /// An elementwise kernel given by its descriptor (`crate::kernel`); operands as it names them.
     Kernel(crate::kernel::KernelOp),
+    /// A kernel over the last dim of its row operands, one scalar per batch element, given by its
+    /// descriptor (`crate::kernel::VectorKernel`); operands as it names them.
+    VectorKernel(&'static crate::kernel::VectorKernel),
     /// `[x]`: broadcast `x` to `full`, then sum its last `k` dims.
     SumLast { k: usize, full: Shape },
     /// No operands: zeros of the node's shape.
@@ -174,6 +177,7 @@ impl Op {
             Dist(d) => d.family.operands,
             Independent(_) | Expand(_) => &["base"],
             Kernel(k) => k.kernel.operands,
+            VectorKernel(k) => k.operands,
             Kl => &["p", "q"],
             LogProb => &["dist", "value"],
             Entropy => &["dist"],
@@ -242,6 +246,7 @@ impl Op {
             TrilEntropy => scalar(&[2]),
             // Elementwise: every operand is a scalar per element.
             Kernel(k) => scalar(&SCALAR_CORES[..k.kernel.operands.len()]),
+            VectorKernel(k) => scalar(k.cores),
             TrilFrom(_) => Some(Signature { inputs: &[2], output: CoreOut::Square { from: 0 } }),
             // W is [d, r]: the factor is d x d, d the first of W's two core dims.
             LowRankTril => Some(Signature { inputs: &[2, 1], output: CoreOut::Square { from: 1 } }),
@@ -284,6 +289,7 @@ impl Op {
             TrilLogProb => "tril_log_prob".into(),
             TrilEntropy => "tril_entropy".into(),
             Kernel(k) => k.kernel.name.into(),
+            VectorKernel(k) => k.name.into(),
             SumLast { k, full } => format!("sum_last[{k}] of {full}"),
             Zeros(s) => format!("zeros {s}"),
         }

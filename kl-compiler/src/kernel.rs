@@ -292,3 +292,158 @@ pub fn no_labels(_: usize, _: Attrs) -> Option<String> {
 pub fn no_rows(_: Attrs) -> Option<&'static Rows> {
     None
 }
+
+/// A kernel over rows: one scalar per batch element from the last dim (`K` entries, the same
+/// `K` for every row operand) of its row operands and one element of each other operand. Its
+/// runtime function takes every operand as a slice (`K` entries, or one), in slot order:
+/// `kl_runtime::{runtime}(a, b, ..) -> T`; its adjoint `{runtime}_grad(a, b, .., g, ga, gb, ..)`
+/// adds `g ·` the partials into one slice per operand; its check `(a, b, ..) -> Result<(),
+/// Violation>` states the rules of whole rows (`probs` that sum to 1, an index below `K`).
+pub struct VectorKernel {
+    /// Its name in the IR and in `explain`.
+    pub name: &'static str,
+    /// Operand names, in slot order (also the arity).
+    pub operands: &'static [&'static str],
+    /// How many trailing dims of each operand one call reads: 1 (a row) or 0 (one element).
+    pub cores: &'static [usize],
+    pub quantity: Quantity,
+    /// The runtime function emitted code calls.
+    pub runtime: &'static str,
+    /// The same function, for the interpreter.
+    pub f64: fn(&[&[f64]]) -> f64,
+    pub f32: fn(&[&[f32]]) -> f32,
+    /// The name of its value in emitted code.
+    pub hint: &'static str,
+    /// The formula `explain` prints (`K` is the row length).
+    pub formula: fn(&mut dyn Formula) -> String,
+    pub adjoint: VectorAdjoint,
+    /// The rules of its rows, if any.
+    pub check: Option<VectorCheck>,
+}
+
+/// `f(rows, g, grads)`: adds `g · ∂value/∂operand` into one slice per operand.
+pub struct VectorAdjoint {
+    pub f64: fn(&[&[f64]], f64, &mut [&mut [f64]]),
+    pub f32: fn(&[&[f32]], f32, &mut [&mut [f32]]),
+}
+
+/// `f(rows)`: which operand breaks which rule of its row, if any.
+pub struct VectorCheck {
+    pub runtime: &'static str,
+    pub f64: fn(&[&[f64]]) -> Result<(), kl_runtime::Violation>,
+    pub f32: fn(&[&[f32]]) -> Result<(), kl_runtime::Violation>,
+}
+
+impl PartialEq for VectorKernel {
+    fn eq(&self, other: &Self) -> bool {
+        self.name == other.name
+    }
+}
+
+impl fmt::Debug for VectorKernel {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "VectorKernel({})", self.name)
+    }
+}
+
+impl VectorKernel {
+    /// Evaluate at one batch element, in the precision of `T`.
+    pub fn call<T: kl_runtime::Real>(&self, rows: &[&[T]]) -> T {
+        if let Some(r) = rows.iter().map(|s| same::<T, f64>(s)).collect::<Option<Vec<_>>>() {
+            T::from_f64((self.f64)(&r))
+        } else if let Some(r) = rows.iter().map(|s| same::<T, f32>(s)).collect::<Option<Vec<_>>>() {
+            T::from_f64(f64::from((self.f32)(&r)))
+        } else {
+            T::NAN
+        }
+    }
+
+    /// Add `g ·` the partials at one batch element into `grads`, one slice per operand.
+    pub fn add_partials<T: kl_runtime::Real>(&self, rows: &[&[T]], g: T, grads: &mut [&mut [T]]) {
+        let (g64, g32) = (g.to_f64(), g.to_f64() as f32);
+        if let Some(r) = rows.iter().map(|s| same::<T, f64>(s)).collect::<Option<Vec<_>>>() {
+            let mut out: Vec<&mut [f64]> = grads.iter_mut().filter_map(|s| same_mut::<T, f64>(s)).collect();
+            (self.adjoint.f64)(&r, g64, &mut out);
+        } else if let Some(r) = rows.iter().map(|s| same::<T, f32>(s)).collect::<Option<Vec<_>>>() {
+            let mut out: Vec<&mut [f32]> = grads.iter_mut().filter_map(|s| same_mut::<T, f32>(s)).collect();
+            (self.adjoint.f32)(&r, g32, &mut out);
+        }
+    }
+
+    /// The first rule of its rows that `rows` break.
+    pub fn violation<T: kl_runtime::Real>(&self, rows: &[&[T]]) -> Option<kl_runtime::Violation> {
+        let check = self.check.as_ref()?;
+        if let Some(r) = rows.iter().map(|s| same::<T, f64>(s)).collect::<Option<Vec<_>>>() {
+            (check.f64)(&r).err()
+        } else if let Some(r) = rows.iter().map(|s| same::<T, f32>(s)).collect::<Option<Vec<_>>>() {
+            (check.f32)(&r).err()
+        } else {
+            None
+        }
+    }
+}
+
+/// The descriptor of a [`VectorKernel`] whose runtime function is `runtime`, its adjoint
+/// `runtime_grad` and its check `runtime_check` (or `none`):
+///
+/// ```ignore
+/// vector_kernel! {
+///     name: "categorical_kl_logits", quantity: Kl, hint: "kl",
+///     runtime: categorical_kl_logits, adjoint: categorical_kl_logits_grad,
+///     check: categorical_kl_logits_check,
+///     operands: [l1 = 0: 1, l2 = 1: 1],
+///     formula: |l1, l2| format!(".."),
+/// }
+/// ```
+macro_rules! vector_kernel {
+    (
+        name: $name:literal, quantity: $q:ident, hint: $hint:literal,
+        runtime: $rt:ident, adjoint: $grad:ident, check: $check:ident,
+        operands: [$($op:ident = $i:literal: $core:literal),+ $(,)?],
+        formula: |$($arg:ident),+| $formula:expr $(,)?
+    ) => {
+        $crate::kernel::VectorKernel {
+            name: $name,
+            operands: &[$(stringify!($op)),+],
+            cores: &[$($core),+],
+            quantity: $crate::kernel::Quantity::$q,
+            runtime: stringify!($rt),
+            f64: |a| kl_runtime::$rt($(a[$i]),+),
+            f32: |a| kl_runtime::$rt($(a[$i]),+),
+            hint: $hint,
+            formula: |f| {
+                let [$($arg),+] = [$(f.arg($i)),+];
+                $formula
+            },
+            adjoint: $crate::kernel::VectorAdjoint {
+                f64: |a, g, out| {
+                    if let [$($op),+] = out {
+                        kl_runtime::$grad($(a[$i]),+, g, $($op),+)
+                    }
+                },
+                f32: |a, g, out| {
+                    if let [$($op),+] = out {
+                        kl_runtime::$grad($(a[$i]),+, g, $($op),+)
+                    }
+                },
+            },
+            check: $crate::kernel::vector_check!($check; $($i),+),
+        }
+    };
+}
+pub(crate) use vector_kernel;
+
+/// The `check` field of [`vector_kernel!`]: `none`, or the named runtime check.
+macro_rules! vector_check {
+    (none; $($i:literal),+) => {
+        None
+    };
+    ($check:ident; $($i:literal),+) => {
+        Some($crate::kernel::VectorCheck {
+            runtime: stringify!($check),
+            f64: |a| kl_runtime::$check($(a[$i]),+),
+            f32: |a| kl_runtime::$check($(a[$i]),+),
+        })
+    };
+}
+pub(crate) use vector_check;

@@ -49,7 +49,12 @@ fn rel_err(got: f64, want: f64) -> f64 {
 
 /// Cases that do not meet the accuracy target yet, with the bound they do meet today (still
 /// asserted, so they cannot get worse).
-const KNOWN_GAPS: &[(&str, f64)] = &[];
+const KNOWN_GAPS: &[(&str, f64)] = &[
+    // `probs` against `logits`, nearly equal: the log-ratio `ln p1 − l2` carries the rounding of
+    // `ln p1` (ε |ln p1|), which a KL of 1e-14 turns into 1e-9 relative. Two `probs` or two
+    // `logits` keep their exact gap; a mixed pair needs `ln p` in doubled precision for that.
+    ("categorical_kl_probs_vs_logits_near_equal", 2e-9),
+];
 
 #[test]
 fn interpreter_matches_high_precision_references() {

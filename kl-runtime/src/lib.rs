@@ -40,6 +40,7 @@
 
 pub mod batch;
 pub mod beta;
+pub mod categorical;
 pub mod cauchy;
 pub mod continuous_bernoulli;
 pub mod cross;
@@ -79,6 +80,7 @@ pub use batch::{
     kernel_chunk_rows,
 };
 pub use beta::*;
+pub use categorical::*;
 pub use cauchy::*;
 pub use continuous_bernoulli::*;
 pub use cross::*;

@@ -13,6 +13,7 @@ use quote::{format_ident, quote};
 
 fn checked(ir: &Ir, id: NodeId) -> bool {
     matches!(ir.op(id), Op::Kernel(k) if k.kernel.check.is_some())
+        || matches!(ir.op(id), Op::VectorKernel(k) if k.check.is_some())
 }
 
 /// The statements that run every joint check.
@@ -24,6 +25,29 @@ pub(crate) fn checks(ir: &Ir, sig: &Sig, num: &Num) -> Res<Vec<TokenStream>> {
     let mut g = Gen::new(ir, sig, num.clone());
     let violation = g.names.fresh("violation");
     for id in nodes {
+        if let Op::VectorKernel(k) = ir.op(id) {
+            let Some(check) = &k.check else { continue };
+            // The rows of a row kernel, per batch element.
+            let names: Vec<&str> =
+                (0..k.operands.len()).map(|s| ir.operand_name(id, s).unwrap_or(k.operands[s])).collect();
+            let f = format_ident!("{}", check.runtime);
+            let shape = g.shape(id)?;
+            g.each_index(ROOT, shape.dims(), 1, "c", &mut |g, idx, scope| {
+                let rows = g.vector_rows(id, idx)?;
+                let index: Vec<TokenStream> = idx.iter().map(|i| g.ix(*i).tokens()).collect();
+                let rt = &g.num.rt;
+                g.push(
+                    scope,
+                    quote! {
+                        if let Err(#violation) = #rt::#f(#(#rows),*) {
+                            return Err(#violation.error(&[#(#names),*], &[#(#index),*]));
+                        }
+                    },
+                );
+                Ok(())
+            })?;
+            continue;
+        }
         let Op::Kernel(k) = ir.op(id) else { continue };
         let Some(check) = &k.kernel.check else { continue };
         let operands = k.kernel.operands;

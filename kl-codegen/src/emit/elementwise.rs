@@ -112,6 +112,7 @@ impl Gen<'_> {
             | Op::TrilLogProb
             | Op::TrilEntropy => self.scalar_kernel(id, idx)?,
             Op::TrilFrom(_) | Op::LowRankTril => self.factor_elem(id, idx)?,
+            Op::VectorKernel(_) => self.vector_kernel(id, idx)?,
             _ => return Err(self.internal(id, "not a node of a simplified IR")),
         };
         self.values.insert((id, idx.to_vec()), value.clone());

@@ -14,7 +14,7 @@ use super::{CHOLESKY_UNROLL_MAX, UNROLL_MAX};
 use kl_compiler::ir::{CoreOut, MvnParam, NodeId, Op};
 use kl_compiler::shape::{Dim, Shape};
 use proc_macro2::TokenStream;
-use quote::quote;
+use quote::{format_ident, quote};
 
 type Tok = TokenStream;
 
@@ -257,6 +257,27 @@ impl Gen<'_> {
         };
         let hint = value_hint(&op);
         Ok(self.bind(scope, hint, call))
+    }
+
+    /// A row kernel at batch index `idx`: its runtime function on the operands' rows, each a
+    /// slice (of a parameter in place, or of a scratch row filled here).
+    pub fn vector_kernel(&mut self, id: NodeId, idx: &[Ix]) -> Res<Tok> {
+        let Op::VectorKernel(k) = self.ir.op(id).clone() else { return Err(self.internal(id, "not a row kernel")) };
+        let rows = self.vector_rows(id, idx)?;
+        let (rt, f) = (self.num.rt.clone(), format_ident!("{}", k.runtime));
+        let scope = self.scope_of(idx);
+        Ok(self.bind(scope, k.hint, quote!(#rt::#f(#(#rows),*))))
+    }
+
+    /// The rows (or single elements, as slices) a row kernel reads at batch index `idx`.
+    pub fn vector_rows(&mut self, id: NodeId, idx: &[Ix]) -> Res<Vec<Tok>> {
+        let sig = self.ir.op(id).signature().ok_or_else(|| self.internal(id, "no kernel signature"))?;
+        let mut rows = Vec::new();
+        for (slot, &core) in sig.inputs.iter().enumerate() {
+            let (x, b) = self.operand_batch(id, slot, idx)?;
+            rows.push(self.block_slice(x, &b, core)?);
+        }
+        Ok(rows)
     }
 
     /// An entry of a factor node (`[.., d, d]`) at `idx`.

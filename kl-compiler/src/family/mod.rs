@@ -11,6 +11,7 @@
 pub mod bernoulli;
 pub mod beta;
 pub mod binomial;
+pub mod categorical;
 pub mod cauchy;
 pub mod continuous_bernoulli;
 pub mod cross;
@@ -35,6 +36,7 @@ pub mod von_mises;
 pub use bernoulli::BERNOULLI;
 pub use beta::BETA;
 pub use binomial::BINOMIAL;
+pub use categorical::{CATEGORICAL, ONE_HOT_CATEGORICAL};
 pub use cauchy::CAUCHY;
 pub use continuous_bernoulli::CONTINUOUS_BERNOULLI;
 pub use dirichlet::DIRICHLET;
@@ -86,6 +88,8 @@ pub const FAMILIES: &[&Family] = &[
     &BINOMIAL,
     &GEOMETRIC,
     &POISSON,
+    &CATEGORICAL,
+    &ONE_HOT_CATEGORICAL,
 ];
 
 /// The family called `name`.
@@ -198,6 +202,10 @@ pub enum Support {
     Binary,
     /// `{0, 1, 2, ..}` (`Poisson`'s).
     Counts,
+    /// `{0, 1, .., K − 1}`, `K` the last dim of the parameter (`Categorical`'s).
+    Categories,
+    /// One-hot vectors of the event size `K` (`OneHotCategorical`'s).
+    OneHot,
 }
 
 /// One end of a support: a fixed value, or a parameter that may take any value in the open
@@ -229,7 +237,8 @@ impl Support {
             Support::Real | Support::RealVector => (End::At(f64::NEG_INFINITY), End::At(f64::INFINITY)),
             Support::Positive | Support::NonNegative => (End::At(0.0), End::At(f64::INFINITY)),
             Support::UnitInterval | Support::Simplex | Support::Binary => (End::At(0.0), End::At(1.0)),
-            Support::Counts => (End::At(0.0), End::At(f64::INFINITY)),
+            Support::Counts | Support::Categories => (End::At(0.0), End::At(f64::INFINITY)),
+            Support::OneHot => (End::At(0.0), End::At(1.0)),
             Support::Between { .. } => (ANY, ANY),
             Support::AtLeast { .. } => (End::Param { min: 0.0, max: f64::INFINITY }, End::At(f64::INFINITY)),
         }
@@ -249,7 +258,7 @@ impl Support {
     /// density): a KL between a discrete and a continuous distribution is infinite in both
     /// directions, whatever the intervals.
     pub fn is_discrete(self) -> bool {
-        matches!(self, Support::Binary | Support::Counts)
+        matches!(self, Support::Binary | Support::Counts | Support::Categories | Support::OneHot)
     }
 
     /// How a `log_prob` value is validated on its own: it must lie in the support, or, where
@@ -261,8 +270,8 @@ impl Support {
             Support::Positive | Support::AtLeast { .. } => Role::Positive,
             Support::NonNegative => Role::NonNegative,
             Support::UnitInterval | Support::Simplex => Role::UnitInterval,
-            Support::Binary => Role::Binary,
-            Support::Counts => Role::Count,
+            Support::Binary | Support::OneHot => Role::Binary,
+            Support::Counts | Support::Categories => Role::Count,
         }
     }
 }
@@ -280,6 +289,8 @@ impl fmt::Display for Support {
             Support::Simplex => f.write_str("the simplex"),
             Support::Binary => f.write_str("{0, 1}"),
             Support::Counts => f.write_str("{0, 1, 2, ..}"),
+            Support::Categories => f.write_str("{0, 1, .., K − 1}"),
+            Support::OneHot => f.write_str("the one-hot vectors"),
         }
     }
 }
@@ -560,6 +571,26 @@ pub(crate) fn simplex_shape(cx: &ShapeCx) -> Result<(Shape, Shape), Diagnostic> 
         .note(cx.span, "in this distribution"));
     };
     Ok((c.drop_last(1), Shape(vec![k])))
+}
+
+/// Rule: a family over the categories of its parameter's last dim has a parameter of at least
+/// one dim, `K`: the batch is the rest, the event a scalar (the category). (The
+/// `kl_runtime::cshape::categories` const fn applies it to Rust types.)
+pub(crate) fn categories_shape(cx: &ShapeCx) -> Result<(Shape, Shape), Diagnostic> {
+    let c = &cx.shapes[0];
+    if c.rank() == 0 {
+        return Err(Diagnostic::new(
+            "shape::categories_scalar",
+            cx.spans[0],
+            format!(
+                "the `{}` of a distribution over categories needs at least one dim (the number of categories K), but it is a scalar (shape [])",
+                cx.keywords[0]
+            ),
+        )
+        .label("scalar parameter")
+        .note(cx.span, "in this distribution"));
+    }
+    Ok((c.drop_last(1), Shape::scalar()))
 }
 
 /// Rule: a multivariate family's `loc` has at least one dim, the event size `d`.

@@ -4,10 +4,10 @@
 //! file (`crate::family::*`). Adding a pair is one line below.
 
 use crate::family::{
-    bernoulli, beta, binomial, continuous_bernoulli as cb, cross, dirichlet, gamma, geometric, gumbel, poisson,
-    student_t, von_mises, Family, BERNOULLI, BETA, BINOMIAL, CAUCHY, CHI2, CONTINUOUS_BERNOULLI, DIRICHLET,
-    EXPONENTIAL, GAMMA, GEOMETRIC, GUMBEL, HALF_NORMAL, LAPLACE, LOG_NORMAL, LOW_RANK, MVN, NORMAL, PARETO, POISSON,
-    STUDENT_T, UNIFORM, VON_MISES, WEIBULL,
+    bernoulli, beta, binomial, categorical, continuous_bernoulli as cb, cross, dirichlet, gamma, geometric, gumbel,
+    poisson, student_t, von_mises, Family, BERNOULLI, BETA, BINOMIAL, CATEGORICAL, CAUCHY, CHI2, CONTINUOUS_BERNOULLI,
+    DIRICHLET, EXPONENTIAL, GAMMA, GEOMETRIC, GUMBEL, HALF_NORMAL, LAPLACE, LOG_NORMAL, LOW_RANK, MVN, NORMAL,
+    ONE_HOT_CATEGORICAL, PARETO, POISSON, STUDENT_T, UNIFORM, VON_MISES, WEIBULL,
 };
 use crate::ir::{Ir, NodeId};
 use crate::span::Span;
@@ -104,6 +104,8 @@ pub const KL: &[KlRule] = &[
     KlRule { p: &GEOMETRIC, q: &GEOMETRIC, lower: geometric::kl },
     KlRule { p: &POISSON, q: &POISSON, lower: poisson::kl },
     KlRule { p: &BERNOULLI, q: &POISSON, lower: bernoulli::poisson_kl },
+    KlRule { p: &CATEGORICAL, q: &CATEGORICAL, lower: categorical::kl },
+    KlRule { p: &ONE_HOT_CATEGORICAL, q: &ONE_HOT_CATEGORICAL, lower: categorical::kl },
 ];
 
 pub const LOG_PROB: &[UnaryRule] = &[
@@ -130,6 +132,8 @@ pub const LOG_PROB: &[UnaryRule] = &[
     UnaryRule { family: &BINOMIAL, lower: binomial::log_prob },
     UnaryRule { family: &GEOMETRIC, lower: geometric::log_prob },
     UnaryRule { family: &POISSON, lower: poisson::log_prob },
+    UnaryRule { family: &CATEGORICAL, lower: categorical::log_prob },
+    UnaryRule { family: &ONE_HOT_CATEGORICAL, lower: categorical::one_hot_log_prob },
 ];
 
 pub const ENTROPY: &[UnaryRule] = &[
@@ -154,6 +158,8 @@ pub const ENTROPY: &[UnaryRule] = &[
     UnaryRule { family: &VON_MISES, lower: von_mises::entropy },
     UnaryRule { family: &BERNOULLI, lower: bernoulli::entropy },
     UnaryRule { family: &GEOMETRIC, lower: geometric::entropy },
+    UnaryRule { family: &CATEGORICAL, lower: categorical::entropy },
+    UnaryRule { family: &ONE_HOT_CATEGORICAL, lower: categorical::entropy },
 ];
 
 /// The KL rule for base families `p` and `q`.

@@ -63,6 +63,20 @@ pub const fn simplex(c: CShape, kw: &str, what: &str) -> CDist {
     CDist { batch: c.drop_last(1), event: c.last(1) }
 }
 
+/// A family over the categories of the last dim of `c` (`Categorical(probs | logits)`): batch
+/// `c[:-1]`, event `[]`.
+pub const fn categories(c: CShape, kw: &str, what: &str) -> CDist {
+    let c = valid(c, what);
+    if c.rank == 0 {
+        Msg::new(what)
+            .s("the `")
+            .s(kw)
+            .s("` of a distribution over categories needs at least one dim (the number of categories K), but it is a scalar (shape [])")
+            .fail()
+    }
+    CDist { batch: c.drop_last(1), event: CShape::SCALAR }
+}
+
 /// `MultivariateNormal(loc, <matrix_kw>=m)`: batch `broadcast(loc[:-1], m[:-2])`, event `[d]`.
 pub const fn mvn(loc: CShape, matrix: CShape, matrix_kw: &str, what: &str) -> CDist {
     let (loc, m) = (valid(loc, what), valid(matrix, what));
