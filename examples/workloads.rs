@@ -116,6 +116,13 @@ kl_fn! {
 }
 
 kl_fn! {
+    /// `categorical_kl_k64`.
+    pub fn categorical_kl_k64(l1: [B, 64], l2: [B, 64]) -> f32 {
+        Categorical(logits=l1) || Categorical(logits=l2)
+    }
+}
+
+kl_fn! {
     /// `beta_kl_1e6`.
     pub fn beta_kl_1e6(a1: [B], b1: [B], a2: [B], b2: [B]) -> f32 {
         Beta(a1, b1) || Beta(a2, b2)
@@ -287,6 +294,14 @@ fn f32_workloads() -> Vec<Workload<f32>> {
             unchecked: kernel!(bernoulli_logits_kl_1e6_into_unchecked, 0, 1),
         },
         Workload {
+            name: "categorical_kl_k64",
+            batch: 100_000,
+            dim: 64,
+            inputs: logits,
+            checked: kernel!(categorical_kl_k64_into, 0, 1),
+            unchecked: kernel!(categorical_kl_k64_into_unchecked, 0, 1),
+        },
+        Workload {
             name: "beta_kl_1e6",
             batch: 1_000_000,
             dim: 1,
@@ -377,7 +392,7 @@ fn f64_workloads() -> Vec<Workload<f64>> {
 }
 
 /// The order of the table.
-const ORDER: [&str; 14] = [
+const ORDER: [&str; 15] = [
     "diag_kl_d8",
     "diag_kl_d64",
     "diag_kl_d64_f64",
@@ -392,6 +407,7 @@ const ORDER: [&str; 14] = [
     "beta_kl_1e6",
     "dirichlet_kl_k16",
     "bernoulli_logits_kl_1e6",
+    "categorical_kl_k64",
 ];
 
 struct Timing {

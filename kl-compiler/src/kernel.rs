@@ -322,9 +322,12 @@ pub struct VectorKernel {
 }
 
 /// `f(rows, g, grads)`: adds `g · ∂value/∂operand` into one slice per operand.
+pub type RowsAdjoint<T> = fn(&[&[T]], T, &mut [&mut [T]]);
+
+/// The adjoint of a [`VectorKernel`] in each precision.
 pub struct VectorAdjoint {
-    pub f64: fn(&[&[f64]], f64, &mut [&mut [f64]]),
-    pub f32: fn(&[&[f32]], f32, &mut [&mut [f32]]),
+    pub f64: RowsAdjoint<f64>,
+    pub f32: RowsAdjoint<f32>,
 }
 
 /// `f(rows)`: which operand breaks which rule of its row, if any.

@@ -639,3 +639,103 @@ fn continuous_bernoulli_gradients_of_p_against_itself_are_exactly_zero() {
         }
     }
 }
+
+/// The gradient in `probs` (rows of `k` on the simplex) against central differences along
+/// directions that keep every row's sum (`e_i − e_j`: `g_i − g_j`), plus the direction out of
+/// the simplex: `Σ_j p_j ∂/∂p_j = 0`, as the KL of `p / Σp` does not change with the scale.
+fn check_fd_on_simplex(src: &str, d: &Data, name: &str, k: usize) {
+    let (_, grads) = evaluate_with_grad(src, d).unwrap_or_else(|e| panic!("{src}: {e}"));
+    let (g, p) = (&grads[name], &d[name]);
+    assert_eq!(g.shape, p.shape, "{src}");
+    for row in 0..p.data.len() / k {
+        let at = |j: usize| row * k + j;
+        let radial: f64 = (0..k).map(|j| p.data[at(j)] * g.data[at(j)]).sum();
+        let scale: f64 = (0..k).map(|j| (p.data[at(j)] * g.data[at(j)]).abs()).sum();
+        assert!(radial.abs() <= 1e-14 * scale.max(1.0), "{src}: Σ p ∂/∂p = {radial} in row {row}");
+        for i in 0..k {
+            let j = (i + 1) % k;
+            let h = 1e-7;
+            let (mut up, mut down) = (d.clone(), d.clone());
+            for (t, s) in [(&mut up, 1.0), (&mut down, -1.0)] {
+                let x = &mut t.get_mut(name).unwrap().data;
+                x[at(i)] += s * h;
+                x[at(j)] -= s * h;
+            }
+            let fd = (sum(src, &up) - sum(src, &down)) / (2.0 * h);
+            let want = g.data[at(i)] - g.data[at(j)];
+            assert!((want - fd).abs() <= 1e-6 * fd.abs().max(1.0), "{src}: row {row}, e{i} − e{j}: {want} vs {fd}");
+        }
+    }
+}
+
+/// Categorical and OneHotCategorical: logits through the softmax (plain differences), probs
+/// along the simplex, across the parameterizations, with broadcasting and `to_event`; log_prob
+/// against the textbook derivatives (an index cannot be moved).
+#[test]
+fn categorical_agrees_with_finite_differences() {
+    let l1 = vec![0.3, -1.2, 2.0, 0.7, -0.4, 1.5, 0.0, 0.2];
+    let l2 = vec![1.1, 0.4, -0.5, 0.0];
+    let norm = |x: &[f64]| -> Vec<f64> {
+        x.chunks(4)
+            .flat_map(|r| {
+                let e: Vec<f64> = r.iter().map(|v| v.exp()).collect();
+                let s: f64 = e.iter().sum();
+                e.into_iter().map(move |v| v / s)
+            })
+            .collect()
+    };
+    let (p1, p2) = (norm(&l1), norm(&l2));
+    let both = |a: &[f64], b: &[f64]| data(&[("a", vec![2, 4], a.to_vec()), ("b", vec![4], b.to_vec())]);
+    for fam in ["Categorical", "OneHotCategorical"] {
+        check_fd(&format!("{fam}(logits=a) || {fam}(logits=b)"), &both(&l1, &l2));
+        let one = |a: &[f64]| data(&[("a", vec![2, 4], a.to_vec())]);
+        check_fd(&format!("entropy({fam}(logits=a))"), &one(&l1));
+        for (src, d) in [
+            (format!("{fam}(probs=a) || {fam}(probs=b)"), both(&p1, &p2)),
+            (format!("{fam}(probs=a).to_event(1) || {fam}(logits=b).expand([2]).to_event(1)"), both(&p1, &l2)),
+        ] {
+            check_fd_on_simplex(&src, &d, "a", 4);
+        }
+        // The logits side of the mixed pairs by plain differences, the probs side on the simplex.
+        let src = format!("{fam}(logits=a) || {fam}(probs=b)");
+        check_fd_on_simplex(&src, &both(&l1, &p2), "b", 4);
+        let (_, g) = evaluate_with_grad(&src, &both(&l1, &p2)).unwrap();
+        let fd_l = |i: usize| {
+            let (mut up, mut down) = (both(&l1, &p2), both(&l1, &p2));
+            up.get_mut("a").unwrap().data[i] += 1e-6;
+            down.get_mut("a").unwrap().data[i] -= 1e-6;
+            (sum(&src, &up) - sum(&src, &down)) / 2e-6
+        };
+        for i in 0..8 {
+            assert!((g["a"].data[i] - fd_l(i)).abs() < 1e-7, "{src}: d/da[{i}]");
+        }
+        check_fd_on_simplex(&format!("entropy({fam}(probs=a))"), &one(&p1), "a", 4);
+    }
+    // log_prob: ∂/∂l_k = [k = x] − P(k); ∂/∂p_k = [k = x]/p_x − 1 (Σp = 1).
+    let x = [2.0, 0.0];
+    let d = data(&[("l", vec![2, 4], l1.clone()), ("x", vec![2], x.to_vec())]);
+    let (_, g) = evaluate_with_grad("log_prob(Categorical(logits=l), x)", &d).unwrap();
+    let d = data(&[("p", vec![2, 4], p1.clone()), ("x", vec![2], x.to_vec())]);
+    let (_, gp) = evaluate_with_grad("log_prob(Categorical(probs=p), x)", &d).unwrap();
+    for (r, &xr) in x.iter().enumerate() {
+        for k in 0..4 {
+            let hit = if k as f64 == xr { 1.0 } else { 0.0 };
+            let i = r * 4 + k;
+            assert!((g["l"].data[i] - (hit - p1[i])).abs() < 1e-15, "{:?}", g["l"]);
+            assert!((gp["p"].data[i] - (hit / p1[i] - 1.0)).abs() < 1e-14, "{:?}", gp["p"]);
+        }
+    }
+    assert_eq!(g["x"].data, vec![0.0; 2]);
+}
+
+#[test]
+fn categorical_gradients_of_p_against_itself_are_exactly_zero() {
+    let d = data(&[("a", vec![2, 3], vec![0.3, -1.2, 2.0, 40.0, 0.0, -700.0])]);
+    let (v, g) = evaluate_with_grad("Categorical(logits=a) || Categorical(logits=a)", &d).unwrap();
+    assert_eq!(v.data, vec![0.0; 2]);
+    assert!(g["a"].data.iter().all(|x| *x == 0.0), "{:?}", g["a"]);
+    let d = data(&[("a", vec![2, 3], vec![0.2, 0.3, 0.5, 1e-300, 0.5, 0.5])]);
+    let (v, g) = evaluate_with_grad("Categorical(probs=a) || Categorical(probs=a)", &d).unwrap();
+    assert_eq!(v.data, vec![0.0; 2]);
+    assert!(g["a"].data.iter().all(|x| *x == 0.0), "{:?}", g["a"]);
+}

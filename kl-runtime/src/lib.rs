@@ -12,6 +12,7 @@
 //! | [`real`] | the [`Real`] trait over `f32` / `f64` |
 //! | [`scalar`] | univariate normals: [`normal_kl`], [`std_normal_kl`], [`normal_log_prob`], [`normal_entropy`], and [`log1pmx`] behind their stable forms |
 //! | [`special`] | `lgamma`, `digamma`, `trigamma`, scaled Bessel `i0e` / `i1e`, and the stable differences `lgamma_diff`, `lgamma_excess`, `digamma_diff`, `digamma_excess` behind the Gamma-family KLs |
+//! | [`categorical`] | `Categorical` / `OneHotCategorical` over whole rows of `probs` or `logits`: [`categorical_kl_logits`] and friends, entropies, log-densities, the row checks |
 //! | [`dense`] | [`cholesky`], triangular solves, [`precision_to_scale_tril`], [`lowrank_covariance`] |
 //! | [`gaussian`] | multivariate normals: [`mvn_kl_tril`], [`diag_tril_kl`], [`tril_diag_kl`], [`mvn_log_prob_tril`], [`mvn_entropy_tril`] |
 //! | [`fixed`] | the same for sizes known at compile time: [`cholesky_n`], [`mvn_kl_tril_n`], .. |
