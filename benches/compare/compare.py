@@ -6,7 +6,11 @@ shapes and dtypes; runs the kl workload runner (checked `_into` and `_into_unche
 a markdown table of medians and ratios to `RESULTS.md` beside this file.
 
 Usage (see run.sh, which also creates the venv):
-    python compare.py [--reps N] [--skip-kl] [--only NAME ...]
+    python compare.py [--reps N] [--skip-kl | --kl-bin PATH] [--only NAME ...] [--out PATH]
+
+The kl runner is `cargo run --release --example workloads` by default; `--kl-bin PATH` runs an
+already built runner binary instead (e.g. a copy of target/release/examples/workloads), so that
+nothing is compiled. `--out` writes the table elsewhere than RESULTS.md (e.g. for a partial run).
 
 Timings are medians of at least 7 runs after a warm-up. Distribution objects are built inside the
 timed region, as a user's training step builds them.
@@ -53,12 +57,15 @@ WORKLOADS = {
     "gamma_kl_1e6": ("gamma", 1_000_000, 1, "f32"),
     "beta_kl_1e6": ("beta", 1_000_000, 1, "f32"),
     "dirichlet_kl_k16": ("dirichlet", 100_000, 16, "f32"),
+    "bernoulli_logits_kl_1e6": ("bernoulli_logits", 1_000_000, 1, "f32"),
+    "categorical_kl_k64": ("categorical_logits", 100_000, 64, "f32"),
 }
 
 
 def inputs(kind: str, b: int, d: int, dtype: str, seed: int = 0) -> dict[str, np.ndarray]:
     """Random valid inputs: means in [-1, 1), scales in [0.5, 2), lower-triangular factors with
-    diagonals in [0.5, 1.5) and small off-diagonals, covariances L Lᵀ."""
+    diagonals in [0.5, 1.5) and small off-diagonals, covariances L Lᵀ; concentrations and rates
+    in [0.5, 5); logits standard normal (as the kl runner draws them)."""
     rng = np.random.default_rng(seed)
     dt = np.float32 if dtype == "f32" else np.float64
 
@@ -93,6 +100,12 @@ def inputs(kind: str, b: int, d: int, dtype: str, seed: int = 0) -> dict[str, np
         x = {k: rng.uniform(0.5, 5.0, (b,)) for k in ("a1", "b1", "a2", "b2")}
     elif kind == "dirichlet":
         x = {k: rng.uniform(0.5, 5.0, (b, d)) for k in ("c1", "c2")}
+    elif kind == "bernoulli_logits":
+        # Standard normal logits, shape [B].
+        x = {k: rng.standard_normal((b,)) for k in ("l1", "l2")}
+    elif kind == "categorical_logits":
+        # Standard normal logits, shape [B, K].
+        x = {k: rng.standard_normal((b, d)) for k in ("l1", "l2")}
     else:
         raise ValueError(kind)
     return {k: np.ascontiguousarray(v.astype(dt)) for k, v in x.items()}
@@ -111,7 +124,17 @@ def median_time(fn, reps: int) -> float:
 
 def torch_fn(kind: str, x: dict, validate: bool | None):
     import torch
-    from torch.distributions import Beta, Dirichlet, Gamma, Independent, MultivariateNormal, Normal, kl_divergence
+    from torch.distributions import (
+        Bernoulli,
+        Beta,
+        Categorical,
+        Dirichlet,
+        Gamma,
+        Independent,
+        MultivariateNormal,
+        Normal,
+        kl_divergence,
+    )
 
     t = {k: torch.from_numpy(v) for k, v in x.items()}
     va = {} if validate is None else {"validate_args": validate}
@@ -152,6 +175,10 @@ def torch_fn(kind: str, x: dict, validate: bool | None):
         return lambda: kl_divergence(family(t["a1"], t["b1"], **va), family(t["a2"], t["b2"], **va))
     if kind == "dirichlet":
         return lambda: kl_divergence(Dirichlet(t["c1"], **va), Dirichlet(t["c2"], **va))
+    if kind == "bernoulli_logits":
+        return lambda: kl_divergence(Bernoulli(logits=t["l1"], **va), Bernoulli(logits=t["l2"], **va))
+    if kind == "categorical_logits":
+        return lambda: kl_divergence(Categorical(logits=t["l1"], **va), Categorical(logits=t["l2"], **va))
     raise ValueError(kind)
 
 
@@ -214,17 +241,37 @@ def jax_fn(kind: str, x: dict):
 
         f = {"gamma": gamma_kl, "beta": beta_kl, "dirichlet": dirichlet_kl}[kind]
         args = tuple(a[k] for k in (("c1", "c2") if kind == "dirichlet" else ("a1", "b1", "a2", "b2")))
+    elif kind == "bernoulli_logits":
+        # KL = p (l1 - l2) + softplus(l2) - softplus(l1) with p = sigmoid(l1): the closed form
+        # p ln(p/q) + (1 - p) ln((1 - p)/(1 - q)) with ln sigmoid(l) = l - softplus(l).
+        def bernoulli_kl(l1, l2):
+            return jax.nn.sigmoid(l1) * (l1 - l2) + jax.nn.softplus(l2) - jax.nn.softplus(l1)
+
+        f = bernoulli_kl
+        args = (a["l1"], a["l2"])
+    elif kind == "categorical_logits":
+        def categorical_kl(l1, l2):
+            lp1, lp2 = jax.nn.log_softmax(l1, axis=-1), jax.nn.log_softmax(l2, axis=-1)
+            return jnp.sum(jnp.exp(lp1) * (lp1 - lp2), axis=-1)
+
+        f = categorical_kl
+        args = (a["l1"], a["l2"])
     else:
         raise ValueError(kind)
     jf = jax.jit(f)
     return lambda: jf(*args).block_until_ready()
 
 
-def run_kl(names: list[str], reps: int) -> dict[str, dict]:
-    """The workload runner, checked and unchecked, as JSON lines."""
+def run_kl(names: list[str], reps: int, kl_bin: str | None = None) -> dict[str, dict]:
+    """The workload runner, checked and unchecked, as JSON lines: `cargo run` of the example, or
+    the given runner binary (nothing is built then)."""
     out: dict[str, dict] = {}
+    if kl_bin:
+        runner = [str(Path(kl_bin).resolve())]
+    else:
+        runner = ["cargo", "run", "--release", "--quiet", "--example", "workloads", "--"]
     for variant in ([], ["--unchecked"]):
-        cmd = ["cargo", "run", "--release", "--quiet", "--example", "workloads", "--", "--json", "--reps", str(reps)]
+        cmd = runner + ["--json", "--reps", str(reps)]
         res = subprocess.run(cmd + variant + names, cwd=ROOT, check=True, capture_output=True, text=True)
         for line in res.stdout.splitlines():
             rec = json.loads(line)
@@ -245,6 +292,11 @@ def machine() -> str:
     return f"{cpu}, {os.cpu_count()} cores, {platform.system()} {platform.release()}"
 
 
+def ratio(x: float) -> str:
+    """`2.7x`; below 1 (kl slower than the best other) with two significant digits: `0.025x`."""
+    return f"{x:.1f}x" if x >= 1 else f"{x:.2g}x"
+
+
 def fmt_ms(s: float | None) -> str:
     return "n/a" if s is None else f"{s * 1e3:.2f}"
 
@@ -253,6 +305,11 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--reps", type=int, default=9)
     ap.add_argument("--skip-kl", action="store_true", help="do not run the kl runner")
+    ap.add_argument(
+        "--kl-bin",
+        metavar="PATH",
+        help="run this workload runner binary instead of `cargo run --release --example workloads`",
+    )
     ap.add_argument("--only", nargs="*", default=None)
     ap.add_argument("--out", default=str(HERE / "RESULTS.md"))
     ap.add_argument("--save-others", help="write the PyTorch / JAX medians to this JSON file")
@@ -278,6 +335,9 @@ def main() -> None:
         return
 
     names = args.only or list(WORKLOADS)
+    unknown = [n for n in names if n not in WORKLOADS]
+    if unknown:
+        ap.error(f"unknown workload(s) {', '.join(unknown)}; known: {', '.join(WORKLOADS)}")
     import jax
     import torch
 
@@ -303,7 +363,7 @@ def main() -> None:
 
     if args.save_others:
         Path(args.save_others).write_text(json.dumps(rows, indent=1))
-    kl = {} if args.skip_kl else run_kl(names, args.reps)
+    kl = {} if args.skip_kl else run_kl(names, args.reps, args.kl_bin)
 
     lines = [
         "# kl against PyTorch and JAX",
@@ -316,7 +376,9 @@ def main() -> None:
         "streaming read of the inputs, measured in the same run. PyTorch builds its distribution "
         "objects inside the timed region; best of default and `validate_args=False`. "
         "`diag_vs_tril_d8` in PyTorch densifies the diagonal (`diag_embed`), since it has no KL "
-        "between `Independent(Normal)` and `MultivariateNormal`.",
+        "between `Independent(Normal)` and `MultivariateNormal`. `bernoulli_logits_kl_1e6` and "
+        "`categorical_kl_k64` are `Bernoulli(logits=..)` / `Categorical(logits=..)` in PyTorch and, "
+        "in JAX, the closed forms with `jax.nn` (`sigmoid`, `softplus`; `log_softmax`).",
         "",
         "Produced by `benches/compare/run.sh`; the machine is shared and timings are noisy.",
         "",
@@ -331,12 +393,12 @@ def main() -> None:
         chk = k.get("checked", {}).get("seconds")
         unc = k.get("unchecked", {}).get("seconds")
         floor = k.get("checked", {}).get("floor_seconds")
-        best = min(v for v in (r["torch"], r["torch_novalidate"], r["jax"]) if v is not None)
+        best = min((v for v in (r["torch"], r["torch_novalidate"], r["jax"]) if v is not None), default=None)
         lines.append(
             f"| {name} | {b:,} x {d}, {dtype} | {fmt_ms(chk)} | {fmt_ms(unc)} | {fmt_ms(floor)} | "
             f"{'n/a' if not (chk and floor) else f'{chk / floor:.2f}'} | {fmt_ms(r['torch'])} | "
             f"{fmt_ms(r['torch_novalidate'])} | {'hung' if r['jax'] is None else fmt_ms(r['jax'])} | "
-            f"{'n/a' if not chk else f'{best / chk:.1f}x'} |"
+            f"{'n/a' if not (chk and best) else ratio(best / chk)} |"
         )
     Path(args.out).write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
