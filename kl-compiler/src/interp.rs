@@ -223,9 +223,10 @@ pub(crate) fn forward<T: Real>(
     Ok(values)
 }
 
-/// A sum over rows of a univariate normal KL, KL against `N(0, 1)` or log density whose
-/// operands are parameters of the full shape: the runtime's one-pass row kernels
-/// ([`rt::normal_kl_rows`] and friends), which validate as they go. `None` when the IR is not of
+/// A sum over rows of a kernel with a batched row form (the univariate normal KL, KL against
+/// `N(0, 1)` and log density; the Bernoulli logits KL, also unsummed) whose operands are
+/// parameters of the full shape: the runtime's one-pass row kernels ([`rt::normal_kl_rows`],
+/// [`rt::bernoulli_kl_logits_rows`]), which validate as they go. `None` when the IR is not of
 /// that form, or when a value is invalid (the careful path then reports the interpreter's first
 /// error).
 fn rows_fast_path<T: Real>(
@@ -234,11 +235,18 @@ fn rows_fast_path<T: Real>(
     syms: &HashMap<String, usize>,
 ) -> Option<Tensor<T>> {
     let root = ir.root?;
-    let Op::SumLast { k, .. } = ir.op(root) else { return None };
-    let x = ir.operand(root, 0);
+    if let Op::VectorKernel(v) = ir.op(root) {
+        return vector_rows(ir, root, v, inputs, syms);
+    }
+    // `sum_last[k]` of the kernel, or the kernel itself where its row form also serves `d = 1`.
+    let (x, k) = match ir.op(root) {
+        Op::SumLast { k, .. } if *k > 0 => (ir.operand(root, 0), *k),
+        Op::Kernel(kernel) if (kernel.kernel.rows)(kernel.attrs).is_some_and(|r| r.elementwise) => (root, 0),
+        _ => return None,
+    };
     let resolve = |id: NodeId| ir.ty(id).tensor()?.resolve(&|name| syms.get(name).copied());
     let (full, shape) = (resolve(x)?, resolve(root)?);
-    if *k == 0 || *k > full.len() || full[..full.len() - k] != shape[..] {
+    if k > full.len() || full[..full.len() - k] != shape[..] {
         return None;
     }
     let mut args = Vec::new();
@@ -260,6 +268,51 @@ fn rows_fast_path<T: Real>(
     let ok = match ir.op(x) {
         Op::Kernel(k) => k.rows(d, &args, &mut out, true),
         _ => false,
+    };
+    ok.then_some(Tensor { shape, data: out })
+}
+
+/// [`rows_fast_path`] for a row kernel at the root with a batched form: every operand a row
+/// parameter `[.., K]` whose batch dims are the result's, the same `K` for all.
+fn vector_rows<T: Real>(
+    ir: &Ir,
+    root: NodeId,
+    v: &crate::kernel::VectorKernel,
+    inputs: &BTreeMap<String, Tensor<T>>,
+    syms: &HashMap<String, usize>,
+) -> Option<Tensor<T>> {
+    let rows = v.rows?;
+    if v.cores.iter().any(|&c| c != 1) {
+        return None;
+    }
+    let shape = ir.ty(root).tensor()?.resolve(&|name| syms.get(name).copied())?;
+    let (mut args, mut k) = (Vec::new(), None);
+    for o in ir.operands(root) {
+        let Op::Param(name) = ir.op(o) else { return None };
+        let t = inputs.get(name)?;
+        let whole = t.shape.len() == shape.len() + 1 && t.shape[..shape.len()] == shape[..];
+        if !whole || k.is_some_and(|k| Some(&k) != t.shape.last()) {
+            return None;
+        }
+        k = t.shape.last().copied();
+        args.push(&t.data[..]);
+    }
+    if ir.roles.keys().any(|name| !ir.operands(root).iter().any(|&o| matches!(ir.op(o), Op::Param(n) if n == name))) {
+        return None;
+    }
+    let mut out = vec![T::ZERO; shape.iter().product()];
+    let ok = if let (Some(ins), Some(o)) = (
+        args.iter().map(|s| crate::kernel::same::<T, f64>(s)).collect::<Option<Vec<_>>>(),
+        crate::kernel::same_mut::<T, f64>(&mut out),
+    ) {
+        (rows.f64)(k?, &ins, o, true)
+    } else if let (Some(ins), Some(o)) = (
+        args.iter().map(|s| crate::kernel::same::<T, f32>(s)).collect::<Option<Vec<_>>>(),
+        crate::kernel::same_mut::<T, f32>(&mut out),
+    ) {
+        (rows.f32)(k?, &ins, o, true)
+    } else {
+        false
     };
     ok.then_some(Tensor { shape, data: out })
 }

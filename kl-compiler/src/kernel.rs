@@ -64,6 +64,9 @@ pub struct Rows {
     pub runtime: &'static str,
     pub f64: RowsFn<f64>,
     pub f32: RowsFn<f32>,
+    /// Whether it also serves the kernel itself at the root, unsummed (`d = 1`): for kernels
+    /// whose elementwise loop would not vectorize.
+    pub elementwise: bool,
 }
 
 /// `f(d, inputs, out, check)`: every row of `out` from `d` elements of each input; `false` when
@@ -201,13 +204,13 @@ impl KernelOp {
 }
 
 /// `s` as a slice of `U` when `T` is `U`.
-fn same<T: 'static, U: 'static>(s: &[T]) -> Option<&[U]> {
+pub(crate) fn same<T: 'static, U: 'static>(s: &[T]) -> Option<&[U]> {
     // SAFETY: `T` and `U` are the same type, so the layout and the lifetime carry over.
     (std::any::TypeId::of::<T>() == std::any::TypeId::of::<U>())
         .then(|| unsafe { std::slice::from_raw_parts(s.as_ptr().cast::<U>(), s.len()) })
 }
 
-fn same_mut<T: 'static, U: 'static>(s: &mut [T]) -> Option<&mut [U]> {
+pub(crate) fn same_mut<T: 'static, U: 'static>(s: &mut [T]) -> Option<&mut [U]> {
     // SAFETY: as in `same`; the exclusive borrow moves into the result.
     (std::any::TypeId::of::<T>() == std::any::TypeId::of::<U>())
         .then(|| unsafe { std::slice::from_raw_parts_mut(s.as_mut_ptr().cast::<U>(), s.len()) })
@@ -319,6 +322,9 @@ pub struct VectorKernel {
     pub adjoint: VectorAdjoint,
     /// The rules of its rows, if any.
     pub check: Option<VectorCheck>,
+    /// A batched form over whole batches of rows (`d` = the row length), if any: called where
+    /// every operand is a row parameter of the full shape.
+    pub rows: Option<&'static Rows>,
 }
 
 /// `f(rows, g, grads)`: adds `g · ∂value/∂operand` into one slice per operand.
@@ -403,7 +409,8 @@ macro_rules! vector_kernel {
         name: $name:literal, quantity: $q:ident, hint: $hint:literal,
         runtime: $rt:ident, adjoint: $grad:ident, check: $check:ident,
         operands: [$($op:ident = $i:literal: $core:literal),+ $(,)?],
-        formula: |$($arg:ident),+| $formula:expr $(,)?
+        formula: |$($arg:ident),+| $formula:expr
+        $(, rows: $rows:expr)? $(,)?
     ) => {
         $crate::kernel::VectorKernel {
             name: $name,
@@ -431,10 +438,22 @@ macro_rules! vector_kernel {
                 },
             },
             check: $crate::kernel::vector_check!($check; $($i),+),
+            rows: $crate::kernel::some_or_none!($($rows)?),
         }
     };
 }
 pub(crate) use vector_kernel;
+
+/// `Some(e)` for a given `e`, else `None`.
+macro_rules! some_or_none {
+    () => {
+        None
+    };
+    ($e:expr) => {
+        Some($e)
+    };
+}
+pub(crate) use some_or_none;
 
 /// The `check` field of [`vector_kernel!`]: `none`, or the named runtime check.
 macro_rules! vector_check {

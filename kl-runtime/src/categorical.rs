@@ -209,6 +209,21 @@ fn kl_parts<T: Real>(p: Row<T>, q: Row<T>) -> Kl {
     Kl { value: value.max(0.0), norm, mu }
 }
 
+/// [`categorical_kl_logits`] on the careful path (no lanes).
+pub(crate) fn kl_logits_careful<T: Real>(l1: &[T], l2: &[T]) -> f64 {
+    kl_parts(Row::Logits(l1), Row::Logits(l2)).value
+}
+
+/// Two `f32` logits rows on the lanes of [`crate::logit_rows`], where its error bound holds.
+fn lanes<T: Real>(p: Row<T>, q: Row<T>) -> Option<f64> {
+    match (p, q) {
+        (Row::Logits(a), Row::Logits(b)) => {
+            crate::logit_rows::categorical_kl_logits_f32(crate::logit_rows::same(a)?, crate::logit_rows::same(b)?)
+        }
+        _ => None,
+    }
+}
+
 fn kl_grad<T: Real>(p: Row<T>, q: Row<T>, g: T, gp: &mut [T], gq: &mut [T]) {
     let Kl { value, norm, mu } = kl_parts(p, q);
     if !value.is_finite() {
@@ -378,6 +393,9 @@ macro_rules! kl_kernels {
     ($($(#[$doc:meta])* $name:ident, $grad:ident, $check:ident: $p:ident, $q:ident, |$a:ident, $b:ident| $body:expr;)+) => {$(
         $(#[$doc])*
         pub fn $name<T: Real>($a: &[T], $b: &[T]) -> T {
+            if let Some(v) = lanes(Row::$p($a), Row::$q($b)) {
+                return to(v);
+            }
             to(kl_parts(Row::$p($a), Row::$q($b)).value)
         }
 

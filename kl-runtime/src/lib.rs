@@ -13,6 +13,7 @@
 //! | [`scalar`] | univariate normals: [`normal_kl`], [`std_normal_kl`], [`normal_log_prob`], [`normal_entropy`], and [`log1pmx`] behind their stable forms |
 //! | [`special`] | `lgamma`, `digamma`, `trigamma`, scaled Bessel `i0e` / `i1e`, and the stable differences `lgamma_diff`, `lgamma_excess`, `digamma_diff`, `digamma_excess` behind the Gamma-family KLs |
 //! | [`categorical`] | `Categorical` / `OneHotCategorical` over whole rows of `probs` or `logits`: [`categorical_kl_logits`] and friends, entropies, log-densities, the row checks |
+//! | [`logit_rows`] | the logits families on lanes in `f32`: [`bernoulli_kl_logits_rows`] over a batch, the `Categorical` logits row, each with its error bound and the careful `f64` path for what it does not cover |
 //! | [`dense`] | [`cholesky`], triangular solves, [`precision_to_scale_tril`], [`lowrank_covariance`] |
 //! | [`gaussian`] | multivariate normals: [`mvn_kl_tril`], [`diag_tril_kl`], [`tril_diag_kl`], [`mvn_log_prob_tril`], [`mvn_entropy_tril`] |
 //! | [`fixed`] | the same for sizes known at compile time: [`cholesky_n`], [`mvn_kl_tril_n`], .. |
@@ -59,6 +60,7 @@ pub mod gumbel;
 pub mod half_normal;
 pub mod input;
 pub mod laplace;
+pub mod logit_rows;
 pub mod lognormal;
 pub mod mvn_rows;
 pub mod param;
@@ -99,6 +101,7 @@ pub use gumbel::*;
 pub use half_normal::*;
 pub use input::*;
 pub use laplace::*;
+pub use logit_rows::{bernoulli_kl_logits_rows, categorical_kl_logits_rows};
 pub use lognormal::*;
 pub use mvn_rows::{cov_kl_rows, diag_tril_kl_rows, tril_kl_rows, COV_MAX, TRIL_MAX};
 pub use param::*;

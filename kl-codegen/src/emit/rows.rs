@@ -1,7 +1,7 @@
 //! Roots the runtime's batched row kernels compute in one pass
 //! ([`kl_runtime::normal_kl_rows`] and friends): `sum_last[k](f(params..))` with `f` the
 //! univariate normal KL (both sides by `scale`), the KL against `N(0, 1)` (by `scale`) or the
-//! normal log density, and every operand a parameter of the full `[.., d]` shape (no
+//! normal log density (or the Bernoulli logits KL, whose row form also serves it unsummed), and every operand a parameter of the full `[.., d]` shape (no
 //! broadcasting, no literals), so that each row of the result is the sum of `d` contiguous
 //! elements of every input.
 //!
@@ -14,6 +14,7 @@ use super::gen::Res;
 use super::index::{lit, numel, Lin};
 use super::signature::{Num, Sig};
 use kl_compiler::ir::{Ir, MvnParam, NodeId, Op};
+use kl_compiler::kernel::VectorKernel;
 use kl_compiler::shape::Dim;
 use proc_macro2::{Ident, Span, TokenStream};
 use quote::quote;
@@ -59,18 +60,25 @@ pub(crate) fn rows_kernel(ir: &Ir, sig: &Sig) -> Res<Option<RowsKernel>> {
     if let Some(k) = dense_kernel(ir, sig, root) {
         return Ok(Some(k));
     }
-    let Op::SumLast { k, .. } = ir.op(root) else { return Ok(None) };
-    let x = ir.operand(root, 0);
+    if let Op::VectorKernel(v) = ir.op(root) {
+        return vector_rows(ir, sig, root, v);
+    }
+    // `sum_last[k]` of the kernel, or the kernel itself where its row form also serves `d = 1`.
+    let (x, k, elementwise) = match ir.op(root) {
+        Op::SumLast { k, .. } => (ir.operand(root, 0), *k, false),
+        Op::Kernel(_) => (root, 0, true),
+        _ => return Ok(None),
+    };
     // The kernel's batched row form, from its descriptor.
     let func = match ir.op(x) {
-        Op::Kernel(k) => match (k.kernel.rows)(k.attrs) {
-            Some(rows) => rows.runtime,
-            None => return Ok(None),
+        Op::Kernel(kernel) => match (kernel.kernel.rows)(kernel.attrs) {
+            Some(rows) if !elementwise || rows.elementwise => rows.runtime,
+            _ => return Ok(None),
         },
         _ => return Ok(None),
     };
     let Some(shape) = ir.ty(x).tensor() else { return Ok(None) };
-    if *k == 0 || *k > shape.rank() {
+    if (k == 0 && !elementwise) || k > shape.rank() {
         return Ok(None);
     }
     let mut inputs = Vec::new();
@@ -88,6 +96,33 @@ pub(crate) fn rows_kernel(ir: &Ir, sig: &Sig) -> Res<Option<RowsKernel>> {
     let all = super::gen::dims(sig, shape)?;
     let d = numel(&all[all.len() - k..]);
     Ok(Some(RowsKernel { func: Ident::new(func, Span::call_site()), inputs, size: Size::Elements(d) }))
+}
+
+/// A row kernel at the root with a batched form (`Categorical` logits against logits): every
+/// operand a row parameter `[.., K]` whose batch dims are the result's, the same `K` for all.
+fn vector_rows(ir: &Ir, sig: &Sig, root: NodeId, v: &VectorKernel) -> Res<Option<RowsKernel>> {
+    let (Some(rows), Some(out)) = (v.rows, ir.ty(root).tensor()) else { return Ok(None) };
+    if v.cores.iter().any(|&c| c != 1) {
+        return Ok(None);
+    }
+    let (mut inputs, mut row) = (Vec::new(), None);
+    for o in ir.operands(root) {
+        let Op::Param(name) = ir.op(o) else { return Ok(None) };
+        let Some(p) = sig.param(name) else { return Ok(None) };
+        let whole = p.shape.rank() == out.rank() + 1 && p.shape.dims()[..out.rank()] == *out.dims();
+        if !whole || row.as_ref().is_some_and(|r| *r != p.shape) {
+            return Ok(None);
+        }
+        row = Some(p.shape.clone());
+        inputs.push(name.clone());
+    }
+    if sig.params.iter().any(|p| !inputs.contains(&p.name)) {
+        return Ok(None);
+    }
+    let Some(row) = row else { return Ok(None) };
+    let all = super::gen::dims(sig, &row)?;
+    let d = numel(&all[all.len() - 1..]);
+    Ok(Some(RowsKernel { func: Ident::new(rows.runtime, Span::call_site()), inputs, size: Size::Elements(d) }))
 }
 
 /// Multivariate pairs with a static event size up to this (and the runtime's `TRIL_MAX`,

@@ -5,7 +5,7 @@
 
 use super::{build, by_param, ByParams, Family, Structure, Support, PROBS_OR_LOGITS};
 use crate::ir::{Ir, NodeId};
-use crate::kernel::{scalar_kernel, Kernel};
+use crate::kernel::{scalar_kernel, Kernel, Rows};
 use crate::rules::Site;
 
 pub const BERNOULLI: Family = Family {
@@ -33,6 +33,15 @@ pub const KL_LOGITS: Kernel = scalar_kernel! {
     runtime: bernoulli_kl_logits, adjoint: bernoulli_kl_logits_grad,
     operands: [l1 = 0, l2 = 1],
     formula: |l1, l2| format!("sp({l2}) − sp({l1}) − σ({l1})·({l2} − {l1}), sp(x) = ln(1 + eˣ)"),
+    rows: |_| Some(&KL_LOGITS_ROWS),
+};
+
+/// The batched form: `f32` on lanes, validated in the same pass (`kl_runtime::logit_rows`).
+static KL_LOGITS_ROWS: Rows = Rows {
+    runtime: "bernoulli_kl_logits_rows",
+    f64: |d, i, o, c| kl_runtime::bernoulli_kl_logits_rows(d, i[0], i[1], o, c),
+    f32: |d, i, o, c| kl_runtime::bernoulli_kl_logits_rows(d, i[0], i[1], o, c),
+    elementwise: true,
 };
 
 pub const KL_PROBS_LOGITS: Kernel = scalar_kernel! {

@@ -7,7 +7,7 @@
 
 use super::{choice, Family, Structure, Support, LOGITS, PROBS, PROBS_OR_LOGITS};
 use crate::ir::{Ir, NodeId, Op};
-use crate::kernel::{vector_kernel, VectorKernel};
+use crate::kernel::{vector_kernel, Rows, VectorKernel};
 use crate::rules::Site;
 
 pub const CATEGORICAL: Family = Family {
@@ -44,6 +44,16 @@ pub const KL_LOGITS: VectorKernel = vector_kernel! {
     runtime: categorical_kl_logits, adjoint: categorical_kl_logits_grad, check: none,
     operands: [l1 = 0: 1, l2 = 1: 1],
     formula: |l1, l2| format!("Σ_k P_k d_k − lse({l1}) + lse({l2}),  P = softmax({l1}), d = {l1} − {l2}, {STABLE}"),
+    rows: &KL_LOGITS_ROWS,
+};
+
+/// The batched form: `f32` rows on lanes, several at once, validated in the same pass
+/// (`kl_runtime::logit_rows`).
+static KL_LOGITS_ROWS: Rows = Rows {
+    runtime: "categorical_kl_logits_rows",
+    f64: |d, i, o, c| kl_runtime::categorical_kl_logits_rows(d, i[0], i[1], o, c),
+    f32: |d, i, o, c| kl_runtime::categorical_kl_logits_rows(d, i[0], i[1], o, c),
+    elementwise: false,
 };
 
 pub const KL_PROBS: VectorKernel = vector_kernel! {

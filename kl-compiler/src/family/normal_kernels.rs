@@ -75,6 +75,7 @@ static NORMAL_KL_ROWS: Rows = Rows {
     runtime: "normal_kl_rows",
     f64: |d, i, o, c| rt::normal_kl_rows(d, i[0], i[1], i[2], i[3], o, c),
     f32: |d, i, o, c| rt::normal_kl_rows(d, i[0], i[1], i[2], i[3], o, c),
+    elementwise: false,
 };
 
 fn normal_kl_formula(f: &mut dyn Formula, a: Attrs) -> String {
@@ -144,6 +145,7 @@ static STD_NORMAL_KL_ROWS: Rows = Rows {
     runtime: "std_normal_kl_rows",
     f64: |d, i, o, c| rt::std_normal_kl_rows(d, i[0], i[1], o, c),
     f32: |d, i, o, c| rt::std_normal_kl_rows(d, i[0], i[1], o, c),
+    elementwise: false,
 };
 
 /// `[x, m, s]`: the log density.
@@ -159,6 +161,7 @@ static NORMAL_LOG_PROB_ROWS: Rows = Rows {
     runtime: "normal_log_prob_rows",
     f64: |d, i, o, c| rt::normal_log_prob_rows(d, i[0], i[1], i[2], o, c),
     f32: |d, i, o, c| rt::normal_log_prob_rows(d, i[0], i[1], i[2], o, c),
+    elementwise: false,
 };
 
 /// `[s]`: the differential entropy.

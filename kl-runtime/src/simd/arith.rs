@@ -46,6 +46,8 @@ pub(crate) unsafe trait Bits: Arith {
     /// Lanes from an `f64` constant (rounded to the lane precision).
     fn of(x: f64) -> Self;
     fn eq(self, o: Self) -> Self::M;
+    /// `self < o` (false where either is NaN).
+    fn lt(self, o: Self) -> Self::M;
     /// `a` where `m`, else `b`.
     fn select(m: Self::M, a: Self, b: Self) -> Self;
     /// The bits as unsigned integer lanes plus `c` (truncated to the lane width; wrapping).
@@ -56,6 +58,9 @@ pub(crate) unsafe trait Bits: Arith {
     fn or_bits(self, c: u64) -> Self;
     /// The bits shifted right (logically) by [`Bits::MANT`].
     fn shr_mant(self) -> Self;
+    /// The bits shifted left by [`Bits::MANT`] (an integer in the low bits moved into the
+    /// exponent field).
+    fn shl_mant(self) -> Self;
 }
 
 macro_rules! scalar {
@@ -119,6 +124,10 @@ macro_rules! scalar {
                 self == o
             }
             #[inline(always)]
+            fn lt(self, o: $t) -> bool {
+                self < o
+            }
+            #[inline(always)]
             fn select(m: bool, a: $t, b: $t) -> $t {
                 if m {
                     a
@@ -145,6 +154,10 @@ macro_rules! scalar {
             #[inline(always)]
             fn shr_mant(self) -> $t {
                 $t::from_bits(self.to_bits() >> $mant)
+            }
+            #[inline(always)]
+            fn shl_mant(self) -> $t {
+                $t::from_bits(self.to_bits() << $mant)
             }
         }
     };

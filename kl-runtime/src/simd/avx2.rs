@@ -130,6 +130,10 @@ unsafe impl Bits for F32x8 {
         unsafe { _mm256_cmp_ps::<_CMP_EQ_OQ>(self.0, o.0) }
     }
     #[inline(always)]
+    fn lt(self, o: Self) -> __m256 {
+        unsafe { _mm256_cmp_ps::<_CMP_LT_OQ>(self.0, o.0) }
+    }
+    #[inline(always)]
     fn select(m: __m256, a: Self, b: Self) -> Self {
         F32x8(unsafe { _mm256_blendv_ps(b.0, a.0, m) })
     }
@@ -154,6 +158,10 @@ unsafe impl Bits for F32x8 {
     #[inline(always)]
     fn shr_mant(self) -> Self {
         F32x8(unsafe { _mm256_castsi256_ps(_mm256_srli_epi32::<23>(_mm256_castps_si256(self.0))) })
+    }
+    #[inline(always)]
+    fn shl_mant(self) -> Self {
+        F32x8(unsafe { _mm256_castsi256_ps(_mm256_slli_epi32::<23>(_mm256_castps_si256(self.0))) })
     }
 }
 
@@ -250,6 +258,10 @@ unsafe impl Bits for F64x4 {
         unsafe { _mm256_cmp_pd::<_CMP_EQ_OQ>(self.0, o.0) }
     }
     #[inline(always)]
+    fn lt(self, o: Self) -> __m256d {
+        unsafe { _mm256_cmp_pd::<_CMP_LT_OQ>(self.0, o.0) }
+    }
+    #[inline(always)]
     fn select(m: __m256d, a: Self, b: Self) -> Self {
         F64x4(unsafe { _mm256_blendv_pd(b.0, a.0, m) })
     }
@@ -274,6 +286,10 @@ unsafe impl Bits for F64x4 {
     #[inline(always)]
     fn shr_mant(self) -> Self {
         F64x4(unsafe { _mm256_castsi256_pd(_mm256_srli_epi64::<52>(_mm256_castpd_si256(self.0))) })
+    }
+    #[inline(always)]
+    fn shl_mant(self) -> Self {
+        F64x4(unsafe { _mm256_castsi256_pd(_mm256_slli_epi64::<52>(_mm256_castpd_si256(self.0))) })
     }
 }
 

@@ -88,6 +88,10 @@ unsafe impl Bits for F32x16 {
         unsafe { _mm512_cmp_ps_mask::<_CMP_EQ_OQ>(self.0, o.0) }
     }
     #[inline(always)]
+    fn lt(self, o: Self) -> __mmask16 {
+        unsafe { _mm512_cmp_ps_mask::<_CMP_LT_OQ>(self.0, o.0) }
+    }
+    #[inline(always)]
     fn select(m: __mmask16, a: Self, b: Self) -> Self {
         F32x16(unsafe { _mm512_mask_blend_ps(m, b.0, a.0) })
     }
@@ -117,6 +121,10 @@ unsafe impl Bits for F32x16 {
     fn shr_mant(self) -> Self {
         F32x16(unsafe { _mm512_castsi512_ps(_mm512_srli_epi32::<23>(_mm512_castps_si512(self.0))) })
     }
+    #[inline(always)]
+    fn shl_mant(self) -> Self {
+        F32x16(unsafe { _mm512_castsi512_ps(_mm512_slli_epi32::<23>(_mm512_castps_si512(self.0))) })
+    }
 }
 
 /// The two `F32x8` transposes of 16 rows folded to 8 lanes, joined.
@@ -142,9 +150,8 @@ unsafe impl Lanes for F32x16 {
     }
     #[inline(always)]
     fn sum(self) -> f32 {
-        let mut a = [0.0_f32; 16];
-        unsafe { _mm512_storeu_ps(a.as_mut_ptr(), self.0) };
-        a.chunks(4).map(|c| (c[0] + c[1]) + (c[2] + c[3])).fold(0.0, |s, v| s + v)
+        // Halves, then quarters, ..: four shuffles and adds.
+        unsafe { _mm512_reduce_add_ps(self.0) }
     }
     #[inline(always)]
     fn all_zero(self) -> bool {
@@ -245,6 +252,10 @@ unsafe impl Bits for F64x8 {
         unsafe { _mm512_cmp_pd_mask::<_CMP_EQ_OQ>(self.0, o.0) }
     }
     #[inline(always)]
+    fn lt(self, o: Self) -> __mmask8 {
+        unsafe { _mm512_cmp_pd_mask::<_CMP_LT_OQ>(self.0, o.0) }
+    }
+    #[inline(always)]
     fn select(m: __mmask8, a: Self, b: Self) -> Self {
         F64x8(unsafe { _mm512_mask_blend_pd(m, b.0, a.0) })
     }
@@ -271,6 +282,10 @@ unsafe impl Bits for F64x8 {
     #[inline(always)]
     fn shr_mant(self) -> Self {
         F64x8(unsafe { _mm512_castsi512_pd(_mm512_srli_epi64::<52>(_mm512_castpd_si512(self.0))) })
+    }
+    #[inline(always)]
+    fn shl_mant(self) -> Self {
+        F64x8(unsafe { _mm512_castsi512_pd(_mm512_slli_epi64::<52>(_mm512_castpd_si512(self.0))) })
     }
 }
 

@@ -158,6 +158,98 @@ pub(crate) fn neg_log1pmx<V: Bits>(x: V, y: V) -> V {
     V::select(near, -l, far)
 }
 
+/// `1/j!` for `j = 2..=13`: the Taylor coefficients of [`expm1mx_reduced`].
+const INV_FACT: [f64; 12] = [
+    1.0 / 2.0,
+    1.0 / 6.0,
+    1.0 / 24.0,
+    1.0 / 120.0,
+    1.0 / 720.0,
+    1.0 / 5040.0,
+    1.0 / 40_320.0,
+    1.0 / 362_880.0,
+    1.0 / 3_628_800.0,
+    1.0 / 39_916_800.0,
+    1.0 / 479_001_600.0,
+    1.0 / 6_227_020_800.0,
+];
+
+/// `e^r − 1 − r` for `|r| <= ½ ln 2` (plus rounding): `r² Σ r^j / (j + 2)!` to `r⁸` for `f32`
+/// (the next term is below 4e-9 of the result) and to `r¹³` for `f64` (below 1e-16).
+#[inline(always)]
+fn expm1mx_reduced<V: Bits>(r: V) -> V {
+    let n = if V::MANT == 23 { 7 } else { 12 };
+    let mut p = V::of(INV_FACT[n - 1]);
+    for &c in INV_FACT[..n - 1].iter().rev() {
+        p = p.mul_add(r, V::of(c));
+    }
+    (r * r) * p
+}
+
+/// `(2^k, k, r)` with `x = k ln 2 + r`, `k` an integer and `|r| <= ½ ln 2` (plus rounding), for
+/// `x` in the range [`exp_range`] (`2^k` is then normal).
+#[inline(always)]
+fn exp_split<V: Bits>(x: V) -> (V, V, V) {
+    // 1.5 · 2^MANT: adding it rounds `x log2 e` to an integer in the low bits.
+    let magic_bits = (V::BIAS + V::MANT as u64) << V::MANT | 1u64 << (V::MANT - 1);
+    let magic = V::of(1.5 * (1u64 << V::MANT) as f64);
+    let t = x.mul_add(V::of(core::f64::consts::LOG2_E), magic);
+    let k = t - magic;
+    let (hi, lo) = ln2::<V>();
+    let r = k.mul_add(-lo, k.mul_add(-hi, x));
+    // The low bits of `t` hold `k` (two's complement): `(k + BIAS) << MANT` is `2^k`.
+    let scale = t.add_bits(V::BIAS.wrapping_sub(magic_bits)).shl_mant();
+    (scale, k, r)
+}
+
+/// The arguments [`exp`] and [`expm1_pair`] handle: `[−87, 88]` for `f32`, `[−708, 709]` for
+/// `f64` (callers clamp, or check that their values lie inside).
+#[inline(always)]
+pub(crate) fn exp_range<V: Bits>() -> (V, V) {
+    if V::MANT == 23 {
+        (V::of(-87.0), V::of(88.0))
+    } else {
+        (V::of(-708.0), V::of(709.0))
+    }
+}
+
+/// `e^x`, branch-free, within 2 ulp for `x` in [`exp_range`]; garbage outside it (callers that
+/// cannot rule that out clamp first, or check their arguments and discard such lanes).
+#[inline(always)]
+pub(crate) fn exp<V: Bits>(x: V) -> V {
+    let (s, _, r) = exp_split(x);
+    (r + expm1mx_reduced(r)).mul_add(s, s)
+}
+
+/// `(e^x − 1, e^x − 1 − x)`, both with small relative error, for `x <= ` the top of
+/// [`exp_range`] (garbage above it; below its bottom, `x` is raised to it: `e^x − 1 = −1` to the
+/// precision). The second is the reduced series itself where `|x| <= ½ ln 2` (`k = 0`, `r = x`
+/// exactly); beyond, `e^x − 1 − x` cancels by at most a factor of 7.
+#[inline(always)]
+pub(crate) fn expm1_pair<V: Bits>(x: V) -> (V, V) {
+    let x = x.max(exp_range::<V>().0);
+    let (s, k, r) = exp_split(x);
+    let m = expm1mx_reduced(r);
+    // 2^k (e^r − 1) + (2^k − 1): no cancellation beyond a factor of about 2.
+    let e = (r + m).mul_add(s, s - V::of(1.0));
+    (e, V::select(k.eq(V::of(0.0)), m, e - x))
+}
+
+/// `(ln(1 + x), ln(1 + x) − x)` for `y = 1 + x > 0` given (rounded, or exact): the series in `x`
+/// itself where `y` lies in `[√½, √2)`, so that both keep their relative accuracy for small `x`;
+/// else from `y = 2^k m` (there `|ln y| > 0.34` and `|ln y − x| > 0.05`). For `y` normal.
+#[inline(always)]
+pub(crate) fn ln1p_pair<V: Bits>(x: V, y: V) -> (V, V) {
+    let s = split(y);
+    let k = s.k();
+    let near = k.eq(V::of(0.0));
+    let w = V::select(near, x, s.m() - V::of(1.0));
+    let l = log1pmx_small(w);
+    let (hi, lo) = ln2::<V>();
+    let ln_y = k.mul_add(hi, w + k.mul_add(lo, l));
+    (ln_y, V::select(near, l, ln_y - x))
+}
+
 macro_rules! scalar_kernels {
     (mod $m:ident: $t:ident, $u:ident, $i:ident, tiny = ($tiny_scale:expr, $tiny_bits:expr)) => {
         /// The scalar kernels at this precision.

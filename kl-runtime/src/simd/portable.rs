@@ -117,6 +117,10 @@ macro_rules! arr_bits {
                 core::array::from_fn(|k| self.0[k] == o.0[k])
             }
             #[inline(always)]
+            fn lt(self, o: Self) -> [bool; N] {
+                core::array::from_fn(|k| self.0[k] < o.0[k])
+            }
+            #[inline(always)]
             fn select(m: [bool; N], a: Self, b: Self) -> Self {
                 Arr(core::array::from_fn(|k| if m[k] { a.0[k] } else { b.0[k] }))
             }
@@ -139,6 +143,10 @@ macro_rules! arr_bits {
             #[inline(always)]
             fn shr_mant(self) -> Self {
                 each!(self, N, |x| x.shr_mant())
+            }
+            #[inline(always)]
+            fn shl_mant(self) -> Self {
+                each!(self, N, |x| x.shl_mant())
             }
         }
     };
@@ -343,6 +351,10 @@ unsafe impl<V: Bits, const D: usize> Bits for Many<V, D> {
         core::array::from_fn(|j| self.0[j].eq(o.0[j]))
     }
     #[inline(always)]
+    fn lt(self, o: Self) -> Self::M {
+        core::array::from_fn(|j| self.0[j].lt(o.0[j]))
+    }
+    #[inline(always)]
     fn select(m: Self::M, a: Self, b: Self) -> Self {
         Many(core::array::from_fn(|j| V::select(m[j], a.0[j], b.0[j])))
     }
@@ -365,5 +377,9 @@ unsafe impl<V: Bits, const D: usize> Bits for Many<V, D> {
     #[inline(always)]
     fn shr_mant(self) -> Self {
         each!(self, D, |v| v.shr_mant())
+    }
+    #[inline(always)]
+    fn shl_mant(self) -> Self {
+        each!(self, D, |v| v.shl_mant())
     }
 }

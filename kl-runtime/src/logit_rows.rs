@@ -1,0 +1,664 @@
+//! Lane kernels of the logits families in `f32`: [`bernoulli_kl_logits_rows`] over a whole batch,
+//! and the `Categorical(logits) ‖ Categorical(logits)` row behind
+//! [`crate::categorical_kl_logits`]. Both run on the lanes of the best instruction set the CPU
+//! has ([`crate::simd`]), with `exp`, `expm1` and `ln(1 + x)` from branch-free polynomials, and
+//! hand the inputs their fast form does not cover to the careful kernels, which are computed in
+//! `f64`.
+//!
+//! **Bernoulli** (logits `l1`, `l2`; flipped so that `a = −|l1| <= 0`, `p = σ(a) <= ½`,
+//! `h = b − a` the gap on that side):
+//!
+//! ```text
+//! KL = log1pmx(t) + p expm1mx(h)     |h| < 1       t = p expm1(h)
+//! KL = ln(1 + t) − p h               otherwise
+//! ```
+//!
+//! Near `h = 0` both terms are second order and the first is at most `p/(1 − p) <= 1` times the
+//! sum, so nothing cancels; beyond, `ln(1 + t) >= p h` (Jensen) and the difference loses at most
+//! a factor of 5. Logits 40 against 38 come out at 1.8646e-17 (the reference). Lanes with
+//! `|l1| >= 80`, a gap `h >= 80` (where `t` would overflow) or a non-finite value go to
+//! [`crate::bernoulli_kl_logits`] in `f64`.
+//!
+//! **Categorical** (one row of `K` logits each): with `x = l1 − max l1`, `u = e^x`,
+//! `s = Σ u`, `P = u / s`, `δ = l1 − l2` and `μ ≈ E_P[δ]` from a first pass,
+//!
+//! ```text
+//! KL = ln(1 + T − R) + R,   T = Σ P (e^(−c) − 1 + c) >= 0,   R = Σ P c,   c = δ − μ,
+//! ```
+//!
+//! exact for any `μ` (so the rounding of `μ` drops out) and a sum of non-negative terms. Its
+//! rounding error is bounded from sums gathered in the same pass: relative errors of the
+//! weights (`ε (2 + |x|/2)` each), of `c` (`ε (|δ| + |c|)/2`, through `∂T/∂c = e^(−c) − 1`) and of
+//! the sums. A row is kept when that bound is below 5e-6 of the KL, no `x` is below −60 and no
+//! `−c` above 80; others (near-equal rows, extreme logits, `K` not a multiple of the lane count
+//! or above 512) take the careful `f64` path, [`crate::categorical_kl_logits`]. On standard-normal
+//! rows of `K = 64` every row is kept.
+
+use crate::real::Real;
+use crate::simd::math::{exp, expm1_pair, ln1p_pair};
+use crate::simd::{self, Arch, Bits, Kernel, Lanes};
+use core::any::TypeId;
+
+/// The widest lane count of any instruction set (the scratch arrays hold one vector).
+const MAX_LANES: usize = 16;
+
+/// The longest `Categorical` row the lane kernel takes (its scratch lives on the stack).
+const MAX_K: usize = 512;
+
+/// `KL(Bernoulli(logits=l1) ‖ Bernoulli(logits=l2))` summed over each row of `d` elements:
+/// `out[i] = Σ_j bernoulli_kl_logits(l1[i d + j], l2[i d + j])`, in one pass over a batch.
+///
+/// `f32` runs on lanes (see the [module](self) docs), `f64` element by element on the careful
+/// kernel. Returns `true` when every `out[i]` holds row `i`'s value; `false` when the slice
+/// lengths disagree (`len != out.len() * d`) or, with `check`, when a logit is not finite. `out`
+/// may then be partly written.
+///
+/// ```
+/// use kl_runtime::{bernoulli_kl_logits, bernoulli_kl_logits_rows};
+///
+/// let (l1, l2) = ([0.5_f32, -1.0, 40.0, 2.0, 0.0, 0.0], [0.0_f32, 1.0, 38.0, 2.0, 3.0, -3.0]);
+/// let mut out = [0.0_f32; 6];
+/// assert!(bernoulli_kl_logits_rows(1, &l1, &l2, &mut out, true));
+/// for i in 0..6 {
+///     let want = bernoulli_kl_logits(l1[i] as f64, l2[i] as f64) as f32;
+///     assert!((out[i] - want).abs() <= 2e-6 * want, "{i}: {} vs {want}", out[i]);
+/// }
+/// assert_eq!(out[3], 0.0);
+///
+/// // Rows of three, and a NaN that the check catches.
+/// let mut rows = [0.0_f32; 2];
+/// assert!(bernoulli_kl_logits_rows(3, &l1, &l2, &mut rows, true));
+/// let bad = [0.5_f32, f32::NAN, 0.0, 0.0, 0.0, 0.0];
+/// assert!(!bernoulli_kl_logits_rows(3, &bad, &l2, &mut rows, true));
+/// ```
+pub fn bernoulli_kl_logits_rows<T: Real>(d: usize, l1: &[T], l2: &[T], out: &mut [T], check: bool) -> bool {
+    let Some(len) = out.len().checked_mul(d) else { return false };
+    if l1.len() != len || l2.len() != len {
+        return false;
+    }
+    if let (Some(l1), Some(l2), Some(out)) = (same::<T, f32>(l1), same::<T, f32>(l2), same_mut::<T, f32>(out)) {
+        return simd::dispatch(BernoulliRows { d, l1, l2, out, check });
+    }
+    for (i, o) in out.iter_mut().enumerate() {
+        let mut s = T::ZERO;
+        for j in i * d..(i + 1) * d {
+            if check && !(l1[j].is_finite() && l2[j].is_finite()) {
+                return false;
+            }
+            s += crate::bernoulli_kl_logits(l1[j], l2[j]);
+        }
+        *o = s;
+    }
+    true
+}
+
+/// `s` as a slice of `U` when `T` is `U`.
+pub(crate) fn same<T: 'static, U: 'static>(s: &[T]) -> Option<&[U]> {
+    // SAFETY: `T` and `U` are the same type, so the layout and the lifetime carry over.
+    (TypeId::of::<T>() == TypeId::of::<U>())
+        .then(|| unsafe { core::slice::from_raw_parts(s.as_ptr().cast::<U>(), s.len()) })
+}
+
+fn same_mut<T: 'static, U: 'static>(s: &mut [T]) -> Option<&mut [U]> {
+    // SAFETY: as in `same`; the exclusive borrow moves into the result.
+    (TypeId::of::<T>() == TypeId::of::<U>())
+        .then(|| unsafe { core::slice::from_raw_parts_mut(s.as_mut_ptr().cast::<U>(), s.len()) })
+}
+
+/// One lane vector of Bernoulli KLs from logits, and a vector that is 1 in the lanes the fast
+/// form does not cover (`|l1| >= 80`, a gap `h >= 80`, anything not finite), else 0.
+#[inline(always)]
+fn bernoulli_lanes<V: Bits>(l1: V, l2: V) -> (V, V) {
+    let (zero, one) = (V::of(0.0), V::of(1.0));
+    let flip = zero.lt(l1);
+    let a = zero - l1.abs();
+    let b = V::select(flip, zero - l2, l2);
+    let h = b - a;
+    // 0 only where −80 < a, h < 80 and h > −∞ (NaN fails every comparison).
+    let bad = V::select(
+        V::of(-80.0).lt(a),
+        V::select(h.lt(V::of(80.0)), V::select(V::of(f64::NEG_INFINITY).lt(h), zero, one), one),
+        one,
+    );
+    let ea = exp(a);
+    let p = ea / (one + ea);
+    let (e, m) = expm1_pair(h);
+    let t = p * e;
+    let (ln1p, lmx) = ln1p_pair(t, one + t);
+    let near = p.mul_add(m, lmx);
+    let far = ln1p - p * h;
+    (V::select(h.abs().lt(one), near, far).max(zero), bad)
+}
+
+/// [`bernoulli_kl_logits_rows`] on `f32`, lengths checked.
+struct BernoulliRows<'a> {
+    d: usize,
+    l1: &'a [f32],
+    l2: &'a [f32],
+    out: &'a mut [f32],
+    check: bool,
+}
+
+impl Kernel for BernoulliRows<'_> {
+    type Out = bool;
+    #[inline(always)]
+    unsafe fn run<A: Arch>(self) -> bool {
+        // SAFETY: the caller's target features; every access is in bounds (see `block`).
+        unsafe { bernoulli_rows::<A::F32>(self) }
+    }
+}
+
+/// `n <= V::N` values from `l1[..n]`, `l2[..n]` into `vals[..n]`; `false` when `check` and a
+/// value is not finite. Lanes outside the fast form are recomputed in `f64`.
+///
+/// # Safety
+/// The target features of `V`; `n <= V::N <= MAX_LANES`, `l1`, `l2` hold at least `n`.
+#[inline(always)]
+unsafe fn block<V: Bits + Lanes<T = f32>>(
+    l1: &[f32],
+    l2: &[f32],
+    n: usize,
+    vals: &mut [f32; MAX_LANES],
+    check: bool,
+) -> bool {
+    let (a, b) = if n == V::N {
+        // SAFETY: `n` elements are readable.
+        unsafe { (V::load(l1.as_ptr()), V::load(l2.as_ptr())) }
+    } else {
+        // A partial vector: zeros after `n` (KL 0, in the fast form's domain).
+        let (mut pa, mut pb) = ([0.0_f32; MAX_LANES], [0.0_f32; MAX_LANES]);
+        pa[..n].copy_from_slice(&l1[..n]);
+        pb[..n].copy_from_slice(&l2[..n]);
+        // SAFETY: the arrays hold `MAX_LANES >= V::N` elements.
+        unsafe { (V::load(pa.as_ptr()), V::load(pb.as_ptr())) }
+    };
+    let (kl, bad) = bernoulli_lanes(a, b);
+    // SAFETY: `vals` holds `MAX_LANES >= V::N` elements.
+    unsafe { kl.store(vals.as_mut_ptr()) };
+    if bad.all_zero() {
+        return true;
+    }
+    let mut flags = [0.0_f32; MAX_LANES];
+    // SAFETY: as above.
+    unsafe { bad.store(flags.as_mut_ptr()) };
+    for k in (0..n).filter(|&k| flags[k] != 0.0) {
+        if check && !(l1[k].is_finite() && l2[k].is_finite()) {
+            return false;
+        }
+        vals[k] = crate::bernoulli_kl_logits(f64::from(l1[k]), f64::from(l2[k])) as f32;
+    }
+    true
+}
+
+/// # Safety
+/// The target features of `V`; `V::N <= MAX_LANES`; the lengths checked by the caller.
+#[inline(always)]
+unsafe fn bernoulli_rows<V: Bits + Lanes<T = f32>>(r: BernoulliRows) -> bool {
+    let (d, n) = (r.d, V::N);
+    debug_assert!(n <= MAX_LANES);
+    let mut vals = [0.0_f32; MAX_LANES];
+    if d == 1 {
+        let full = r.out.len() / n * n;
+        for lo in (0..full).step_by(n) {
+            // SAFETY: `n` elements from `lo`, inside both inputs and `out`.
+            let (kl, bad) = unsafe { bernoulli_lanes(V::load(r.l1.as_ptr().add(lo)), V::load(r.l2.as_ptr().add(lo))) };
+            unsafe { kl.store(r.out.as_mut_ptr().add(lo)) };
+            if !bad.all_zero() {
+                // SAFETY: as above.
+                if !unsafe { block::<V>(&r.l1[lo..], &r.l2[lo..], n, &mut vals, r.check) } {
+                    return false;
+                }
+                r.out[lo..lo + n].copy_from_slice(&vals[..n]);
+            }
+        }
+        let rest = r.out.len() - full;
+        if rest > 0 {
+            // SAFETY: `rest < n` elements from `full`, inside both inputs.
+            if !unsafe { block::<V>(&r.l1[full..], &r.l2[full..], rest, &mut vals, r.check) } {
+                return false;
+            }
+            r.out[full..].copy_from_slice(&vals[..rest]);
+        }
+        return true;
+    }
+    for (i, o) in r.out.iter_mut().enumerate() {
+        let (mut s, mut lo, hi) = (0.0_f32, i * d, (i + 1) * d);
+        while lo < hi {
+            let m = n.min(hi - lo);
+            // SAFETY: `m` elements from `lo`, inside both inputs.
+            if !unsafe { block::<V>(&r.l1[lo..], &r.l2[lo..], m, &mut vals, r.check) } {
+                return false;
+            }
+            s += vals[..m].iter().sum::<f32>();
+            lo += m;
+        }
+        *o = s;
+    }
+    true
+}
+
+/// `KL(Categorical(logits=l1) ‖ Categorical(logits=l2))` of one `f32` row on lanes, or `None` where
+/// the fast form's error bound does not hold (see the [module](self) docs), or the rows' length
+/// differ, or it is not a multiple of the lane count or above [`MAX_K`].
+pub(crate) fn categorical_kl_logits_f32(l1: &[f32], l2: &[f32]) -> Option<f64> {
+    if l1.len() != l2.len() || l1.is_empty() || l1.len() > MAX_K {
+        return None;
+    }
+    simd::dispatch(CategoricalRow { l1, l2 })
+}
+
+struct CategoricalRow<'a> {
+    l1: &'a [f32],
+    l2: &'a [f32],
+}
+
+impl Kernel for CategoricalRow<'_> {
+    type Out = Option<f64>;
+    #[inline(always)]
+    unsafe fn run<A: Arch>(self) -> Option<f64> {
+        let k = self.l1.len();
+        // SAFETY: the caller's target features; `categorical_row` reads whole vectors only.
+        unsafe {
+            if k.is_multiple_of(A::F32::N) {
+                categorical_row::<A::F32>(self.l1, self.l2)
+            } else if k.is_multiple_of(A::F32Half::N) {
+                categorical_row::<A::F32Half>(self.l1, self.l2)
+            } else {
+                None
+            }
+        }
+    }
+}
+
+/// The lanes of `v` folded by `f` pairwise (halves, then quarters, ..), from `pad` in the lanes
+/// past `V::N`: four steps of whole-vector operations rather than a chain of `N`.
+#[inline(always)]
+fn fold<V: Lanes<T = f32>>(v: V, pad: f32, f: impl Fn(f32, f32) -> f32) -> f32 {
+    let mut a = [pad; MAX_LANES];
+    // SAFETY: `a` holds `MAX_LANES >= V::N` elements.
+    unsafe { v.store(a.as_mut_ptr()) };
+    let mut w = MAX_LANES;
+    while w > 1 {
+        w /= 2;
+        for i in 0..w {
+            a[i] = f(a[i], a[i + w]);
+        }
+    }
+    a[0]
+}
+
+/// The lanes of `v` summed (pairwise on AVX-512; the error bound counts `4 ε` for the sums of
+/// `R`).
+#[inline(always)]
+fn hsum<V: Lanes<T = f32>>(v: V) -> f64 {
+    f64::from(v.sum())
+}
+
+/// The largest lane of `v` (a NaN lane may be skipped: the error bound rejects NaN rows).
+#[inline(always)]
+fn hmax<V: Lanes<T = f32>>(v: V) -> f32 {
+    fold(v, f32::NEG_INFINITY, f32::max)
+}
+
+/// # Safety
+/// The target features of `V`; `l1.len() == l2.len()` is a multiple of `V::N`, at most `MAX_K`.
+#[inline(always)]
+unsafe fn categorical_row<V: Bits + Lanes<T = f32>>(l1: &[f32], l2: &[f32]) -> Option<f64> {
+    // SAFETY: the caller's contract.
+    unsafe { categorical_rows::<V, 1>([l1], [l2])[0] }
+}
+
+/// `R` rows at once, interleaved so that their dependency chains (the maximum, then `μ`, then
+/// the sums) overlap.
+///
+/// # Safety
+/// The target features of `V`; every row has the same length, a multiple of `V::N`, at most
+/// `MAX_K`.
+#[inline(always)]
+unsafe fn categorical_rows<V: Bits + Lanes<T = f32>, const R: usize>(
+    l1: [&[f32]; R],
+    l2: [&[f32]; R],
+) -> [Option<f64>; R] {
+    let (n, nv) = (V::N, l1[0].len() / V::N);
+    // Vector `j < nv` lies inside every row. (No closures here: they would not inherit the
+    // target features, and the lane operations in them would become calls.)
+    #[inline(always)]
+    fn ld<V: Lanes<T = f32>>(s: &[f32], j: usize) -> V {
+        debug_assert!((j + 1) * V::N <= s.len());
+        // SAFETY: the caller's contract: `j < nv`.
+        unsafe { V::load(s.as_ptr().add(j * V::N)) }
+    }
+    let zero = V::of(0.0);
+    let mut m1 = [zero; R];
+    for i in 0..R {
+        let mut mx: V = ld(l1[i], 0);
+        for j in 1..nv {
+            mx = mx.max(ld::<V>(l1[i], j));
+        }
+        m1[i] = V::splat(hmax(mx));
+    }
+
+    // Pass 1: the weights u = e^(l1 − max), kept, with s = Σ u and Σ u δ for μ.
+    let mut us = [[core::mem::MaybeUninit::<f32>::uninit(); MAX_K]; R];
+    let (mut s, mut a, mut lowest) = ([zero; R], [zero; R], [zero; R]);
+    for j in 0..nv {
+        for i in 0..R {
+            let p: V = ld(l1[i], j);
+            let x = p - m1[i];
+            let u = exp(x);
+            s[i] = s[i] + u;
+            a[i] = u.mul_add(p - ld::<V>(l2[i], j), a[i]);
+            lowest[i] = lowest[i].min(x);
+            // SAFETY: `us[i]` holds `MAX_K >= nv n` elements.
+            unsafe { u.store(us[i].as_mut_ptr().add(j * n).cast::<f32>()) };
+        }
+    }
+    let mut mu = [zero; R];
+    let mut sums = [0.0_f64; R];
+    for i in 0..R {
+        sums[i] = hsum(s[i]);
+        mu[i] = V::splat((hsum(a[i]) / sums[i]) as f32);
+    }
+
+    // Pass 2: T = Σ u (e^(−c) − 1 + c), R = Σ u c, and the error bound's sum E.
+    let eps = f64::from(f32::EPSILON);
+    let (mut t, mut r, mut eb, mut ec, mut top) = ([zero; R], [zero; R], [zero; R], [zero; R], [zero; R]);
+    for j in 0..nv {
+        for i in 0..R {
+            // SAFETY: as in pass 1.
+            let u = unsafe { V::load(us[i].as_ptr().add(j * n).cast::<f32>()) };
+            let p: V = ld(l1[i], j);
+            let delta = p - ld::<V>(l2[i], j);
+            let c = delta - mu[i];
+            let z = zero - c;
+            top[i] = top[i].max(z);
+            let (e, m) = expm1_pair(z);
+            t[i] = u.mul_add(m, t[i]);
+            r[i] = u.mul_add(c, r[i]);
+            // Per term of T, in units of ε: the weight off by 2 + |x|/2 (and the sums of T by
+            // 10) relative, c off by (|δ| + |c|)/2 = w/2 through ∂/∂c = e^(−c) − 1, second order
+            // ε w²; and R's terms, rounded by 4 |c|.
+            let w = delta.abs() + c.abs();
+            let x = m1[i] - p;
+            let terms =
+                m.mul_add(x.mul_add(V::of(0.5), V::of(12.0)), (V::of(0.5) * e.abs()).mul_add(w, V::of(eps) * w * w));
+            eb[i] = u.mul_add(terms, eb[i]);
+            ec[i] = u.mul_add(c.abs(), ec[i]);
+        }
+    }
+    let mut out = [None; R];
+    for i in 0..R {
+        let s = sums[i];
+        let (t, r) = (hsum(t[i]) / s, hsum(r[i]) / s);
+        let w = t - r;
+        let kl = ln1p_pair(w, 1.0 + w).0 + r;
+        // |ΔKL| <= |ΔT| / (1 + T − R) + |ΔR|, |ΔR| <= 4 ε Σ P |c|.
+        let bound = eps * (hsum(eb[i]) / s / (1.0 + w) + 4.0 * hsum(ec[i]) / s);
+        let far = hmax((zero - lowest[i]).max(top[i] - V::of(20.0)));
+        if bound <= 5e-6 * kl && far <= 60.0 && kl.is_finite() {
+            out[i] = Some(kl.max(0.0));
+        }
+    }
+    out
+}
+
+/// `KL(Categorical(logits=l1) ‖ Categorical(logits=l2))` for each row of `k` logits:
+/// `out[i] = categorical_kl_logits(&l1[i k..(i + 1) k], &l2[i k..(i + 1) k])`, in one pass over a
+/// batch.
+///
+/// `f32` rows run on lanes, four at a time, where `k` is a multiple of 8 (or of 16) up to 512 and
+/// the error bound of the [module](self) docs holds; every other row, and `f64`, on the careful
+/// kernel. Returns `true` when every `out[i]` holds row `i`'s value; `false` when `k` is 0, the
+/// slice lengths disagree (`len != out.len() * k`) or, with `check`, a logit is not finite.
+///
+/// ```
+/// use kl_runtime::{categorical_kl_logits, categorical_kl_logits_rows};
+///
+/// let l1: Vec<f32> = (0..5 * 16).map(|i| ((i * 7919) % 13) as f32 / 4.0 - 1.5).collect();
+/// let l2: Vec<f32> = (0..5 * 16).map(|i| ((i * 104_729) % 11) as f32 / 3.0 - 1.0).collect();
+/// let mut out = [0.0_f32; 5];
+/// assert!(categorical_kl_logits_rows(16, &l1, &l2, &mut out, true));
+/// for i in 0..5 {
+///     let row = |l: &[f32]| l[i * 16..(i + 1) * 16].iter().map(|&v| f64::from(v)).collect::<Vec<_>>();
+///     let want = categorical_kl_logits(&row(&l1), &row(&l2));
+///     assert!((f64::from(out[i]) - want).abs() <= 5e-6 * want);
+/// }
+/// let mut bad = l1.clone();
+/// bad[17] = f32::INFINITY;
+/// assert!(!categorical_kl_logits_rows(16, &bad, &l2, &mut out, true));
+/// ```
+pub fn categorical_kl_logits_rows<T: Real>(k: usize, l1: &[T], l2: &[T], out: &mut [T], check: bool) -> bool {
+    let Some(len) = out.len().checked_mul(k) else { return false };
+    if k == 0 || l1.len() != len || l2.len() != len {
+        return false;
+    }
+    if let (Some(l1), Some(l2), Some(out)) = (same::<T, f32>(l1), same::<T, f32>(l2), same_mut::<T, f32>(out)) {
+        return simd::dispatch(CategoricalRows { k, l1, l2, out, check });
+    }
+    for (i, o) in out.iter_mut().enumerate() {
+        let (a, b) = (&l1[i * k..(i + 1) * k], &l2[i * k..(i + 1) * k]);
+        if check && !(crate::all_finite(a) && crate::all_finite(b)) {
+            return false;
+        }
+        *o = crate::categorical_kl_logits(a, b);
+    }
+    true
+}
+
+/// [`categorical_kl_logits_rows`] on `f32`, lengths checked.
+struct CategoricalRows<'a> {
+    k: usize,
+    l1: &'a [f32],
+    l2: &'a [f32],
+    out: &'a mut [f32],
+    check: bool,
+}
+
+impl Kernel for CategoricalRows<'_> {
+    type Out = bool;
+    #[inline(always)]
+    unsafe fn run<A: Arch>(self) -> bool {
+        let k = self.k;
+        // SAFETY: the caller's target features; the row length suits the lanes chosen.
+        unsafe {
+            if k <= MAX_K && k.is_multiple_of(A::F32::N) {
+                categorical_batch::<A::F32>(self)
+            } else if k <= MAX_K && k.is_multiple_of(A::F32Half::N) {
+                categorical_batch::<A::F32Half>(self)
+            } else {
+                categorical_batch::<Portable1>(self)
+            }
+        }
+    }
+}
+
+/// One lane: any row length.
+type Portable1 = crate::simd::Arr<f32, 1>;
+
+/// # Safety
+/// The target features of `V`; `r.k` a multiple of `V::N`, at most `MAX_K` (`V` of one lane
+/// takes any `k` on the careful path).
+#[inline(always)]
+unsafe fn categorical_batch<V: Bits + Lanes<T = f32>>(r: CategoricalRows) -> bool {
+    const R: usize = 4;
+    let k = r.k;
+    let lanes = V::N > 1 || k <= MAX_K;
+    fn row(l: &[f32], i: usize, k: usize) -> &[f32] {
+        &l[i * k..(i + 1) * k]
+    }
+    let b = r.out.len();
+    let mut i = 0;
+    while i < b {
+        let m = R.min(b - i);
+        if r.check && !(crate::all_finite(&r.l1[i * k..(i + m) * k]) && crate::all_finite(&r.l2[i * k..(i + m) * k])) {
+            return false;
+        }
+        let mut vals = [None; R];
+        if lanes && m == R {
+            let (mut a, mut b) = ([&r.l1[..0]; R], [&r.l2[..0]; R]);
+            for j in 0..R {
+                (a[j], b[j]) = (row(r.l1, i + j, k), row(r.l2, i + j, k));
+            }
+            // SAFETY: the rows have the length the lanes need.
+            vals = unsafe { categorical_rows::<V, R>(a, b) };
+        } else if lanes {
+            for (j, v) in vals.iter_mut().enumerate().take(m) {
+                // SAFETY: as above.
+                *v = unsafe { categorical_row::<V>(row(r.l1, i + j, k), row(r.l2, i + j, k)) };
+            }
+        }
+        for (j, v) in vals.iter().enumerate().take(m) {
+            r.out[i + j] = match *v {
+                Some(v) => v as f32,
+                None => crate::categorical::kl_logits_careful(row(r.l1, i + j, k), row(r.l2, i + j, k)) as f32,
+            };
+        }
+        i += m;
+    }
+    true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::simd::{on, Isa};
+    use crate::testing::SplitMix64;
+
+    /// A standard normal draw (Box–Muller).
+    fn normal(rng: &mut SplitMix64) -> f64 {
+        let (u, v) = (rng.uniform(1e-300, 1.0), rng.uniform(0.0, 1.0));
+        (-2.0 * u.ln()).sqrt() * (core::f64::consts::TAU * v).cos()
+    }
+
+    /// Every instruction set against the careful `f64` kernel, on logits drawn from several
+    /// scales and gaps, including the boundaries of the fast form (|l1| near 80, gaps near 1 and
+    /// 80) and values beyond it.
+    #[test]
+    fn bernoulli_rows_match_the_careful_kernel() {
+        let mut rng = SplitMix64(11);
+        let mut l1 = Vec::new();
+        let mut l2 = Vec::new();
+        for i in 0..60_000 {
+            let scale = [0.1, 1.0, 5.0, 30.0, 85.0][i % 5];
+            let a = rng.uniform(-scale, scale);
+            let gap = [1e-6, 1e-3, 0.5, 0.999, 1.001, 3.0, 20.0, 79.0, 81.0, 200.0][(i / 5) % 10];
+            let h = rng.uniform(-gap, gap);
+            l1.push(a as f32);
+            l2.push((a + h) as f32);
+        }
+        for isa in Isa::available() {
+            let mut out = vec![0.0_f32; l1.len()];
+            assert!(on(isa, || bernoulli_kl_logits_rows(1, &l1, &l2, &mut out, true)));
+            let mut worst = 0.0_f64;
+            for i in 0..l1.len() {
+                let want = crate::bernoulli_kl_logits(f64::from(l1[i]), f64::from(l2[i]));
+                // Relative, except where the f32 result is subnormal.
+                let err = (f64::from(out[i]) - want).abs() / want.max(f64::from(f32::MIN_POSITIVE));
+                worst = worst.max(err);
+                assert!(err <= 4e-6, "{isa:?} {i}: l1 {} l2 {}: {} vs {want}", l1[i], l2[i], out[i]);
+            }
+            eprintln!("{isa:?}: worst relative error {worst:.2e}");
+            // Rows of 7 (not a multiple of any lane count) against the per-element values.
+            let mut rows = vec![0.0_f32; l1.len() / 7];
+            let n = rows.len() * 7;
+            assert!(on(isa, || bernoulli_kl_logits_rows(7, &l1[..n], &l2[..n], &mut rows, true)));
+            for (i, v) in rows.iter().enumerate() {
+                let want: f64 = out[i * 7..i * 7 + 7].iter().map(|&x| f64::from(x)).sum();
+                assert!((f64::from(*v) - want).abs() <= 1e-6 * want + 1e-30, "row {i}: {v} vs {want}");
+            }
+        }
+    }
+
+    /// The batched form, four rows at a time and the rest one by one, against the careful
+    /// kernel row by row: lane-sized rows (answered), row lengths the lanes do not take (5, 600),
+    /// and near-equal rows the bound declines.
+    #[test]
+    fn categorical_batches_match_the_careful_kernel() {
+        let mut rng = SplitMix64(17);
+        for isa in Isa::available() {
+            for (k, b) in [(64, 23), (24, 9), (5, 7), (600, 3), (16, 6)] {
+                let l1: Vec<f32> = (0..k * b).map(|_| normal(&mut rng) as f32).collect();
+                let l2: Vec<f32> =
+                    l1.iter()
+                        .enumerate()
+                        .map(|(i, &v)| {
+                            if (i / k) % 3 == 2 {
+                                v + (1e-4 * normal(&mut rng)) as f32
+                            } else {
+                                normal(&mut rng) as f32
+                            }
+                        })
+                        .collect();
+                let mut out = vec![0.0_f32; b];
+                assert!(on(isa, || categorical_kl_logits_rows(k, &l1, &l2, &mut out, true)));
+                for i in 0..b {
+                    let row = |l: &[f32]| l[i * k..(i + 1) * k].iter().map(|&v| f64::from(v)).collect::<Vec<_>>();
+                    let want = crate::categorical_kl_logits(&row(&l1), &row(&l2));
+                    let err = (f64::from(out[i]) - want).abs() / want;
+                    assert!(err <= 5e-6, "{isa:?} k {k} row {i}: {} vs {want}", out[i]);
+                }
+            }
+        }
+        let mut out = [0.0_f32; 2];
+        assert!(!categorical_kl_logits_rows(0, &[0.0_f32; 0], &[], &mut out, true));
+        assert!(!categorical_kl_logits_rows(2, &[0.0_f32; 4], &[0.0; 3], &mut out, true));
+        assert!(!categorical_kl_logits_rows(2, &[0.0_f32, 1.0, f32::NAN, 0.0], &[0.0; 4], &mut out, true));
+        let mut o64 = [0.0_f64; 1];
+        assert!(categorical_kl_logits_rows(2, &[0.0_f64, 40.0], &[0.0, 38.0], &mut o64, true));
+        assert_eq!(o64[0], crate::categorical_kl_logits(&[0.0_f64, 40.0], &[0.0, 38.0]));
+    }
+
+    #[test]
+    fn bernoulli_rows_decline_bad_lengths_and_values() {
+        let mut out = [0.0_f32; 2];
+        assert!(!bernoulli_kl_logits_rows(1, &[0.0_f32; 3], &[0.0; 2], &mut out, true));
+        assert!(!bernoulli_kl_logits_rows(1, &[0.0_f32, f32::INFINITY], &[0.0; 2], &mut out, true));
+        assert!(!bernoulli_kl_logits_rows(1, &[0.0_f32, 0.0], &[f32::NAN, 0.0], &mut out, true));
+        // Unchecked, an infinite gap on Q's side is an infinite KL.
+        assert!(bernoulli_kl_logits_rows(1, &[0.0_f32, 0.0], &[f32::NEG_INFINITY, 0.0], &mut out, false));
+        assert_eq!(out, [f32::INFINITY, 0.0]);
+        // f64 goes element by element.
+        let mut o64 = [0.0_f64; 1];
+        assert!(bernoulli_kl_logits_rows(2, &[40.0_f64, 1.0], &[38.0, 1.0], &mut o64, true));
+        assert_eq!(o64[0], crate::bernoulli_kl_logits(40.0, 38.0));
+    }
+
+    /// The row kernel, where it answers, against the careful `f64` kernel: standard-normal rows
+    /// (every one answered), scaled and shifted rows, near-equal ones (declined where the bound
+    /// says so) and extreme logits.
+    #[test]
+    fn categorical_rows_match_the_careful_kernel() {
+        let mut rng = SplitMix64(5);
+        for isa in Isa::available() {
+            let (mut answered, mut worst) = (0usize, 0.0_f64);
+            for i in 0..6_000 {
+                let k = [64, 16, 8, 128, 24, 512][i % 6];
+                let kind = (i / 6) % 6;
+                let scale = [1.0, 1.0, 4.0, 0.05, 1.0, 20.0][kind];
+                let l1: Vec<f32> = (0..k).map(|_| (normal(&mut rng) * scale) as f32).collect();
+                let l2: Vec<f32> = match kind {
+                    // Near-equal: a relative gap of 1e-3 (the bound declines most of these).
+                    1 => l1.iter().map(|&v| v + (1e-3 * normal(&mut rng)) as f32).collect(),
+                    // A shift by a constant: P = Q.
+                    4 => l1.iter().map(|&v| v + 3.5).collect(),
+                    _ => (0..k).map(|_| (normal(&mut rng) * scale + 0.3) as f32).collect(),
+                };
+                let want = crate::categorical_kl_logits(
+                    &l1.iter().map(|&v| f64::from(v)).collect::<Vec<_>>(),
+                    &l2.iter().map(|&v| f64::from(v)).collect::<Vec<_>>(),
+                );
+                let got = on(isa, || categorical_kl_logits_f32(&l1, &l2));
+                if kind == 0 && (k == 64 || k == 128) {
+                    assert!(got.is_some(), "{isa:?}: a standard-normal row of {k} declined");
+                }
+                if let Some(v) = got {
+                    answered += 1;
+                    let err = (v - want).abs() / want;
+                    worst = worst.max(err);
+                    assert!(err <= 5e-6, "{isa:?} row {i} (k {k}, kind {kind}): {v} vs {want}");
+                }
+            }
+            eprintln!("{isa:?}: {answered} of 6000 rows answered, worst relative error {worst:.2e}");
+        }
+    }
+}
