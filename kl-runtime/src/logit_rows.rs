@@ -1,9 +1,10 @@
-//! Lane kernels of the logits families in `f32`: [`bernoulli_kl_logits_rows`] over a whole batch,
-//! and the `Categorical(logits) ‖ Categorical(logits)` row behind
-//! [`crate::categorical_kl_logits`]. Both run on the lanes of the best instruction set the CPU
-//! has ([`crate::simd`]), with `exp`, `expm1` and `ln(1 + x)` from branch-free polynomials, and
-//! hand the inputs their fast form does not cover to the careful kernels, which are computed in
-//! `f64`.
+//! Lane kernels of the logits families in `f32`: [`bernoulli_kl_logits_rows`] and
+//! [`categorical_kl_logits_rows`] over a whole batch (what generated code and the interpreter call
+//! when every parameter has the full shape), and the `Categorical(logits) ‖ Categorical(logits)`
+//! row behind [`crate::categorical_kl_logits`]. They run on the lanes of the best instruction set
+//! the CPU has (the one SIMD layer, `simd`), with `exp`, `expm1` and `ln(1 + x)` from branch-free
+//! polynomials, and hand the inputs their fast form does not cover to the careful kernels, which
+//! are computed in `f64`.
 //!
 //! **Bernoulli** (logits `l1`, `l2`; flipped so that `a = −|l1| <= 0`, `p = σ(a) <= ½`,
 //! `h = b − a` the gap on that side):
