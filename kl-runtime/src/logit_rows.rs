@@ -131,14 +131,21 @@ fn bernoulli_lanes<V: Bits>(l1: V, l2: V) -> (V, V) {
     (V::select(h.abs().lt(one), near, far).max(zero), bad)
 }
 
-/// [`bernoulli_kl_logits_rows`] on `f32`, lengths checked.
-struct BernoulliRows<'a> {
+/// One call of a batched entry on `f32`, lengths checked: `out[i]` from rows `i` of `d`
+/// elements of `l1` and `l2`.
+struct Batch<'a, const CATEGORICAL: bool> {
     d: usize,
     l1: &'a [f32],
     l2: &'a [f32],
     out: &'a mut [f32],
     check: bool,
 }
+
+/// [`bernoulli_kl_logits_rows`].
+type BernoulliRows<'a> = Batch<'a, false>;
+
+/// [`categorical_kl_logits_rows`].
+type CategoricalRows<'a> = Batch<'a, true>;
 
 impl Kernel for BernoulliRows<'_> {
     type Out = bool;
@@ -434,7 +441,7 @@ pub fn categorical_kl_logits_rows<T: Real>(k: usize, l1: &[T], l2: &[T], out: &m
         return false;
     }
     if let (Some(l1), Some(l2), Some(out)) = (same::<T, f32>(l1), same::<T, f32>(l2), same_mut::<T, f32>(out)) {
-        return simd::dispatch(CategoricalRows { k, l1, l2, out, check });
+        return simd::dispatch(CategoricalRows { d: k, l1, l2, out, check });
     }
     for (i, o) in out.iter_mut().enumerate() {
         let (a, b) = (&l1[i * k..(i + 1) * k], &l2[i * k..(i + 1) * k]);
@@ -446,20 +453,11 @@ pub fn categorical_kl_logits_rows<T: Real>(k: usize, l1: &[T], l2: &[T], out: &m
     true
 }
 
-/// [`categorical_kl_logits_rows`] on `f32`, lengths checked.
-struct CategoricalRows<'a> {
-    k: usize,
-    l1: &'a [f32],
-    l2: &'a [f32],
-    out: &'a mut [f32],
-    check: bool,
-}
-
 impl Kernel for CategoricalRows<'_> {
     type Out = bool;
     #[inline(always)]
     unsafe fn run<A: Arch>(self) -> bool {
-        let k = self.k;
+        let k = self.d;
         // SAFETY: the caller's target features; the row length suits the lanes chosen.
         unsafe {
             if k <= MAX_K && k.is_multiple_of(A::F32::N) {
@@ -477,12 +475,12 @@ impl Kernel for CategoricalRows<'_> {
 type Portable1 = crate::simd::Arr<f32, 1>;
 
 /// # Safety
-/// The target features of `V`; `r.k` a multiple of `V::N`, at most `MAX_K` (`V` of one lane
+/// The target features of `V`; `r.d` a multiple of `V::N`, at most `MAX_K` (`V` of one lane
 /// takes any `k` on the careful path).
 #[inline(always)]
 unsafe fn categorical_batch<V: Bits + Lanes<T = f32>>(r: CategoricalRows) -> bool {
     const R: usize = 4;
-    let k = r.k;
+    let k = r.d;
     let lanes = V::N > 1 || k <= MAX_K;
     fn row(l: &[f32], i: usize, k: usize) -> &[f32] {
         &l[i * k..(i + 1) * k]

@@ -158,9 +158,12 @@ pub(crate) fn neg_log1pmx<V: Bits>(x: V, y: V) -> V {
     V::select(near, -l, far)
 }
 
-/// `1/j!` for `j = 2..=13`: the Taylor coefficients of [`expm1mx_reduced`].
-const INV_FACT: [f64; 12] = [
-    1.0 / 2.0,
+/// `1/n!` for `n = 0..=15`: the Taylor coefficients of [`expm1mx_reduced`] (to `1/13!`) and of
+/// the scalar `exp` and `expm1mx` of [`crate::special`]'s fast paths (to `1/15!`).
+pub(crate) const INV_FACT_16: [f64; 16] = [
+    1.0,
+    1.0,
+    0.5,
     1.0 / 6.0,
     1.0 / 24.0,
     1.0 / 120.0,
@@ -172,15 +175,18 @@ const INV_FACT: [f64; 12] = [
     1.0 / 39_916_800.0,
     1.0 / 479_001_600.0,
     1.0 / 6_227_020_800.0,
+    1.0 / 87_178_291_200.0,
+    1.0 / 1_307_674_368_000.0,
 ];
 
 /// `e^r − 1 − r` for `|r| <= ½ ln 2` (plus rounding): `r² Σ r^j / (j + 2)!` to `r⁸` for `f32`
 /// (the next term is below 4e-9 of the result) and to `r¹³` for `f64` (below 1e-16).
 #[inline(always)]
 fn expm1mx_reduced<V: Bits>(r: V) -> V {
-    let n = if V::MANT == 23 { 7 } else { 12 };
-    let mut p = V::of(INV_FACT[n - 1]);
-    for &c in INV_FACT[..n - 1].iter().rev() {
+    // 1/j!, j = 2..=top.
+    let top = if V::MANT == 23 { 8 } else { 13 };
+    let mut p = V::of(INV_FACT_16[top]);
+    for &c in INV_FACT_16[2..top].iter().rev() {
         p = p.mul_add(r, V::of(c));
     }
     (r * r) * p

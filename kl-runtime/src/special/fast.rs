@@ -24,7 +24,7 @@
 //! are in `tests/fast_f32`), far below the rounding to `f32`; the `f64` kernels keep the
 //! careful path.
 
-use crate::simd::math::{ln2, split};
+use crate::simd::math::{ln2, split, INV_FACT_16};
 
 /// The fixed shift `N`: Stirling's four terms reach 1e-10 of `E` from `a + N >= 8`.
 pub(crate) const SHIFT: usize = 8;
@@ -260,26 +260,6 @@ pub(crate) fn bernoulli_kl_logits(l1: f64, l2: f64) -> f64 {
         far
     }
 }
-
-/// `1/n!` for `n = 0..=15` (`exp_bf`'s series uses them to `1/13!`, `expm1mx`'s to `1/16!`).
-const INV_FACT_16: [f64; 16] = [
-    1.0,
-    1.0,
-    0.5,
-    1.0 / 6.0,
-    1.0 / 24.0,
-    1.0 / 120.0,
-    1.0 / 720.0,
-    1.0 / 5040.0,
-    1.0 / 40_320.0,
-    1.0 / 362_880.0,
-    1.0 / 3_628_800.0,
-    1.0 / 39_916_800.0,
-    1.0 / 479_001_600.0,
-    1.0 / 6_227_020_800.0,
-    1.0 / 87_178_291_200.0,
-    1.0 / 1_307_674_368_000.0,
-];
 
 #[cfg(test)]
 mod tests {
