@@ -149,11 +149,47 @@ pub fn inputs(ir: &kl_compiler::Ir, u: &mut Unstructured<'_>) -> arbitrary::Resu
         if n > MAX_NUMEL {
             return Ok(None);
         }
-        let mut data = Vec::with_capacity(n);
-        for _ in 0..n {
-            data.push(value(u).unwrap_or(1.0));
-        }
+        let data = data(&dims, u);
         out.insert(name.clone(), Tensor::new(dims, data).expect("length matches"));
     }
     Ok(Some(out))
+}
+
+/// `n` elements for a tensor of shape `dims`: mostly edge values (`value`), sometimes valid
+/// discrete data: integers 0..=4 (counts, category indices, 0/1 outcomes, one-hot entries) or
+/// probability rows (non-negative, each last-dim row summing to 1, as `probs=` and simplex data
+/// need). Out of choice bytes it falls back to edge values (then all 0), as before.
+pub fn data(dims: &[usize], u: &mut Unstructured<'_>) -> Vec<f64> {
+    let n: usize = dims.iter().product();
+    let mode = u.int_in_range(0u8..=5).unwrap_or(0);
+    let mut out = Vec::with_capacity(n);
+    match mode {
+        // Integers 0..=4.
+        4 => {
+            for _ in 0..n {
+                out.push(u.int_in_range(0u8..=4).unwrap_or(0) as f64);
+            }
+        }
+        // Rows of the last dim normalized to sum 1 (one-hot when one weight is non-zero).
+        5 => {
+            let k = dims.last().copied().unwrap_or(1).max(1);
+            for _ in 0..n {
+                out.push(u.int_in_range(0u8..=8).unwrap_or(0) as f64);
+            }
+            for row in out.chunks_mut(k) {
+                let sum: f64 = row.iter().sum();
+                if sum == 0.0 {
+                    row[0] = 1.0;
+                } else {
+                    row.iter_mut().for_each(|x| *x /= sum);
+                }
+            }
+        }
+        _ => {
+            for _ in 0..n {
+                out.push(value(u).unwrap_or(1.0));
+            }
+        }
+    }
+    out
 }
