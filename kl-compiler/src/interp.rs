@@ -346,11 +346,11 @@ fn node<T: Real>(
             let full: Vec<usize> = shape.iter().copied().chain(summed_dims(ir, id, *k, args[0], syms)).collect();
             let x = broadcast(args[0], &full);
             let block: usize = full[shape.len()..].iter().product();
-            out(x
-                .data
-                .chunks(block.max(1))
-                .map(|c| if block == 0 { T::ZERO } else { c.iter().copied().sum() })
-                .collect())
+            if block == 0 {
+                // A sum over no elements (a summed dim of size 0): zeros, one per result element.
+                return Ok(out(vec![T::ZERO; shape.iter().product()]));
+            }
+            out(x.data.chunks(block).map(|c| c.iter().copied().sum()).collect())
         }
         op @ (Op::ScaleFrom(_)
         | Op::DiagTrilKl

@@ -247,3 +247,23 @@ fn lower(a: &[f64], d: usize) -> Vec<f64> {
     }
     l
 }
+
+/// A sum over a dim of size 0 (found by the `emit` fuzzer: the interpreter's `sum_last` returned
+/// no elements, and the next kernel read past the end): one empty sum, 0, per result element.
+#[test]
+fn sums_over_empty_dims_are_zero_per_result_element() {
+    let v = eval(
+        "Normal(m1, s1).to_event(1) || Normal(m2, s2).to_event(1) where m1, s1, m2, s2: [3, 0]",
+        &[
+            ("m1", vec![3, 0], vec![]),
+            ("s1", vec![3, 0], vec![]),
+            ("m2", vec![3, 0], vec![]),
+            ("s2", vec![3, 0], vec![]),
+        ],
+    );
+    assert_eq!(v, vec![0.0; 3]);
+    // Dirichlet over no categories: an answer or an error, never a panic.
+    let a = inputs(&[("a", vec![2, 0], vec![]), ("b", vec![2, 0], vec![])]);
+    let _ = evaluate("Dirichlet(a) || Dirichlet(b) where a, b: [2, 0]", &a);
+    let _ = evaluate("entropy(Dirichlet(a)) where a: [2, 0]", &inputs(&[("a", vec![2, 0], vec![])]));
+}
