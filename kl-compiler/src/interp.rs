@@ -258,8 +258,7 @@ fn rows_fast_path<T: Real>(
         }
         args.push(&t.data[..]);
     }
-    // Parameters the kernel does not read would go unvalidated.
-    if ir.roles.keys().any(|name| !ir.operands(x).iter().any(|&o| matches!(ir.op(o), Op::Param(n) if n == name))) {
+    if !reads_every_param(ir, x) {
         return None;
     }
     let d: usize = full[full.len() - k..].iter().product();
@@ -270,6 +269,12 @@ fn rows_fast_path<T: Real>(
         _ => false,
     };
     ok.then_some(Tensor { shape, data: out })
+}
+
+/// Whether the operands of `id` include every parameter of the expression: a batched kernel
+/// validates exactly its inputs, so parameters it does not read would go unvalidated.
+fn reads_every_param(ir: &Ir, id: NodeId) -> bool {
+    ir.roles.keys().all(|name| ir.operands(id).iter().any(|&o| matches!(ir.op(o), Op::Param(n) if n == name)))
 }
 
 /// [`rows_fast_path`] for a row kernel at the root with a batched form: every operand a row
@@ -297,24 +302,11 @@ fn vector_rows<T: Real>(
         k = t.shape.last().copied();
         args.push(&t.data[..]);
     }
-    if ir.roles.keys().any(|name| !ir.operands(root).iter().any(|&o| matches!(ir.op(o), Op::Param(n) if n == name))) {
+    if !reads_every_param(ir, root) {
         return None;
     }
     let mut out = vec![T::ZERO; shape.iter().product()];
-    let ok = if let (Some(ins), Some(o)) = (
-        args.iter().map(|s| crate::kernel::same::<T, f64>(s)).collect::<Option<Vec<_>>>(),
-        crate::kernel::same_mut::<T, f64>(&mut out),
-    ) {
-        (rows.f64)(k?, &ins, o, true)
-    } else if let (Some(ins), Some(o)) = (
-        args.iter().map(|s| crate::kernel::same::<T, f32>(s)).collect::<Option<Vec<_>>>(),
-        crate::kernel::same_mut::<T, f32>(&mut out),
-    ) {
-        (rows.f32)(k?, &ins, o, true)
-    } else {
-        false
-    };
-    ok.then_some(Tensor { shape, data: out })
+    rows.call(k?, &args, &mut out, true).then_some(Tensor { shape, data: out })
 }
 
 fn node<T: Real>(

@@ -69,6 +69,24 @@ pub struct Rows {
     pub elementwise: bool,
 }
 
+impl Rows {
+    /// Run it in the precision of `T`; `false` when it declines (an invalid value, lengths that
+    /// disagree).
+    pub fn call<T: kl_runtime::Real>(&self, d: usize, inputs: &[&[T]], out: &mut [T], check: bool) -> bool {
+        if let (Some(ins), Some(o)) =
+            (inputs.iter().map(|s| same::<T, f64>(s)).collect::<Option<Vec<_>>>(), same_mut::<T, f64>(out))
+        {
+            return (self.f64)(d, &ins, o, check);
+        }
+        if let (Some(ins), Some(o)) =
+            (inputs.iter().map(|s| same::<T, f32>(s)).collect::<Option<Vec<_>>>(), same_mut::<T, f32>(out))
+        {
+            return (self.f32)(d, &ins, o, check);
+        }
+        false
+    }
+}
+
 /// `f(d, inputs, out, check)`: every row of `out` from `d` elements of each input; `false` when
 /// it declines (see `kl_runtime::rows`).
 pub type RowsFn<T> = fn(usize, &[&[T]], &mut [T], bool) -> bool;
@@ -188,29 +206,18 @@ impl KernelOp {
     /// Run the batched row kernel, in the precision of `T`; `false` when it declines (an invalid
     /// value, lengths that disagree, or no row kernel at these attributes).
     pub fn rows<T: kl_runtime::Real>(&self, d: usize, inputs: &[&[T]], out: &mut [T], check: bool) -> bool {
-        let Some(rows) = (self.kernel.rows)(self.attrs) else { return false };
-        if let (Some(ins), Some(o)) =
-            (inputs.iter().map(|s| same::<T, f64>(s)).collect::<Option<Vec<_>>>(), same_mut::<T, f64>(out))
-        {
-            return (rows.f64)(d, &ins, o, check);
-        }
-        if let (Some(ins), Some(o)) =
-            (inputs.iter().map(|s| same::<T, f32>(s)).collect::<Option<Vec<_>>>(), same_mut::<T, f32>(out))
-        {
-            return (rows.f32)(d, &ins, o, check);
-        }
-        false
+        (self.kernel.rows)(self.attrs).is_some_and(|rows| rows.call(d, inputs, out, check))
     }
 }
 
 /// `s` as a slice of `U` when `T` is `U`.
-pub(crate) fn same<T: 'static, U: 'static>(s: &[T]) -> Option<&[U]> {
+fn same<T: 'static, U: 'static>(s: &[T]) -> Option<&[U]> {
     // SAFETY: `T` and `U` are the same type, so the layout and the lifetime carry over.
     (std::any::TypeId::of::<T>() == std::any::TypeId::of::<U>())
         .then(|| unsafe { std::slice::from_raw_parts(s.as_ptr().cast::<U>(), s.len()) })
 }
 
-pub(crate) fn same_mut<T: 'static, U: 'static>(s: &mut [T]) -> Option<&mut [U]> {
+fn same_mut<T: 'static, U: 'static>(s: &mut [T]) -> Option<&mut [U]> {
     // SAFETY: as in `same`; the exclusive borrow moves into the result.
     (std::any::TypeId::of::<T>() == std::any::TypeId::of::<U>())
         .then(|| unsafe { std::slice::from_raw_parts_mut(s.as_mut_ptr().cast::<U>(), s.len()) })

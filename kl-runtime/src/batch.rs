@@ -101,6 +101,20 @@ where
     true
 }
 
+/// `s` as a slice of `U` when `T` is `U` (the kernels' `f32` / `f64` fast paths).
+pub(crate) fn same<T: 'static, U: 'static>(s: &[T]) -> Option<&[U]> {
+    // SAFETY: `T` and `U` are the same type, so the layout and the lifetime carry over.
+    (core::any::TypeId::of::<T>() == core::any::TypeId::of::<U>())
+        .then(|| unsafe { core::slice::from_raw_parts(s.as_ptr().cast::<U>(), s.len()) })
+}
+
+/// `s` as a mutable slice of `U` when `T` is `U`.
+pub(crate) fn same_mut<T: 'static, U: 'static>(s: &mut [T]) -> Option<&mut [U]> {
+    // SAFETY: as in `same`; the exclusive borrow moves into the result.
+    (core::any::TypeId::of::<T>() == core::any::TypeId::of::<U>())
+        .then(|| unsafe { core::slice::from_raw_parts_mut(s.as_mut_ptr().cast::<U>(), s.len()) })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

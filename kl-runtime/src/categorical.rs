@@ -218,7 +218,7 @@ pub(crate) fn kl_logits_careful<T: Real>(l1: &[T], l2: &[T]) -> f64 {
 fn lanes<T: Real>(p: Row<T>, q: Row<T>) -> Option<f64> {
     match (p, q) {
         (Row::Logits(a), Row::Logits(b)) => {
-            crate::logit_rows::categorical_kl_logits_f32(crate::logit_rows::same(a)?, crate::logit_rows::same(b)?)
+            crate::logit_rows::categorical_kl_logits_f32(crate::batch::same(a)?, crate::batch::same(b)?)
         }
         _ => None,
     }

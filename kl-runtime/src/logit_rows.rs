@@ -35,10 +35,10 @@
 //! or above 512) take the careful `f64` path, [`crate::categorical_kl_logits`]. On standard-normal
 //! rows of `K = 64` every row is kept.
 
+use crate::batch::{same, same_mut};
 use crate::real::Real;
 use crate::simd::math::{exp, expm1_pair, ln1p_pair};
 use crate::simd::{self, Arch, Bits, Kernel, Lanes};
-use core::any::TypeId;
 
 /// The widest lane count of any instruction set (the scratch arrays hold one vector).
 const MAX_LANES: usize = 16;
@@ -93,19 +93,6 @@ pub fn bernoulli_kl_logits_rows<T: Real>(d: usize, l1: &[T], l2: &[T], out: &mut
     true
 }
 
-/// `s` as a slice of `U` when `T` is `U`.
-pub(crate) fn same<T: 'static, U: 'static>(s: &[T]) -> Option<&[U]> {
-    // SAFETY: `T` and `U` are the same type, so the layout and the lifetime carry over.
-    (TypeId::of::<T>() == TypeId::of::<U>())
-        .then(|| unsafe { core::slice::from_raw_parts(s.as_ptr().cast::<U>(), s.len()) })
-}
-
-fn same_mut<T: 'static, U: 'static>(s: &mut [T]) -> Option<&mut [U]> {
-    // SAFETY: as in `same`; the exclusive borrow moves into the result.
-    (TypeId::of::<T>() == TypeId::of::<U>())
-        .then(|| unsafe { core::slice::from_raw_parts_mut(s.as_mut_ptr().cast::<U>(), s.len()) })
-}
-
 /// One lane vector of Bernoulli KLs from logits, and a vector that is 1 in the lanes the fast
 /// form does not cover (`|l1| >= 80`, a gap `h >= 80`, anything not finite), else 0.
 #[inline(always)]
@@ -157,7 +144,7 @@ impl Kernel for BernoulliRows<'_> {
 }
 
 /// `n <= V::N` values from `l1[..n]`, `l2[..n]` into `vals[..n]`; `false` when `check` and a
-/// value is not finite. Lanes outside the fast form are recomputed in `f64`.
+/// value is not finite.
 ///
 /// # Safety
 /// The target features of `V`; `n <= V::N <= MAX_LANES`, `l1`, `l2` hold at least `n`.
@@ -183,17 +170,24 @@ unsafe fn block<V: Bits + Lanes<T = f32>>(
     let (kl, bad) = bernoulli_lanes(a, b);
     // SAFETY: `vals` holds `MAX_LANES >= V::N` elements.
     unsafe { kl.store(vals.as_mut_ptr()) };
+    patch(bad, l1, l2, &mut vals[..n], check)
+}
+
+/// The lanes `bad` flags, recomputed in `f64` into `vals` (`vals.len() <= V::N` values from
+/// `l1`, `l2`); `false` when `check` and one of them is not finite.
+#[inline(always)]
+fn patch<V: Bits + Lanes<T = f32>>(bad: V, l1: &[f32], l2: &[f32], vals: &mut [f32], check: bool) -> bool {
     if bad.all_zero() {
         return true;
     }
     let mut flags = [0.0_f32; MAX_LANES];
-    // SAFETY: as above.
+    // SAFETY: `flags` holds `MAX_LANES >= V::N` elements.
     unsafe { bad.store(flags.as_mut_ptr()) };
-    for k in (0..n).filter(|&k| flags[k] != 0.0) {
+    for (k, v) in vals.iter_mut().enumerate().filter(|&(k, _)| flags[k] != 0.0) {
         if check && !(l1[k].is_finite() && l2[k].is_finite()) {
             return false;
         }
-        vals[k] = crate::bernoulli_kl_logits(f64::from(l1[k]), f64::from(l2[k])) as f32;
+        *v = crate::bernoulli_kl_logits(f64::from(l1[k]), f64::from(l2[k])) as f32;
     }
     true
 }
@@ -210,13 +204,10 @@ unsafe fn bernoulli_rows<V: Bits + Lanes<T = f32>>(r: BernoulliRows) -> bool {
         for lo in (0..full).step_by(n) {
             // SAFETY: `n` elements from `lo`, inside both inputs and `out`.
             let (kl, bad) = unsafe { bernoulli_lanes(V::load(r.l1.as_ptr().add(lo)), V::load(r.l2.as_ptr().add(lo))) };
+            // SAFETY: as above.
             unsafe { kl.store(r.out.as_mut_ptr().add(lo)) };
-            if !bad.all_zero() {
-                // SAFETY: as above.
-                if !unsafe { block::<V>(&r.l1[lo..], &r.l2[lo..], n, &mut vals, r.check) } {
-                    return false;
-                }
-                r.out[lo..lo + n].copy_from_slice(&vals[..n]);
+            if !patch(bad, &r.l1[lo..], &r.l2[lo..], &mut r.out[lo..lo + n], r.check) {
+                return false;
             }
         }
         let rest = r.out.len() - full;
@@ -481,7 +472,7 @@ type Portable1 = crate::simd::Arr<f32, 1>;
 unsafe fn categorical_batch<V: Bits + Lanes<T = f32>>(r: CategoricalRows) -> bool {
     const R: usize = 4;
     let k = r.d;
-    let lanes = V::N > 1 || k <= MAX_K;
+    let lanes = k <= MAX_K;
     fn row(l: &[f32], i: usize, k: usize) -> &[f32] {
         &l[i * k..(i + 1) * k]
     }

@@ -1,9 +1,10 @@
 //! Roots the runtime's batched row kernels compute in one pass
 //! ([`kl_runtime::normal_kl_rows`] and friends): `sum_last[k](f(params..))` with `f` the
 //! univariate normal KL (both sides by `scale`), the KL against `N(0, 1)` (by `scale`) or the
-//! normal log density (or the Bernoulli logits KL, whose row form also serves it unsummed), and every operand a parameter of the full `[.., d]` shape (no
-//! broadcasting, no literals), so that each row of the result is the sum of `d` contiguous
-//! elements of every input.
+//! normal log density (or the Bernoulli logits KL, whose row form also serves it unsummed), and
+//! every operand a parameter of the full `[.., d]` shape (no broadcasting, no literals), so that
+//! each row of the result is the sum of `d` contiguous elements of every input; and row kernels
+//! with a batched form (`Categorical` logits against logits) over whole rows.
 //!
 //! The generated code then calls the kernel instead of its own loops: with `check = true`
 //! from the checked entry (validation fused into the same pass), with `check = false` from

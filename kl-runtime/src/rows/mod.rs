@@ -53,10 +53,10 @@ mod kernel;
 #[cfg(test)]
 mod tests;
 
+use crate::batch::{same, same_mut};
 use crate::real::Real;
 use crate::simd::{self, Arch, Kernel, Lanes};
 use careful::{Kind, Rows};
-use core::any::TypeId;
 use kernel::run_lanes;
 
 /// `KL(N(m1, s1²) ‖ N(m2, s2²))` summed over each row of `d` elements:
@@ -96,11 +96,11 @@ fn dispatch<T: Real>(d: usize, kind: Kind, ins: [&[T]; 4], out: &mut [T], check:
         out.fill(T::ZERO);
         return true;
     }
-    if let (Some(ins), Some(out)) = (cast::<T, f32>(ins), cast_mut::<T, f32>(out)) {
+    if let (Some(ins), Some(out)) = (cast::<T, f32>(ins), same_mut::<T, f32>(out)) {
         let rows = Rows { kind, d, ins: ins.map(<[f32]>::as_ptr), check };
         return with_kind!(kind, run::<f32>(rows, out));
     }
-    if let (Some(ins), Some(out)) = (cast::<T, f64>(ins), cast_mut::<T, f64>(out)) {
+    if let (Some(ins), Some(out)) = (cast::<T, f64>(ins), same_mut::<T, f64>(out)) {
         let rows = Rows { kind, d, ins: ins.map(<[f64]>::as_ptr), check };
         return with_kind!(kind, run::<f64>(rows, out));
     }
@@ -147,13 +147,6 @@ job!(f64, F64, F64Half);
 
 /// `xs` as slices of `U` when `T` is `U` (only `f32` and `f64` implement [`Real`]).
 fn cast<T: 'static, U: 'static>(xs: [&[T]; 4]) -> Option<[&[U]; 4]> {
-    // SAFETY: `T` and `U` are the same type.
-    (TypeId::of::<T>() == TypeId::of::<U>())
-        .then(|| xs.map(|x| unsafe { core::slice::from_raw_parts(x.as_ptr().cast::<U>(), x.len()) }))
-}
-
-fn cast_mut<T: 'static, U: 'static>(x: &mut [T]) -> Option<&mut [U]> {
-    // SAFETY: `T` and `U` are the same type.
-    (TypeId::of::<T>() == TypeId::of::<U>())
-        .then(|| unsafe { core::slice::from_raw_parts_mut(x.as_mut_ptr().cast::<U>(), x.len()) })
+    let [a, b, c, d] = xs;
+    Some([same(a)?, same(b)?, same(c)?, same(d)?])
 }
