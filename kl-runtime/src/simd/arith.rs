@@ -61,6 +61,21 @@ pub(crate) unsafe trait Bits: Arith {
     /// The bits shifted left by [`Bits::MANT`] (an integer in the low bits moved into the
     /// exponent field).
     fn shl_mant(self) -> Self;
+    /// `self` rounded to the nearest integer (ties to even), for `|self| < 2^(MANT − 1)`.
+    #[inline(always)]
+    fn round_int(self) -> Self {
+        let magic = Self::of(1.5 * (1u64 << Self::MANT) as f64);
+        (self + magic) - magic
+    }
+    /// `self · 2^k` for an integer `k` (as a float) with `2^k` normal; other `k` give garbage.
+    #[inline(always)]
+    fn scale_exp2(self, k: Self) -> Self {
+        // `k + magic` holds `k` in its low bits (two's complement); `(k + BIAS) << MANT` are
+        // the bits of `2^k`.
+        let magic_bits = (Self::BIAS + Self::MANT as u64) << Self::MANT | 1u64 << (Self::MANT - 1);
+        let magic = Self::of(1.5 * (1u64 << Self::MANT) as f64);
+        self * (k + magic).add_bits(Self::BIAS.wrapping_sub(magic_bits)).shl_mant()
+    }
 }
 
 macro_rules! scalar {

@@ -163,6 +163,10 @@ unsafe impl Bits for F32x8 {
     fn shl_mant(self) -> Self {
         F32x8(unsafe { _mm256_castsi256_ps(_mm256_slli_epi32::<23>(_mm256_castps_si256(self.0))) })
     }
+    #[inline(always)]
+    fn round_int(self) -> Self {
+        F32x8(unsafe { _mm256_round_ps::<{ _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC }>(self.0) })
+    }
 }
 
 unsafe impl Lanes for F32x8 {
@@ -192,6 +196,16 @@ unsafe impl Lanes for F32x8 {
     #[inline(always)]
     fn all_nonneg(self) -> bool {
         unsafe { _mm256_movemask_ps(_mm256_cmp_ps::<_CMP_GE_OQ>(self.0, _mm256_setzero_ps())) == 0xff }
+    }
+    /// Two `hadd` levels and the add of the halves.
+    const SUM_DEPTH: usize = 3;
+    #[inline(always)]
+    fn max_lane(self) -> f32 {
+        unsafe {
+            let h = _mm_max_ps(_mm256_castps256_ps128(self.0), _mm256_extractf128_ps::<1>(self.0));
+            let h = _mm_max_ps(h, _mm_movehl_ps(h, h));
+            _mm_cvtss_f32(_mm_max_ss(h, _mm_shuffle_ps::<1>(h, h)))
+        }
     }
     #[inline(always)]
     fn transpose_sum(row: &mut impl RowSource<Self>) -> Self {

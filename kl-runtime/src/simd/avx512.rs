@@ -125,6 +125,14 @@ unsafe impl Bits for F32x16 {
     fn shl_mant(self) -> Self {
         F32x16(unsafe { _mm512_castsi512_ps(_mm512_slli_epi32::<23>(_mm512_castps_si512(self.0))) })
     }
+    #[inline(always)]
+    fn round_int(self) -> Self {
+        F32x16(unsafe { _mm512_roundscale_ps::<{ _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC }>(self.0) })
+    }
+    #[inline(always)]
+    fn scale_exp2(self, k: Self) -> Self {
+        F32x16(unsafe { _mm512_scalef_ps(self.0, k.0) })
+    }
 }
 
 /// The two `F32x8` transposes of 16 rows folded to 8 lanes, joined.
@@ -164,6 +172,12 @@ unsafe impl Lanes for F32x16 {
     #[inline(always)]
     fn all_nonneg(self) -> bool {
         unsafe { _mm512_cmp_ps_mask::<_CMP_GE_OQ>(self.0, _mm512_setzero_ps()) == 0xffff }
+    }
+    /// The fold to 8 lanes, then the three levels of `F32x8`'s transpose.
+    const SUM_DEPTH: usize = 4;
+    #[inline(always)]
+    fn max_lane(self) -> f32 {
+        unsafe { _mm512_reduce_max_ps(self.0) }
     }
     #[inline(always)]
     fn transpose_sum(row: &mut impl RowSource<Self>) -> Self {
@@ -286,6 +300,14 @@ unsafe impl Bits for F64x8 {
     #[inline(always)]
     fn shl_mant(self) -> Self {
         F64x8(unsafe { _mm512_castsi512_pd(_mm512_slli_epi64::<52>(_mm512_castpd_si512(self.0))) })
+    }
+    #[inline(always)]
+    fn round_int(self) -> Self {
+        F64x8(unsafe { _mm512_roundscale_pd::<{ _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC }>(self.0) })
+    }
+    #[inline(always)]
+    fn scale_exp2(self, k: Self) -> Self {
+        F64x8(unsafe { _mm512_scalef_pd(self.0, k.0) })
     }
 }
 

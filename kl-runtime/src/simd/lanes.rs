@@ -40,6 +40,18 @@ pub(crate) unsafe trait Lanes: Arith<T: Real> {
         // SAFETY: `N <= 64` lanes are readable.
         unsafe { Self::load(out.as_ptr()) }
     }
+    /// How many roundings a value passes on its way from a row's lanes to its lane of
+    /// [`Lanes::transpose_sum`]: `N − 1` for the sequential sum of the default, the depth of the
+    /// tree where the sum is one. Error bounds read it.
+    const SUM_DEPTH: usize = Self::N - 1;
+    /// The largest lane (a NaN lane may be skipped).
+    #[inline(always)]
+    fn max_lane(self) -> Self::T {
+        let mut a = [<Self::T as Real>::ZERO; 64];
+        // SAFETY: `N <= 64` lanes are writable.
+        unsafe { self.store(a.as_mut_ptr()) };
+        a[1..Self::N].iter().fold(a[0], |m, &v| if v > m { v } else { m })
+    }
     /// Whether [`Lanes::transpose_sum_pairs`] is implemented.
     const PAIRS: bool = false;
     /// Like [`Lanes::transpose_sum`] for rows of `N / 2` lanes: `row(j)`, `j < N / 2`, holds rows

@@ -31,3 +31,16 @@ pub(crate) use portable::Arr;
 
 #[cfg(test)]
 mod tests;
+
+/// A hint to fetch the cache line holding `p` into the nearest cache (nothing on other
+/// architectures). Never faults, whatever `p` is.
+#[inline(always)]
+pub(crate) fn prefetch<T>(p: *const T) {
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: a prefetch is a hint; it reads nothing architecturally and cannot fault.
+    unsafe {
+        core::arch::x86_64::_mm_prefetch::<{ core::arch::x86_64::_MM_HINT_T0 }>(p.cast::<i8>())
+    };
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = p;
+}

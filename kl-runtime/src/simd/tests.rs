@@ -114,6 +114,48 @@ fn neg_log1pmx_matches<V: Tiles<T = f64>>() {
     assert_eq!(got[xs.len() - 9], 0.0);
 }
 
+/// The `f32` `exp` of [`super::math`] on `V`, in ulps of the correctly rounded value, at most
+/// over a dense grid of `[−87, 88]` and near its ends.
+fn exp_f32_ulps<V: super::Bits + super::Lanes<T = f32>>() -> f64 {
+    let n = 400_000;
+    let xs: Vec<f32> = (0..=n)
+        .map(|i| -87.0 + 175.0 * i as f32 / n as f32)
+        .chain((0..1000).map(|i| -1e-3 + 2e-6 * i as f32))
+        .collect();
+    let mut worst = 0.0_f64;
+    for c in xs.chunks_exact(V::N) {
+        let mut r = [0.0_f32; 16];
+        unsafe { super::math::exp(V::load(c.as_ptr())).store(r.as_mut_ptr()) };
+        for (&x, &g) in c.iter().zip(&r) {
+            let want = f64::from(x).exp();
+            let ulp = f64::from((want as f32).next_up()) - f64::from(want as f32);
+            worst = worst.max((f64::from(g) - want).abs() / ulp);
+        }
+    }
+    worst
+}
+
+/// `exp` on `f32` lanes stays within the 2 ulp its documentation (and the error bounds of
+/// `logit_rows`, which count it as 4 units of roundoff) rely on, on every lane type.
+#[test]
+fn f32_exp_is_within_two_ulp() {
+    let mut all = vec![("Arr<f32, 1>", exp_f32_ulps::<Arr<f32, 1>>()), ("Arr<f32, 4>", exp_f32_ulps::<Arr<f32, 4>>())];
+    #[cfg(target_arch = "x86_64")]
+    {
+        let isas = super::Isa::available();
+        if isas.contains(&super::Isa::Avx2) {
+            all.push(("F32x8", exp_f32_ulps::<super::avx2::F32x8>()));
+        }
+        if isas.contains(&super::Isa::Avx512) {
+            all.push(("F32x16", exp_f32_ulps::<super::avx512::F32x16>()));
+        }
+    }
+    for (name, ulps) in all {
+        eprintln!("exp on {name}: worst {ulps:.3} ulp");
+        assert!(ulps <= 2.0, "exp on {name}: {ulps} ulp");
+    }
+}
+
 #[test]
 fn lane_kernels_match_the_scalar_ones() {
     srt_matches::<Arr<f64, 4>>();
