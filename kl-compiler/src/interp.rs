@@ -66,6 +66,10 @@ pub enum EvalError {
     NoGradient(String),
     /// The upstream gradient's shape is not the result's.
     GradShape { expected: Vec<usize>, found: Vec<usize> },
+    /// A shape symbol the expression needs (in an `.expand(..)`, say) that no parameter's data
+    /// binds: `declared_by` are the declared parameters whose shapes mention it, none of them
+    /// used by the expression.
+    UnboundSymbol { symbol: String, declared_by: Vec<String> },
 }
 
 impl fmt::Display for EvalError {
@@ -85,6 +89,20 @@ impl fmt::Display for EvalError {
             ),
             EvalError::GradShape { expected, found } => {
                 write!(f, "the upstream gradient has shape {found:?}, but the result has shape {expected:?}")
+            }
+            EvalError::UnboundSymbol { symbol, declared_by } => {
+                write!(f, "the size `{symbol}` is not known: no parameter of the expression has it in its shape")?;
+                match declared_by.as_slice() {
+                    [] => Ok(()),
+                    names => {
+                        let names: Vec<String> = names.iter().map(|n| format!("`{n}`")).collect();
+                        write!(
+                            f,
+                            " (it appears in the shape declared for {}, which the expression does not use)",
+                            names.join(", ")
+                        )
+                    }
+                }
             }
         }
     }
@@ -127,6 +145,25 @@ pub fn bind_symbols<T>(ir: &Ir, inputs: &BTreeMap<String, Tensor<T>>) -> Result<
                     }
                     _ => {}
                 },
+            }
+        }
+    }
+    // Every symbol in a shape the evaluation resolves must now be bound: one that only an
+    // unused declaration mentions (`where l: [B, 2]`, with `l` unused, and `.expand([B, 2])`)
+    // would otherwise leave a shape unresolved.
+    for id in ir.topo_order() {
+        let Some(shape) = ir.ty(id).tensor() else { continue };
+        for d in shape.dims() {
+            if let Dim::Symbol(sym) = d {
+                if !bound.contains_key(sym) {
+                    let declared_by = ir
+                        .shapes
+                        .iter()
+                        .filter(|(_, s)| s.dims().iter().any(|d| matches!(d, Dim::Symbol(x) if x == sym)))
+                        .map(|(n, _)| n.clone())
+                        .collect();
+                    return Err(EvalError::UnboundSymbol { symbol: sym.clone(), declared_by });
+                }
             }
         }
     }

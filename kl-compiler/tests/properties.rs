@@ -272,3 +272,32 @@ fn sums_over_empty_dims_are_zero_per_result_element() {
         assert_eq!((t.shape, t.data.len()), (vec![2], 2));
     }
 }
+
+/// A size that only an unused declaration binds (found by the `emit` fuzzer: `where l: [B, 2]`
+/// with `l` unused and `.expand([B, 2])` left a shape unresolved, and the interpreter's broadcast
+/// strides underflowed): an error naming the size and the declaration, not a panic.
+#[test]
+fn a_size_bound_only_by_an_unused_declaration_is_an_error() {
+    let src = "Bernoulli(probs=p).expand([B, 2]) || Bernoulli(logits=lx) where p: [2], l: [B, 2], lx: [1, 2]";
+    let data = inputs(&[("p", vec![2], vec![0.3, 0.6]), ("lx", vec![1, 2], vec![0.1, 0.2])]);
+    let err = evaluate(src, &data).expect_err("B is not bound by any data");
+    assert_eq!(
+        err.to_string(),
+        "the size `B` is not known: no parameter of the expression has it in its shape (it appears in the \
+         shape declared for `l`, which the expression does not use)"
+    );
+    // Bound by a parameter that is used, the same expansion evaluates: B = 3 rows of the
+    // Bernoulli KLs of (0.3, 0.6) against logits (0.1, 0.2), from the textbook formula.
+    let src = "Bernoulli(probs=p).expand([B, 2]) || Bernoulli(logits=lx) where p: [2], lx: [B, 2]";
+    let data = inputs(&[("p", vec![2], vec![0.3, 0.6]), ("lx", vec![3, 2], vec![0.1, 0.2, 0.1, 0.2, 0.1, 0.2])]);
+    let t = evaluate(src, &data).expect("B = 3");
+    let kl = |p: f64, l: f64| {
+        let q = 1.0 / (1.0 + (-l).exp());
+        p * (p / q).ln() + (1.0 - p) * ((1.0 - p) / (1.0 - q)).ln()
+    };
+    assert_eq!(t.shape, vec![3, 2]);
+    for (i, v) in t.data.iter().enumerate() {
+        let want = if i % 2 == 0 { kl(0.3, 0.1) } else { kl(0.6, 0.2) };
+        assert!((v - want).abs() <= 1e-15, "{i}: {v} vs {want}");
+    }
+}
