@@ -605,8 +605,12 @@ unsafe fn plain_block<V: Bits + Lanes<T = f32>>(
         *t = V::transpose_sum(&mut Column { sums: &sums, q });
     }
     let [s1, s2, a, b] = t;
-    // SAFETY: the arrays hold `MAX_LANES >= V::N` values.
-    let [m1, m2, lo1, lo2] = ends.map(|e| unsafe { V::load(e.as_ptr()) });
+    let mut e = [zero; 4];
+    for (e, end) in e.iter_mut().zip(&ends) {
+        // SAFETY: the arrays hold `MAX_LANES >= V::N` values.
+        *e = unsafe { V::load(end.as_ptr()) };
+    }
+    let [m1, m2, lo1, lo2] = e;
     let one = V::of(1.0);
     let mean = a / s1;
     let ratio = s1 / s2;
