@@ -31,8 +31,8 @@
 //!
 //!    Two `exp` per element in one pass (after the pass for the maxima). The lane sums of each
 //!    row are folded across rows (`transpose_sum`), so the division, the logarithm and a
-//!    rigorous first-order rounding bound run once per block on lanes: each `exp` within 4
-//!    units of roundoff, the rounding of the arguments (`|x| u` with `|x| <=` the row's range),
+//!    rigorous first-order rounding bound run once per block on lanes: each `exp` (the lean
+//!    one, `simd::math::exp_lean`) within `4 + |x|/16` units of roundoff, the rounding of the arguments (`|x| u` with `|x| <=` the row's range),
 //!    the roundings of the sums, of the quotient, the logarithm and the three subtractions. A row
 //!    is kept when that bound is below `9e-6` of the KL (so that the value, rounded to `f32`, is
 //!    within `1e-5` of the exact KL of its inputs) and every argument of `exp` is above −80. On
@@ -55,7 +55,7 @@
 
 use crate::batch::{same, same_mut};
 use crate::real::Real;
-use crate::simd::math::{exp, expm1_pair, ln1p_pair};
+use crate::simd::math::{exp, exp_lean, expm1_pair, expm1_pair_lean, ln1p_pair};
 use crate::simd::{self, Arch, Bits, Kernel, Lanes, RowSource};
 
 /// The widest lane count of any instruction set (the scratch arrays hold one vector).
@@ -126,9 +126,9 @@ fn bernoulli_lanes<V: Bits>(l1: V, l2: V) -> (V, V) {
         V::select(h.lt(V::of(80.0)), V::select(V::of(f64::NEG_INFINITY).lt(h), zero, one), one),
         one,
     );
-    let ea = exp(a);
+    let ea = exp_lean(a);
     let p = ea / (one + ea);
-    let (e, m) = expm1_pair(h);
+    let (e, m) = expm1_pair_lean(h);
     let t = p * e;
     let (ln1p, lmx) = ln1p_pair(t, one + t);
     let near = p.mul_add(m, lmx);
@@ -519,34 +519,34 @@ unsafe fn plain_row<V: Bits + Lanes<T = f32>>(l1: &[f32], l2: &[f32]) -> (PlainS
     }
     let n = V::N;
     let (mut mx1, mut mx2) = unsafe { (V::load(ld(l1, 0, n)), V::load(ld(l2, 0, n))) };
+    let (mut mn1, mut mn2) = (mx1, mx2);
     for j in 1..nv {
         unsafe {
-            mx1 = mx1.max(V::load(ld(l1, j, n)));
-            mx2 = mx2.max(V::load(ld(l2, j, n)));
+            let (p, q) = (V::load(ld(l1, j, n)), V::load(ld(l2, j, n)));
+            (mx1, mx2) = (mx1.max(p), mx2.max(q));
+            (mn1, mn2) = (mn1.min(p), mn2.min(q));
         }
     }
-    let (m1, m2) = (mx1.max_lane(), mx2.max_lane());
+    // The least `x = l − M` is the least `l` less `M` (rounding is monotone).
+    let [m1, m2, n1, n2] = V::max_lanes4([mx1, mx2, -mn1, -mn2]);
     let (m1v, m2v) = (V::splat(m1), V::splat(m2));
     let zero = V::of(0.0);
     let [mut s1, mut s2, mut a, mut b] = [zero; 4];
-    let (mut lo1, mut lo2) = (zero, zero);
     for j in 0..nv {
         let (p, q) = unsafe { (V::load(ld(l1, j, n)), V::load(ld(l2, j, n))) };
         let (x, y) = (p - m1v, q - m2v);
-        lo1 = lo1.min(x);
-        lo2 = lo2.min(y);
-        let (u, v) = (exp(x), exp(y));
+        let (u, v) = (exp_lean(x), exp_lean(y));
         s1 = s1 + u;
         s2 = s2 + v;
         let d = p - q;
         a = u.mul_add(d, a);
         b = u.mul_add(d.abs(), b);
     }
-    ([s1, s2, a, b], [m1, m2, -(-lo1).max_lane(), -(-lo2).max_lane()])
+    ([s1, s2, a, b], [m1, m2, -n1 - m1, -n2 - m2])
 }
 
-/// The rounding units of each term of `S1` or `S2` beyond its `|x|`: 4 from `exp`, and the
-/// `nv − 1 + depth` roundings of the sum, plus one to spare.
+/// The rounding units of each term of `S1` or `S2` beyond its `(17/16) |x|`: 4 from `exp_lean`,
+/// and the `nv − 1 + depth` roundings of the sum, plus one to spare.
 fn c_s(nv: usize, depth: usize) -> f32 {
     (4 + nv + depth) as f32
 }
@@ -617,14 +617,14 @@ unsafe fn plain_block<V: Bits + Lanes<T = f32>>(
     let ln = ln1p_pair(ratio - one, ratio).0;
     let gap = m1 - m2;
     let value = (mean - ln) - gap;
-    // The bound, in units of the roundoff. Each term of S1 is off by `c_s + |x|` units (4 from
-    // `exp`, `|x| <= −min x` from the rounding of `x`, and the `nv − 1 + SUM_DEPTH` roundings of
-    // its sum), so S1 by as much relative; likewise S2. Each term of A by `c_s + 1 + |x|` (with
-    // the rounding of `δ`), relative to `B` (which bounds the partial sums too). Then A / S1 and
-    // the logarithm absolute, and the three subtractions.
+    // The bound, in units of the roundoff. Each term of S1 is off by `c_s + (17/16) |x|` units
+    // (`4 + |x|/16` from `exp_lean`, `|x| <= −min x` from the rounding of `x`, and the
+    // `nv − 1 + SUM_DEPTH` roundings of its sum), so S1 by as much relative; likewise S2. Each
+    // term of A by one unit more (the rounding of `δ`), relative to `B` (which bounds the partial
+    // sums too). Then A / S1 and the logarithm absolute, and the three subtractions.
     let nv = k / V::N;
     let cs = V::of(f64::from(c_s(nv, V::SUM_DEPTH)));
-    let (ds1, ds2) = (cs - lo1, cs - lo2);
+    let (ds1, ds2) = (lo1.neg_mul_add(V::of(17.0 / 16.0), cs), lo2.neg_mul_add(V::of(17.0 / 16.0), cs));
     let dmean = (b / s1) * (ds1 + one) + mean.abs() * (ds1 + one);
     let dln = ds1 + ds2 + one + V::of(4.0) * ln.abs();
     let bound = (dmean + dln + mean.abs() + ln.abs() + gap.abs() + value.abs()) * V::of(UNIT);

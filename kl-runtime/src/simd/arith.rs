@@ -14,6 +14,10 @@ pub(crate) unsafe trait Arith:
     Copy + Add<Output = Self> + Sub<Output = Self> + Mul<Output = Self> + Div<Output = Self> + Neg<Output = Self>
 {
     type T: Copy;
+    /// Whether [`Arith::mul_add`] rounds once (an FMA instruction). Kernels whose accuracy rests
+    /// on an exact product inside a multiply-add (as [`super::math::exp_lean`]'s one-step
+    /// reduction) check it and fall back where it is false.
+    const FUSED: bool = false;
     fn splat(x: Self::T) -> Self;
     fn sqrt(self) -> Self;
     fn abs(self) -> Self;
@@ -61,12 +65,6 @@ pub(crate) unsafe trait Bits: Arith {
     /// The bits shifted left by [`Bits::MANT`] (an integer in the low bits moved into the
     /// exponent field).
     fn shl_mant(self) -> Self;
-    /// `self` rounded to the nearest integer (ties to even), for `|self| < 2^(MANT − 1)`.
-    #[inline(always)]
-    fn round_int(self) -> Self {
-        let magic = Self::of(1.5 * (1u64 << Self::MANT) as f64);
-        (self + magic) - magic
-    }
     /// `self · 2^k` for an integer `k` (as a float) with `2^k` normal; other `k` give garbage.
     #[inline(always)]
     fn scale_exp2(self, k: Self) -> Self {

@@ -82,6 +82,7 @@ ops!(
 
 unsafe impl Arith for F32x8 {
     type T = f32;
+    const FUSED: bool = true;
     #[inline(always)]
     fn splat(x: f32) -> Self {
         F32x8(unsafe { _mm256_set1_ps(x) })
@@ -163,10 +164,6 @@ unsafe impl Bits for F32x8 {
     fn shl_mant(self) -> Self {
         F32x8(unsafe { _mm256_castsi256_ps(_mm256_slli_epi32::<23>(_mm256_castps_si256(self.0))) })
     }
-    #[inline(always)]
-    fn round_int(self) -> Self {
-        F32x8(unsafe { _mm256_round_ps::<{ _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC }>(self.0) })
-    }
 }
 
 unsafe impl Lanes for F32x8 {
@@ -224,6 +221,7 @@ unsafe impl Lanes for F32x8 {
 
 unsafe impl Arith for F64x4 {
     type T = f64;
+    const FUSED: bool = true;
     #[inline(always)]
     fn splat(x: f64) -> Self {
         F64x4(unsafe { _mm256_set1_pd(x) })

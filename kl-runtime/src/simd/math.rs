@@ -229,7 +229,7 @@ pub(crate) fn exp<V: Bits>(x: V) -> V {
         // `|r| <= ½ ln 2` (Lawson-weighted least squares on Chebyshev nodes against mpmath,
         // coefficients rounded to f32: 1.7e-8 there), scaled by `2^k` (one instruction on
         // AVX-512).
-        let k = (x * V::of(core::f64::consts::LOG2_E)).round_int();
+        let k = round_log2e(x);
         let (hi, lo) = ln2::<V>();
         let r = k.mul_add(-lo, k.mul_add(-hi, x));
         let p = V::of(1.383_674_214_594_066_1e-3)
@@ -245,6 +245,41 @@ pub(crate) fn exp<V: Bits>(x: V) -> V {
     (r + expm1mx_reduced(r)).mul_add(s, s)
 }
 
+/// `round(x log2 e)` by adding and subtracting `1.5 · 2^MANT` (two operations on either port,
+/// where `vrndscaleps` would take two on one), for `|x log2 e| < 2^(MANT − 1)`.
+#[inline(always)]
+fn round_log2e<V: Bits>(x: V) -> V {
+    let magic = V::of(1.5 * (1u64 << V::MANT) as f64);
+    x.mul_add(V::of(core::f64::consts::LOG2_E), magic) - magic
+}
+
+/// `e^x` with two operations fewer than [`exp`], for kernels whose error bounds have room: on
+/// `f32` lanes with an FMA within `4 + |x| / 16` units of roundoff (`2^-24`, relative) for `x`
+/// in [`exp_range`], checked on every lane type by
+/// `simd::tests::f32_lean_exps_are_within_their_bounds`; on `f64`, and where
+/// [`Arith::FUSED`](super::Arith::FUSED) is false, [`exp`] itself. Garbage outside the range, as
+/// [`exp`].
+///
+/// The savings: `r = x − k ln 2` in one fused multiply-add with `ln 2` rounded to `f32`, whose
+/// error `|k| · 1.9e-9` is the `|x| / 16` term (unfused, the rounded product `k ln 2` would cost
+/// up to `|x| · 2^-25` absolute, 70 units at `x = 72`), and a degree-5 polynomial for `e^r`
+/// (fitted like [`exp`]'s, `tests/reference/exp_fit.py exp 5`: 1.6 units on `|r| <= ½ ln 2`).
+#[inline(always)]
+pub(crate) fn exp_lean<V: Bits>(x: V) -> V {
+    if V::MANT != 23 || !V::FUSED {
+        return exp(x);
+    }
+    let k = round_log2e(x);
+    let r = k.mul_add(V::of(-core::f64::consts::LN_2), x);
+    let p = V::of(8.290_315_046_906_471e-3)
+        .mul_add(r, V::of(4.189_793_020_486_832e-2))
+        .mul_add(r, V::of(0.166_676_357_388_496_4))
+        .mul_add(r, V::of(0.499_991_506_338_119_5))
+        .mul_add(r, V::of(0.999_999_701_976_776_1))
+        .mul_add(r, V::of(1.0));
+    p.scale_exp2(k)
+}
+
 /// `(e^x − 1, e^x − 1 − x)`, both with small relative error, for `x <= ` the top of
 /// [`exp_range`] (garbage above it; below its bottom, `x` is raised to it: `e^x − 1 = −1` to the
 /// precision). The second is the reduced series itself where `|x| <= ½ ln 2` (`k = 0`, `r = x`
@@ -256,6 +291,32 @@ pub(crate) fn expm1_pair<V: Bits>(x: V) -> (V, V) {
     let m = expm1mx_reduced(r);
     // 2^k (e^r − 1) + (2^k − 1): no cancellation beyond a factor of about 2.
     let e = (r + m).mul_add(s, s - V::of(1.0));
+    (e, V::select(k.eq(V::of(0.0)), m, e - x))
+}
+
+/// [`expm1_pair`] with [`exp_lean`]'s savings on `f32` lanes with an FMA (the one-step
+/// reduction, and a degree-4 polynomial for `(e^r − 1 − r) / r²` fitted like [`exp`]'s,
+/// `tests/reference/exp_fit.py expm1mx 4`: 2.3 units of roundoff): both within `12 + |x| / 16`
+/// units relative (the second is `e − x` where `k != 0`, which cancels by up to a factor of 7),
+/// checked by `simd::tests::f32_lean_exps_are_within_their_bounds` (9.8 units at worst). On `f64`, and
+/// where [`Arith::FUSED`](super::Arith::FUSED) is false, [`expm1_pair`] itself.
+#[inline(always)]
+pub(crate) fn expm1_pair_lean<V: Bits>(x: V) -> (V, V) {
+    if V::MANT != 23 || !V::FUSED {
+        return expm1_pair(x);
+    }
+    let one = V::of(1.0);
+    let x = x.max(exp_range::<V>().0);
+    let k = round_log2e(x);
+    let r = k.mul_add(V::of(-core::f64::consts::LN_2), x);
+    let g = V::of(1.390_128_512_866_795e-3)
+        .mul_add(r, V::of(8.363_140_746_951_103e-3))
+        .mul_add(r, V::of(4.166_685_417_294_502e-2))
+        .mul_add(r, V::of(0.166_665_777_564_048_77))
+        .mul_add(r, V::of(0.5));
+    let m = (r * r) * g;
+    let s = one.scale_exp2(k);
+    let e = (r + m).mul_add(s, s - one);
     (e, V::select(k.eq(V::of(0.0)), m, e - x))
 }
 

@@ -295,6 +295,7 @@ impl<V: Arith, const D: usize> Neg for Many<V, D> {
 
 unsafe impl<V: Arith, const D: usize> Arith for Many<V, D> {
     type T = V::T;
+    const FUSED: bool = V::FUSED;
     #[inline(always)]
     fn splat(x: V::T) -> Self {
         Many([V::splat(x); D])

@@ -117,11 +117,7 @@ fn neg_log1pmx_matches<V: Tiles<T = f64>>() {
 /// The `f32` `exp` of [`super::math`] on `V`, in ulps of the correctly rounded value, at most
 /// over a dense grid of `[−87, 88]` and near its ends.
 fn exp_f32_ulps<V: super::Bits + super::Lanes<T = f32>>() -> f64 {
-    let n = 400_000;
-    let xs: Vec<f32> = (0..=n)
-        .map(|i| -87.0 + 175.0 * i as f32 / n as f32)
-        .chain((0..1000).map(|i| -1e-3 + 2e-6 * i as f32))
-        .collect();
+    let xs = exp_grid();
     let mut worst = 0.0_f64;
     for c in xs.chunks_exact(V::N) {
         let mut r = [0.0_f32; 16];
@@ -154,6 +150,77 @@ fn f32_exp_is_within_two_ulp() {
         eprintln!("exp on {name}: worst {ulps:.3} ulp");
         assert!(ulps <= 2.0, "exp on {name}: {ulps} ulp");
     }
+}
+
+/// The grid of [`exp_f32_ulps`]: `[−87, 88]` and a dense stretch around 0.
+fn exp_grid() -> Vec<f32> {
+    let n = 400_000;
+    (0..=n).map(|i| -87.0 + 175.0 * i as f32 / n as f32).chain((0..1000).map(|i| -1e-3 + 2e-6 * i as f32)).collect()
+}
+
+/// The worst error, in units of roundoff (`2^-24`, relative to the exact value), less
+/// `|x| / 16`, of the `f32` lanes `f` against `want` (exact in `f64`) over [`exp_grid`].
+fn lean_excess<V: super::Bits + super::Lanes<T = f32>>(f: impl Fn(V) -> V, want: impl Fn(f64) -> f64) -> f64 {
+    let unit = 2f64.powi(-24);
+    let xs = exp_grid();
+    let mut worst = f64::NEG_INFINITY;
+    for c in xs.chunks_exact(V::N) {
+        let mut r = [0.0_f32; 16];
+        // SAFETY: the test runs only lane types the CPU has; `c` and `r` hold `V::N` values.
+        unsafe { f(V::load(c.as_ptr())).store(r.as_mut_ptr()) };
+        for (&x, &g) in c.iter().zip(&r) {
+            let w = want(f64::from(x));
+            worst = worst.max(rel(f64::from(g), w) / unit - f64::from(x).abs() / 16.0);
+        }
+    }
+    worst
+}
+
+/// `e^x − 1 − x` in `f64` without its cancellation near 0.
+fn expm1mx(x: f64) -> f64 {
+    if x.abs() < 1e-2 {
+        // The series to x^9: the rest is below 1e-22 of the value.
+        (2..=9).rev().fold(0.0, |acc, j| (acc + 1.0 / (1..=j).map(f64::from).product::<f64>()) * x) * x
+    } else {
+        x.exp_m1() - x
+    }
+}
+
+/// The lean forms' worst excess over their documented bounds on one lane type: `exp_lean`
+/// within `4 + |x| / 16` units, both outputs of `expm1_pair_lean` within `12 + |x| / 16`.
+/// Returns the failures (after printing every excess).
+fn lean_excesses<V: super::Bits + super::Lanes<T = f32>>(name: &str) -> Vec<String> {
+    let e = lean_excess::<V>(super::math::exp_lean, f64::exp);
+    let m1 = lean_excess::<V>(|x| super::math::expm1_pair_lean(x).0, f64::exp_m1);
+    let mx = lean_excess::<V>(|x| super::math::expm1_pair_lean(x).1, expm1mx);
+    eprintln!("{name}: exp_lean {e:.3}, expm1 {m1:.3}, expm1 − x {mx:.3} units beyond |x|/16");
+    let mut bad = Vec::new();
+    if e > 4.0 {
+        bad.push(format!("exp_lean on {name}: {e} units beyond |x| / 16"));
+    }
+    if m1 > 12.0 || mx > 12.0 {
+        bad.push(format!("expm1_pair_lean on {name}: {m1}, {mx} units beyond |x| / 16"));
+    }
+    bad
+}
+
+/// `exp_lean` and `expm1_pair_lean` stay within the bounds their documentation (and the error
+/// bound of the plain Categorical form in `logit_rows`) rely on, on every lane type.
+#[test]
+fn f32_lean_exps_are_within_their_bounds() {
+    let mut bad = lean_excesses::<Arr<f32, 1>>("Arr<f32, 1>");
+    bad.extend(lean_excesses::<Arr<f32, 4>>("Arr<f32, 4>"));
+    #[cfg(target_arch = "x86_64")]
+    {
+        let isas = super::Isa::available();
+        if isas.contains(&super::Isa::Avx2) {
+            bad.extend(lean_excesses::<super::avx2::F32x8>("F32x8"));
+        }
+        if isas.contains(&super::Isa::Avx512) {
+            bad.extend(lean_excesses::<super::avx512::F32x16>("F32x16"));
+        }
+    }
+    assert!(bad.is_empty(), "{}", bad.join("; "));
 }
 
 #[test]
