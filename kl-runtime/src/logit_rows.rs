@@ -23,20 +23,24 @@
 //! **Categorical** (one row of `K` logits each), in up to three tiers:
 //!
 //! 1. The batched entry first takes a block of as many rows as there are lanes in the **plain
-//!    form**, with `M` the row maxima, `u = e^(l1 − M1)`, `v = e^(l2 − M2)`, `δ = l1 − l2`:
+//!    form**, with shifts `M1`, `M2`, `u = e^(l1 − M1)`, `v = e^(l2 − M2)`, `δ = l1 − l2`:
 //!
 //!    ```text
 //!    KL = Σ u δ / Σ u − ln(Σ u / Σ v) − (M1 − M2)
 //!    ```
 //!
-//!    Two `exp` per element in one pass (after the pass for the maxima). The lane sums of each
-//!    row are folded across rows (`transpose_sum`), so the division, the logarithm and a
-//!    rigorous first-order rounding bound run once per block on lanes: each `exp` (the lean
-//!    one, `simd::math::exp_lean`) within `4 + |x|/16` units of roundoff, the rounding of the arguments (`|x| u` with `|x| <=` the row's range),
-//!    the roundings of the sums, of the quotient, the logarithm and the three subtractions. A row
-//!    is kept when that bound is below `9e-6` of the KL (so that the value, rounded to `f32`, is
-//!    within `1e-5` of the exact KL of its inputs) and every argument of `exp` is above −80. On
-//!    standard-normal rows of `K = 64` about one row in 4000 is declined.
+//!    exact for any shifts. Where every logit of the block lies in `(−40, 40)`, `M = 0`: two
+//!    `exp` per element in a single pass over the data, with no rounding in their arguments.
+//!    Otherwise the block is redone with `M` the row maxima (after a pass for them). The lane
+//!    sums of each row are folded across rows (`transpose_sum`), so the division, the logarithm
+//!    and a rigorous first-order rounding bound run once per block on lanes: each `exp` (the
+//!    lean one, `simd::math::exp_lean`) within `4 + |x|/16` units of roundoff, where shifted the
+//!    rounding of the arguments (`|x| u` with `|x| <=` the row's range), the roundings of the
+//!    sums, of the quotient, the logarithm and the three subtractions. A row is kept when that
+//!    bound is below `9e-6` of the KL (so that the value, rounded to `f32`, is within `1e-5` of
+//!    the exact KL of its inputs) and every argument of `exp` is above −80. On standard-normal
+//!    rows of `K = 64` the shifted form declined about one row in 4000; the unshifted bound is
+//!    tighter.
 //! 2. Rows it declines (and single rows) take the **centered form**, with `x = l1 − max l1`,
 //!    `u = e^x`, `s = Σ u`, `P = u / s`, `δ = l1 − l2` and `μ ≈ E_P[δ]` from a first pass,
 //!
@@ -486,6 +490,11 @@ type Portable1 = crate::simd::Arr<f32, 1>;
 /// How many rows ahead [`plain_block`] prefetches.
 const AHEAD: usize = 8;
 
+/// The plain form runs without shifts on blocks whose logits all lie in `(−UNSHIFTED,
+/// UNSHIFTED)`: there every `e^l` is normal and so is `S1 / S2`, which lies within
+/// `[e^−80 / K, K e^80]` for `K <= MAX_K` (at 80 it would overflow).
+const UNSHIFTED: f32 = 40.0;
+
 /// The unit roundoff of `f32`, `2^−24`.
 const UNIT: f64 = f32::EPSILON as f64 / 2.0;
 
@@ -545,6 +554,33 @@ unsafe fn plain_row<V: Bits + Lanes<T = f32>>(l1: &[f32], l2: &[f32]) -> (PlainS
     ([s1, s2, a, b], [m1, m2, -n1 - m1, -n2 - m2])
 }
 
+/// [`plain_row`] without the shifts (`M1 = M2 = 0`, so `x = l1` and `y = l2` exactly), in one
+/// pass, for blocks whose logits all lie in `(−UNSHIFTED, UNSHIFTED)`: returns the four sums and the lanes'
+/// largest `|l1|`, `|l2|`, from which [`plain_block`] decides whether the block qualifies.
+///
+/// # Safety
+/// As [`plain_row`].
+#[inline(always)]
+unsafe fn plain_row_unshifted<V: Bits + Lanes<T = f32>>(l1: &[f32], l2: &[f32]) -> (PlainSums<V>, V) {
+    let n = V::N;
+    let zero = V::of(0.0);
+    let [mut s1, mut s2, mut a, mut b] = [zero; 4];
+    let mut wide = zero;
+    for j in 0..l1.len() / n {
+        // SAFETY: vector `j` lies inside both rows.
+        let (p, q) = unsafe { (V::load(l1[j * n..].as_ptr()), V::load(l2[j * n..].as_ptr())) };
+        // Garbage where `|l| >= UNSHIFTED`; the block is then recomputed with the shifts.
+        let (u, v) = (exp_lean(p), exp_lean(q));
+        s1 = s1 + u;
+        s2 = s2 + v;
+        let d = p - q;
+        a = u.mul_add(d, a);
+        b = u.mul_add(d.abs(), b);
+        wide = wide.max(p.abs()).max(q.abs());
+    }
+    ([s1, s2, a, b], wide)
+}
+
 /// The rounding units of each term of `S1` or `S2` beyond its `(17/16) |x|`: 4 from `exp_lean`,
 /// and the `nv − 1 + depth` roundings of the sum, plus one to spare.
 fn c_s(nv: usize, depth: usize) -> f32 {
@@ -583,20 +619,40 @@ unsafe fn plain_block<V: Bits + Lanes<T = f32>>(
     let zero = V::of(0.0);
     let mut sums = [[zero; 4]; MAX_LANES];
     let mut ends = [[0.0_f32; MAX_LANES]; 4];
-    for r in 0..V::N {
+    // First without the shifts, in one pass over each row: enough wherever every logit of the
+    // block lies in (−UNSHIFTED, UNSHIFTED), which is the common case.
+    let mut wide = zero;
+    for (r, sum) in sums.iter_mut().enumerate().take(V::N) {
         let (lo, hi) = ((i0 + r) * k, (i0 + r + 1) * k);
         // The row `AHEAD` rows on, one cache line at a time (the hardware prefetcher alone
-        // leaves the first pass over each row waiting for memory).
+        // leaves the pass over each row waiting for memory).
         let next = hi + (AHEAD - 1) * k;
         for c in (0..k).step_by(16) {
             simd::prefetch(l1.as_ptr().wrapping_add(next + c));
             simd::prefetch(l2.as_ptr().wrapping_add(next + c));
         }
         // SAFETY: the caller's contract.
-        let (sum, end) = unsafe { plain_row::<V>(&l1[lo..hi], &l2[lo..hi]) };
-        sums[r] = sum;
-        for (e, v) in ends.iter_mut().zip(end) {
-            e[r] = v;
+        let (row, w) = unsafe { plain_row_unshifted::<V>(&l1[lo..hi], &l2[lo..hi]) };
+        *sum = row;
+        wide = wide.max(w);
+    }
+    let widest = wide.max_lane();
+    // The units of roundoff per unit of `|x|` in each term of the sums, over every argument `x`
+    // of `exp` in the row (see the bound below): `|x|/16` from `exp_lean` alone here.
+    let mut spread = [widest / 16.0; MAX_LANES];
+    if !(widest < UNSHIFTED) {
+        // A logit at ±UNSHIFTED or beyond, or NaN: the shifted form, row by row (NaN comes out as NaN
+        // and is declined).
+        for (r, sum) in sums.iter_mut().enumerate().take(V::N) {
+            let (lo, hi) = ((i0 + r) * k, (i0 + r + 1) * k);
+            // SAFETY: the caller's contract.
+            let (row, end) = unsafe { plain_row::<V>(&l1[lo..hi], &l2[lo..hi]) };
+            *sum = row;
+            for (e, v) in ends.iter_mut().zip(end) {
+                e[r] = v;
+            }
+            // `|x| <= −min x`, and the rounding of `x = l − M` adds `|x|` units.
+            spread[r] = -end[2].min(end[3]) * (17.0 / 16.0);
         }
     }
     // (A loop, not a closure: closures do not inherit the target features.)
@@ -617,14 +673,17 @@ unsafe fn plain_block<V: Bits + Lanes<T = f32>>(
     let ln = ln1p_pair(ratio - one, ratio).0;
     let gap = m1 - m2;
     let value = (mean - ln) - gap;
-    // The bound, in units of the roundoff. Each term of S1 is off by `c_s + (17/16) |x|` units
-    // (`4 + |x|/16` from `exp_lean`, `|x| <= −min x` from the rounding of `x`, and the
-    // `nv − 1 + SUM_DEPTH` roundings of its sum), so S1 by as much relative; likewise S2. Each
-    // term of A by one unit more (the rounding of `δ`), relative to `B` (which bounds the partial
-    // sums too). Then A / S1 and the logarithm absolute, and the three subtractions.
+    // The bound, in units of the roundoff. Each term of S1 is off by `c_s + spread` units
+    // (`4 + |x|/16` from `exp_lean`, `|x|` more from the rounding of `x` where the row was
+    // shifted, and the `nv − 1 + SUM_DEPTH` roundings of its sum), so S1 by as much relative;
+    // likewise S2. Each term of A by one unit more (the rounding of `δ`),
+    // relative to `B` (which bounds the partial sums too). Then A / S1 and the logarithm
+    // absolute, and the three subtractions.
     let nv = k / V::N;
     let cs = V::of(f64::from(c_s(nv, V::SUM_DEPTH)));
-    let (ds1, ds2) = (lo1.neg_mul_add(V::of(17.0 / 16.0), cs), lo2.neg_mul_add(V::of(17.0 / 16.0), cs));
+    // SAFETY: `spread` holds `MAX_LANES >= V::N` values.
+    let ds1 = cs + unsafe { V::load(spread.as_ptr()) };
+    let ds2 = ds1;
     let dmean = (b / s1) * (ds1 + one) + mean.abs() * (ds1 + one);
     let dln = ds1 + ds2 + one + V::of(4.0) * ln.abs();
     let bound = (dmean + dln + mean.abs() + ln.abs() + gap.abs() + value.abs()) * V::of(UNIT);
@@ -749,6 +808,45 @@ mod tests {
     /// The batched form, four rows at a time and the rest one by one, against the careful
     /// kernel row by row: lane-sized rows (answered), row lengths the lanes do not take (5, 600),
     /// and near-equal rows the bound declines.
+    #[test]
+    fn categorical_blocks_far_from_zero_match_the_careful_kernel() {
+        // The plain form runs unshifted where every logit of a block lies in (−40, 40) and
+        // shifted by the row maxima otherwise: blocks of each kind, and rows at the edges
+        // (`S1 / S2` near `e^±80` unshifted).
+        let mut rng = SplitMix64(29);
+        let k = 64;
+        for isa in Isa::available() {
+            for offsets in [
+                [38.5_f32, -38.5],
+                [39.0, 0.0],
+                [45.0, -45.0],
+                [0.0, 60.0],
+                [-39.5, -39.5],
+                [75.0, -75.0],
+                [90.0, -90.0],
+            ] {
+                let b = 40;
+                let mut l1 = Vec::with_capacity(k * b);
+                let mut l2 = Vec::with_capacity(k * b);
+                for i in 0..b {
+                    let (o1, o2) = (offsets[i % 2], offsets[(i + 1) % 2]);
+                    for _ in 0..k {
+                        l1.push(o1 + (0.5 * normal(&mut rng)).clamp(-0.9, 0.9) as f32);
+                        l2.push(o2 + (0.5 * normal(&mut rng)).clamp(-0.9, 0.9) as f32);
+                    }
+                }
+                let mut out = vec![0.0_f32; b];
+                assert!(on(isa, || categorical_kl_logits_rows(k, &l1, &l2, &mut out, true)));
+                for i in 0..b {
+                    let row = |l: &[f32]| l[i * k..(i + 1) * k].iter().map(|&v| f64::from(v)).collect::<Vec<_>>();
+                    let want = crate::categorical_kl_logits(&row(&l1), &row(&l2));
+                    let err = (f64::from(out[i]) - want).abs() / want;
+                    assert!(err <= 1e-5, "{isa:?} offsets {offsets:?} row {i}: {} vs {want}", out[i]);
+                }
+            }
+        }
+    }
+
     #[test]
     fn categorical_batches_match_the_careful_kernel() {
         let mut rng = SplitMix64(17);
