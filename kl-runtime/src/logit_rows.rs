@@ -640,7 +640,8 @@ unsafe fn plain_block<V: Bits + Lanes<T = f32>>(
     // The units of roundoff per unit of `|x|` in each term of the sums, over every argument `x`
     // of `exp` in the row (see the bound below): `|x|/16` from `exp_lean` alone here.
     let mut spread = [widest / 16.0; MAX_LANES];
-    if !(widest < UNSHIFTED) {
+    let unshifted = widest < UNSHIFTED;
+    if !unshifted {
         // A logit at ±UNSHIFTED or beyond, or NaN: the shifted form, row by row (NaN comes out as NaN
         // and is declined).
         for (r, sum) in sums.iter_mut().enumerate().take(V::N) {
