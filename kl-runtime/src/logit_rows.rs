@@ -136,7 +136,7 @@ fn bernoulli_lanes<V: Bits>(l1: V, l2: V) -> (V, V) {
     let t = p * e;
     let (ln1p, lmx) = ln1p_pair(t, one + t);
     let near = p.mul_add(m, lmx);
-    let far = ln1p - p * h;
+    let far = p.neg_mul_add(h, ln1p);
     (V::select(h.abs().lt(one), near, far).max(zero), bad)
 }
 
