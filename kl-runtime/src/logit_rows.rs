@@ -809,6 +809,14 @@ mod tests {
     /// The batched form, four rows at a time and the rest one by one, against the careful
     /// kernel row by row: lane-sized rows (answered), row lengths the lanes do not take (5, 600),
     /// and near-equal rows the bound declines.
+    /// Row `i` of a batch result `out` against the careful kernel in `f64` on the same `f32`
+    /// rows of `k` logits: `(out[i], reference, relative error)`.
+    fn against_careful(k: usize, l1: &[f32], l2: &[f32], out: &[f32], i: usize) -> (f32, f64, f64) {
+        let row = |l: &[f32]| l[i * k..(i + 1) * k].iter().map(|&v| f64::from(v)).collect::<Vec<_>>();
+        let want = crate::categorical_kl_logits(&row(l1), &row(l2));
+        (out[i], want, (f64::from(out[i]) - want).abs() / want)
+    }
+
     #[test]
     fn categorical_blocks_far_from_zero_match_the_careful_kernel() {
         // The plain form runs unshifted where every logit of a block lies in (−40, 40) and
@@ -839,10 +847,8 @@ mod tests {
                 let mut out = vec![0.0_f32; b];
                 assert!(on(isa, || categorical_kl_logits_rows(k, &l1, &l2, &mut out, true)));
                 for i in 0..b {
-                    let row = |l: &[f32]| l[i * k..(i + 1) * k].iter().map(|&v| f64::from(v)).collect::<Vec<_>>();
-                    let want = crate::categorical_kl_logits(&row(&l1), &row(&l2));
-                    let err = (f64::from(out[i]) - want).abs() / want;
-                    assert!(err <= 1e-5, "{isa:?} offsets {offsets:?} row {i}: {} vs {want}", out[i]);
+                    let (got, want, err) = against_careful(k, &l1, &l2, &out, i);
+                    assert!(err <= 1e-5, "{isa:?} offsets {offsets:?} row {i}: {got} vs {want}");
                 }
             }
         }
@@ -868,10 +874,8 @@ mod tests {
                 let mut out = vec![0.0_f32; b];
                 assert!(on(isa, || categorical_kl_logits_rows(k, &l1, &l2, &mut out, true)));
                 for i in 0..b {
-                    let row = |l: &[f32]| l[i * k..(i + 1) * k].iter().map(|&v| f64::from(v)).collect::<Vec<_>>();
-                    let want = crate::categorical_kl_logits(&row(&l1), &row(&l2));
-                    let err = (f64::from(out[i]) - want).abs() / want;
-                    assert!(err <= 5e-6, "{isa:?} k {k} row {i}: {} vs {want}", out[i]);
+                    let (got, want, err) = against_careful(k, &l1, &l2, &out, i);
+                    assert!(err <= 5e-6, "{isa:?} k {k} row {i}: {got} vs {want}");
                 }
             }
         }
