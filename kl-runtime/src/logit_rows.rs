@@ -539,46 +539,45 @@ unsafe fn plain_row<V: Bits + Lanes<T = f32>>(l1: &[f32], l2: &[f32]) -> (PlainS
     // The least `x = l − M` is the least `l` less `M` (rounding is monotone).
     let [m1, m2, n1, n2] = V::max_lanes4([mx1, mx2, -mn1, -mn2]);
     let (m1v, m2v) = (V::splat(m1), V::splat(m2));
-    let zero = V::of(0.0);
-    let [mut s1, mut s2, mut a, mut b] = [zero; 4];
+    let mut sums = [V::of(0.0); 4];
     for j in 0..nv {
         let (p, q) = unsafe { (V::load(ld(l1, j, n)), V::load(ld(l2, j, n))) };
-        let (x, y) = (p - m1v, q - m2v);
-        let (u, v) = (exp_lean(x), exp_lean(y));
-        s1 = s1 + u;
-        s2 = s2 + v;
-        let d = p - q;
-        a = u.mul_add(d, a);
-        b = u.mul_add(d.abs(), b);
+        accumulate(&mut sums, p, q, exp_lean(p - m1v), exp_lean(q - m2v));
     }
-    ([s1, s2, a, b], [m1, m2, -n1 - m1, -n2 - m2])
+    (sums, [m1, m2, -n1 - m1, -n2 - m2])
+}
+
+/// One vector of a plain row into its sums `[S1, S2, A, B]`: logits `p`, `q`, their
+/// exponentials `u`, `v` (shifted or not).
+#[inline(always)]
+fn accumulate<V: Bits>(sums: &mut PlainSums<V>, p: V, q: V, u: V, v: V) {
+    let [s1, s2, a, b] = sums;
+    let d = p - q;
+    (*s1, *s2) = (*s1 + u, *s2 + v);
+    *a = u.mul_add(d, *a);
+    *b = u.mul_add(d.abs(), *b);
 }
 
 /// [`plain_row`] without the shifts (`M1 = M2 = 0`, so `x = l1` and `y = l2` exactly), in one
-/// pass, for blocks whose logits all lie in `(−UNSHIFTED, UNSHIFTED)`: returns the four sums and the lanes'
-/// largest `|l1|`, `|l2|`, from which [`plain_block`] decides whether the block qualifies.
+/// pass, for blocks whose logits all lie in `(−UNSHIFTED, UNSHIFTED)`: returns the four sums and
+/// the lanes' largest `|l1|`, `|l2|`, from which [`plain_block`] decides whether the block
+/// qualifies.
 ///
 /// # Safety
 /// As [`plain_row`].
 #[inline(always)]
 unsafe fn plain_row_unshifted<V: Bits + Lanes<T = f32>>(l1: &[f32], l2: &[f32]) -> (PlainSums<V>, V) {
     let n = V::N;
-    let zero = V::of(0.0);
-    let [mut s1, mut s2, mut a, mut b] = [zero; 4];
-    let mut wide = zero;
+    let mut sums = [V::of(0.0); 4];
+    let mut wide = V::of(0.0);
     for j in 0..l1.len() / n {
         // SAFETY: vector `j` lies inside both rows.
         let (p, q) = unsafe { (V::load(l1[j * n..].as_ptr()), V::load(l2[j * n..].as_ptr())) };
         // Garbage where `|l| >= UNSHIFTED`; the block is then recomputed with the shifts.
-        let (u, v) = (exp_lean(p), exp_lean(q));
-        s1 = s1 + u;
-        s2 = s2 + v;
-        let d = p - q;
-        a = u.mul_add(d, a);
-        b = u.mul_add(d.abs(), b);
+        accumulate(&mut sums, p, q, exp_lean(p), exp_lean(q));
         wide = wide.max(p.abs()).max(q.abs());
     }
-    ([s1, s2, a, b], wide)
+    (sums, wide)
 }
 
 /// The rounding units of each term of `S1` or `S2` beyond its `(17/16) |x|`: 4 from `exp_lean`,
