@@ -641,8 +641,8 @@ unsafe fn plain_block<V: Bits + Lanes<T = f32>>(
     let mut spread = [widest / 16.0; MAX_LANES];
     let unshifted = widest < UNSHIFTED;
     if !unshifted {
-        // A logit at ±UNSHIFTED or beyond, or NaN: the shifted form, row by row (NaN comes out as NaN
-        // and is declined).
+        // A logit at ±UNSHIFTED or beyond, or NaN: the shifted form, row by row (NaN comes out
+        // as NaN and is declined).
         for (r, sum) in sums.iter_mut().enumerate().take(V::N) {
             let (lo, hi) = ((i0 + r) * k, (i0 + r + 1) * k);
             // SAFETY: the caller's contract.
@@ -676,9 +676,9 @@ unsafe fn plain_block<V: Bits + Lanes<T = f32>>(
     // The bound, in units of the roundoff. Each term of S1 is off by `c_s + spread` units
     // (`4 + |x|/16` from `exp_lean`, `|x|` more from the rounding of `x` where the row was
     // shifted, and the `nv − 1 + SUM_DEPTH` roundings of its sum), so S1 by as much relative;
-    // likewise S2. Each term of A by one unit more (the rounding of `δ`),
-    // relative to `B` (which bounds the partial sums too). Then A / S1 and the logarithm
-    // absolute, and the three subtractions.
+    // likewise S2. Each term of A by one unit more (the rounding of `δ`), relative to `B`
+    // (which bounds the partial sums too). Then A / S1 and the logarithm absolute, and the
+    // three subtractions.
     let nv = k / V::N;
     let cs = V::of(f64::from(c_s(nv, V::SUM_DEPTH)));
     // SAFETY: `spread` holds `MAX_LANES >= V::N` values.
