@@ -537,7 +537,7 @@ unsafe fn plain_row<V: Bits + Lanes<T = f32>>(l1: &[f32], l2: &[f32]) -> (PlainS
         }
     }
     // The least `x = l − M` is the least `l` less `M` (rounding is monotone).
-    let [m1, m2, n1, n2] = V::max_lanes4([mx1, mx2, -mn1, -mn2]);
+    let [m1, m2, n1, n2] = [mx1, mx2, -mn1, -mn2].map(V::max_lane);
     let (m1v, m2v) = (V::splat(m1), V::splat(m2));
     let mut sums = [V::of(0.0); 4];
     for j in 0..nv {
@@ -682,10 +682,9 @@ unsafe fn plain_block<V: Bits + Lanes<T = f32>>(
     let nv = k / V::N;
     let cs = V::of(f64::from(c_s(nv, V::SUM_DEPTH)));
     // SAFETY: `spread` holds `MAX_LANES >= V::N` values.
-    let ds1 = cs + unsafe { V::load(spread.as_ptr()) };
-    let ds2 = ds1;
-    let dmean = (b / s1) * (ds1 + one) + mean.abs() * (ds1 + one);
-    let dln = ds1 + ds2 + one + V::of(4.0) * ln.abs();
+    let ds = cs + unsafe { V::load(spread.as_ptr()) };
+    let dmean = (b / s1) * (ds + one) + mean.abs() * (ds + one);
+    let dln = ds + ds + one + V::of(4.0) * ln.abs();
     let bound = (dmean + dln + mean.abs() + ln.abs() + gap.abs() + value.abs()) * V::of(UNIT);
     // Every argument of `exp` above −80 (false for NaN): inside its range.
     let floor = V::of(-80.0);

@@ -177,28 +177,6 @@ unsafe impl Lanes for F32x16 {
         unsafe { _mm512_reduce_max_ps(self.0) }
     }
     #[inline(always)]
-    fn max_lanes4(v: [Self; 4]) -> [f32; 4] {
-        // 128-bit blocks first: `(a, b)` to `[max(a0, a2), max(a1, a3), max(b0, b2), max(b1, b3)]`
-        // and likewise `(c, d)`, then those two to one block per vector, then within the blocks.
-        // Thirteen operations instead of four reductions of eight.
-        unsafe {
-            let [a, b, c, d] = v.map(|x| x.0);
-            let ab =
-                _mm512_max_ps(_mm512_shuffle_f32x4::<0b01_00_01_00>(a, b), _mm512_shuffle_f32x4::<0b11_10_11_10>(a, b));
-            let cd =
-                _mm512_max_ps(_mm512_shuffle_f32x4::<0b01_00_01_00>(c, d), _mm512_shuffle_f32x4::<0b11_10_11_10>(c, d));
-            let x = _mm512_max_ps(
-                _mm512_shuffle_f32x4::<0b10_00_10_00>(ab, cd),
-                _mm512_shuffle_f32x4::<0b11_01_11_01>(ab, cd),
-            );
-            let y = _mm512_max_ps(x, _mm512_permute_ps::<0b01_00_11_10>(x));
-            let z = _mm512_max_ps(y, _mm512_permute_ps::<0b10_11_00_01>(y));
-            let mut out = [0.0_f32; 16];
-            _mm512_storeu_ps(out.as_mut_ptr(), z);
-            [out[0], out[4], out[8], out[12]]
-        }
-    }
-    #[inline(always)]
     fn transpose_sum(row: &mut impl RowSource<Self>) -> Self {
         // Each row folded to 8 lanes, then two 8-row transposes.
         let mut h = [F32x8::splat(0.0); 16];

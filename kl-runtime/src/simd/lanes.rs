@@ -52,12 +52,6 @@ pub(crate) unsafe trait Lanes: Arith<T: Real> {
         unsafe { self.store(a.as_mut_ptr()) };
         a[1..Self::N].iter().fold(a[0], |m, &v| if v > m { v } else { m })
     }
-    /// The largest lane of each of four vectors (a NaN lane may be skipped): one shuffle tree
-    /// for the four where the lanes allow it, cheaper than four [`Lanes::max_lane`].
-    #[inline(always)]
-    fn max_lanes4(v: [Self; 4]) -> [Self::T; 4] {
-        v.map(Self::max_lane)
-    }
     /// Whether [`Lanes::transpose_sum_pairs`] is implemented.
     const PAIRS: bool = false;
     /// Like [`Lanes::transpose_sum`] for rows of `N / 2` lanes: `row(j)`, `j < N / 2`, holds rows

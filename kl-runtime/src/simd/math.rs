@@ -224,14 +224,12 @@ pub(crate) fn exp_range<V: Bits>() -> (V, V) {
 #[inline(always)]
 pub(crate) fn exp<V: Bits>(x: V) -> V {
     if V::MANT == 23 {
-        // f32: `k = round(x log2 e)`, `r = x − k ln 2` (exact to the precision, as in
-        // `exp_split`), `e^r` by a degree-6 polynomial fitted for its relative error on
-        // `|r| <= ½ ln 2` (Lawson-weighted least squares on Chebyshev nodes against mpmath,
-        // coefficients rounded to f32: 1.7e-8 there), scaled by `2^k` (one instruction on
+        // f32: `k = round(x log2 e)`, `r = x − k ln 2` (exact to the precision) from
+        // `exp_split` (its `2^k` unused), `e^r` by a degree-6 polynomial fitted for its relative
+        // error on `|r| <= ½ ln 2` (Lawson-weighted least squares on Chebyshev nodes against
+        // mpmath, coefficients rounded to f32: 1.7e-8 there), scaled by `2^k` (one instruction on
         // AVX-512).
-        let k = round_log2e(x);
-        let (hi, lo) = ln2::<V>();
-        let r = k.mul_add(-lo, k.mul_add(-hi, x));
+        let (_, k, r) = exp_split(x);
         let p = V::of(1.383_674_214_594_066_1e-3)
             .mul_add(r, V::of(8.374_898_694_455_624e-3))
             .mul_add(r, V::of(4.166_823_253_035_545_3e-2))
@@ -245,12 +243,19 @@ pub(crate) fn exp<V: Bits>(x: V) -> V {
     (r + expm1mx_reduced(r)).mul_add(s, s)
 }
 
-/// `round(x log2 e)` by adding and subtracting `1.5 · 2^MANT` (two operations on either port,
-/// where `vrndscaleps` would take two on one), for `|x log2 e| < 2^(MANT − 1)`.
+/// Whether the lean forms below apply to `V`: `f32` lanes with an FMA.
+const fn lean<V: Bits>() -> bool {
+    V::MANT == 23 && V::FUSED
+}
+
+/// `(k, r)` with `k = round(x log2 e)` (as [`exp_split`]'s) and `r = x − k ln 2` in one fused
+/// multiply-add with `ln 2` rounded to `f32`: the reduction of the lean forms, `r` off by
+/// `|k| · 1.9e-9` (unfused, the rounded product `k ln 2` would cost up to `|x| · 2^-25`
+/// absolute, 70 units of roundoff at `x = 72`; hence [`lean`]).
 #[inline(always)]
-fn round_log2e<V: Bits>(x: V) -> V {
-    let magic = V::of(1.5 * (1u64 << V::MANT) as f64);
-    x.mul_add(V::of(core::f64::consts::LOG2_E), magic) - magic
+fn lean_split<V: Bits>(x: V) -> (V, V) {
+    let (_, k, _) = exp_split(x);
+    (k, k.mul_add(V::of(-core::f64::consts::LN_2), x))
 }
 
 /// `e^x` with two operations fewer than [`exp`], for kernels whose error bounds have room: on
@@ -260,17 +265,15 @@ fn round_log2e<V: Bits>(x: V) -> V {
 /// [`Arith::FUSED`](super::Arith::FUSED) is false, [`exp`] itself. Garbage outside the range, as
 /// [`exp`].
 ///
-/// The savings: `r = x − k ln 2` in one fused multiply-add with `ln 2` rounded to `f32`, whose
-/// error `|k| · 1.9e-9` is the `|x| / 16` term (unfused, the rounded product `k ln 2` would cost
-/// up to `|x| · 2^-25` absolute, 70 units at `x = 72`), and a degree-5 polynomial for `e^r`
-/// (fitted like [`exp`]'s, `tests/reference/exp_fit.py exp 5`: 1.6 units on `|r| <= ½ ln 2`).
+/// The savings: the one-step reduction of [`lean_split`], whose error is the `|x| / 16` term,
+/// and a degree-5 polynomial for `e^r` (fitted like [`exp`]'s,
+/// `tests/reference/exp_fit.py exp 5`: 1.6 units on `|r| <= ½ ln 2`).
 #[inline(always)]
 pub(crate) fn exp_lean<V: Bits>(x: V) -> V {
-    if V::MANT != 23 || !V::FUSED {
+    if !lean::<V>() {
         return exp(x);
     }
-    let k = round_log2e(x);
-    let r = k.mul_add(V::of(-core::f64::consts::LN_2), x);
+    let (k, r) = lean_split(x);
     let p = V::of(8.290_315_046_906_471e-3)
         .mul_add(r, V::of(4.189_793_020_486_832e-2))
         .mul_add(r, V::of(0.166_676_357_388_496_4))
@@ -295,20 +298,19 @@ pub(crate) fn expm1_pair<V: Bits>(x: V) -> (V, V) {
 }
 
 /// [`expm1_pair`] with [`exp_lean`]'s savings on `f32` lanes with an FMA (the one-step
-/// reduction, and a degree-4 polynomial for `(e^r − 1 − r) / r²` fitted like [`exp`]'s,
+/// reduction of [`lean_split`], and a degree-4 polynomial for `(e^r − 1 − r) / r²` fitted like [`exp`]'s,
 /// `tests/reference/exp_fit.py expm1mx 4`: 2.3 units of roundoff): both within `12 + |x| / 16`
 /// units relative (the second is `e − x` where `k != 0`, which cancels by up to a factor of 7),
-/// checked by `simd::tests::f32_lean_exps_are_within_their_bounds` (9.8 units at worst). On `f64`, and
-/// where [`Arith::FUSED`](super::Arith::FUSED) is false, [`expm1_pair`] itself.
+/// checked by `simd::tests::f32_lean_exps_are_within_their_bounds` (9.8 units at worst). On
+/// `f64`, and where [`Arith::FUSED`](super::Arith::FUSED) is false, [`expm1_pair`] itself.
 #[inline(always)]
 pub(crate) fn expm1_pair_lean<V: Bits>(x: V) -> (V, V) {
-    if V::MANT != 23 || !V::FUSED {
+    if !lean::<V>() {
         return expm1_pair(x);
     }
     let one = V::of(1.0);
     let x = x.max(exp_range::<V>().0);
-    let k = round_log2e(x);
-    let r = k.mul_add(V::of(-core::f64::consts::LN_2), x);
+    let (k, r) = lean_split(x);
     let g = V::of(1.390_128_512_866_795e-3)
         .mul_add(r, V::of(8.363_140_746_951_103e-3))
         .mul_add(r, V::of(4.166_685_417_294_502e-2))

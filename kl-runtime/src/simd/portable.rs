@@ -383,8 +383,4 @@ unsafe impl<V: Bits, const D: usize> Bits for Many<V, D> {
     fn shl_mant(self) -> Self {
         each!(self, D, |v| v.shl_mant())
     }
-    #[inline(always)]
-    fn scale_exp2(self, k: Self) -> Self {
-        each!(self, k, D, |a, b| a.scale_exp2(b))
-    }
 }

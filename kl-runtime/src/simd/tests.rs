@@ -117,18 +117,11 @@ fn neg_log1pmx_matches<V: Tiles<T = f64>>() {
 /// The `f32` `exp` of [`super::math`] on `V`, in ulps of the correctly rounded value, at most
 /// over a dense grid of `[−87, 88]` and near its ends.
 fn exp_f32_ulps<V: super::Bits + super::Lanes<T = f32>>() -> f64 {
-    let xs = exp_grid();
-    let mut worst = 0.0_f64;
-    for c in xs.chunks_exact(V::N) {
-        let mut r = [0.0_f32; 16];
-        unsafe { super::math::exp(V::load(c.as_ptr())).store(r.as_mut_ptr()) };
-        for (&x, &g) in c.iter().zip(&r) {
-            let want = f64::from(x).exp();
-            let ulp = f64::from((want as f32).next_up()) - f64::from(want as f32);
-            worst = worst.max((f64::from(g) - want).abs() / ulp);
-        }
-    }
-    worst
+    worst_on_exp_grid::<V>(super::math::exp, |x, g| {
+        let want = x.exp();
+        let ulp = f64::from((want as f32).next_up()) - f64::from(want as f32);
+        (g - want).abs() / ulp
+    })
 }
 
 /// `exp` on `f32` lanes stays within the 2 ulp its documentation (and the error bounds of
@@ -161,7 +154,15 @@ fn exp_grid() -> Vec<f32> {
 /// The worst error, in units of roundoff (`2^-24`, relative to the exact value), less
 /// `|x| / 16`, of the `f32` lanes `f` against `want` (exact in `f64`) over [`exp_grid`].
 fn lean_excess<V: super::Bits + super::Lanes<T = f32>>(f: impl Fn(V) -> V, want: impl Fn(f64) -> f64) -> f64 {
-    let unit = 2f64.powi(-24);
+    worst_on_exp_grid::<V>(f, |x, g| rel(g, want(x)) / 2f64.powi(-24) - x.abs() / 16.0)
+}
+
+/// The largest `score(x, f(x))` over [`exp_grid`], with `f` run on lanes `V` (both values
+/// widened to `f64`).
+fn worst_on_exp_grid<V: super::Bits + super::Lanes<T = f32>>(
+    f: impl Fn(V) -> V,
+    score: impl Fn(f64, f64) -> f64,
+) -> f64 {
     let xs = exp_grid();
     let mut worst = f64::NEG_INFINITY;
     for c in xs.chunks_exact(V::N) {
@@ -169,8 +170,7 @@ fn lean_excess<V: super::Bits + super::Lanes<T = f32>>(f: impl Fn(V) -> V, want:
         // SAFETY: the test runs only lane types the CPU has; `c` and `r` hold `V::N` values.
         unsafe { f(V::load(c.as_ptr())).store(r.as_mut_ptr()) };
         for (&x, &g) in c.iter().zip(&r) {
-            let w = want(f64::from(x));
-            worst = worst.max(rel(f64::from(g), w) / unit - f64::from(x).abs() / 16.0);
+            worst = worst.max(score(f64::from(x), f64::from(g)));
         }
     }
     worst
