@@ -18,3 +18,6 @@ mod order;
 
 #[path = "kl/families.rs"]
 mod families;
+
+#[path = "kl/grad.rs"]
+mod grad;

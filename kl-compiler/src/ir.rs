@@ -45,6 +45,16 @@ impl NormalParam {
         }
     }
 
+    /// The name of its `kl_runtime::ScaleParam` variant, for emitted code.
+    pub fn runtime_name(self) -> &'static str {
+        match self {
+            Self::Scale => "Scale",
+            Self::Var => "Var",
+            Self::LogScale => "LogScale",
+            Self::Precision => "Precision",
+        }
+    }
+
     pub fn keyword(self) -> &'static str {
         match self {
             Self::Scale => "scale",

@@ -140,6 +140,9 @@ pub struct Check {
 
 /// `f(operands, attrs, partials)`: writes `∂value/∂operand` into `partials`, one per operand.
 pub struct Adjoint {
+    /// The call emitted code makes for the partials at one element: a runtime function that
+    /// returns them as an array `[T; operands]`, in slot order.
+    pub call: fn(Attrs) -> Call,
     pub f64: fn(&[f64], Attrs, &mut [f64]),
     pub f32: fn(&[f32], Attrs, &mut [f32]),
 }
@@ -257,6 +260,7 @@ macro_rules! scalar_kernel {
             label: $crate::kernel::no_labels,
             rows: $crate::kernel::rows_or_none!($($rows)?),
             adjoint: $crate::kernel::Adjoint {
+                call: |_| $crate::kernel::Call::operands(stringify!($grad), [$($i),+].len()),
                 f64: |a, _, g| g.copy_from_slice(&kl_runtime::$grad($(a[$i]),+)),
                 f32: |a, _, g| g.copy_from_slice(&kl_runtime::$grad($(a[$i]),+)),
             },
@@ -339,6 +343,9 @@ pub type RowsAdjoint<T> = fn(&[&[T]], T, &mut [&mut [T]]);
 
 /// The adjoint of a [`VectorKernel`] in each precision.
 pub struct VectorAdjoint {
+    /// The runtime function emitted code calls: `(rows.., g, grads..)`, adding `g ·` the
+    /// partials into one slice per operand.
+    pub runtime: &'static str,
     pub f64: RowsAdjoint<f64>,
     pub f32: RowsAdjoint<f32>,
 }
@@ -433,6 +440,7 @@ macro_rules! vector_kernel {
                 $formula
             },
             adjoint: $crate::kernel::VectorAdjoint {
+                runtime: stringify!($grad),
                 f64: |a, g, out| {
                     if let [$($op),+] = out {
                         kl_runtime::$grad($(a[$i]),+, g, $($op),+)

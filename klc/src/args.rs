@@ -27,6 +27,8 @@ pub enum Command {
         input: String,
         dtype: Option<Dtype>,
         name: Option<String>,
+        /// Emit the vector–Jacobian product (value and gradients) instead.
+        grad: bool,
     },
     Eval {
         input: String,
@@ -86,7 +88,7 @@ fn usage_line(sub: &str) -> &'static str {
     match sub {
         "check" => "Usage: klc check FILE.kl|EXPR",
         "explain" => "Usage: klc explain FILE.kl|EXPR",
-        "emit" => "Usage: klc emit FILE.kl|EXPR [--dtype f32|f64] [--name NAME]",
+        "emit" => "Usage: klc emit FILE.kl|EXPR [--dtype f32|f64] [--name NAME] [--grad]",
         _ => "Usage: klc eval FILE.kl|EXPR --data FILE.json|DIR [--dtype f32|f64] [--grad]",
     }
 }
@@ -110,7 +112,9 @@ Print the Rust source of the function that computes the expression.
 
 Options:
       --dtype <f32|f64>  The float type of the generated function (default: generic)
-      --name <NAME>      The name of the generated function (default: kl)"
+      --name <NAME>      The name of the generated function (default: kl)
+      --grad             Emit the vector-Jacobian product instead: the value and, for an
+                         upstream `grad_out`, the gradient of every parameter, in one pass"
         }
         _ => {
             "\
@@ -174,7 +178,7 @@ pub fn parse(args: &[String]) -> Result<Command, UsageError> {
             };
             match (key, sub) {
                 ("--help", _) => return Ok(Command::Help(help(sub))),
-                ("--grad", "eval") if inline.is_none() => grad = true,
+                ("--grad", "eval" | "emit") if inline.is_none() => grad = true,
                 ("--dtype", "emit" | "eval") => {
                     dtype = Some(match value(key)?.as_str() {
                         "f32" => Dtype::F32,
@@ -206,7 +210,7 @@ pub fn parse(args: &[String]) -> Result<Command, UsageError> {
     Ok(match sub {
         "check" => Command::Check { input },
         "explain" => Command::Explain { input },
-        "emit" => Command::Emit { input, dtype, name },
+        "emit" => Command::Emit { input, dtype, name, grad },
         _ => Command::Eval {
             input,
             data: data.ok_or_else(|| err("`--data FILE.json|DIR` is required".into()))?,
@@ -244,7 +248,7 @@ mod tests {
         );
         assert_eq!(
             p(&["emit", "--name", "kl_fn", "e"]),
-            Ok(Command::Emit { input: "e".into(), dtype: None, name: Some("kl_fn".into()) })
+            Ok(Command::Emit { input: "e".into(), dtype: None, name: Some("kl_fn".into()), grad: false })
         );
     }
 

@@ -133,9 +133,15 @@ fn shape_table(ir: &Ir, src: &str) -> String {
     out
 }
 
-/// `klc emit`: the generated Rust source.
-pub fn emit(input: &str, dtype: Option<Dtype>, name: Option<String>, style: Style) -> Result<String, Error> {
-    use kl_codegen::emit::{emit_source, Dtype as EmitDtype, EmitOptions};
+/// `klc emit`: the generated Rust source (with `grad`, the vector–Jacobian product's).
+pub fn emit(
+    input: &str,
+    dtype: Option<Dtype>,
+    name: Option<String>,
+    grad: bool,
+    style: Style,
+) -> Result<String, Error> {
+    use kl_codegen::emit::{emit_source, emit_vjp_source, Dtype as EmitDtype, EmitOptions};
     let src = source(input)?;
     let c = compile(&src, style)?;
     let mut opts = EmitOptions::default();
@@ -146,7 +152,8 @@ pub fn emit(input: &str, dtype: Option<Dtype>, name: Option<String>, style: Styl
         Dtype::F32 => EmitDtype::F32,
         Dtype::F64 => EmitDtype::F64,
     });
-    emit_source(&c.simplified, &opts).map_err(|d| Error::compile(&d, &src, style))
+    let emitted = if grad { emit_vjp_source(&c.simplified, &opts) } else { emit_source(&c.simplified, &opts) };
+    emitted.map_err(|d| Error::compile(&d, &src, style))
 }
 
 /// `klc eval`: `{"shape": [..], "value": ..}` on stdout (with `"grad": {NAME: ..}` when asked),

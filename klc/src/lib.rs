@@ -36,7 +36,7 @@ pub fn run(args: &[String], style: Style) -> Outcome {
         Command::Version => Ok(format!("klc {}\n", env!("CARGO_PKG_VERSION"))),
         Command::Check { input } => commands::check(&input, style),
         Command::Explain { input } => commands::explain(&input, style),
-        Command::Emit { input, dtype, name } => commands::emit(&input, dtype, name, style),
+        Command::Emit { input, dtype, name, grad } => commands::emit(&input, dtype, name, grad, style),
         Command::Eval { input, data, dtype, grad } => commands::eval(&input, &data, dtype, grad, style),
     };
     match result {

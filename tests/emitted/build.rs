@@ -5,7 +5,7 @@
 //! compile but fail to emit are listed in `EMIT_FAILURES`, which the tests require to be empty,
 //! so an emitter gap fails a test with its message rather than the build.
 
-use kl_codegen::emit::{arguments, emit_source, Dtype, EmitOptions};
+use kl_codegen::emit::{arguments, emit_source, emit_vjp_source, Dtype, EmitOptions};
 use std::fmt::Write;
 use std::path::{Path, PathBuf};
 
@@ -147,7 +147,7 @@ fn reference() -> String {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../reference/cases.json");
     println!("cargo:rerun-if-changed={}", path.display());
     let json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
-    let (mut code, mut table) = (String::new(), String::new());
+    let (mut code, mut table, mut vjps, mut no_vjp) = (String::new(), String::new(), String::new(), String::new());
     for (i, case) in json["cases"].as_array().unwrap().iter().enumerate() {
         let expr = case["expr"].as_str().unwrap();
         let env = case["data"]
@@ -164,7 +164,37 @@ fn reference() -> String {
         code += &src;
         code += &adapter(&format!("call_{name}"), &format!("{name}::<f64>"), params.len(), dims.len(), "f64");
         writeln!(table, "    ({:?}, call_{name}),", case["name"].as_str().unwrap()).unwrap();
+        // The vector–Jacobian product, where the emitter covers it.
+        let vjp = format!("vjp_{i}");
+        let opts = EmitOptions { fn_name: vjp.clone(), ..Default::default() };
+        match emit_vjp_source(&compiled.simplified, &opts) {
+            Ok(src) => {
+                code += &src;
+                code += &vjp_adapter(&format!("call_{vjp}"), &format!("{vjp}::<f64>"), params.len(), dims.len());
+                writeln!(vjps, "    ({:?}, call_{vjp}),", case["name"].as_str().unwrap()).unwrap();
+            }
+            Err(e) => {
+                writeln!(no_vjp, "    ({:?}, {:?}),", case["name"].as_str().unwrap(), e.render_plain(expr)).unwrap()
+            }
+        }
     }
     code += &format!("\n/// (case name, emitted function) for every reference case.\npub const CASES: &[(&str, crate::Call<f64>)] = &[\n{table}];\n");
+    code += &format!("\n/// (case name, emitted VJP) for every reference case the VJP emitter covers.\npub const VJPS: &[(&str, crate::VjpCall<f64>)] = &[\n{vjps}];\n");
+    code += &format!("\n/// (case name, rendered error) for the reference cases it does not cover.\npub const NO_VJP: &[(&str, &str)] = &[\n{no_vjp}];\n");
     code
+}
+
+/// `name(p, d, grad_out, out, grads)` calling the VJP `target` with its arguments in order.
+fn vjp_adapter(name: &str, target: &str, n_params: usize, n_dims: usize) -> String {
+    let mut args: Vec<String> = (0..n_params).map(|i| format!("p[{i}]")).collect();
+    args.extend((0..n_dims).map(|i| format!("d[{i}]")));
+    args.push("up".into());
+    args.push("out".into());
+    let grads: Vec<String> = (0..n_params).map(|i| format!("g{i}")).collect();
+    args.extend(grads.iter().cloned());
+    format!(
+        "#[allow(unused_variables)]\npub fn {name}(p: &[&[f64]], d: &[usize], up: &[f64], out: &mut [f64], g: &mut [Vec<f64>]) -> Result<(), ::kl_runtime::Error> {{ let [{}] = g else {{ panic!(\"{n_params} gradient buffers\") }}; {target}({}) }}\n",
+        grads.join(", "),
+        args.join(", ")
+    )
 }

@@ -6,7 +6,7 @@ use super::gen::{Gen, Res};
 use super::index::{broadcast_index, lit, offset, Ix, Lin};
 use super::UNROLL_MAX;
 use kl_compiler::ir::{NodeId, NormalParam, Op};
-use kl_compiler::kernel::CallArg;
+use kl_compiler::kernel::{Call, CallArg};
 use kl_compiler::shape::Dim;
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
@@ -69,20 +69,8 @@ impl Gen<'_> {
                     let (x, xi) = operand(self, slot)?;
                     elems.push(self.elem(x, &xi)?);
                 }
-                let call = (k.kernel.call)(k.attrs);
-                let rt = &self.num.rt;
-                let args = call.args.iter().map(|a| match a {
-                    CallArg::Operand(slot) => elems[*slot].clone(),
-                    CallArg::ScaleParam(v) => {
-                        let v = format_ident!("{}", v);
-                        quote!(#rt::ScaleParam::#v)
-                    }
-                    CallArg::Zero => self.num.zero(),
-                    CallArg::One => self.num.lit(1.0),
-                });
-                let args: Vec<TokenStream> = args.collect();
-                let f = format_ident!("{}", call.runtime);
-                self.bind(scope, k.kernel.hint, quote!(#rt::#f(#(#args),*)))
+                let call = self.call(&(k.kernel.call)(k.attrs), &elems);
+                self.bind(scope, k.kernel.hint, call)
             }
             Op::SumLast { k, full } => {
                 let x = self.ir.operand(id, 0);
@@ -117,6 +105,22 @@ impl Gen<'_> {
         };
         self.values.insert((id, idx.to_vec()), value.clone());
         Ok(value)
+    }
+
+    /// `kl_runtime::{runtime}(args..)` of a descriptor's [`Call`] on the operands' elements.
+    pub fn call(&self, call: &Call, elems: &[TokenStream]) -> TokenStream {
+        let rt = &self.num.rt;
+        let args = call.args.iter().map(|a| match a {
+            CallArg::Operand(slot) => elems[*slot].clone(),
+            CallArg::ScaleParam(v) => {
+                let v = format_ident!("{}", v);
+                quote!(#rt::ScaleParam::#v)
+            }
+            CallArg::Zero => self.num.zero(),
+            CallArg::One => self.num.lit(1.0),
+        });
+        let f = format_ident!("{}", call.runtime);
+        quote!(#rt::#f(#(#args),*))
     }
 
     /// A univariate normal kernel (through broadcasts): costly enough per element that
@@ -202,4 +206,4 @@ impl Gen<'_> {
 
 /// Rows longer than this are indexed as slices: a view is a reference, but its length is a type
 /// parameter, and 4096 covers a 64 x 64 matrix.
-const VIEW_MAX: usize = 4096;
+pub(crate) const VIEW_MAX: usize = 4096;

@@ -55,7 +55,7 @@ impl Gen<'_> {
     }
 
     /// The batch index of operand `slot` of kernel `id` at the kernel's batch index `batch`.
-    fn operand_batch(&self, id: NodeId, slot: usize, batch: &[Ix]) -> Res<(NodeId, Vec<Ix>)> {
+    pub(crate) fn operand_batch(&self, id: NodeId, slot: usize, batch: &[Ix]) -> Res<(NodeId, Vec<Ix>)> {
         let sig = self.ir.op(id).signature().ok_or_else(|| self.internal(id, "no kernel signature"))?;
         let out_core = match sig.output {
             CoreOut::Scalar => 0,

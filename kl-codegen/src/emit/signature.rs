@@ -29,6 +29,16 @@ pub(crate) struct Sig {
     pub dims: Vec<(String, Ident)>,
     pub out: Ident,
     pub result: Shape,
+    /// The gradient arguments of a VJP ([`Sig::with_grads`]).
+    pub grad: Option<GradArgs>,
+}
+
+/// The arguments a VJP adds: the upstream gradient (the result's shape) after the shape
+/// symbols, and one gradient buffer per parameter (its shape) after `out`.
+pub(crate) struct GradArgs {
+    pub upstream: Ident,
+    /// Parallel to [`Sig::params`].
+    pub params: Vec<Ident>,
 }
 
 impl Sig {
@@ -45,7 +55,56 @@ impl Sig {
         let mut t: HashSet<String> = self.params.iter().map(|p| p.ident.to_string()).collect();
         t.extend(self.dims.iter().map(|(_, i)| i.to_string()));
         t.insert(self.out.to_string());
+        if let Some(g) = &self.grad {
+            t.insert(g.upstream.to_string());
+            t.extend(g.params.iter().map(Ident::to_string));
+        }
         t
+    }
+
+    /// The same arguments plus a VJP's: `grad_out` and `grad_{param}` for every parameter
+    /// (with a `_` suffix where that collides with another argument).
+    pub fn with_grads(mut self) -> Sig {
+        let mut taken = self.taken();
+        let mut unique = |base: String| {
+            let mut s = base;
+            while taken.contains(&s) {
+                s.push('_');
+            }
+            taken.insert(s.clone());
+            rust_ident(&s)
+        };
+        let upstream = unique("grad_out".into());
+        let params = self
+            .params
+            .iter()
+            .map(|p| unique(format!("grad_{}", p.ident.to_string().trim_start_matches("r#"))))
+            .collect();
+        self.grad = Some(GradArgs { upstream, params });
+        self
+    }
+
+    /// The gradient buffer of parameter `name`, in a VJP.
+    pub fn grad_of(&self, name: &str) -> Option<&Ident> {
+        let i = self.params.iter().position(|p| p.name == name)?;
+        self.grad.as_ref().map(|g| &g.params[i])
+    }
+
+    /// The argument list `(params.., dims.., [grad_out,] out[, grads..])` with element type
+    /// `ty`, and the same names as a call's arguments.
+    pub fn args(&self, ty: &TokenStream) -> (TokenStream, TokenStream) {
+        let params: Vec<&Ident> = self.params.iter().map(|p| &p.ident).collect();
+        let dims: Vec<&Ident> = self.dims.iter().map(|(_, i)| i).collect();
+        let out = &self.out;
+        match &self.grad {
+            None => {
+                (quote!(#(#params: &[#ty],)* #(#dims: usize,)* #out: &mut [#ty]), quote!(#(#params,)* #(#dims,)* #out))
+            }
+            Some(GradArgs { upstream, params: grads }) => (
+                quote!(#(#params: &[#ty],)* #(#dims: usize,)* #upstream: &[#ty], #out: &mut [#ty] #(, #grads: &mut [#ty])*),
+                quote!(#(#params,)* #(#dims,)* #upstream, #out #(, #grads)*),
+            ),
+        }
     }
 }
 
@@ -148,7 +207,7 @@ pub(crate) fn signature(ir: &Ir) -> Result<Sig, Diagnostic> {
     let result = ir.result_shape().cloned().ok_or_else(|| {
         Diagnostic::new("emit::internal", Default::default(), "the IR is not checked: the root has no tensor type")
     })?;
-    Ok(Sig { params: args, dims, out, result })
+    Ok(Sig { params: args, dims, out, result, grad: None })
 }
 
 /// Hands out local names that collide neither with arguments nor with each other.

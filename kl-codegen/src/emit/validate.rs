@@ -58,7 +58,7 @@ pub(crate) fn checks(ir: &Ir, sig: &Sig, num: &Num, unchecked: &Ident, rows: Opt
     Ok(out)
 }
 
-fn length_and_value_checks(ir: &Ir, sig: &Sig, num: &Num) -> Res<(Vec<Tok>, Vec<Tok>)> {
+pub(crate) fn length_and_value_checks(ir: &Ir, sig: &Sig, num: &Num) -> Res<(Vec<Tok>, Vec<Tok>)> {
     let rt = &num.rt;
     // Locals that cannot shadow an argument.
     let mut names = Names::new(sig.taken());

@@ -36,6 +36,34 @@ pub(crate) fn emitted_body(
         Some(f) => (quote!(), quote!(#f)),
         None => (crate::emit::emit_tokens(ir, &opts).map_err(|d| super::errors(&d, src, map))?, quote!(__kl_expr)),
     };
+    let Binding { prelude, params: call_params, dims: call_dims, out_dims, .. } = binding(ir, params, declared);
+    let t = elem_type(elem, params.is_empty());
+    Ok(quote! {
+        #emitted
+        #prelude
+        let __shape: ::std::vec::Vec<usize> = ::std::vec![#(#out_dims),*];
+        let mut __out = ::std::vec![<#t as ::kl::runtime::Real>::ZERO; __shape.iter().product::<usize>()];
+        #callee(#(#call_params,)* #(#call_dims,)* &mut __out)?;
+        ::core::result::Result::Ok(::kl::Tensor { shape: __shape, data: __out })
+    })
+}
+
+/// How a declared-path body calls an emitted function.
+pub(crate) struct Binding {
+    /// Binds `__dims` (the shape symbols' sizes, from the inputs) and `__f{i}` (each input's
+    /// values, flat).
+    pub prelude: TokenStream,
+    /// The emitted function's parameter arguments, in its order.
+    pub params: Vec<TokenStream>,
+    /// Its shape-symbol arguments, in its order.
+    pub dims: Vec<TokenStream>,
+    /// The result's dims, as `usize` expressions.
+    pub out_dims: Vec<TokenStream>,
+    /// Each parameter's declared dims (symbols bound), in `params`' (the run function's) order.
+    pub param_dims: Vec<Vec<TokenStream>>,
+}
+
+pub(crate) fn binding(ir: &kl_compiler::Ir, params: &[Param], declared: &BTreeMap<String, Shape>) -> Binding {
     let symbols = crate::emit::arguments(ir).1;
     let mut all_symbols: Vec<String> = symbols.clone();
     for shape in declared.values() {
@@ -65,33 +93,41 @@ pub(crate) fn emitted_body(
         let (arg, f) = (format_ident!("__a{}", i), format_ident!("__f{}", i));
         quote!(let #f = ::kl::__private::Param::values(#arg);)
     });
-    // Arguments of the emitted function: parameters, then symbols, in `emit::arguments` order.
-    let live: Vec<String> = crate::emit::arguments(ir).0;
-    let call_params = live.iter().map(|name| {
-        let i = params.iter().position(|p| &p.name == name).unwrap_or(0);
-        let f = format_ident!("__f{}", i);
-        quote!(&#f)
-    });
-    let call_dims = symbols.iter().map(|s| {
-        let k = sym_index(s);
-        quote!(__dims[#k])
-    });
-    let result = ir.result_shape().cloned().unwrap_or_default();
-    let out_dims = result.dims().iter().map(|d| match d {
-        Dim::Static(n) => quote!(#n),
-        Dim::Symbol(s) => {
-            let k = sym_index(s);
-            quote!(__dims[#k])
-        }
-    });
-    let t = elem_type(elem, params.is_empty());
-    Ok(quote! {
-        #emitted
+    let prelude = quote! {
         let __dims: ::std::vec::Vec<usize> = ::kl::__private::bind(&[#(#decls),*], &[#(#names),*])?;
         #(#flats)*
-        let __shape: ::std::vec::Vec<usize> = ::std::vec![#(#out_dims),*];
-        let mut __out = ::std::vec![<#t as ::kl::runtime::Real>::ZERO; __shape.iter().product::<usize>()];
-        #callee(#(#call_params,)* #(#call_dims,)* &mut __out)?;
-        ::core::result::Result::Ok(::kl::Tensor { shape: __shape, data: __out })
-    })
+    };
+    // Arguments of the emitted function: parameters, then symbols, in `emit::arguments` order.
+    let live: Vec<String> = crate::emit::arguments(ir).0;
+    let call_params = live
+        .iter()
+        .map(|name| {
+            let i = params.iter().position(|p| &p.name == name).unwrap_or(0);
+            let f = format_ident!("__f{}", i);
+            quote!(&#f)
+        })
+        .collect();
+    let call_dims = symbols
+        .iter()
+        .map(|s| {
+            let k = sym_index(s);
+            quote!(__dims[#k])
+        })
+        .collect();
+    let dims_of = |shape: &Shape| -> Vec<TokenStream> {
+        shape
+            .dims()
+            .iter()
+            .map(|d| match d {
+                Dim::Static(n) => quote!(#n),
+                Dim::Symbol(s) => {
+                    let k = sym_index(s);
+                    quote!(__dims[#k])
+                }
+            })
+            .collect()
+    };
+    let out_dims = dims_of(&ir.result_shape().cloned().unwrap_or_default());
+    let param_dims = params.iter().map(|p| dims_of(&declared[&p.name])).collect();
+    Binding { prelude, params: call_params, dims: call_dims, out_dims, param_dims }
 }

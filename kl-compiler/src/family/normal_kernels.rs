@@ -23,12 +23,7 @@ pub fn attrs(p1: NormalParam, p2: NormalParam) -> Attrs {
 
 /// The `kl_runtime::ScaleParam` variant of `p`.
 fn runtime_name(p: NormalParam) -> &'static str {
-    match p {
-        NormalParam::Scale => "Scale",
-        NormalParam::Var => "Var",
-        NormalParam::LogScale => "LogScale",
-        NormalParam::Precision => "Precision",
-    }
+    p.runtime_name()
 }
 
 const SCALE: u8 = 0;
@@ -65,6 +60,17 @@ pub const NORMAL_KL: Kernel = Kernel {
     },
     rows: |a| (a == [SCALE, SCALE]).then_some(&NORMAL_KL_ROWS),
     adjoint: Adjoint {
+        call: |a| Call {
+            runtime: "normal_kl_param_grad",
+            args: vec![
+                CallArg::Operand(0),
+                CallArg::Operand(1),
+                CallArg::ScaleParam(runtime_name(param(a[0]))),
+                CallArg::Operand(2),
+                CallArg::Operand(3),
+                CallArg::ScaleParam(runtime_name(param(a[1]))),
+            ],
+        },
         f64: |x, a, g| g.copy_from_slice(&rt::normal_kl_param_grad(x[0], x[1], rp(a[0]), x[2], x[3], rp(a[1]))),
         f32: |x, a, g| g.copy_from_slice(&rt::normal_kl_param_grad(x[0], x[1], rp(a[0]), x[2], x[3], rp(a[1]))),
     },
@@ -135,6 +141,10 @@ pub const STD_NORMAL_KL: Kernel = Kernel {
     label: |slot, a| (slot == 1).then(|| param(a[0]).keyword().to_string()),
     rows: |a| (a[0] == SCALE).then_some(&STD_NORMAL_KL_ROWS),
     adjoint: Adjoint {
+        call: |a| Call {
+            runtime: "std_normal_kl_grad",
+            args: vec![CallArg::Operand(0), CallArg::Operand(1), CallArg::ScaleParam(runtime_name(param(a[0])))],
+        },
         f64: |x, a, g| g.copy_from_slice(&rt::std_normal_kl_grad(x[0], x[1], rp(a[0]))),
         f32: |x, a, g| g.copy_from_slice(&rt::std_normal_kl_grad(x[0], x[1], rp(a[0]))),
     },

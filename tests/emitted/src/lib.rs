@@ -50,6 +50,10 @@ pub mod items {
 /// argument order, `kl_codegen::emit::arguments`).
 pub type Call<T> = fn(&[&[T]], &[usize], &mut [T]) -> Result<(), kl_runtime::Error>;
 
+/// Calls an emitted VJP: parameters, dims, the upstream gradient, the value buffer and one
+/// gradient buffer per parameter (all in the function's argument order).
+pub type VjpCall<T> = fn(&[&[T]], &[usize], &[T], &mut [T], &mut [Vec<T>]) -> Result<(), kl_runtime::Error>;
+
 /// One input file and its emitted function.
 pub struct Case<T: 'static> {
     /// The file stem (also the function name, up to deduplication).

@@ -2,17 +2,9 @@
 //! interpreter meets (`kl-compiler/tests/reference.rs`): 1e-13 relative on well-conditioned cases,
 //! cond·1e-15 on ill-conditioned ones (with the same known gaps).
 
-use serde_json::Value;
-use std::collections::BTreeMap;
+mod common;
 
-fn flatten(v: &Value, out: &mut Vec<f64>) {
-    match v {
-        Value::Array(items) => items.iter().for_each(|x| flatten(x, out)),
-        // JSON has no infinity: an infinite KL is the string "inf".
-        Value::String(s) if s == "inf" => out.push(f64::INFINITY),
-        x => out.push(x.as_f64().unwrap()),
-    }
-}
+use common::flatten;
 
 /// The interpreter's known gaps (`kl-compiler/tests/reference.rs`), which the emitted code
 /// shares: the same kernels.
@@ -20,41 +12,14 @@ const KNOWN_GAPS: &[(&str, f64)] = &[("categorical_kl_probs_vs_logits_near_equal
 
 #[test]
 fn emitted_code_matches_high_precision_references() {
-    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../reference/cases.json")).unwrap();
-    let json: Value = serde_json::from_str(&text).unwrap();
-    let cases: BTreeMap<&str, &Value> =
-        json["cases"].as_array().unwrap().iter().map(|c| (c["name"].as_str().unwrap(), c)).collect();
+    let cases = common::cases();
     let emitted = kl_emitted_tests::reference::CASES;
     assert!(emitted.len() >= 150, "only {} reference cases emitted", emitted.len());
     let mut failures = Vec::new();
     for (name, call) in emitted {
-        let case = cases[name];
-        let expr = case["expr"].as_str().unwrap();
-        // Arguments in the emitted order: the live parameters, sorted.
-        let env = case["data"]
-            .as_object()
-            .unwrap()
-            .iter()
-            .map(|(k, v)| {
-                let mut shape = Vec::new();
-                let mut x = v;
-                while let Value::Array(items) = x {
-                    shape.push(items.len());
-                    x = &items[0];
-                }
-                (k.clone(), kl_compiler::Shape::of(&shape))
-            })
-            .collect();
-        let ir = kl_compiler::compile(expr, &env).unwrap().simplified;
-        let (params, _) = kl_codegen::emit::arguments(&ir);
-        let data: Vec<Vec<f64>> = params
-            .iter()
-            .map(|p| {
-                let mut v = Vec::new();
-                flatten(&case["data"][p], &mut v);
-                v
-            })
-            .collect();
+        let case = &cases[*name];
+        let (_, params) = common::compile(case);
+        let data: Vec<Vec<f64>> = params.into_iter().map(|(_, _, v)| v).collect();
         let slices: Vec<&[f64]> = data.iter().map(|d| &d[..]).collect();
         let mut want = Vec::new();
         flatten(&case["expected"]["value"], &mut want);

@@ -1,0 +1,345 @@
+//! The vector–Jacobian product: the value and `Σ grad_out · ∂result/∂param` for every parameter,
+//! in one fused pass.
+//!
+//! ```text
+//! for each output element i:   out[i] = root[i];  backward(root, i, grad_out[i])
+//! ```
+//!
+//! `backward(node, idx, up)` is reverse mode over the simplified IR at one element, written out
+//! as code in the loop nest of the forward pass: a broadcast passes `up` to the element it read,
+//! `sum_last` passes it to every summand (a loop over the summed dims), a kernel multiplies it by
+//! its closed-form partials (the descriptor's [`Adjoint::call`](kl_compiler::kernel::Adjoint)),
+//! and a parameter element adds it into the parameter's gradient buffer. Values the backward
+//! pass needs are the forward pass's own (cached per element), so the inputs are read once.
+//!
+//! A parameter read exactly once per element, through no broadcast, has its gradient stored
+//! (`grad[off] = ..`): each gradient element is then written once and never read. Every other
+//! gradient (a broadcast parameter, one used twice, one the simplified expression no longer
+//! reads) is zeroed first and accumulated (`+=`).
+
+use super::gen::{Gen, Res, ROOT};
+use super::index::{broadcast_index, offset, Ix, Lin};
+use super::signature::{self, Num, Sig};
+use super::{constraints, gen, validate, EmitOptions};
+use kl_compiler::diag::{Diagnostic, Diagnostics};
+use kl_compiler::ir::{Ir, NodeId, NormalParam, Op};
+use proc_macro2::{Ident, TokenStream};
+use quote::{format_ident, quote};
+use std::collections::{HashMap, HashSet};
+
+/// The two VJP functions as tokens: `NAME(params.., dims.., grad_out, out, grads..)`, which
+/// checks what `emit_tokens`' checked entry checks plus the lengths of `grad_out` and of every
+/// gradient buffer, and `NAME_unchecked(..)` with the same arguments.
+pub fn emit_vjp_tokens(ir: &Ir, opts: &EmitOptions) -> Result<TokenStream, Diagnostics> {
+    let num = Num::new(opts)?;
+    let sig = signature::signature(ir)?.with_grads();
+    let (mut checks, values) = validate::length_and_value_checks(ir, &sig, &num)?;
+    checks.extend(grad_length_checks(&sig, &num)?);
+    checks.extend(values);
+    checks.extend(constraints::checks(ir, &sig, &num)?);
+    let body = body(ir, &sig, num.clone())?;
+    Ok(super::items(ir, &sig, &num, opts, checks, body)?)
+}
+
+/// The VJP as formatted source.
+pub fn emit_vjp_source(ir: &Ir, opts: &EmitOptions) -> Result<String, Diagnostics> {
+    super::format(emit_vjp_tokens(ir, opts)?)
+}
+
+fn grad_length_checks(sig: &Sig, num: &Num) -> Res<Vec<TokenStream>> {
+    let rt = &num.rt;
+    let Some(grad) = &sig.grad else { return Ok(Vec::new()) };
+    let mut out = Vec::new();
+    let (up, len) = (&grad.upstream, super::index::numel(&gen::dims(sig, &sig.result)?).tokens());
+    out.push(quote!(#rt::check_len("grad_out", &[], #len, #up.len())?;));
+    for (p, g) in sig.params.iter().zip(&grad.params) {
+        let len = super::index::numel(&gen::dims(sig, &p.shape)?).tokens();
+        let name = format!("grad_{}", p.name);
+        out.push(quote!(#rt::check_len(#name, &[], #len, #g.len())?;));
+    }
+    Ok(out)
+}
+
+/// The fused body: the forward loops, each output element followed by its backward pass.
+fn body(ir: &Ir, sig: &Sig, num: Num) -> Res<Vec<TokenStream>> {
+    let root = ir.root.ok_or_else(|| gen::internal("the IR has no root".into()))?;
+    let grad = sig.grad.as_ref().ok_or_else(|| gen::internal("a VJP signature without gradients".into()))?;
+    let stored = stored_params(ir, root);
+    let mut g = Gen::new(ir, sig, num);
+    let result = g.shape(root)?;
+    let dims = g.dims(&result)?;
+    let (out, upstream) = (sig.out.clone(), grad.upstream.clone());
+    g.each_index(ROOT, result.dims(), 1, "i", &mut |g, idx, scope| {
+        let v = g.elem(root, idx)?;
+        let at: Vec<Lin> = idx.iter().map(|i| g.ix(*i)).collect();
+        let off = offset(&dims, &at).tokens();
+        g.push(scope, quote!(#out[#off] = #v;));
+        let up = g.bind(scope, "up", quote!(#upstream[#off]));
+        g.backward(root, idx, up, scope, &stored)
+    })?;
+    let mut stmts = g.take_root();
+    gen::prune(&mut stmts);
+    let mut stmts: Vec<TokenStream> = stmts.iter().map(gen::Stmt::tokens).collect();
+    // Gradients that are accumulated start at zero; stored ones are written in full.
+    let zero = g.num.zero();
+    let fills = sig
+        .params
+        .iter()
+        .zip(&grad.params)
+        .filter(|(p, _)| !stored.contains(&p.name))
+        .map(|(_, gi)| quote!(#gi.fill(#zero);));
+    stmts.splice(0..0, fills);
+    let unused: Vec<&Ident> = sig
+        .params
+        .iter()
+        .map(|p| &p.ident)
+        .chain(sig.dims.iter().map(|(_, i)| i))
+        .filter(|i| !g.used.contains(&i.to_string()))
+        .collect();
+    if !unused.is_empty() {
+        stmts.insert(0, quote!(#(let _ = &#unused;)*));
+    }
+    Ok(stmts)
+}
+
+/// The parameters whose gradient can be stored: read exactly once per element of the loop
+/// nest (one use, on a path of nodes that each read their operands without broadcasting).
+fn stored_params(ir: &Ir, root: NodeId) -> HashSet<String> {
+    fn walk(ir: &Ir, id: NodeId, one_to_one: bool, uses: &mut HashMap<String, (usize, bool)>) {
+        let shape = ir.ty(id).tensor().cloned();
+        let same = |x: NodeId, s: Option<&kl_compiler::shape::Shape>| s.is_some() && ir.ty(x).tensor() == s;
+        match ir.op(id) {
+            Op::Param(name) => {
+                let e = uses.entry(name.clone()).or_insert((0, true));
+                e.0 += 1;
+                e.1 &= one_to_one;
+            }
+            Op::SumLast { full, .. } => {
+                let x = ir.operand(id, 0);
+                walk(ir, x, one_to_one && same(x, Some(full)), uses);
+            }
+            _ => {
+                for x in ir.operands(id) {
+                    walk(ir, x, one_to_one && same(x, shape.as_ref()), uses);
+                }
+            }
+        }
+    }
+    let mut uses = HashMap::new();
+    walk(ir, root, true, &mut uses);
+    uses.into_iter().filter(|(_, (n, direct))| *n == 1 && *direct).map(|(name, _)| name).collect()
+}
+
+impl Gen<'_> {
+    /// The backward pass at element `idx` of `id` with upstream gradient `up`, a value valid in
+    /// `scope` (which is inside the scope of `idx`): statements that add `up · ∂id[idx]/∂param`
+    /// into every parameter's gradient.
+    fn backward(&mut self, id: NodeId, idx: &[Ix], up: TokenStream, scope: usize, stored: &HashSet<String>) -> Res<()> {
+        let shape = self.shape(id)?;
+        let operand = |g: &Self, slot: usize| -> Res<(NodeId, Vec<Ix>)> {
+            let x = g.ir.operand(id, slot);
+            Ok((x, broadcast_index(idx, &shape, &g.shape(x)?)))
+        };
+        match self.ir.op(id).clone() {
+            Op::Param(name) => {
+                let p = self.sig.param(&name).ok_or_else(|| self.internal(id, "parameter is not an argument"))?;
+                let pshape = p.shape.clone();
+                let gi = self.sig.grad_of(&name).cloned().ok_or_else(|| self.internal(id, "no gradient argument"))?;
+                let dims = self.dims(&pshape)?;
+                if !stored.contains(&name) {
+                    let at: Vec<Lin> = idx.iter().map(|i| self.ix(*i)).collect();
+                    let off = offset(&dims, &at).tokens();
+                    self.push(scope, quote!(#gi[#off] += #up;));
+                    return Ok(());
+                }
+                // A stored gradient's static trailing dims are written through one fixed-size
+                // view per row (as parameters are read, see `param_elem`): one bounds check per
+                // row, so that the row's loop vectorizes. Stored means one access per element,
+                // so one view of the buffer is live at a time.
+                let statics = pshape.dims().iter().rev().take_while(|d| d.as_static().is_some()).count();
+                let n: usize = pshape.dims()[pshape.rank() - statics..].iter().filter_map(|d| d.as_static()).product();
+                if statics == 0 || n > super::elementwise::VIEW_MAX {
+                    let at: Vec<Lin> = idx.iter().map(|i| self.ix(*i)).collect();
+                    let off = offset(&dims, &at).tokens();
+                    self.push(scope, quote!(#gi[#off] = #up;));
+                    return Ok(());
+                }
+                let split = pshape.rank() - statics;
+                let (outer, inner) = idx.split_at(split);
+                let key = (gi.to_string(), outer.to_vec());
+                let view = match self.views.get(&key) {
+                    Some(v) => v.clone(),
+                    None => {
+                        let at: Vec<Lin> = outer.iter().map(|i| self.ix(*i)).collect();
+                        let start = offset(&dims[..split], &at).mul(&Lin::Const(n));
+                        let end = start.clone().add(&Lin::Const(n));
+                        let (start, end, len, ty) =
+                            (start.tokens(), end.tokens(), super::index::lit(n), self.num.ty.clone());
+                        let row_scope = self.scope_of(outer);
+                        let v = self.bind(
+                            row_scope,
+                            &format!("{}_row", gi.to_string().trim_start_matches("r#")),
+                            quote!(<&mut [#ty; #len]>::try_from(&mut #gi[#start..#end]).unwrap()),
+                        );
+                        self.views.insert(key, v.clone());
+                        v
+                    }
+                };
+                let at: Vec<Lin> = inner.iter().map(|i| self.ix(*i)).collect();
+                let off = offset(&dims[split..], &at).tokens();
+                self.push(scope, quote!(#view[#off] = #up;));
+                Ok(())
+            }
+            // Not parameters: nothing to propagate.
+            Op::Literal(_) | Op::Zeros(_) => Ok(()),
+            Op::BroadcastTo(_) => {
+                let (x, xi) = operand(self, 0)?;
+                self.backward(x, &xi, up, scope, stored)
+            }
+            Op::ScaleFrom(p) => {
+                let (x, xi) = operand(self, 0)?;
+                if p == NormalParam::Scale {
+                    return self.backward(x, &xi, up, scope, stored);
+                }
+                let xv = self.elem(x, &xi)?;
+                let rt = self.num.rt.clone();
+                let variant = format_ident!("{}", p.runtime_name());
+                let d = self.bind(scope, "dscale", quote!(#up * #rt::scale_from_grad(#xv, #rt::ScaleParam::#variant)));
+                self.backward(x, &xi, d, scope, stored)
+            }
+            Op::Kernel(k) => {
+                let n = k.kernel.operands.len();
+                let mut elems = Vec::new();
+                let mut at = Vec::new();
+                for slot in 0..n {
+                    let (x, xi) = operand(self, slot)?;
+                    elems.push(self.elem(x, &xi)?);
+                    at.push((x, xi));
+                }
+                // The partials depend on the element only: in the element's own scope.
+                let call = self.call(&(k.kernel.adjoint.call)(k.attrs), &elems);
+                let partials = self.bind(self.scope_of(idx), "partials", call);
+                for (slot, (x, xi)) in at.into_iter().enumerate() {
+                    if !self.reads_a_param(x) {
+                        continue;
+                    }
+                    let s = super::index::lit(slot);
+                    let u = self.bind(scope, "adj", quote!(#up * #partials[#s]));
+                    self.backward(x, &xi, u, scope, stored)?;
+                }
+                Ok(())
+            }
+            Op::SumLast { k, full } => {
+                let x = self.ir.operand(id, 0);
+                let xs = self.shape(x)?;
+                let summed = full.dims()[full.rank() - k..].to_vec();
+                let prefix = idx.to_vec();
+                // Loops, not unrolled statements: the loop vectorizer turns the kernel calls
+                // into vector code, where unrolled calls stay scalar.
+                self.each_index(scope, &summed, 1, "k", &mut |g, j, inner| {
+                    let at: Vec<Ix> = prefix.iter().chain(j).copied().collect();
+                    let xi = broadcast_index(&at, &full, &xs);
+                    g.backward(x, &xi, up.clone(), inner, stored)
+                })
+            }
+            Op::VectorKernel(k) => self.vector_backward(id, k, idx, up, scope),
+            op => Err(no_vjp(self.ir, id, &op)),
+        }
+    }
+
+    /// A row kernel's backward pass at batch element `idx`: its adjoint adds `up ·` the
+    /// partials into one gradient row per operand. An operand that is a parameter (through
+    /// broadcasts of its batch) gets the row of its gradient; one the same call reads twice, a
+    /// scratch row added in afterwards (two `&mut` rows of one buffer cannot coexist); a
+    /// literal, a scratch row that is dropped.
+    fn vector_backward(
+        &mut self,
+        id: NodeId,
+        k: &'static kl_compiler::kernel::VectorKernel,
+        idx: &[Ix],
+        up: TokenStream,
+        scope: usize,
+    ) -> Res<()> {
+        let rows = self.vector_rows(id, idx)?;
+        let zero = self.num.zero();
+        let (mut grads, mut after) = (Vec::new(), Vec::new());
+        let mut params = Vec::new();
+        for slot in 0..k.operands.len() {
+            let (x, b) = self.operand_batch(id, slot, idx)?;
+            params.push(self.param_row(x, &b, k.cores[slot])?);
+        }
+        for (slot, target) in params.iter().enumerate() {
+            let core = k.cores[slot];
+            let (x, _) = self.operand_batch(id, slot, idx)?;
+            let len = super::index::numel(&self.dims(&self.shape(x)?.last(core))?);
+            let shared =
+                target.as_ref().is_some_and(|(n, _)| params.iter().flatten().filter(|(m, _)| m == n).count() > 1);
+            match target {
+                Some((_, row)) if !shared => grads.push(quote!(&mut #row)),
+                _ => {
+                    if target.is_none() && self.reads_a_param(x) {
+                        return Err(self.internal(x, "a row kernel's operand computed from a parameter"));
+                    }
+                    let buf = self.alloc("grad_scratch", &len);
+                    self.push(scope, quote!(#buf.fill(#zero);));
+                    grads.push(quote!(&mut #buf[..]));
+                    if let Some((_, row)) = target {
+                        let j = self.names.fresh("j");
+                        let n = len.tokens();
+                        after.push(quote!(for #j in 0..#n { #row[#j] += #buf[#j]; }));
+                    }
+                }
+            }
+        }
+        let (rt, f) = (self.num.rt.clone(), format_ident!("{}", k.adjoint.runtime));
+        self.push(scope, quote!(#rt::#f(#(#rows,)* #up, #(#grads),*);));
+        for stmt in after {
+            self.push(scope, stmt);
+        }
+        Ok(())
+    }
+
+    /// The gradient row of the parameter behind operand block `x[b]` (`core` trailing dims), as
+    /// a place expression `grad[start..end]`, with the parameter's name; `None` when `x` is not
+    /// a parameter seen through batch broadcasts.
+    fn param_row(&mut self, x: NodeId, b: &[Ix], core: usize) -> Res<Option<(String, TokenStream)>> {
+        let shape = self.shape(x)?;
+        match self.ir.op(x).clone() {
+            Op::Param(name) => {
+                let gi = self.sig.grad_of(&name).cloned().ok_or_else(|| self.internal(x, "no gradient argument"))?;
+                let batch_dims = self.dims(&shape.drop_last(core))?;
+                let len = super::index::numel(&self.dims(&shape.last(core))?);
+                let bi: Vec<Lin> = b.iter().map(|i| self.ix(*i)).collect();
+                let start = offset(&batch_dims, &bi).mul(&len);
+                let end = start.clone().add(&len);
+                let (start, end) = (start.tokens(), end.tokens());
+                Ok(Some((name, quote!(#gi[#start..#end]))))
+            }
+            Op::BroadcastTo(_) => {
+                let y = self.ir.operand(x, 0);
+                let ys = self.shape(y)?;
+                if ys.rank() >= core && ys.last(core) == shape.last(core) {
+                    let yb = broadcast_index(b, &shape.drop_last(core), &ys.drop_last(core));
+                    return self.param_row(y, &yb, core);
+                }
+                Ok(None)
+            }
+            _ => Ok(None),
+        }
+    }
+
+    /// Whether any parameter is below `id` (a literal's partial is not needed).
+    fn reads_a_param(&self, id: NodeId) -> bool {
+        matches!(self.ir.op(id), Op::Param(_)) || self.ir.operands(id).into_iter().any(|x| self.reads_a_param(x))
+    }
+}
+
+fn no_vjp(ir: &Ir, id: NodeId, op: &Op) -> Diagnostic {
+    let node = ir.node(id);
+    Diagnostic::new(
+        "emit::no_vjp",
+        node.span,
+        format!("the emitted vector–Jacobian product does not cover `{}` yet", op.name()),
+    )
+    .label("no emitted gradient")
+}
