@@ -160,8 +160,7 @@ fn block_backward<T: Real>(op: &Op, args: &[&Tensor<T>], g: &Tensor<T>) -> Vec<T
     let d = *args[0].shape.last().unwrap_or(&1);
     let mut gs: Vec<Tensor<T>> =
         args.iter().map(|a| Tensor { shape: a.shape.clone(), data: vec![T::ZERO; a.data.len()] }).collect();
-    let mut scratch = vec![T::ZERO; rt::scratch_len_mvn_kl_tril_grad(d).max(rt::scratch_len_cov_kl_grad(d))];
-    let (mut dense, mut g_dense) = (vec![T::ZERO; d * d], vec![T::ZERO; d * d]);
+    let mut scratch = vec![T::ZERO; rt::scratch_len_mvn_kl_diag_grad(d).max(rt::scratch_len_cov_kl_grad(d))];
     let mut idx = vec![0; batch.len()];
     for gi in &g.data {
         let offs: Vec<usize> = views.iter().map(|(s, _)| idx.iter().zip(s).map(|(i, s)| i * s).sum()).collect();
@@ -174,24 +173,13 @@ fn block_backward<T: Real>(op: &Op, args: &[&Tensor<T>], g: &Tensor<T>) -> Vec<T
                 rt::mvn_kl_tril_grad(blk(0), blk(1), blk(2), blk(3), d, *gi, grads, &mut scratch);
             }
             // A diagonal side is the factor diag(s): its gradient is that factor's diagonal.
-            (Op::DiagTrilKl | Op::TrilDiagKl, 4) => {
-                let [m1, x1, m2, x2]: [&mut [T]; 4] = out.try_into().expect("four operands");
-                let diagonal = if *op == Op::DiagTrilKl { 1 } else { 3 };
-                dense.iter_mut().for_each(|x| *x = T::ZERO);
-                g_dense.iter_mut().for_each(|x| *x = T::ZERO);
-                for i in 0..d {
-                    dense[i * d + i] = blk(diagonal)[i];
-                }
-                let (s_grad, factors) = if diagonal == 1 {
-                    (x1, ([blk(0), &dense, blk(2), blk(3)], [m1, &mut g_dense[..], m2, x2]))
-                } else {
-                    (x2, ([blk(0), blk(1), blk(2), &dense], [m1, x1, m2, &mut g_dense[..]]))
-                };
-                let ([a, b, c, e], grads) = factors;
-                rt::mvn_kl_tril_grad(a, b, c, e, d, *gi, grads, &mut scratch);
-                for i in 0..d {
-                    s_grad[i] += g_dense[i * d + i];
-                }
+            (Op::DiagTrilKl, 4) => {
+                let grads: [&mut [T]; 4] = out.try_into().expect("four operands");
+                rt::mvn_kl_diag_tril_grad(blk(0), blk(1), blk(2), blk(3), d, *gi, grads, &mut scratch);
+            }
+            (Op::TrilDiagKl, 4) => {
+                let grads: [&mut [T]; 4] = out.try_into().expect("four operands");
+                rt::mvn_kl_tril_diag_grad(blk(0), blk(1), blk(2), blk(3), d, *gi, grads, &mut scratch);
             }
             // Two covariances: the gradient of the formula in (m1, C1, m2, C2); the factor operand
             // (the Cholesky factor of C2, a computational aid) gets none.

@@ -65,6 +65,14 @@ impl NormalParam {
     }
 }
 
+/// See [`Op::block_adjoint`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BlockAdjoint {
+    pub runtime: &'static str,
+    pub scratch: Option<&'static str>,
+    pub grads: usize,
+}
+
 /// How a `MultivariateNormal`'s matrix is given.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum MvnParam {
@@ -262,6 +270,25 @@ impl Op {
             LowRankTril => Some(Signature { inputs: &[2, 1], output: CoreOut::Square { from: 1 } }),
             _ => None,
         }
+    }
+
+    /// The runtime adjoint of a multivariate kernel op, for emitted code (the interpreter
+    /// calls the same functions): `runtime(inputs.., d, g, [grads..], scratch)`, adding `g ·` the
+    /// partials into one gradient block per differentiated operand (the first `grads`; a
+    /// trailing Cholesky factor is a computational aid and gets none), with a scratch buffer of
+    /// `scratch(d)` elements; without `scratch`, `runtime(inputs.., d, g, grad)` for one operand.
+    pub fn block_adjoint(&self) -> Option<BlockAdjoint> {
+        use Op::*;
+        let (runtime, scratch, grads) = match self {
+            TrilKl => ("mvn_kl_tril_grad", Some("scratch_len_mvn_kl_tril_grad"), 4),
+            DiagTrilKl => ("mvn_kl_diag_tril_grad", Some("scratch_len_mvn_kl_diag_grad"), 4),
+            TrilDiagKl => ("mvn_kl_tril_diag_grad", Some("scratch_len_mvn_kl_diag_grad"), 4),
+            SpdKl(MvnParam::Covariance) => ("cov_kl_grad", Some("scratch_len_cov_kl_grad"), 4),
+            TrilLogProb => ("mvn_log_prob_tril_grad", Some("scratch_len_mvn_log_prob_tril_grad"), 3),
+            TrilEntropy => ("mvn_entropy_tril_grad", None, 1),
+            _ => return None,
+        };
+        Some(BlockAdjoint { runtime, scratch, grads })
     }
 
     /// A short name for printing.

@@ -199,6 +199,72 @@ pub fn mvn_kl_tril_grad<T: Real>(
     }
 }
 
+/// Scratch length of [`mvn_kl_diag_tril_grad`] and [`mvn_kl_tril_diag_grad`].
+pub const fn scratch_len_mvn_kl_diag_grad(d: usize) -> usize {
+    scratch_len_mvn_kl_tril_grad(d) + 2 * d * d
+}
+
+/// The gradient of `KL(N(m1, diag(s1)²) ‖ N(m2, L2 L2ᵀ))` with respect to `m1`, `s1` (a vector
+/// of `d` standard deviations), `m2`, `L2`, added into `g_*` scaled by `g`: that of
+/// [`mvn_kl_tril_grad`] with `L1 = diag(s1)`, whose gradient is that factor's diagonal.
+#[allow(clippy::too_many_arguments)]
+pub fn mvn_kl_diag_tril_grad<T: Real>(
+    m1: &[T],
+    s1: &[T],
+    m2: &[T],
+    l2: &[T],
+    d: usize,
+    g: T,
+    grads: [&mut [T]; 4],
+    scratch: &mut [T],
+) {
+    let [g_m1, g_s1, g_m2, g_l2] = grads;
+    let (dense, rest) = scratch.split_at_mut(d * d);
+    let (g_dense, rest) = rest.split_at_mut(d * d);
+    diagonal(s1, d, dense, g_dense);
+    mvn_kl_tril_grad(m1, dense, m2, l2, d, g, [g_m1, &mut g_dense[..], g_m2, g_l2], rest);
+    for i in 0..d {
+        g_s1[i] += g_dense[i * d + i];
+    }
+}
+
+/// The gradient of `KL(N(m1, L1 L1ᵀ) ‖ N(m2, diag(s2)²))` with respect to `m1`, `L1`, `m2`,
+/// `s2`, added into `g_*` scaled by `g` (see [`mvn_kl_diag_tril_grad`]).
+#[allow(clippy::too_many_arguments)]
+pub fn mvn_kl_tril_diag_grad<T: Real>(
+    m1: &[T],
+    l1: &[T],
+    m2: &[T],
+    s2: &[T],
+    d: usize,
+    g: T,
+    grads: [&mut [T]; 4],
+    scratch: &mut [T],
+) {
+    let [g_m1, g_l1, g_m2, g_s2] = grads;
+    let (dense, rest) = scratch.split_at_mut(d * d);
+    let (g_dense, rest) = rest.split_at_mut(d * d);
+    diagonal(s2, d, dense, g_dense);
+    mvn_kl_tril_grad(m1, l1, m2, dense, d, g, [g_m1, g_l1, g_m2, &mut g_dense[..]], rest);
+    for i in 0..d {
+        g_s2[i] += g_dense[i * d + i];
+    }
+}
+
+/// `dense = diag(s)` and `zeros = 0`, both `d × d`.
+fn diagonal<T: Real>(s: &[T], d: usize, dense: &mut [T], zeros: &mut [T]) {
+    dense.iter_mut().for_each(|x| *x = T::ZERO);
+    zeros.iter_mut().for_each(|x| *x = T::ZERO);
+    for i in 0..d {
+        dense[i * d + i] = s[i];
+    }
+}
+
+/// Scratch length of [`mvn_log_prob_tril_grad`].
+pub const fn scratch_len_mvn_log_prob_tril_grad(d: usize) -> usize {
+    2 * d
+}
+
 /// The gradient of `mvn_log_prob_tril(x, m, L)` with respect to `x`, `m`, `L` (lower triangle),
 /// added into `g_*` scaled by `g`: with `z = L⁻¹(x − m)` and `w = L⁻ᵀ z`: `−w`, `w`,
 /// `tril(w zᵀ) − diag(1/Lᵢᵢ)`. Scratch: `2 d`.

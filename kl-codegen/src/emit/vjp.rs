@@ -242,16 +242,16 @@ impl Gen<'_> {
                     g.backward(x, &xi, up.clone(), inner, stored)
                 })
             }
-            Op::VectorKernel(k) => self.vector_backward(id, k, idx, up, scope),
-            op => Err(no_vjp(self.ir, id, &op)),
+            Op::VectorKernel(k) => self.vector_backward(id, k, idx, up, scope, stored),
+            op => match op.block_adjoint() {
+                Some(adj) => self.block_backward(id, adj, idx, up, scope, stored),
+                None => Err(no_vjp(self.ir, id, &op)),
+            },
         }
     }
 
     /// A row kernel's backward pass at batch element `idx`: its adjoint adds `up ·` the
-    /// partials into one gradient row per operand. An operand that is a parameter (through
-    /// broadcasts of its batch) gets the row of its gradient; one the same call reads twice, a
-    /// scratch row added in afterwards (two `&mut` rows of one buffer cannot coexist); a
-    /// literal, a scratch row that is dropped.
+    /// partials into one gradient row per operand (see [`Gen::grad_targets`]).
     fn vector_backward(
         &mut self,
         id: NodeId,
@@ -259,42 +259,115 @@ impl Gen<'_> {
         idx: &[Ix],
         up: TokenStream,
         scope: usize,
+        stored: &HashSet<String>,
     ) -> Res<()> {
         let rows = self.vector_rows(id, idx)?;
-        let zero = self.num.zero();
-        let (mut grads, mut after) = (Vec::new(), Vec::new());
-        let mut params = Vec::new();
-        for slot in 0..k.operands.len() {
+        let (grads, after) = self.grad_targets(id, idx, k.cores, scope)?;
+        let (rt, f) = (self.num.rt.clone(), format_ident!("{}", k.adjoint.runtime));
+        self.push(scope, quote!(#rt::#f(#(#rows,)* #up, #(#grads),*);));
+        self.finish(after, scope, stored)
+    }
+
+    /// A multivariate kernel's backward pass at batch element `idx`: its runtime adjoint
+    /// ([`Op::block_adjoint`]) on the operands' blocks adds `up ·` the partials into one gradient
+    /// block per differentiated operand, with one scratch buffer allocated before the loops.
+    fn block_backward(
+        &mut self,
+        id: NodeId,
+        adj: kl_compiler::ir::BlockAdjoint,
+        idx: &[Ix],
+        up: TokenStream,
+        scope: usize,
+        stored: &HashSet<String>,
+    ) -> Res<()> {
+        let op = self.ir.op(id).clone();
+        let cores = op.signature().ok_or_else(|| self.internal(id, "no kernel signature"))?.inputs;
+        let mut blocks = Vec::new();
+        for (slot, &core) in cores.iter().enumerate().take(adj.grads) {
             let (x, b) = self.operand_batch(id, slot, idx)?;
-            params.push(self.param_row(x, &b, k.cores[slot])?);
+            blocks.push(self.block_slice(x, &b, core)?);
         }
+        // The event size: the last dim of the first operand (a vector, or the factor itself).
+        let first = self.ir.operand(id, 0);
+        let d = self.shape(first)?.last(1);
+        let d = self.dims(&d)?.pop().unwrap_or(Lin::Const(1)).tokens();
+        let (grads, after) = self.grad_targets(id, idx, &cores[..adj.grads], scope)?;
+        let (rt, f) = (self.num.rt.clone(), format_ident!("{}", adj.runtime));
+        let call = match adj.scratch {
+            Some(len) => {
+                let len = format_ident!("{}", len);
+                let buf = self.alloc("scratch", &Lin::atom(quote!(#rt::#len(#d))));
+                quote!(#rt::#f(#(#blocks,)* #d, #up, [#(#grads),*], &mut #buf[..]);)
+            }
+            None => quote!(#rt::#f(#(#blocks,)* #d, #up, #(#grads),*);),
+        };
+        self.push(scope, call);
+        self.finish(after, scope, stored)
+    }
+
+    /// The gradient blocks a kernel's adjoint adds into, one per operand slot (`cores` trailing
+    /// dims each), as `&mut` expressions, and what to do after the call ([`Gen::finish`]). A
+    /// parameter (through broadcasts of its batch) gets the block of its gradient. Every other
+    /// operand gets a scratch block: added into the parameter's gradient afterwards where the
+    /// same call reads the parameter twice (two `&mut` blocks of one buffer cannot coexist),
+    /// propagated element by element where the operand is computed from parameters (a scale
+    /// from a variance), dropped where it is a literal.
+    fn grad_targets(
+        &mut self,
+        id: NodeId,
+        idx: &[Ix],
+        cores: &[usize],
+        scope: usize,
+    ) -> Res<(Vec<TokenStream>, Vec<After>)> {
+        let zero = self.num.zero();
+        let mut params = Vec::new();
+        for (slot, &core) in cores.iter().enumerate() {
+            let (x, b) = self.operand_batch(id, slot, idx)?;
+            params.push(self.param_row(x, &b, core)?);
+        }
+        let (mut grads, mut after) = (Vec::new(), Vec::new());
         for (slot, target) in params.iter().enumerate() {
-            let core = k.cores[slot];
-            let (x, _) = self.operand_batch(id, slot, idx)?;
+            let core = cores[slot];
+            let (x, b) = self.operand_batch(id, slot, idx)?;
             let len = super::index::numel(&self.dims(&self.shape(x)?.last(core))?);
             let shared =
                 target.as_ref().is_some_and(|(n, _)| params.iter().flatten().filter(|(m, _)| m == n).count() > 1);
+            if let (Some((_, row)), false) = (target, shared) {
+                grads.push(quote!(&mut #row));
+                continue;
+            }
+            let buf = self.alloc("grad_scratch", &len);
+            self.push(scope, quote!(#buf.fill(#zero);));
+            grads.push(quote!(&mut #buf[..]));
             match target {
-                Some((_, row)) if !shared => grads.push(quote!(&mut #row)),
-                _ => {
-                    if target.is_none() && self.reads_a_param(x) {
-                        return Err(self.internal(x, "a row kernel's operand computed from a parameter"));
-                    }
-                    let buf = self.alloc("grad_scratch", &len);
-                    self.push(scope, quote!(#buf.fill(#zero);));
-                    grads.push(quote!(&mut #buf[..]));
-                    if let Some((_, row)) = target {
-                        let j = self.names.fresh("j");
-                        let n = len.tokens();
-                        after.push(quote!(for #j in 0..#n { #row[#j] += #buf[#j]; }));
-                    }
-                }
+                Some((_, row)) => after.push(After::Add { row: row.clone(), buf, len }),
+                None if self.reads_a_param(x) => after.push(After::Chain { x, batch: b, core, buf }),
+                None => {}
             }
         }
-        let (rt, f) = (self.num.rt.clone(), format_ident!("{}", k.adjoint.runtime));
-        self.push(scope, quote!(#rt::#f(#(#rows,)* #up, #(#grads),*);));
-        for stmt in after {
-            self.push(scope, stmt);
+        Ok((grads, after))
+    }
+
+    /// The statements after a kernel's adjoint call (see [`Gen::grad_targets`]).
+    fn finish(&mut self, after: Vec<After>, scope: usize, stored: &HashSet<String>) -> Res<()> {
+        for a in after {
+            match a {
+                After::Add { row, buf, len } => {
+                    let (j, n) = (self.names.fresh("j"), len.tokens());
+                    self.push(scope, quote!(for #j in 0..#n { #row[#j] += #buf[#j]; }));
+                }
+                After::Chain { x, batch, core, buf } => {
+                    let shape = self.shape(x)?;
+                    let core_dims = shape.last(core).dims().to_vec();
+                    let lens = self.dims(&shape.last(core))?;
+                    self.each_index(scope, &core_dims, 1, "c", &mut |g, ci, inner| {
+                        let at: Vec<Lin> = ci.iter().map(|i| g.ix(*i)).collect();
+                        let off = offset(&lens, &at).tokens();
+                        let full: Vec<Ix> = batch.iter().chain(ci).copied().collect();
+                        g.backward(x, &full, quote!(#buf[#off]), inner, stored)
+                    })?;
+                }
+            }
         }
         Ok(())
     }
@@ -332,6 +405,14 @@ impl Gen<'_> {
     fn reads_a_param(&self, id: NodeId) -> bool {
         matches!(self.ir.op(id), Op::Param(_)) || self.ir.operands(id).into_iter().any(|x| self.reads_a_param(x))
     }
+}
+
+/// What follows a kernel's adjoint call for one operand that has a scratch gradient block.
+enum After {
+    /// Add the block into a parameter's gradient block.
+    Add { row: TokenStream, buf: Ident, len: Lin },
+    /// Propagate each element of the block into the operand `x` at batch index `batch`.
+    Chain { x: NodeId, batch: Vec<Ix>, core: usize, buf: Ident },
 }
 
 fn no_vjp(ir: &Ir, id: NodeId, op: &Op) -> Diagnostic {
