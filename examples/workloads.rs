@@ -200,13 +200,22 @@ impl Elem for f64 {
 /// size and the output buffer.
 type Kernel<T> = fn(&[&[T]], usize, &mut [T]) -> Result<(), kl::Error>;
 
+/// A vector–Jacobian product (`NAME_vjp_into`): inputs, batch size, upstream gradient, output
+/// buffer and one gradient buffer per input.
+type GradKernel<T> = fn(&[&[T]], usize, &[T], &mut [T], &mut [Vec<T>]) -> Result<(), kl::Error>;
+
+/// What a workload times: the value, or the value plus every gradient.
+enum Run<T: Elem> {
+    Value { checked: Kernel<T>, unchecked: Kernel<T> },
+    Grad { checked: GradKernel<T>, unchecked: GradKernel<T> },
+}
+
 struct Workload<T: Elem> {
     name: &'static str,
     batch: usize,
     dim: usize,
     inputs: fn(&mut Rng, usize, usize) -> Vec<Vec<f64>>,
-    checked: Kernel<T>,
-    unchecked: Kernel<T>,
+    run: Run<T>,
 }
 
 /// Means in `[-1, 1)`, scales in `[0.5, 2)`.
@@ -241,23 +250,75 @@ macro_rules! kernel {
     };
 }
 
+/// Adapts a generated VJP with `N` inputs (`grad_kernel!(f, 0 => g0, 1 => g1, ..)`) to
+/// [`GradKernel`].
+macro_rules! grad_kernel {
+    ($f:path, $($k:literal => $g:ident),+) => {
+        |xs, b, up, out, g| match g {
+            [$($g),+] => $f($(xs[$k],)+ b, up, out, $($g),+),
+            _ => unreachable!("one gradient buffer per input"),
+        }
+    };
+}
+
+/// The gradient workloads of the table: each is the value workload of the same data
+/// (`grad_X` times `X`'s VJP).
+fn grad<T: Elem>(
+    name: &'static str,
+    of: &[Workload<T>],
+    checked: GradKernel<T>,
+    unchecked: GradKernel<T>,
+) -> Workload<T> {
+    let w = of.iter().find(|w| name.strip_prefix("grad_") == Some(w.name)).expect("a value workload of this name");
+    Workload { name, batch: w.batch, dim: w.dim, inputs: w.inputs, run: Run::Grad { checked, unchecked } }
+}
+
 fn f32_workloads() -> Vec<Workload<f32>> {
+    let mut all = f32_value_workloads();
+    all.extend([
+        grad(
+            "grad_diag_kl_d8",
+            &all,
+            grad_kernel!(diag_kl_d8_vjp_into, 0 => g0, 1 => g1, 2 => g2, 3 => g3),
+            grad_kernel!(diag_kl_d8_vjp_into_unchecked, 0 => g0, 1 => g1, 2 => g2, 3 => g3),
+        ),
+        grad(
+            "grad_diag_kl_d64",
+            &all,
+            grad_kernel!(diag_kl_d64_vjp_into, 0 => g0, 1 => g1, 2 => g2, 3 => g3),
+            grad_kernel!(diag_kl_d64_vjp_into_unchecked, 0 => g0, 1 => g1, 2 => g2, 3 => g3),
+        ),
+        grad(
+            "grad_std_prior_d64",
+            &all,
+            grad_kernel!(std_prior_d64_vjp_into, 0 => g0, 1 => g1),
+            grad_kernel!(std_prior_d64_vjp_into_unchecked, 0 => g0, 1 => g1),
+        ),
+    ]);
+    all
+}
+
+fn f32_value_workloads() -> Vec<Workload<f32>> {
     vec![
         Workload {
             name: "diag_kl_d8",
             batch: 1_000_000,
             dim: 8,
             inputs: diag_inputs,
-            checked: kernel!(diag_kl_d8_into, 0, 1, 2, 3),
-            unchecked: kernel!(diag_kl_d8_into_unchecked, 0, 1, 2, 3),
+            run: Run::Value {
+                checked: kernel!(diag_kl_d8_into, 0, 1, 2, 3),
+                unchecked: kernel!(diag_kl_d8_into_unchecked, 0, 1, 2, 3),
+            },
         },
         Workload {
             name: "diag_kl_d64",
             batch: 100_000,
             dim: 64,
             inputs: diag_inputs,
-            checked: kernel!(diag_kl_d64_into, 0, 1, 2, 3),
-            unchecked: kernel!(diag_kl_d64_into_unchecked, 0, 1, 2, 3),
+            run: Run::Value {
+                checked: kernel!(diag_kl_d64_into, 0, 1, 2, 3),
+                unchecked: kernel!(diag_kl_d64_into_unchecked, 0, 1, 2, 3),
+            },
         },
         Workload {
             name: "std_prior_d64",
@@ -265,8 +326,10 @@ fn f32_workloads() -> Vec<Workload<f32>> {
             dim: 64,
             // `m, s`
             inputs: |r, b, d| vec![means(r, b, d), scales(r, b, d)],
-            checked: kernel!(std_prior_d64_into, 0, 1),
-            unchecked: kernel!(std_prior_d64_into_unchecked, 0, 1),
+            run: Run::Value {
+                checked: kernel!(std_prior_d64_into, 0, 1),
+                unchecked: kernel!(std_prior_d64_into_unchecked, 0, 1),
+            },
         },
         Workload {
             name: "diag_logprob_d8",
@@ -274,48 +337,60 @@ fn f32_workloads() -> Vec<Workload<f32>> {
             dim: 8,
             // `m, s, x`
             inputs: |r, b, d| vec![means(r, b, d), scales(r, b, d), r.vec(b * d, -3.0, 3.0)],
-            checked: kernel!(diag_logprob_d8_into, 0, 1, 2),
-            unchecked: kernel!(diag_logprob_d8_into_unchecked, 0, 1, 2),
+            run: Run::Value {
+                checked: kernel!(diag_logprob_d8_into, 0, 1, 2),
+                unchecked: kernel!(diag_logprob_d8_into_unchecked, 0, 1, 2),
+            },
         },
         Workload {
             name: "gamma_kl_1e6",
             batch: 1_000_000,
             dim: 1,
             inputs: concentrations::<4>,
-            checked: kernel!(gamma_kl_1e6_into, 0, 1, 2, 3),
-            unchecked: kernel!(gamma_kl_1e6_into_unchecked, 0, 1, 2, 3),
+            run: Run::Value {
+                checked: kernel!(gamma_kl_1e6_into, 0, 1, 2, 3),
+                unchecked: kernel!(gamma_kl_1e6_into_unchecked, 0, 1, 2, 3),
+            },
         },
         Workload {
             name: "bernoulli_logits_kl_1e6",
             batch: 1_000_000,
             dim: 1,
             inputs: logits,
-            checked: kernel!(bernoulli_logits_kl_1e6_into, 0, 1),
-            unchecked: kernel!(bernoulli_logits_kl_1e6_into_unchecked, 0, 1),
+            run: Run::Value {
+                checked: kernel!(bernoulli_logits_kl_1e6_into, 0, 1),
+                unchecked: kernel!(bernoulli_logits_kl_1e6_into_unchecked, 0, 1),
+            },
         },
         Workload {
             name: "categorical_kl_k64",
             batch: 100_000,
             dim: 64,
             inputs: logits,
-            checked: kernel!(categorical_kl_k64_into, 0, 1),
-            unchecked: kernel!(categorical_kl_k64_into_unchecked, 0, 1),
+            run: Run::Value {
+                checked: kernel!(categorical_kl_k64_into, 0, 1),
+                unchecked: kernel!(categorical_kl_k64_into_unchecked, 0, 1),
+            },
         },
         Workload {
             name: "beta_kl_1e6",
             batch: 1_000_000,
             dim: 1,
             inputs: concentrations::<4>,
-            checked: kernel!(beta_kl_1e6_into, 0, 1, 2, 3),
-            unchecked: kernel!(beta_kl_1e6_into_unchecked, 0, 1, 2, 3),
+            run: Run::Value {
+                checked: kernel!(beta_kl_1e6_into, 0, 1, 2, 3),
+                unchecked: kernel!(beta_kl_1e6_into_unchecked, 0, 1, 2, 3),
+            },
         },
         Workload {
             name: "dirichlet_kl_k16",
             batch: 100_000,
             dim: 16,
             inputs: concentrations::<2>,
-            checked: kernel!(dirichlet_kl_k16_into, 0, 1),
-            unchecked: kernel!(dirichlet_kl_k16_into_unchecked, 0, 1),
+            run: Run::Value {
+                checked: kernel!(dirichlet_kl_k16_into, 0, 1),
+                unchecked: kernel!(dirichlet_kl_k16_into_unchecked, 0, 1),
+            },
         },
     ]
 }
@@ -335,46 +410,75 @@ fn concentrations<const N: usize>(r: &mut Rng, b: usize, d: usize) -> Vec<Vec<f6
 }
 
 fn f64_workloads() -> Vec<Workload<f64>> {
+    let mut all = f64_value_workloads();
+    all.extend([
+        grad(
+            "grad_tril_kl_d8",
+            &all,
+            grad_kernel!(tril_kl_d8_vjp_into, 0 => g0, 1 => g1, 2 => g2, 3 => g3),
+            grad_kernel!(tril_kl_d8_vjp_into_unchecked, 0 => g0, 1 => g1, 2 => g2, 3 => g3),
+        ),
+        grad(
+            "grad_diag_vs_tril_d8",
+            &all,
+            grad_kernel!(diag_vs_tril_d8_vjp_into, 0 => g0, 1 => g1, 2 => g2, 3 => g3),
+            grad_kernel!(diag_vs_tril_d8_vjp_into_unchecked, 0 => g0, 1 => g1, 2 => g2, 3 => g3),
+        ),
+    ]);
+    all
+}
+
+fn f64_value_workloads() -> Vec<Workload<f64>> {
     vec![
         Workload {
             name: "diag_kl_d64_f64",
             batch: 100_000,
             dim: 64,
             inputs: diag_inputs,
-            checked: kernel!(diag_kl_d64_f64_into, 0, 1, 2, 3),
-            unchecked: kernel!(diag_kl_d64_f64_into_unchecked, 0, 1, 2, 3),
+            run: Run::Value {
+                checked: kernel!(diag_kl_d64_f64_into, 0, 1, 2, 3),
+                unchecked: kernel!(diag_kl_d64_f64_into_unchecked, 0, 1, 2, 3),
+            },
         },
         Workload {
             name: "tril_kl_d3",
             batch: 200_000,
             dim: 3,
             inputs: tril_inputs,
-            checked: kernel!(tril_kl_d3_into, 0, 1, 2, 3),
-            unchecked: kernel!(tril_kl_d3_into_unchecked, 0, 1, 2, 3),
+            run: Run::Value {
+                checked: kernel!(tril_kl_d3_into, 0, 1, 2, 3),
+                unchecked: kernel!(tril_kl_d3_into_unchecked, 0, 1, 2, 3),
+            },
         },
         Workload {
             name: "tril_kl_d8",
             batch: 100_000,
             dim: 8,
             inputs: tril_inputs,
-            checked: kernel!(tril_kl_d8_into, 0, 1, 2, 3),
-            unchecked: kernel!(tril_kl_d8_into_unchecked, 0, 1, 2, 3),
+            run: Run::Value {
+                checked: kernel!(tril_kl_d8_into, 0, 1, 2, 3),
+                unchecked: kernel!(tril_kl_d8_into_unchecked, 0, 1, 2, 3),
+            },
         },
         Workload {
             name: "tril_kl_d32",
             batch: 10_000,
             dim: 32,
             inputs: tril_inputs,
-            checked: kernel!(tril_kl_d32_into, 0, 1, 2, 3),
-            unchecked: kernel!(tril_kl_d32_into_unchecked, 0, 1, 2, 3),
+            run: Run::Value {
+                checked: kernel!(tril_kl_d32_into, 0, 1, 2, 3),
+                unchecked: kernel!(tril_kl_d32_into_unchecked, 0, 1, 2, 3),
+            },
         },
         Workload {
             name: "cov_kl_d4",
             batch: 100_000,
             dim: 4,
             inputs: cov_inputs,
-            checked: kernel!(cov_kl_d4_into, 0, 1, 2, 3),
-            unchecked: kernel!(cov_kl_d4_into_unchecked, 0, 1, 2, 3),
+            run: Run::Value {
+                checked: kernel!(cov_kl_d4_into, 0, 1, 2, 3),
+                unchecked: kernel!(cov_kl_d4_into_unchecked, 0, 1, 2, 3),
+            },
         },
         Workload {
             name: "diag_vs_tril_d8",
@@ -385,14 +489,16 @@ fn f64_workloads() -> Vec<Workload<f64>> {
                 let (l2, m1, m2, s1) = (r.trils(b, d), means(r, b, d), means(r, b, d), scales(r, b, d));
                 vec![m1, s1, m2, l2]
             },
-            checked: kernel!(diag_vs_tril_d8_into, 0, 1, 2, 3),
-            unchecked: kernel!(diag_vs_tril_d8_into_unchecked, 0, 1, 2, 3),
+            run: Run::Value {
+                checked: kernel!(diag_vs_tril_d8_into, 0, 1, 2, 3),
+                unchecked: kernel!(diag_vs_tril_d8_into_unchecked, 0, 1, 2, 3),
+            },
         },
     ]
 }
 
-/// The order of the table.
-const ORDER: [&str; 15] = [
+/// The order of the issues' tables.
+const ORDER: [&str; 20] = [
     "diag_kl_d8",
     "diag_kl_d64",
     "diag_kl_d64_f64",
@@ -408,6 +514,11 @@ const ORDER: [&str; 15] = [
     "dirichlet_kl_k16",
     "bernoulli_logits_kl_1e6",
     "categorical_kl_k64",
+    "grad_diag_kl_d8",
+    "grad_diag_kl_d64",
+    "grad_std_prior_d64",
+    "grad_tril_kl_d8",
+    "grad_diag_vs_tril_d8",
 ];
 
 struct Timing {
@@ -433,29 +544,49 @@ fn time<R>(f: impl FnOnce() -> R) -> f64 {
 }
 
 /// Warm up, then `reps` rounds of (floor, checked, unchecked), interleaved so that all three
-/// see the same machine state; medians of each.
+/// see the same machine state; medians of each. For a gradient workload the floor is one
+/// streaming read of the inputs plus one streaming write of the gradients (a fill of buffers
+/// of the inputs' sizes), and the upstream gradient is all ones (the gradient of the sum).
 fn measure<T: Elem>(w: &Workload<T>, reps: usize) -> Timing {
-    let mut rng = Rng(0x5eed_0000 + w.name.len() as u64 * 7919 + w.dim as u64);
+    let mut rng = Rng(0x5eed_0000 + w.name.trim_start_matches("grad_").len() as u64 * 7919 + w.dim as u64);
     let inputs: Vec<Vec<T>> =
         (w.inputs)(&mut rng, w.batch, w.dim).into_iter().map(|v| v.into_iter().map(T::from_f64).collect()).collect();
     let slices: Vec<&[T]> = inputs.iter().map(|v| &v[..]).collect();
     let mut out = vec![T::default(); w.batch];
-    let floor = |s: &[&[T]]| s.iter().fold(0u64, |a, x| a.wrapping_add(T::stream(black_box(x))));
-    let run = |k: Kernel<T>, out: &mut [T]| {
-        k(black_box(&slices), w.batch, out).unwrap_or_else(|e| panic!("{}: {e}", w.name));
+    let ones = vec![T::from_f64(1.0); w.batch];
+    let grad = matches!(w.run, Run::Grad { .. });
+    let mut grads: Vec<Vec<T>> =
+        if grad { inputs.iter().map(|v| vec![T::default(); v.len()]).collect() } else { Vec::new() };
+    let floor = |s: &[&[T]], g: &mut [Vec<T>]| {
+        let read = s.iter().fold(0u64, |a, x| a.wrapping_add(T::stream(black_box(x))));
+        for (k, g) in g.iter_mut().enumerate() {
+            g.fill(T::from_f64(k as f64));
+            black_box(&g[..]);
+        }
+        read
+    };
+    let run = |checked: bool, out: &mut [T], grads: &mut [Vec<T>]| {
+        let r = match (&w.run, checked) {
+            (Run::Value { checked, .. }, true) => checked(black_box(&slices), w.batch, out),
+            (Run::Value { unchecked, .. }, false) => unchecked(black_box(&slices), w.batch, out),
+            (Run::Grad { checked, .. }, true) => checked(black_box(&slices), w.batch, &ones, out, grads),
+            (Run::Grad { unchecked, .. }, false) => unchecked(black_box(&slices), w.batch, &ones, out, grads),
+        };
+        r.unwrap_or_else(|e| panic!("{}: {e}", w.name));
     };
     for _ in 0..2 {
-        black_box(floor(&slices));
-        run(w.checked, &mut out);
-        run(w.unchecked, &mut out);
+        black_box(floor(&slices, &mut grads));
+        run(true, &mut out, &mut grads);
+        run(false, &mut out, &mut grads);
     }
     // Both variants compute the same thing; a finite result guards against a broken input set.
     assert!(out.iter().all(|v| v.to_f64().is_finite()), "{}: non-finite result", w.name);
+    assert!(grads.iter().flatten().all(|v| v.to_f64().is_finite()), "{}: non-finite gradient", w.name);
     let (mut f, mut c, mut u) = (Vec::new(), Vec::new(), Vec::new());
     for _ in 0..reps {
-        f.push(time(|| floor(&slices)));
-        c.push(time(|| run(w.checked, &mut out)));
-        u.push(time(|| run(w.unchecked, &mut out)));
+        f.push(time(|| floor(&slices, &mut grads)));
+        c.push(time(|| run(true, &mut out, &mut grads)));
+        u.push(time(|| run(false, &mut out, &mut grads)));
     }
     black_box(&out);
     Timing { checked: median(c), unchecked: median(u), floor: median(f) }
