@@ -118,12 +118,25 @@ pub fn value_and_grad<T: Real>(
             | Op::TrilDiagKl
             | Op::TrilLogProb
             | Op::TrilEntropy
-            | Op::SpdKl(MvnParam::Covariance)) => {
+            | Op::SpdKl(_)
+            | Op::MixedSpdKl(_)
+            | Op::LowRankKl) => {
                 let args: Vec<&Tensor<T>> = ops.iter().map(|o| &values[o]).collect();
                 let gs = block_backward(op, &args, &g);
-                // The factor operand of `covariance_kl` gets no gradient (see block_backward).
-                let n = if matches!(op, Op::SpdKl(_)) { 4 } else { ops.len() };
+                // The trailing factor operand of the matrix KLs gets no gradient (see
+                // block_backward).
+                let n = match op {
+                    Op::SpdKl(_) | Op::MixedSpdKl(_) | Op::LowRankKl => ops.len() - 1,
+                    _ => ops.len(),
+                };
                 for (o, t) in ops.iter().zip(gs).take(n) {
+                    push(&mut grads, *o, t);
+                }
+            }
+            Op::TrilFrom(MvnParam::ScaleTril) => push(&mut grads, ops[0], g),
+            op @ (Op::TrilFrom(_) | Op::LowRankTril) => {
+                let args: Vec<&Tensor<T>> = ops.iter().map(|o| &values[o]).collect();
+                for (o, t) in ops.iter().zip(factor_backward(op, &args, &values[&id], &g)) {
                     push(&mut grads, *o, t);
                 }
             }
@@ -160,7 +173,13 @@ fn block_backward<T: Real>(op: &Op, args: &[&Tensor<T>], g: &Tensor<T>) -> Vec<T
     let d = *args[0].shape.last().unwrap_or(&1);
     let mut gs: Vec<Tensor<T>> =
         args.iter().map(|a| Tensor { shape: a.shape.clone(), data: vec![T::ZERO; a.data.len()] }).collect();
-    let mut scratch = vec![T::ZERO; rt::scratch_len_mvn_kl_diag_grad(d).max(rt::scratch_len_cov_kl_grad(d))];
+    let lens = [
+        rt::scratch_len_mvn_kl_diag_grad(d),
+        rt::scratch_len_cov_kl_grad(d),
+        rt::scratch_len_mixed_kl_grad(d),
+        rt::scratch_len_low_rank_kl_grad(d),
+    ];
+    let mut scratch = vec![T::ZERO; lens.into_iter().max().unwrap_or(0)];
     let mut idx = vec![0; batch.len()];
     for gi in &g.data {
         let offs: Vec<usize> = views.iter().map(|(s, _)| idx.iter().zip(s).map(|(i, s)| i * s).sum()).collect();
@@ -183,10 +202,21 @@ fn block_backward<T: Real>(op: &Op, args: &[&Tensor<T>], g: &Tensor<T>) -> Vec<T
             }
             // Two covariances: the gradient of the formula in (m1, C1, m2, C2); the factor operand
             // (the Cholesky factor of C2, a computational aid) gets none.
-            (Op::SpdKl(MvnParam::Covariance), 5) => {
+            (Op::SpdKl(_) | Op::MixedSpdKl(_), 5) => {
                 let mut it = out.into_iter();
                 let grads = [it.next().unwrap(), it.next().unwrap(), it.next().unwrap(), it.next().unwrap()];
-                rt::cov_kl_grad(blk(0), blk(1), blk(2), blk(3), d, *gi, grads, &mut scratch);
+                let f = match op {
+                    Op::SpdKl(MvnParam::Precision) => rt::precision_kl_grad,
+                    Op::SpdKl(_) => rt::cov_kl_grad,
+                    Op::MixedSpdKl(MvnParam::Precision) => rt::precision_cov_kl_grad,
+                    _ => rt::cov_precision_kl_grad,
+                };
+                f(blk(0), blk(1), blk(2), blk(3), d, *gi, grads, &mut scratch);
+            }
+            (Op::LowRankKl, 7) => {
+                let mut it = out.into_iter();
+                let grads = std::array::from_fn(|_| it.next().expect("seven operands"));
+                rt::low_rank_kl_grad(blk(0), blk(1), blk(2), blk(3), blk(4), blk(5), d, *gi, grads, &mut scratch);
             }
             (Op::TrilLogProb, 3) => {
                 let grads: [&mut [T]; 3] = out.try_into().expect("three operands");
@@ -197,6 +227,47 @@ fn block_backward<T: Real>(op: &Op, args: &[&Tensor<T>], g: &Tensor<T>) -> Vec<T
                 rt::mvn_entropy_tril_grad(blk(0), d, *gi, g_l);
             }
             _ => unreachable!("block_backward on `{}`", op.name()),
+        }
+        increment(&mut idx, batch);
+    }
+    gs
+}
+
+/// The backward pass of a factor op (`L = chol(C)`, `chol(P⁻¹)`, `chol(W Wᵀ + diag(D))`): walk
+/// the batch of the factor `l`, hand each operand's core block (broadcast over the batch), the
+/// factor and its upstream gradient block to the adjoint, which adds into the operands' blocks.
+fn factor_backward<T: Real>(op: &Op, args: &[&Tensor<T>], l: &Tensor<T>, g: &Tensor<T>) -> Vec<Tensor<T>> {
+    let sig = op.signature().expect("a kernel op");
+    let (batch, core) = l.shape.split_at(l.shape.len() - 2);
+    let d = core[0];
+    let views: Vec<(Vec<usize>, usize)> = args
+        .iter()
+        .zip(sig.inputs)
+        .map(|(a, &c)| {
+            let (b, core) = a.shape.split_at(a.shape.len() - c);
+            let len: usize = core.iter().product();
+            (broadcast_strides(b, batch).into_iter().map(|s| s * len).collect(), len)
+        })
+        .collect();
+    let mut gs: Vec<Tensor<T>> =
+        args.iter().map(|a| Tensor { shape: a.shape.clone(), data: vec![T::ZERO; a.data.len()] }).collect();
+    let mut scratch = vec![T::ZERO; rt::scratch_len_cholesky_grad(d).max(rt::scratch_len_tril_from_precision_grad(d))];
+    let mut idx = vec![0; batch.len()];
+    for (lb, gb) in l.data.chunks_exact(d * d).zip(g.data.chunks_exact(d * d)) {
+        let offs: Vec<usize> = views.iter().map(|(s, _)| idx.iter().zip(s).map(|(i, s)| i * s).sum()).collect();
+        let out: Vec<&mut [T]> =
+            gs.iter_mut().zip(&offs).zip(&views).map(|((t, &o), (_, len))| &mut t.data[o..o + len]).collect();
+        let blk = |k: usize| &args[k].data[offs[k]..offs[k] + views[k].1];
+        match op {
+            Op::TrilFrom(p) => {
+                let f = if *p == MvnParam::Precision { rt::tril_from_precision_grad } else { rt::cholesky_grad };
+                let grads: [&mut [T]; 1] = out.try_into().expect("one operand");
+                f(blk(0), lb, d, gb, grads, &mut scratch)
+            }
+            _ => {
+                let grads: [&mut [T]; 2] = out.try_into().expect("two operands");
+                rt::low_rank_tril_grad(blk(0), blk(1), lb, d, gb, grads, &mut scratch);
+            }
         }
         increment(&mut idx, batch);
     }

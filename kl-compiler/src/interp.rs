@@ -83,10 +83,9 @@ impl fmt::Display for EvalError {
                 )
             }
             EvalError::Data(e) => write!(f, "{e}"),
-            EvalError::NoGradient(k) => write!(
-                f,
-                "gradients are not available yet for `{k}` (the closed-form adjoints cover the elementwise families and multivariate normals given by `scale_tril` (also against a diagonal `Normal(..).to_event(1)`) and two covariance matrices; not yet precision or low-rank matrices, or a covariance against another parameterization)"
-            ),
+            EvalError::NoGradient(k) => {
+                write!(f, "gradients are not available for `{k}`: it has no closed-form adjoint")
+            }
             EvalError::GradShape { expected, found } => {
                 write!(f, "the upstream gradient has shape {found:?}, but the result has shape {expected:?}")
             }

@@ -283,12 +283,31 @@ impl Op {
             TrilKl => ("mvn_kl_tril_grad", Some("scratch_len_mvn_kl_tril_grad"), 4),
             DiagTrilKl => ("mvn_kl_diag_tril_grad", Some("scratch_len_mvn_kl_diag_grad"), 4),
             TrilDiagKl => ("mvn_kl_tril_diag_grad", Some("scratch_len_mvn_kl_diag_grad"), 4),
-            SpdKl(MvnParam::Covariance) => ("cov_kl_grad", Some("scratch_len_cov_kl_grad"), 4),
+            SpdKl(MvnParam::Precision) => ("precision_kl_grad", Some("scratch_len_precision_kl_grad"), 4),
+            SpdKl(_) => ("cov_kl_grad", Some("scratch_len_cov_kl_grad"), 4),
+            MixedSpdKl(MvnParam::Precision) => ("precision_cov_kl_grad", Some("scratch_len_mixed_kl_grad"), 4),
+            MixedSpdKl(_) => ("cov_precision_kl_grad", Some("scratch_len_mixed_kl_grad"), 4),
+            LowRankKl => ("low_rank_kl_grad", Some("scratch_len_low_rank_kl_grad"), 6),
             TrilLogProb => ("mvn_log_prob_tril_grad", Some("scratch_len_mvn_log_prob_tril_grad"), 3),
             TrilEntropy => ("mvn_entropy_tril_grad", None, 1),
             _ => return None,
         };
         Some(BlockAdjoint { runtime, scratch, grads })
+    }
+
+    /// The runtime adjoint of a factor op (`L = chol(C)`, `chol(P⁻¹)`, `chol(W Wᵀ + diag(D))`),
+    /// for emitted code (the interpreter calls the same functions):
+    /// `runtime(operands.., L, d, Ḡ, [one gradient per operand], scratch)` adds the gradient of
+    /// `Σ Ḡ ∘ L` (the lower triangle) into the operands' blocks, with `scratch(d)` elements of
+    /// scratch. `None` for a `scale_tril`, which is its own factor.
+    pub fn factor_adjoint(&self) -> Option<BlockAdjoint> {
+        let (runtime, scratch) = match self {
+            Op::TrilFrom(MvnParam::Covariance) => ("cholesky_grad", "scratch_len_cholesky_grad"),
+            Op::TrilFrom(MvnParam::Precision) => ("tril_from_precision_grad", "scratch_len_tril_from_precision_grad"),
+            Op::LowRankTril => ("low_rank_tril_grad", "scratch_len_cholesky_grad"),
+            _ => return None,
+        };
+        Some(BlockAdjoint { runtime, scratch: Some(scratch), grads: self.operand_names().len() })
     }
 
     /// A short name for printing.

@@ -71,8 +71,9 @@ pub fn to_normal_grad<T: Real, const N: usize>(p: &Moments<T, N>, mu: T, sigma: 
     let delta = (p.mean - mu) / sigma;
     let u = (p.sd - sigma) / sigma;
     let r = T::ONE + u;
-    // r − 1/r = u (2 + u) / (1 + u); 1 − r² = −u (2 + u).
-    let d_sd = u * (T::TWO + u) / r / sigma;
+    // r − 1/r = u (2 + u) / (1 + u) near r = 1; 1 − r² = −u (2 + u). Far from it, r/σ − 1/s,
+    // which stays finite where r underflows (s = 1e-100 against σ = 1).
+    let d_sd = if u.abs() < T::HALF { u * (T::TWO + u) / r / sigma } else { p.sd / sigma / sigma - p.sd.recip() };
     let d_mean = delta / sigma;
     for (k, o) in out[..N].iter_mut().enumerate() {
         *o = p.d_neg[k] + d_mean * p.d_mean[k] + d_sd * p.d_sd[k];

@@ -78,12 +78,16 @@ pub fn bernoulli_kl_probs_grad<T: Real>(p1: T, p2: T) -> [T; 2] {
         return [T::ZERO; 2];
     }
     let u = p2 - p1;
-    let d2 = u / (p2 * (T::ONE - p2));
     if p1 == T::ZERO || p1 == T::ONE {
-        // The one-sided derivative in p1 is infinite at the ends.
-        let d1 = if p1 == T::ZERO { -T::INFINITY } else { T::INFINITY };
+        // KL(0 ‖ p2) = −ln(1 − p2) and KL(1 ‖ p2) = −ln p2, also where p2 is that same end (no
+        // 0/0). The one-sided derivative in p1 is infinite at the ends: towards the inside when
+        // p2 is inside, from the infinite side when p2 sits at p1's end.
+        let d2 = if p1 == T::ZERO { (T::ONE - p2).recip() } else { -p2.recip() };
+        let inward = if p1 == T::ZERO { -T::INFINITY } else { T::INFINITY };
+        let d1 = if p2 == p1 { -inward } else { inward };
         return [d1, d2];
     }
+    let d2 = u / (p2 * (T::ONE - p2));
     [(-u / (T::ONE - p1)).ln_1p() - (u / p1).ln_1p(), d2]
 }
 

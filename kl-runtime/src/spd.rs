@@ -302,7 +302,7 @@ pub const fn scratch_len_mixed_kl(d: usize) -> usize {
 /// (Ogita, Rump and Oishi's `Dot2`: each product split exactly into `p + e` with an FMA, the
 /// running sum's rounding error recovered by `TwoSum`).
 #[inline]
-fn dot2<T: Real>(n: usize, a: impl Fn(usize) -> T, b: impl Fn(usize) -> T, c: T) -> T {
+pub(crate) fn dot2<T: Real>(n: usize, a: impl Fn(usize) -> T, b: impl Fn(usize) -> T, c: T) -> T {
     let (mut s, mut err) = (-c, T::ZERO);
     for k in 0..n {
         let (x, y) = (a(k), b(k));

@@ -516,10 +516,10 @@ fn eval_grad_prints_each_parameters_gradient_in_its_shape() {
 #[test]
 fn eval_grad_errors_like_eval() {
     let dir = temp_dir("eval-grad-err");
-    let data = write(&dir, "d.json", r#"{"m": [0, 0], "L": [[1, 0.2], [0.2, 1]], "K": [[2, 0], [0, 1]]}"#);
+    let data = write(&dir, "d.json", r#"{"m": [0, 0], "L": [[1, 0.2], [0.2, 1]], "K": [[1, 2], [2, 1]]}"#);
     let src = "MultivariateNormal(m, precision_matrix=L) || MultivariateNormal(m, precision_matrix=K)";
     let err = assert_user_error(&klc(&["eval", src, "--data", &data, "--grad"]));
-    assert!(err.contains("not available yet for `precision_kl`"), "{err}");
+    assert!(err.contains("parameter `K` must be positive definite"), "{err}");
     let err = eval_error("grad-bad-scale", "Normal(m, s) || Normal(0, 1)", r#"{"m": 0, "s": -1}"#);
     assert!(err.contains("must be > 0"), "{err}");
 }

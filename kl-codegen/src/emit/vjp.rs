@@ -339,8 +339,10 @@ impl Gen<'_> {
             let buf = self.alloc("grad_scratch", &len);
             self.push(scope, quote!(#buf.fill(#zero);));
             grads.push(quote!(&mut #buf[..]));
+            let factor = core == 2 && matches!(self.ir.op(x), Op::TrilFrom(_) | Op::LowRankTril);
             match target {
                 Some((_, row)) => after.push(After::Add { row: row.clone(), buf, len }),
+                None if factor && self.reads_a_param(x) => after.push(After::Factor { x, batch: b, buf }),
                 None if self.reads_a_param(x) => after.push(After::Chain { x, batch: b, core, buf }),
                 None => {}
             }
@@ -356,6 +358,7 @@ impl Gen<'_> {
                     let (j, n) = (self.names.fresh("j"), len.tokens());
                     self.push(scope, quote!(for #j in 0..#n { #row[#j] += #buf[#j]; }));
                 }
+                After::Factor { x, batch, buf } => self.factor_backward(x, &batch, buf, scope, stored)?,
                 After::Chain { x, batch, core, buf } => {
                     let shape = self.shape(x)?;
                     let core_dims = shape.last(core).dims().to_vec();
@@ -370,6 +373,46 @@ impl Gen<'_> {
             }
         }
         Ok(())
+    }
+
+    /// The backward pass of a factor op `x` (`L = chol(C)`, `chol(P⁻¹)`, `chol(W Wᵀ + D)`) at
+    /// batch element `batch`, given the gradient block `buf` of its lower triangle: its runtime
+    /// adjoint ([`Op::factor_adjoint`]) adds into its operands' gradient blocks; a `scale_tril`
+    /// passes `buf` on unchanged.
+    fn factor_backward(
+        &mut self,
+        x: NodeId,
+        batch: &[Ix],
+        buf: Ident,
+        scope: usize,
+        stored: &HashSet<String>,
+    ) -> Res<()> {
+        let op = self.ir.op(x).clone();
+        let cores = op.signature().ok_or_else(|| self.internal(x, "no kernel signature"))?.inputs;
+        let Some(adj) = op.factor_adjoint() else {
+            // A scale_tril is its own factor.
+            let (y, yb) = self.operand_batch(x, 0, batch)?;
+            let len = super::index::numel(&self.dims(&self.shape(y)?.last(2))?);
+            let after = match self.param_row(y, &yb, 2)? {
+                Some((_, row)) => After::Add { row, buf, len },
+                None => After::Chain { x: y, batch: yb, core: 2, buf },
+            };
+            return self.finish(vec![after], scope, stored);
+        };
+        let factor = self.block_slice(x, batch, 2)?;
+        let mut blocks = Vec::new();
+        for (slot, &core) in cores.iter().enumerate() {
+            let (y, yb) = self.operand_batch(x, slot, batch)?;
+            blocks.push(self.block_slice(y, &yb, core)?);
+        }
+        let d = self.shape(x)?.last(1);
+        let d = self.dims(&d)?.pop().unwrap_or(Lin::Const(1)).tokens();
+        let (grads, after) = self.grad_targets(x, batch, cores, scope)?;
+        let (rt, f) = (self.num.rt.clone(), format_ident!("{}", adj.runtime));
+        let len = format_ident!("{}", adj.scratch.ok_or_else(|| self.internal(x, "no scratch length"))?);
+        let scratch = self.alloc("scratch", &Lin::atom(quote!(#rt::#len(#d))));
+        self.push(scope, quote!(#rt::#f(#(#blocks,)* #factor, #d, &#buf[..], [#(#grads),*], &mut #scratch[..]);));
+        self.finish(after, scope, stored)
     }
 
     /// The gradient row of the parameter behind operand block `x[b]` (`core` trailing dims), as
@@ -413,6 +456,8 @@ enum After {
     Add { row: TokenStream, buf: Ident, len: Lin },
     /// Propagate each element of the block into the operand `x` at batch index `batch`.
     Chain { x: NodeId, batch: Vec<Ix>, core: usize, buf: Ident },
+    /// The block is the gradient of the factor op `x` at batch index `batch`: run its adjoint.
+    Factor { x: NodeId, batch: Vec<Ix>, buf: Ident },
 }
 
 fn no_vjp(ir: &Ir, id: NodeId, op: &Op) -> Diagnostic {

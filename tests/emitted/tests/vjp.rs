@@ -9,17 +9,9 @@ mod common;
 use kl_compiler::interp::Tensor;
 use std::collections::BTreeMap;
 
-/// The ops the VJP emitter does not cover yet. Every reference case it declines must name one
-/// of them; anything else is a regression.
-const NOT_COVERED: &[&str] = &[
-    "cholesky",
-    "tril_from_precision_matrix",
-    "tril_from_low_rank",
-    "precision_kl",
-    "covariance_precision_kl",
-    "precision_covariance_kl",
-    "low_rank_kl",
-];
+/// The ops the VJP emitter does not cover yet (none: every kernel has its emitted adjoint).
+/// Every reference case it declines must name one of them; anything else is a regression.
+const NOT_COVERED: &[&str] = &[];
 
 /// A deterministic upstream gradient with distinct entries of both signs.
 fn upstream(n: usize) -> Vec<f64> {
@@ -49,6 +41,12 @@ fn emitted_vjps_match_the_interpreters_reverse_mode() {
         let up = upstream(value.data.len());
         let seed = Tensor { shape: value.shape.clone(), data: up.clone() };
         let (want, want_grads) = kl_compiler::grad::value_and_grad(&ir, &inputs, Some(&seed)).unwrap();
+        // Two paths, each within `cond · 1e-15` of the truth on an ill-conditioned case (the
+        // mpmath references in kl-compiler/tests/grad_reference.rs hold both to that).
+        let tol = match case["class"].as_str() {
+            Some("ill_conditioned") => (2e-15 * case["cond"].as_f64().unwrap_or(1.0)).max(1e-13),
+            _ => 1e-13,
+        };
         let slices: Vec<&[f64]> = params.iter().map(|(_, _, d)| &d[..]).collect();
         let mut out = vec![f64::NAN; want.data.len()];
         let mut grads: Vec<Vec<f64>> = params.iter().map(|(_, _, d)| vec![f64::NAN; d.len()]).collect();
@@ -66,7 +64,7 @@ fn emitted_vjps_match_the_interpreters_reverse_mode() {
             let want = &want_grads[p].data;
             let scale = want.iter().fold(0.0_f64, |m, x| m.max(x.abs()));
             let err = got.iter().zip(want).fold(0.0_f64, |m, (a, b)| m.max((a - b).abs()));
-            let ok = if scale == 0.0 { err == 0.0 } else { err <= 1e-13 * scale };
+            let ok = if scale == 0.0 { err == 0.0 } else { err <= tol * scale };
             if !ok || err.is_nan() {
                 failures.push(format!("{name}: grad {p}: emitted {got:?}, interpreter {want:?}"));
             }
@@ -83,7 +81,7 @@ fn every_declined_case_names_an_op_not_yet_covered() {
         .filter(|(_, err)| !NOT_COVERED.iter().any(|op| err.contains(&format!("does not cover `{op}`"))))
         .collect();
     assert!(unexpected.is_empty(), "declined for another reason: {unexpected:#?}");
-    // Elementwise families, the standard prior, to_event and broadcasts are all covered.
+    // Every reference case has its emitted VJP: all 578, every family and parameterization.
     let covered = kl_emitted_tests::reference::VJPS.len();
-    assert!(covered >= 300, "only {covered} reference cases have an emitted VJP ({} declined)", declined.len());
+    assert_eq!(covered, common::cases().len(), "{} declined", declined.len());
 }

@@ -7,6 +7,9 @@
 //! (`(s1 − s2)(s1 + s2)`, `v1 − v2`, `v2 · expm1(2(l1 − l2))`, `(p2 − p1)/(p1 p2)`), so that
 //! the gradient of `P || P` is exactly 0.
 
+mod spd;
+pub use spd::*;
+
 use crate::param::ScaleParam;
 use crate::real::Real;
 
@@ -22,16 +25,35 @@ fn var_diff<T: Real>(a1: T, p1: ScaleParam, a2: T, p2: ScaleParam) -> T {
     }
 }
 
-/// `dv/da` for a variance `v` given as `a` in `p`.
-fn dvar<T: Real>(a: T, p: ScaleParam) -> T {
+/// `(v1 − v2)/v2` for variances given as `a1` in `p1` and `a2` in `p2`: [`var_diff`] as a
+/// ratio of like scales (`(s1 − s2)/s2 · (s1 + s2)/s2`, `expm1(2(l1 − l2))`, `(p2 − p1)/p1`),
+/// which neither underflows at tiny scales nor cancels near `p = q`.
+fn var_diff_ratio<T: Real>(a1: T, p1: ScaleParam, a2: T, p2: ScaleParam) -> T {
+    match (p1, p2) {
+        (ScaleParam::Scale, ScaleParam::Scale) => (a1 - a2) / a2 * ((a1 + a2) / a2),
+        (ScaleParam::Var, ScaleParam::Var) => (a1 - a2) / a2,
+        (ScaleParam::LogScale, ScaleParam::LogScale) => (T::TWO * (a1 - a2)).exp_m1(),
+        (ScaleParam::Precision, ScaleParam::Precision) => (a2 - a1) / a1,
+        _ => p1.var(a1) * inv_var(a2, p2) - T::ONE,
+    }
+}
+
+/// `(dv/da) / v` for a variance `v` given as `a` in `p`: `2/s`, `1/v`, `2`, `−1/p`. Kept as one
+/// ratio so that neither `dv/da` nor `v` under- or overflows on its own at extreme scales.
+fn dvar_over_var<T: Real>(a: T, p: ScaleParam) -> T {
     match p {
-        ScaleParam::Scale => T::TWO * a,
-        ScaleParam::Var => T::ONE,
-        ScaleParam::LogScale => T::TWO * p.var(a),
-        ScaleParam::Precision => {
-            let v = p.var(a);
-            -(v * v)
-        }
+        ScaleParam::Scale => T::TWO / a,
+        ScaleParam::Var => a.recip(),
+        ScaleParam::LogScale => T::TWO,
+        ScaleParam::Precision => -a.recip(),
+    }
+}
+
+/// `1/v` for a variance given as `a` in `p`.
+fn inv_var<T: Real>(a: T, p: ScaleParam) -> T {
+    match p {
+        ScaleParam::Precision => a,
+        _ => p.var(a).recip(),
     }
 }
 
@@ -51,20 +73,22 @@ fn dvar<T: Real>(a: T, p: ScaleParam) -> T {
 /// assert_eq!(normal_kl_param_grad(0.5_f64, 1.5, Scale, 0.5, 1.5, Scale), [0.0; 4]);
 /// ```
 pub fn normal_kl_param_grad<T: Real>(m1: T, a1: T, p1: ScaleParam, m2: T, a2: T, p2: ScaleParam) -> [T; 4] {
-    let (v1, v2) = (p1.var(a1), p2.var(a2));
+    // ∂/∂a1 = ½ (dv/v2) · (dv1/da1)/v1 and ∂/∂a2 = −½ ((m1 − m2)²/v2 + dv/v2) · (dv2/da2)/v2:
+    // the same derivatives with every quotient formed as a ratio of like scales, so that
+    // nothing over- or underflows (v2² would, at 1e-200) where the gradient itself is finite.
+    let r2 = inv_var(a2, p2);
     let dm = m1 - m2;
-    let dv = var_diff(a1, p1, a2, p2);
-    let gm = dm / v2;
-    let gv1 = T::HALF * dv / (v1 * v2);
-    let gv2 = -T::HALF * (dm * dm + dv) / (v2 * v2);
-    [gm, gv1 * dvar(a1, p1), -gm, gv2 * dvar(a2, p2)]
+    let dv = var_diff_ratio(a1, p1, a2, p2);
+    let gm = dm * r2;
+    let ga1 = T::HALF * dv * dvar_over_var(a1, p1);
+    let ga2 = -T::HALF * (dm * gm + dv) * dvar_over_var(a2, p2);
+    [gm, ga1, -gm, ga2]
 }
 
 /// `∂/∂(m, a)` of the KL against `N(0, 1)`, `a` in `p`: `∂/∂m = m`, `∂/∂v = ½(v − 1)/v`.
 pub fn std_normal_kl_grad<T: Real>(m: T, a: T, p: ScaleParam) -> [T; 2] {
-    let v = p.var(a);
     let dv = var_diff(a, p, T::ONE, ScaleParam::Scale);
-    [m, T::HALF * dv / v * dvar(a, p)]
+    [m, T::HALF * dv * dvar_over_var(a, p)]
 }
 
 /// `∂/∂(x, m, s)` of `normal_log_prob(x, m, s)`: `−z/s`, `z/s`, `(z² − 1)/s`, `z = (x − m)/s`.
