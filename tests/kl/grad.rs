@@ -169,3 +169,35 @@ fn bad_inputs_are_errors_naming_the_argument() {
     let e = diag_value_and_grad(&S2[..], &M1[..], &bad[..], &M2[..]).unwrap_err();
     assert_eq!(e.to_string(), diag(&S2[..], &M1[..], &bad[..], &M2[..]).unwrap_err().to_string());
 }
+
+/// The checked VJP validates and computes chunk by chunk of the batch (the chunk still in
+/// cache); an invalid value in a late chunk is still reported with its full batch index, as the
+/// forward function reports it, and a valid batch gives what the unchecked form gives.
+#[test]
+fn an_invalid_value_in_a_late_chunk_names_its_row() {
+    let n = 2000;
+    let row = |k: usize, a: f64| (0..3).map(|j| a + 0.1 * ((k * 3 + j) % 7) as f64).collect::<Vec<_>>();
+    let (s2, m1, s1, m2): (Vec<f64>, Vec<f64>, Vec<f64>, Vec<f64>) = (
+        (0..n).flat_map(|k| row(k, 0.5)).collect(),
+        (0..n).flat_map(|k| row(k, -0.3)).collect(),
+        (0..n).flat_map(|k| row(k, 0.8)).collect(),
+        (0..n).flat_map(|k| row(k, 0.2)).collect(),
+    );
+    let up: Vec<f64> = (0..n).map(|k| 1.0 + (k % 3) as f64).collect();
+    let run = |s1: &[f64], checked: bool| {
+        let (mut out, mut g) = (vec![0.0; n], vec![vec![f64::NAN; 3 * n]; 4]);
+        let [a, b, c, d] = &mut g[..] else { unreachable!() };
+        let r = if checked {
+            diag_vjp_into(&s2, &m1, s1, &m2, n, &up, &mut out, a, b, c, d)
+        } else {
+            diag_vjp_into_unchecked(&s2, &m1, s1, &m2, n, &up, &mut out, a, b, c, d)
+        };
+        r.map(|_| (out, g))
+    };
+    assert_eq!(run(&s1, true).unwrap(), run(&s1, false).unwrap());
+    let mut bad = s1.clone();
+    bad[3 * 1700 + 2] = 0.0;
+    let e = run(&bad, true).unwrap_err();
+    assert_eq!(e.to_string(), diag(&s2, &m1, &bad, &m2).unwrap_err().to_string());
+    assert!(e.to_string().contains("[1700, 2]"), "{e}");
+}

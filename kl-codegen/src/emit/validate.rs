@@ -192,66 +192,8 @@ fn chunked(ir: &Ir, sig: &Sig, num: &Num, unchecked: &Ident, kernel: Option<&Row
         names.fresh("m"),
     );
     let (scratch, tol) = (names.fresh("scratch"), names.fresh("tol"));
-    // The value checks of one slice `c` of a parameter, as a `bool`.
-    let ok = |name: &str, shape: &Shape| -> Res<Tok> {
-        let mut all = Vec::new();
-        let roles = ir.roles.iter().filter(|(n, _)| n.as_str() == name).flat_map(|(_, r)| r.iter().copied());
-        let mut seen = Vec::new();
-        for role in roles {
-            if seen.contains(&role) {
-                continue;
-            }
-            seen.push(role);
-            all.push(match role.element_rule() {
-                Some(rule) => {
-                    let f = format_ident!("{}", rule.all);
-                    quote!(#rt::#f(#c))
-                }
-                None => {
-                    let d = dims(sig, shape)?.last().cloned().unwrap_or(Lin::Const(1));
-                    let dd = d.clone().mul(&d);
-                    let (dt, ddt) = (d.tokens(), dd.tokens());
-                    // `chunks_exact` panics on 0; a `d = 0` batch has no values to check.
-                    let step = match &dd {
-                        Lin::Const(k) => lit((*k).max(1)),
-                        _ => quote!((#ddt).max(1)),
-                    };
-                    if let (Role::ScaleTril, Lin::Const(n @ 1..=TRIL_FIXED_MAX)) = (role, &d) {
-                        let n = lit(*n);
-                        quote!(#c.chunks_exact(#step).all(#rt::scale_tril_ok_n::<#ty, #n>))
-                    } else if role == Role::ScaleTril {
-                        quote!(#c.chunks_exact(#step).all(|#m| #rt::check_scale_tril(#name, &[], #m, #dt).is_ok()))
-                    } else {
-                        let zero = num.zero();
-                        let alloc = match &dd {
-                            Lin::Const(k) if *k <= 4096 => {
-                                let k = lit(*k);
-                                quote!(let mut #scratch = [#zero; #k];)
-                            }
-                            _ => quote!(let mut #scratch = vec![#zero; #ddt];),
-                        };
-                        let (eps, from, sixty_four) = (num.k("EPSILON"), num.lit(1e-8), num.lit(64.0));
-                        if let Lin::Const(n @ 1..=SPD_FIXED_MAX) = d {
-                            // The fixed-size twin of `check_spd`: unrolled, no scratch.
-                            let n = lit(n);
-                            quote!({
-                                let #tol = (#from).max(#eps * #sixty_four);
-                                #c.chunks_exact(#step).all(|#m| #rt::spd_ok_n::<#ty, #n>(#m, #tol))
-                            })
-                        } else {
-                            quote!({
-                                #alloc
-                                let #tol = (#from).max(#eps * #sixty_four);
-                                #c.chunks_exact(#step)
-                                    .all(|#m| #rt::check_spd(#name, &[], #m, #dt, #tol, &mut #scratch[..]).is_ok())
-                            })
-                        }
-                    }
-                }
-            });
-        }
-        Ok(if all.is_empty() { quote!(true) } else { quote!(#(#all)&&*) })
-    };
+    let locals = Locals { c: c.clone(), m: m.clone(), scratch: scratch.clone(), tol: tol.clone() };
+    let ok = |name: &str, shape: &Shape| value_ok(ir, sig, num, &locals, name, shape);
     let (mut shared, mut batched, mut args, mut row_elems) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     let mut slices = std::collections::HashMap::new();
     for (p, part) in sig.params.iter().zip(&parts) {
@@ -315,6 +257,149 @@ fn chunked(ir: &Ir, sig: &Sig, num: &Num, unchecked: &Ident, kernel: Option<&Row
             if #rt::for_each_chunk(#bid, #rows, #out, #out_row, |#lo: usize, #hi: usize, #o: &mut [#ty]| {
                 #chunk
             }) {
+                return Ok(());
+            }
+        }
+    }))
+}
+
+/// Fresh locals of the fast path's checks.
+struct Locals {
+    c: Ident,
+    m: Ident,
+    scratch: Ident,
+    tol: Ident,
+}
+
+/// The value checks of one slice `c` of parameter `name` (of `shape`), as a `bool` expression.
+fn value_ok(ir: &Ir, sig: &Sig, num: &Num, l: &Locals, name: &str, shape: &Shape) -> Res<Tok> {
+    let (rt, ty) = (&num.rt, &num.ty);
+    let Locals { c, m, scratch, tol } = l;
+    let mut all = Vec::new();
+    let roles = ir.roles.iter().filter(|(n, _)| n.as_str() == name).flat_map(|(_, r)| r.iter().copied());
+    let mut seen = Vec::new();
+    for role in roles {
+        if seen.contains(&role) {
+            continue;
+        }
+        seen.push(role);
+        all.push(match role.element_rule() {
+            Some(rule) => {
+                let f = format_ident!("{}", rule.all);
+                quote!(#rt::#f(#c))
+            }
+            None => {
+                let d = dims(sig, shape)?.last().cloned().unwrap_or(Lin::Const(1));
+                let dd = d.clone().mul(&d);
+                let (dt, ddt) = (d.tokens(), dd.tokens());
+                // `chunks_exact` panics on 0; a `d = 0` batch has no values to check.
+                let step = match &dd {
+                    Lin::Const(k) => lit((*k).max(1)),
+                    _ => quote!((#ddt).max(1)),
+                };
+                if let (Role::ScaleTril, Lin::Const(n @ 1..=TRIL_FIXED_MAX)) = (role, &d) {
+                    let n = lit(*n);
+                    quote!(#c.chunks_exact(#step).all(#rt::scale_tril_ok_n::<#ty, #n>))
+                } else if role == Role::ScaleTril {
+                    quote!(#c.chunks_exact(#step).all(|#m| #rt::check_scale_tril(#name, &[], #m, #dt).is_ok()))
+                } else {
+                    let zero = num.zero();
+                    let alloc = match &dd {
+                        Lin::Const(k) if *k <= 4096 => {
+                            let k = lit(*k);
+                            quote!(let mut #scratch = [#zero; #k];)
+                        }
+                        _ => quote!(let mut #scratch = vec![#zero; #ddt];),
+                    };
+                    let (eps, from, sixty_four) = (num.k("EPSILON"), num.lit(1e-8), num.lit(64.0));
+                    if let Lin::Const(n @ 1..=SPD_FIXED_MAX) = d {
+                        // The fixed-size twin of `check_spd`: unrolled, no scratch.
+                        let n = lit(n);
+                        quote!({
+                            let #tol = (#from).max(#eps * #sixty_four);
+                            #c.chunks_exact(#step).all(|#m| #rt::spd_ok_n::<#ty, #n>(#m, #tol))
+                        })
+                    } else {
+                        quote!({
+                            #alloc
+                            let #tol = (#from).max(#eps * #sixty_four);
+                            #c.chunks_exact(#step)
+                                .all(|#m| #rt::check_spd(#name, &[], #m, #dt, #tol, &mut #scratch[..]).is_ok())
+                        })
+                    }
+                }
+            }
+        });
+    }
+    Ok(if all.is_empty() { quote!(true) } else { quote!(#(#all)&&*) })
+}
+
+/// The VJP's fast path: when every parameter leads with the result's first dim `B` (so that
+/// each gradient row belongs to one row of the batch), chunks of rows that pass the value
+/// checks (with the chunk still in cache) go straight to `unchecked`; the first chunk that
+/// fails, or whose Cholesky factorization fails, leaves the rest to the interpreter-ordered
+/// checks after it, which report the first error with its full batch index.
+pub(crate) fn chunked_vjp(ir: &Ir, sig: &Sig, num: &Num, unchecked: &Ident) -> Res<Option<Tok>> {
+    let Some(grad) = &sig.grad else { return Ok(None) };
+    let Some(Dim::Symbol(bsym)) = sig.result.dims().first() else { return Ok(None) };
+    let uses_b = |s: &Shape| s.dims().iter().filter(|d| matches!(d, Dim::Symbol(x) if x == bsym)).count();
+    let leads = |s: &Shape| uses_b(s) == 1 && matches!(s.dims().first(), Some(Dim::Symbol(x)) if x == bsym);
+    if !leads(&sig.result) || !sig.params.iter().all(|p| leads(&p.shape)) {
+        return Ok(None);
+    }
+    let Some(bid) = sig.dim(bsym) else { return Ok(None) };
+    let (rt, ty) = (&num.rt, &num.ty);
+    let mut names = Names::new(sig.taken());
+    let (lo, hi, rows) = (names.fresh("lo"), names.fresh("hi"), names.fresh("rows"));
+    let locals =
+        Locals { c: names.fresh("c"), m: names.fresh("m"), scratch: names.fresh("scratch"), tol: names.fresh("tol") };
+    let c = &locals.c;
+    let row_of = |s: &Shape| -> Res<Lin> { Ok(numel(&dims(sig, &Shape(s.dims()[1..].to_vec()))?)) };
+    let chunk = |ident: &Ident, row: &Lin, mutable: bool| {
+        let (start, end) = (Lin::atom(quote!(#lo)).mul(row).tokens(), Lin::atom(quote!(#hi)).mul(row).tokens());
+        if mutable {
+            quote!(&mut #ident[#start..#end])
+        } else {
+            quote!(&#ident[#start..#end])
+        }
+    };
+    let (mut checks, mut args, mut row_elems) = (Vec::new(), Vec::new(), Vec::new());
+    for p in &sig.params {
+        let row = row_of(&p.shape)?;
+        let slice = chunk(&p.ident, &row, false);
+        let ok = value_ok(ir, sig, num, &locals, &p.name, &p.shape)?;
+        checks.push(quote!({ let #c: &[#ty] = #slice; #ok }));
+        args.push(slice);
+        row_elems.push(row);
+    }
+    for (sym, id) in &sig.dims {
+        args.push(if sym == bsym { quote!(#hi - #lo) } else { quote!(#id) });
+    }
+    let out_row = row_of(&sig.result)?;
+    args.push(chunk(&grad.upstream, &out_row, false));
+    args.push(chunk(&sig.out, &out_row, true));
+    for (p, g) in sig.params.iter().zip(&grad.params) {
+        args.push(chunk(g, &row_of(&p.shape)?, true));
+    }
+    // Bytes per row read (inputs) and written (their gradients).
+    let size = quote!(::core::mem::size_of::<#ty>());
+    let rows_sum = row_elems.iter().map(|row| match row {
+        Lin::Expr { atomic: false, tokens } => quote!((#tokens)),
+        _ => row.tokens(),
+    });
+    let checks = if checks.is_empty() { quote!() } else { quote!(#(#checks)&&* &&) };
+    Ok(Some(quote! {
+        {
+            let #rows = #rt::chunk_rows(2 * (#(#rows_sum)+*) * #size);
+            let mut #lo = 0usize;
+            while #lo < #bid {
+                let #hi = #lo + #rows.min(#bid - #lo);
+                if !(#checks #unchecked(#(#args),*).is_ok()) {
+                    break;
+                }
+                #lo = #hi;
+            }
+            if #lo == #bid {
                 return Ok(());
             }
         }

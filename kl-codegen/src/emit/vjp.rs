@@ -35,8 +35,14 @@ pub fn emit_vjp_tokens(ir: &Ir, opts: &EmitOptions) -> Result<TokenStream, Diagn
     let sig = signature::signature(ir)?.with_grads();
     let (mut checks, values) = validate::length_and_value_checks(ir, &sig, &num)?;
     checks.extend(grad_length_checks(&sig, &num)?);
+    let joint = constraints::checks(ir, &sig, &num)?;
+    // The chunked fast path checks roles only: with joint checks, every value is checked first.
+    if joint.is_empty() {
+        let unchecked = format_ident!("{}_unchecked", opts.fn_name);
+        checks.extend(validate::chunked_vjp(ir, &sig, &num, &unchecked)?);
+    }
     checks.extend(values);
-    checks.extend(constraints::checks(ir, &sig, &num)?);
+    checks.extend(joint);
     let body = body(ir, &sig, num.clone())?;
     Ok(super::items(ir, &sig, &num, opts, checks, body)?)
 }

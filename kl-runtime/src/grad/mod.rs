@@ -15,6 +15,7 @@ use crate::real::Real;
 
 /// `v1 − v2` for variances given as `a1` in `p1` and `a2` in `p2`, without cancellation when
 /// both are given the same way.
+#[inline(always)]
 fn var_diff<T: Real>(a1: T, p1: ScaleParam, a2: T, p2: ScaleParam) -> T {
     match (p1, p2) {
         (ScaleParam::Scale, ScaleParam::Scale) => (a1 - a2) * (a1 + a2),
@@ -28,6 +29,7 @@ fn var_diff<T: Real>(a1: T, p1: ScaleParam, a2: T, p2: ScaleParam) -> T {
 /// `(v1 − v2)/v2` for variances given as `a1` in `p1` and `a2` in `p2`: [`var_diff`] as a
 /// ratio of like scales (`(s1 − s2)/s2 · (s1 + s2)/s2`, `expm1(2(l1 − l2))`, `(p2 − p1)/p1`),
 /// which neither underflows at tiny scales nor cancels near `p = q`.
+#[inline(always)]
 fn var_diff_ratio<T: Real>(a1: T, p1: ScaleParam, a2: T, p2: ScaleParam) -> T {
     match (p1, p2) {
         (ScaleParam::Scale, ScaleParam::Scale) => (a1 - a2) / a2 * ((a1 + a2) / a2),
@@ -40,6 +42,7 @@ fn var_diff_ratio<T: Real>(a1: T, p1: ScaleParam, a2: T, p2: ScaleParam) -> T {
 
 /// `(dv/da) / v` for a variance `v` given as `a` in `p`: `2/s`, `1/v`, `2`, `−1/p`. Kept as one
 /// ratio so that neither `dv/da` nor `v` under- or overflows on its own at extreme scales.
+#[inline(always)]
 fn dvar_over_var<T: Real>(a: T, p: ScaleParam) -> T {
     match p {
         ScaleParam::Scale => T::TWO / a,
@@ -50,6 +53,7 @@ fn dvar_over_var<T: Real>(a: T, p: ScaleParam) -> T {
 }
 
 /// `1/v` for a variance given as `a` in `p`.
+#[inline(always)]
 fn inv_var<T: Real>(a: T, p: ScaleParam) -> T {
     match p {
         ScaleParam::Precision => a,
@@ -72,6 +76,7 @@ fn inv_var<T: Real>(a: T, p: ScaleParam) -> T {
 /// }
 /// assert_eq!(normal_kl_param_grad(0.5_f64, 1.5, Scale, 0.5, 1.5, Scale), [0.0; 4]);
 /// ```
+#[inline(always)]
 pub fn normal_kl_param_grad<T: Real>(m1: T, a1: T, p1: ScaleParam, m2: T, a2: T, p2: ScaleParam) -> [T; 4] {
     // ∂/∂a1 = ½ (dv/v2) · (dv1/da1)/v1 and ∂/∂a2 = −½ ((m1 − m2)²/v2 + dv/v2) · (dv2/da2)/v2:
     // the same derivatives with every quotient formed as a ratio of like scales, so that
@@ -86,23 +91,27 @@ pub fn normal_kl_param_grad<T: Real>(m1: T, a1: T, p1: ScaleParam, m2: T, a2: T,
 }
 
 /// `∂/∂(m, a)` of the KL against `N(0, 1)`, `a` in `p`: `∂/∂m = m`, `∂/∂v = ½(v − 1)/v`.
+#[inline(always)]
 pub fn std_normal_kl_grad<T: Real>(m: T, a: T, p: ScaleParam) -> [T; 2] {
     let dv = var_diff(a, p, T::ONE, ScaleParam::Scale);
     [m, T::HALF * dv * dvar_over_var(a, p)]
 }
 
 /// `∂/∂(x, m, s)` of `normal_log_prob(x, m, s)`: `−z/s`, `z/s`, `(z² − 1)/s`, `z = (x − m)/s`.
+#[inline(always)]
 pub fn normal_log_prob_grad<T: Real>(x: T, m: T, s: T) -> [T; 3] {
     let z = (x - m) / s;
     [-z / s, z / s, (z - T::ONE) * (z + T::ONE) / s]
 }
 
 /// `∂/∂s` of `normal_entropy(s)`: `1/s`.
+#[inline(always)]
 pub fn normal_entropy_grad<T: Real>(s: T) -> [T; 1] {
     [s.recip()]
 }
 
 /// `d scale / d a` for a scale given as `a` in `p` (the adjoint of `ScaleParam::scale`).
+#[inline(always)]
 pub fn scale_from_grad<T: Real>(a: T, p: ScaleParam) -> T {
     match p {
         ScaleParam::Scale => T::ONE,
