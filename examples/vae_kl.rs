@@ -1,9 +1,19 @@
 //! The KL term of a VAE: a batch of encoder outputs (mu, sigma) against the N(0, I) prior,
 //! and between the posteriors of two VAEs on the same inputs, with no loops in user code.
 //!
+//! The last part is what a training step needs: the KL of a batch of encoder outputs
+//! `(mu, log_sigma)` and its gradient with respect to both, in closed form and in one pass.
+//!
 //! Run: `cargo run --example vae_kl`
 
-use kl::kl;
+use kl::{kl, kl_fn};
+
+kl_fn! {
+    /// The VAE's KL term per row, the encoder giving `log sigma` (the usual network output).
+    pub fn vae_prior_kl(mu: [B, 8], log_sigma: [B, 8]) -> f32 {
+        Normal(mu, log_scale=log_sigma).to_event(1) || Normal(0, 1).expand([8]).to_event(1)
+    }
+}
 
 const LATENT: usize = 8;
 
@@ -38,5 +48,26 @@ fn main() -> Result<(), kl::Error> {
         between.iter().sum::<f32>() / between.len() as f32,
         between.iter().cloned().fold(f32::MIN, f32::max)
     );
+
+    // A training step: the KL term and its gradient for the encoder's backward pass. The loss
+    // is the batch mean, so the upstream gradient is 1/B per row.
+    let batch = mu.len();
+    let flat_mu: Vec<f32> = mu.iter().flatten().copied().collect();
+    let log_sigma: Vec<f32> = sigma.iter().flatten().map(|s| s.ln()).collect();
+    let grad_out = vec![1.0 / batch as f32; batch];
+    let (value, grad) = vae_prior_kl_vjp(&flat_mu, &log_sigma, &grad_out)?;
+    let loss = value.iter().sum::<f32>() / batch as f32;
+    let norm = |g: &[f32]| g.iter().map(|x| x * x).sum::<f32>().sqrt();
+    println!(
+        "training step: loss {loss:.6}, |d loss/d mu| {:.6}, |d loss/d log_sigma| {:.6}",
+        norm(&grad.mu),
+        norm(&grad.log_sigma)
+    );
+    // The closed form: d/d mu = mu / B and d/d log_sigma = (sigma² − 1) / B, per element.
+    for i in 0..flat_mu.len() {
+        let (want_mu, want_ls) = (flat_mu[i] / batch as f32, ((2.0 * log_sigma[i]).exp() - 1.0) / batch as f32);
+        assert!((grad.mu[i] - want_mu).abs() <= 1e-6 * want_mu.abs().max(1e-3));
+        assert!((grad.log_sigma[i] - want_ls).abs() <= 1e-5 * want_ls.abs().max(1e-3));
+    }
     Ok(())
 }

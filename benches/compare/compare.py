@@ -59,6 +59,14 @@ WORKLOADS = {
     "dirichlet_kl_k16": ("dirichlet", 100_000, 16, "f32"),
     "bernoulli_logits_kl_1e6": ("bernoulli_logits", 1_000_000, 1, "f32"),
     "categorical_kl_k64": ("categorical_logits", 100_000, 64, "f32"),
+    # Value plus the gradient of the summed result with respect to every input: kl's emitted
+    # VJP, PyTorch autograd (forward, then `.sum().backward()` through `torch.autograd.grad`),
+    # and JAX `jit(value_and_grad)`.
+    "grad_diag_kl_d8": ("grad:diag", 1_000_000, 8, "f32"),
+    "grad_diag_kl_d64": ("grad:diag", 100_000, 64, "f32"),
+    "grad_std_prior_d64": ("grad:std_prior", 100_000, 64, "f32"),
+    "grad_tril_kl_d8": ("grad:tril", 100_000, 8, "f64"),
+    "grad_diag_vs_tril_d8": ("grad:diag_vs_tril", 100_000, 8, "f64"),
 }
 
 
@@ -68,6 +76,7 @@ def inputs(kind: str, b: int, d: int, dtype: str, seed: int = 0) -> dict[str, np
     in [0.5, 5); logits standard normal (as the kl runner draws them)."""
     rng = np.random.default_rng(seed)
     dt = np.float32 if dtype == "f32" else np.float64
+    kind = kind.removeprefix("grad:")
 
     def means():
         return rng.uniform(-1, 1, (b, d))
@@ -123,6 +132,24 @@ def median_time(fn, reps: int) -> float:
 
 
 def torch_fn(kind: str, x: dict, validate: bool | None):
+    """The workload as a PyTorch callable; for a `grad:` workload, the value and the gradients
+    of its sum with respect to every input (autograd)."""
+    import torch
+
+    if kind.startswith("grad:"):
+        f, leaves = torch_value_fn(kind.removeprefix("grad:"), x, validate, True)
+
+        def value_and_grad():
+            out = f()
+            return out, torch.autograd.grad(out.sum(), list(leaves.values()))
+
+        return value_and_grad
+    return torch_value_fn(kind, x, validate, False)[0]
+
+
+def torch_value_fn(kind: str, x: dict, validate: bool | None, grad: bool):
+    """The workload's value as a PyTorch callable, and its input tensors (leaves that require
+    grad when `grad`)."""
     import torch
     from torch.distributions import (
         Bernoulli,
@@ -136,51 +163,53 @@ def torch_fn(kind: str, x: dict, validate: bool | None):
         kl_divergence,
     )
 
-    t = {k: torch.from_numpy(v) for k, v in x.items()}
+    t = {k: torch.from_numpy(v).requires_grad_(grad) for k, v in x.items()}
     va = {} if validate is None else {"validate_args": validate}
 
-    if kind == "diag":
-        return lambda: kl_divergence(
-            Independent(Normal(t["m1"], t["s1"], **va), 1, **va),
-            Independent(Normal(t["m2"], t["s2"], **va), 1, **va),
-        )
-    if kind == "std_prior":
-        d = t["m"].shape[-1]
-        zero, one = torch.zeros((), dtype=t["m"].dtype), torch.ones((), dtype=t["m"].dtype)
-        return lambda: kl_divergence(
-            Independent(Normal(t["m"], t["s"], **va), 1, **va),
-            Independent(Normal(zero, one, **va).expand([d]), 1, **va),
-        )
-    if kind == "tril":
-        return lambda: kl_divergence(
-            MultivariateNormal(t["m1"], scale_tril=t["l1"], **va),
-            MultivariateNormal(t["m2"], scale_tril=t["l2"], **va),
-        )
-    if kind == "cov":
-        return lambda: kl_divergence(
-            MultivariateNormal(t["m1"], covariance_matrix=t["c1"], **va),
-            MultivariateNormal(t["m2"], covariance_matrix=t["c2"], **va),
-        )
-    if kind == "diag_vs_tril":
-        # PyTorch has no KL(Independent(Normal) || MultivariateNormal): a user densifies the
-        # diagonal into a scale_tril.
-        return lambda: kl_divergence(
-            MultivariateNormal(t["m1"], scale_tril=torch.diag_embed(t["s1"]), **va),
-            MultivariateNormal(t["m2"], scale_tril=t["l2"], **va),
-        )
-    if kind == "logprob":
-        return lambda: Independent(Normal(t["m"], t["s"], **va), 1, **va).log_prob(t["x"])
-    if kind in ("gamma", "beta"):
-        family = Gamma if kind == "gamma" else Beta
-        return lambda: kl_divergence(family(t["a1"], t["b1"], **va), family(t["a2"], t["b2"], **va))
-    if kind == "dirichlet":
-        return lambda: kl_divergence(Dirichlet(t["c1"], **va), Dirichlet(t["c2"], **va))
-    if kind == "bernoulli_logits":
-        return lambda: kl_divergence(Bernoulli(logits=t["l1"], **va), Bernoulli(logits=t["l2"], **va))
-    if kind == "categorical_logits":
-        return lambda: kl_divergence(Categorical(logits=t["l1"], **va), Categorical(logits=t["l2"], **va))
-    raise ValueError(kind)
+    def build():
+        if kind == "diag":
+            return lambda: kl_divergence(
+                Independent(Normal(t["m1"], t["s1"], **va), 1, **va),
+                Independent(Normal(t["m2"], t["s2"], **va), 1, **va),
+            )
+        if kind == "std_prior":
+            d = t["m"].shape[-1]
+            zero, one = torch.zeros((), dtype=t["m"].dtype), torch.ones((), dtype=t["m"].dtype)
+            return lambda: kl_divergence(
+                Independent(Normal(t["m"], t["s"], **va), 1, **va),
+                Independent(Normal(zero, one, **va).expand([d]), 1, **va),
+            )
+        if kind == "tril":
+            return lambda: kl_divergence(
+                MultivariateNormal(t["m1"], scale_tril=t["l1"], **va),
+                MultivariateNormal(t["m2"], scale_tril=t["l2"], **va),
+            )
+        if kind == "cov":
+            return lambda: kl_divergence(
+                MultivariateNormal(t["m1"], covariance_matrix=t["c1"], **va),
+                MultivariateNormal(t["m2"], covariance_matrix=t["c2"], **va),
+            )
+        if kind == "diag_vs_tril":
+            # PyTorch has no KL(Independent(Normal) || MultivariateNormal): a user densifies the
+            # diagonal into a scale_tril.
+            return lambda: kl_divergence(
+                MultivariateNormal(t["m1"], scale_tril=torch.diag_embed(t["s1"]), **va),
+                MultivariateNormal(t["m2"], scale_tril=t["l2"], **va),
+            )
+        if kind == "logprob":
+            return lambda: Independent(Normal(t["m"], t["s"], **va), 1, **va).log_prob(t["x"])
+        if kind in ("gamma", "beta"):
+            family = Gamma if kind == "gamma" else Beta
+            return lambda: kl_divergence(family(t["a1"], t["b1"], **va), family(t["a2"], t["b2"], **va))
+        if kind == "dirichlet":
+            return lambda: kl_divergence(Dirichlet(t["c1"], **va), Dirichlet(t["c2"], **va))
+        if kind == "bernoulli_logits":
+            return lambda: kl_divergence(Bernoulli(logits=t["l1"], **va), Bernoulli(logits=t["l2"], **va))
+        if kind == "categorical_logits":
+            return lambda: kl_divergence(Categorical(logits=t["l1"], **va), Categorical(logits=t["l2"], **va))
+        raise ValueError(kind)
 
+    return build(), t
 
 def jax_fn(kind: str, x: dict):
     import jax
@@ -189,6 +218,8 @@ def jax_fn(kind: str, x: dict):
 
     jax.config.update("jax_enable_x64", True)
     a = {k: jnp.asarray(v) for k, v in x.items()}
+    grad = kind.startswith("grad:")
+    kind = kind.removeprefix("grad:")
 
     def tril_kl(m1, l1, m2, l2):
         d = m1.shape[-1]
@@ -258,6 +289,11 @@ def jax_fn(kind: str, x: dict):
         args = (a["l1"], a["l2"])
     else:
         raise ValueError(kind)
+    if grad:
+        # The value and the gradient of its sum with respect to every input.
+        summed = lambda *xs: jnp.sum(f(*xs))  # noqa: E731
+        jf = jax.jit(jax.value_and_grad(summed, argnums=tuple(range(len(args)))))
+        return lambda: jax.block_until_ready(jf(*args))
     jf = jax.jit(f)
     return lambda: jf(*args).block_until_ready()
 
@@ -378,7 +414,11 @@ def main() -> None:
         "`diag_vs_tril_d8` in PyTorch densifies the diagonal (`diag_embed`), since it has no KL "
         "between `Independent(Normal)` and `MultivariateNormal`. `bernoulli_logits_kl_1e6` and "
         "`categorical_kl_k64` are `Bernoulli(logits=..)` / `Categorical(logits=..)` in PyTorch and, "
-        "in JAX, the closed forms with `jax.nn` (`sigmoid`, `softplus`; `log_softmax`).",
+        "in JAX, the closed forms with `jax.nn` (`sigmoid`, `softplus`; `log_softmax`). The `grad_` "
+        "workloads compute the value and the gradient of its sum with respect to every input: kl's "
+        "emitted vector-Jacobian product (`NAME_vjp_into`, upstream all ones), PyTorch autograd "
+        "(`torch.autograd.grad` of the sum) and `jax.jit(jax.value_and_grad)`; their floor is one "
+        "streaming read of the inputs plus one streaming write of the gradients.",
         "",
         "Produced by `benches/compare/run.sh`; the machine is shared and timings are noisy.",
         "",
