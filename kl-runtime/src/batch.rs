@@ -39,62 +39,36 @@ pub fn kernel_chunk_rows(row_bytes: usize) -> usize {
     }
 }
 
-/// Whether `ok` holds for every value, branch-free per element: a reduction LLVM vectorizes,
-/// compiled for AVX2 where the CPU has it (the checks run on every value of a checked call, so
-/// on the baseline's 128-bit vectors they would cost as much as the kernel itself).
-#[inline]
-fn all_by<T: Real>(xs: &[T], ok: impl Fn(T) -> bool + Copy) -> bool {
-    fn fold<T: Real>(xs: &[T], ok: impl Fn(T) -> bool) -> bool {
-        xs.iter().fold(true, |acc, &v| acc & ok(v))
-    }
-    #[cfg(target_arch = "x86_64")]
-    {
-        #[target_feature(enable = "avx2")]
-        unsafe fn wide<T: Real>(xs: &[T], ok: impl Fn(T) -> bool) -> bool {
-            fold(xs, ok)
-        }
-        if crate::simd::Isa::detect() >= crate::simd::Isa::Avx2 {
-            // SAFETY: the CPU has AVX2 (checked just above).
-            return unsafe { wide(xs, ok) };
-        }
-    }
-    fold(xs, ok)
-}
-
 /// Whether every value is finite (`Rule::NonFinite` cannot fire). Branch-free per element.
 #[inline]
 pub fn all_finite<T: Real>(xs: &[T]) -> bool {
-    all_by(xs, |v| v.is_finite())
+    xs.iter().fold(true, |ok, &v| ok & v.is_finite())
 }
 
 /// Whether every value is finite and `>= 0` (neither `NonFinite` nor `Negative` can fire).
-#[inline]
 pub fn all_nonnegative<T: Real>(xs: &[T]) -> bool {
-    all_by(xs, |v| v.is_finite() & (v >= T::ZERO))
+    xs.iter().fold(true, |ok, &v| ok & (v.is_finite() & (v >= T::ZERO)))
 }
 
 /// Whether every value lies in `[0, 1]` (neither `NonFinite` nor `Outside` can fire).
-#[inline]
 pub fn all_unit_interval<T: Real>(xs: &[T]) -> bool {
-    all_by(xs, |v| (v >= T::ZERO) & (v <= T::ONE))
+    xs.iter().fold(true, |ok, &v| ok & ((v >= T::ZERO) & (v <= T::ONE)))
 }
 
 /// Whether every value is 0 or 1 (`Rule::NotBinary` cannot fire).
-#[inline]
 pub fn all_binary<T: Real>(xs: &[T]) -> bool {
-    all_by(xs, |v| (v == T::ZERO) | (v == T::ONE))
+    xs.iter().fold(true, |ok, &v| ok & ((v == T::ZERO) | (v == T::ONE)))
 }
 
 /// Whether every value is a non-negative integer (`Rule::NotCount` cannot fire).
-#[inline]
 pub fn all_counts<T: Real>(xs: &[T]) -> bool {
-    all_by(xs, |v| v.is_finite() & (v >= T::ZERO) & (v.floor() == v))
+    xs.iter().fold(true, |ok, &v| ok & (v.is_finite() & (v >= T::ZERO) & (v.floor() == v)))
 }
 
 /// Whether every value is finite and `> 0` (neither `NonFinite` nor `NonPositive` can fire).
 #[inline]
 pub fn all_positive<T: Real>(xs: &[T]) -> bool {
-    all_by(xs, |v| v.is_finite() & (v > T::ZERO))
+    xs.iter().fold(true, |ok, &v| ok & (v.is_finite() & (v > T::ZERO)))
 }
 
 /// Runs `f(lo, hi, out_chunk)` over the rows `lo..hi` of a batch of `b` rows, in chunks of

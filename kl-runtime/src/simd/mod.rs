@@ -23,6 +23,7 @@ mod portable;
 pub(crate) use arith::Bits;
 #[cfg(test)]
 pub(crate) use dispatch::on;
+#[cfg(test)]
 pub(crate) use dispatch::Isa;
 pub(crate) use dispatch::{dispatch, Arch, Kernel};
 pub(crate) use lanes::{Lanes, RowSource, Tiles};
