@@ -23,6 +23,11 @@
 //!
 //! Without `--json` it prints a table with both variants and their ratios to the floor.
 //!
+//! The `grad_*` workloads time the value plus every gradient: the checked `NAME_vjp_into` (and
+//! `_vjp_into_unchecked`) of the value workload without the prefix, with an upstream gradient
+//! of ones; their `floor_seconds` is one streaming read of the inputs plus one streaming write
+//! of every gradient buffer.
+//!
 //! Inputs are contiguous row-major (batch-major) arrays, as a tensor library hands them over:
 //! positive scales, and well-conditioned lower-triangular factors with positive diagonals (zeros
 //! above the diagonal); covariance matrices are full symmetric `L Lᵀ`.
