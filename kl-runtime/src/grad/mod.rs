@@ -122,6 +122,7 @@ pub fn scale_from_grad<T: Real>(a: T, p: ScaleParam) -> T {
 }
 
 /// Solve `L y = b` in place (forward substitution; only the lower triangle of `L` is read).
+#[inline(always)]
 fn solve_lower<T: Real>(l: &[T], d: usize, y: &mut [T]) {
     for i in 0..d {
         let mut s = y[i];
@@ -133,6 +134,7 @@ fn solve_lower<T: Real>(l: &[T], d: usize, y: &mut [T]) {
 }
 
 /// Solve `Lᵀ y = b` in place (back substitution; only the lower triangle of `L` is read).
+#[inline(always)]
 fn solve_upper_t<T: Real>(l: &[T], d: usize, y: &mut [T]) {
     for i in (0..d).rev() {
         let mut s = y[i];
@@ -144,6 +146,7 @@ fn solve_upper_t<T: Real>(l: &[T], d: usize, y: &mut [T]) {
 }
 
 /// `L⁻ᵀ X` for a `d × d` row-major `X`, column by column, in place.
+#[inline(always)]
 fn solve_upper_t_columns<T: Real>(l: &[T], d: usize, x: &mut [T], col: &mut [T]) {
     for j in 0..d {
         for i in 0..d {
@@ -167,6 +170,7 @@ pub const fn scratch_len_mvn_kl_tril_grad(d: usize) -> usize {
 /// and `z = L2⁻¹(m2 − m1)`:
 /// `∂/∂m2 = −∂/∂m1 = L2⁻ᵀ z`, `∂/∂L1 = tril(L2⁻ᵀ A) + diag(1/L2ᵢᵢ − 1/L1ᵢᵢ)`,
 /// `∂/∂L2 = −tril(L2⁻ᵀ (A + Aᵀ + A Aᵀ + z zᵀ))`: every term vanishes at `p = q`, exactly.
+#[inline(always)]
 #[allow(clippy::too_many_arguments)]
 pub fn mvn_kl_tril_grad<T: Real>(
     m1: &[T],
@@ -240,6 +244,7 @@ pub const fn scratch_len_mvn_kl_diag_grad(d: usize) -> usize {
 /// The gradient of `KL(N(m1, diag(s1)²) ‖ N(m2, L2 L2ᵀ))` with respect to `m1`, `s1` (a vector
 /// of `d` standard deviations), `m2`, `L2`, added into `g_*` scaled by `g`: that of
 /// [`mvn_kl_tril_grad`] with `L1 = diag(s1)`, whose gradient is that factor's diagonal.
+#[inline(always)]
 #[allow(clippy::too_many_arguments)]
 pub fn mvn_kl_diag_tril_grad<T: Real>(
     m1: &[T],
@@ -263,6 +268,7 @@ pub fn mvn_kl_diag_tril_grad<T: Real>(
 
 /// The gradient of `KL(N(m1, L1 L1ᵀ) ‖ N(m2, diag(s2)²))` with respect to `m1`, `L1`, `m2`,
 /// `s2`, added into `g_*` scaled by `g` (see [`mvn_kl_diag_tril_grad`]).
+#[inline(always)]
 #[allow(clippy::too_many_arguments)]
 pub fn mvn_kl_tril_diag_grad<T: Real>(
     m1: &[T],
@@ -285,6 +291,7 @@ pub fn mvn_kl_tril_diag_grad<T: Real>(
 }
 
 /// `dense = diag(s)` and `zeros = 0`, both `d × d`.
+#[inline(always)]
 fn diagonal<T: Real>(s: &[T], d: usize, dense: &mut [T], zeros: &mut [T]) {
     dense.iter_mut().for_each(|x| *x = T::ZERO);
     zeros.iter_mut().for_each(|x| *x = T::ZERO);

@@ -146,7 +146,7 @@ pub fn low_rank_tril_grad<T: Real>(
     scratch: &mut [T],
 ) {
     let [g_w, g_diag] = grads;
-    let r = if d == 0 { 0 } else { w.len() / d };
+    let r = w.len().checked_div(d).unwrap_or(0);
     let (s, rest) = scratch.split_at_mut(d * d);
     let (t, col) = rest.split_at_mut(d * d);
     chol_adjoint(l, d, g_l, s, t, col);
@@ -393,7 +393,7 @@ pub fn low_rank_kl_grad<T: Real>(
     scratch: &mut [T],
 ) {
     let [g_m1, g_w1, g_d1, g_m2, g_w2, g_d2] = grads;
-    let r = if d == 0 { 0 } else { w1.len() / d };
+    let r = w1.len().checked_div(d).unwrap_or(0);
     let (c1, rest) = scratch.split_at_mut(d * d);
     let (c2, rest) = rest.split_at_mut(d * d);
     let (l1, rest) = rest.split_at_mut(d * d);
