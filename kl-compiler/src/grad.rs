@@ -160,19 +160,10 @@ pub fn value_and_grad<T: Real>(
 fn block_backward<T: Real>(op: &Op, args: &[&Tensor<T>], g: &Tensor<T>) -> Vec<Tensor<T>> {
     let sig = op.signature().expect("a kernel op");
     let batch = &g.shape;
-    let views: Vec<(Vec<usize>, usize)> = args
-        .iter()
-        .zip(sig.inputs)
-        .map(|(a, &c)| {
-            let (b, core) = a.shape.split_at(a.shape.len() - c);
-            let len: usize = core.iter().product();
-            (broadcast_strides(b, batch).into_iter().map(|s| s * len).collect(), len)
-        })
-        .collect();
+    let views = core_views(args, sig.inputs, batch);
     // The event size: the last dim of the first operand (a vector, or the factor itself).
     let d = *args[0].shape.last().unwrap_or(&1);
-    let mut gs: Vec<Tensor<T>> =
-        args.iter().map(|a| Tensor { shape: a.shape.clone(), data: vec![T::ZERO; a.data.len()] }).collect();
+    let mut gs = zeros_like(args);
     let lens = [
         rt::scratch_len_mvn_kl_diag_grad(d),
         rt::scratch_len_cov_kl_grad(d),
@@ -240,17 +231,8 @@ fn factor_backward<T: Real>(op: &Op, args: &[&Tensor<T>], l: &Tensor<T>, g: &Ten
     let sig = op.signature().expect("a kernel op");
     let (batch, core) = l.shape.split_at(l.shape.len() - 2);
     let d = core[0];
-    let views: Vec<(Vec<usize>, usize)> = args
-        .iter()
-        .zip(sig.inputs)
-        .map(|(a, &c)| {
-            let (b, core) = a.shape.split_at(a.shape.len() - c);
-            let len: usize = core.iter().product();
-            (broadcast_strides(b, batch).into_iter().map(|s| s * len).collect(), len)
-        })
-        .collect();
-    let mut gs: Vec<Tensor<T>> =
-        args.iter().map(|a| Tensor { shape: a.shape.clone(), data: vec![T::ZERO; a.data.len()] }).collect();
+    let views = core_views(args, sig.inputs, batch);
+    let mut gs = zeros_like(args);
     let mut scratch = vec![T::ZERO; rt::scratch_len_cholesky_grad(d).max(rt::scratch_len_tril_from_precision_grad(d))];
     let mut idx = vec![0; batch.len()];
     for (lb, gb) in l.data.chunks_exact(d * d).zip(g.data.chunks_exact(d * d)) {
@@ -279,17 +261,8 @@ fn factor_backward<T: Real>(op: &Op, args: &[&Tensor<T>], l: &Tensor<T>, g: &Ten
 /// gradient rows (shared rows of a broadcast operand accumulate).
 fn row_backward<T: Real>(k: &crate::kernel::VectorKernel, args: &[&Tensor<T>], g: &Tensor<T>) -> Vec<Tensor<T>> {
     let batch = &g.shape;
-    let views: Vec<(Vec<usize>, usize)> = args
-        .iter()
-        .zip(k.cores)
-        .map(|(a, &c)| {
-            let (b, core) = a.shape.split_at(a.shape.len() - c);
-            let len: usize = core.iter().product();
-            (broadcast_strides(b, batch).into_iter().map(|s| s * len).collect(), len)
-        })
-        .collect();
-    let mut gs: Vec<Tensor<T>> =
-        args.iter().map(|a| Tensor { shape: a.shape.clone(), data: vec![T::ZERO; a.data.len()] }).collect();
+    let views = core_views(args, k.cores, batch);
+    let mut gs = zeros_like(args);
     let mut idx = vec![0; batch.len()];
     for gi in &g.data {
         let offs: Vec<usize> = views.iter().map(|(s, _)| idx.iter().zip(s).map(|(i, s)| i * s).sum()).collect();
@@ -300,6 +273,24 @@ fn row_backward<T: Real>(k: &crate::kernel::VectorKernel, args: &[&Tensor<T>], g
         increment(&mut idx, batch);
     }
     gs
+}
+
+/// Per operand, the offset stride of each output batch dim (0 where the operand broadcasts)
+/// in units of elements, and the length of its core block (`cores` trailing dims).
+fn core_views<T>(args: &[&Tensor<T>], cores: &[usize], batch: &[usize]) -> Vec<(Vec<usize>, usize)> {
+    args.iter()
+        .zip(cores)
+        .map(|(a, &c)| {
+            let (b, core) = a.shape.split_at(a.shape.len() - c);
+            let len: usize = core.iter().product();
+            (broadcast_strides(b, batch).into_iter().map(|s| s * len).collect(), len)
+        })
+        .collect()
+}
+
+/// A zero gradient per operand, in its shape.
+fn zeros_like<T: Real>(args: &[&Tensor<T>]) -> Vec<Tensor<T>> {
+    args.iter().map(|a| Tensor { shape: a.shape.clone(), data: vec![T::ZERO; a.data.len()] }).collect()
 }
 
 fn accumulate<T: Real>(grads: &mut HashMap<NodeId, Tensor<T>>, id: NodeId, t: Tensor<T>) {
