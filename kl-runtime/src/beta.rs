@@ -7,7 +7,8 @@
 use crate::real::Real;
 use crate::special::fast;
 use crate::special::{
-    digamma_diff, digamma_tail, lgamma, lgamma_correction, lgamma_diff, lgamma_excess, trigamma, STIRLING_MIN,
+    digamma_between, digamma_diff, digamma_tail, lgamma, lgamma_correction, lgamma_diff, lgamma_excess, trigamma,
+    STIRLING_MIN,
 };
 
 /// `ln B(α, β) = lnΓ(α) + lnΓ(β) − lnΓ(α + β)`, as `lnΓ(β) − (lnΓ(α + β) − lnΓ(α))` so that a
@@ -77,8 +78,8 @@ pub fn beta_kl_grad<T: Real>(a1: T, b1: T, a2: T, b2: T) -> [T; 4] {
     let (h, k) = (a2 - a1, b2 - b1);
     let s = a1 + b1;
     let ts = (h + k) * trigamma(s);
-    let ds = digamma_diff(s, h + k);
-    [ts - h * trigamma(a1), ts - k * trigamma(b1), digamma_diff(a1, h) - ds, digamma_diff(b1, k) - ds]
+    let ds = digamma_between(s, h + k, a2 + b2);
+    [ts - h * trigamma(a1), ts - k * trigamma(b1), digamma_between(a1, h, a2) - ds, digamma_between(b1, k, b2) - ds]
 }
 
 /// `∂/∂(x, α, β)` of [`beta_log_prob`]: `(α − 1)/x − (β − 1)/(1 − x)`,

@@ -11,8 +11,8 @@ use crate::error::Violation;
 use crate::real::Real;
 use crate::special::fast;
 use crate::special::{
-    digamma, digamma_diff, digamma_excess, digamma_tail, lgamma, lgamma_correction, lgamma_excess, trigamma,
-    STIRLING_MIN,
+    digamma, digamma_between, digamma_diff, digamma_excess, digamma_tail, lgamma, lgamma_correction, lgamma_excess,
+    trigamma, STIRLING_MIN,
 };
 
 /// The KL's term of one category: `E(c1, c2 − c1)` with
@@ -34,7 +34,7 @@ pub fn dirichlet_kl_term<T: Real>(c1: T, c2: T) -> T {
 /// `∂/∂(c1, c2)` of [`dirichlet_kl_term`]: `−(c2 − c1)ψ'(c1)`, `ψ(c2) − ψ(c1)`.
 pub fn dirichlet_kl_term_grad<T: Real>(c1: T, c2: T) -> [T; 2] {
     let h = c2 - c1;
-    [-h * trigamma(c1), digamma_diff(c1, h)]
+    [-h * trigamma(c1), digamma_between(c1, h, c2)]
 }
 
 /// `c2 − c1`: the per-category gap whose sum `H` the total reads (summed from the exact

@@ -8,7 +8,7 @@ use crate::real::Real;
 use crate::scalar::{ln_ratio, log1pmx, ratio_excess};
 use crate::special::fast;
 use crate::special::{
-    digamma, digamma_diff, digamma_tail, lgamma, lgamma_correction, lgamma_excess, trigamma, STIRLING_MIN,
+    digamma, digamma_between, digamma_tail, lgamma, lgamma_correction, lgamma_excess, trigamma, STIRLING_MIN,
 };
 
 /// `r − 1 − ln r` and `ln r` for `r = b2/b1`, from the exact relative difference
@@ -80,7 +80,7 @@ pub fn gamma_kl_grad<T: Real>(a1: T, b1: T, a2: T, b2: T) -> [T; 4] {
     let h = a2 - a1;
     let u = (b2 - b1) / b1;
     let (_, ln_r) = ratio_terms(b1, b2);
-    [u - h * trigamma(a1), (h - a1 * u) / b1, digamma_diff(a1, h) - ln_r, (a1 * u - h) / b2]
+    [u - h * trigamma(a1), (h - a1 * u) / b1, digamma_between(a1, h, a2) - ln_r, (a1 * u - h) / b2]
 }
 
 /// `∂/∂(x, α, β)` of [`gamma_log_prob`]: `(α − 1)/x − β`, `ln β + ln x − ψ(α)`, `α/β − x`.
