@@ -180,6 +180,23 @@ fn sym_times_diff<T: Real>(p: &[T], a: &[T], b: &[T], d: usize, u: &mut [T]) {
     }
 }
 
+/// `u = (L Lᵀ)⁻¹ (m1 − m2)`: the location gradient of a KL whose second covariance has factor `L`.
+fn solve_mean_diff<T: Real>(l: &[T], m1: &[T], m2: &[T], d: usize, u: &mut [T]) {
+    for i in 0..d {
+        u[i] = m1[i] - m2[i];
+    }
+    solve_lower(l, d, u);
+    solve_upper_t(l, d, u);
+}
+
+/// `g_m1 += g u`, `g_m2 −= g u`: the two locations' gradients, `u = ∂/∂m1`.
+fn add_mean_grads<T: Real>(u: &[T], g: T, g_m1: &mut [T], g_m2: &mut [T]) {
+    for ((a, b), &v) in g_m1.iter_mut().zip(g_m2.iter_mut()).zip(u) {
+        *a += g * v;
+        *b -= g * v;
+    }
+}
+
 /// Scratch length of [`precision_kl_grad`].
 pub const fn scratch_len_precision_kl_grad(d: usize) -> usize {
     4 * d * d + 2 * d
@@ -210,10 +227,7 @@ pub fn precision_kl_grad<T: Real>(
         return fill_nan(&mut [g_m1, g_p1, g_m2, g_p2]);
     }
     sym_times_diff(p2, m1, m2, d, u);
-    for i in 0..d {
-        g_m1[i] += g * u[i];
-        g_m2[i] -= g * u[i];
-    }
+    add_mean_grads(u, g, g_m1, g_m2);
     let delta = |x: &mut [T]| {
         for i in 0..d {
             for j in 0..=i {
@@ -282,10 +296,7 @@ pub fn cov_precision_kl_grad<T: Real>(
         return fill_nan(&mut [g_m1, g_c1, g_m2, g_p2]);
     }
     sym_times_diff(p2, m1, m2, d, u);
-    for i in 0..d {
-        g_m1[i] += g * u[i];
-        g_m2[i] -= g * u[i];
-    }
+    add_mean_grads(u, g, g_m1, g_m2);
     product_minus_identity(c1, p2, d, e);
     x.copy_from_slice(e);
     solve_spd_columns(lc, d, x, col);
@@ -333,15 +344,8 @@ pub fn precision_cov_kl_grad<T: Real>(
     if cholesky(p1, d, lp).is_err() || cholesky(c2, d, lc).is_err() {
         return fill_nan(&mut [g_m1, g_p1, g_m2, g_c2]);
     }
-    for i in 0..d {
-        u[i] = m1[i] - m2[i];
-    }
-    solve_lower(lc, d, u);
-    solve_upper_t(lc, d, u);
-    for i in 0..d {
-        g_m1[i] += g * u[i];
-        g_m2[i] -= g * u[i];
-    }
+    solve_mean_diff(lc, m1, m2, d, u);
+    add_mean_grads(u, g, g_m1, g_m2);
     product_minus_identity(p1, c2, d, e);
     for i in 0..d {
         for j in 0..d {
@@ -406,15 +410,8 @@ pub fn low_rank_kl_grad<T: Real>(
     if cholesky(c1, d, l1).is_err() || cholesky(c2, d, l2).is_err() {
         return fill_nan(&mut [g_m1, g_w1, g_d1, g_m2, g_w2, g_d2]);
     }
-    for i in 0..d {
-        u[i] = m1[i] - m2[i];
-    }
-    solve_lower(l2, d, u);
-    solve_upper_t(l2, d, u);
-    for i in 0..d {
-        g_m1[i] += g * u[i];
-        g_m2[i] -= g * u[i];
-    }
+    solve_mean_diff(l2, m1, m2, d, u);
+    add_mean_grads(u, g, g_m1, g_m2);
     // Δ, both triangles from the lower one.
     let delta = |x: &mut [T]| {
         for i in 0..d {
